@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "protocol/keys.hpp"
+
+namespace certagent::protocol {
+namespace {
+
+class KeyTypes : public ::testing::TestWithParam<KeyType> {};
+
+TEST_P(KeyTypes, GenerateRoundTripsThroughPem) {
+  auto key = PrivateKey::generate(GetParam());
+  ASSERT_TRUE(key) << key.error().message;
+  EXPECT_EQ(key->type(), GetParam());
+  auto pem = key->to_pem();
+  ASSERT_TRUE(pem);
+  EXPECT_NE(pem->find("-----BEGIN PRIVATE KEY-----"), std::string::npos);
+  auto back = PrivateKey::from_pem(*pem);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->type(), GetParam());
+  EXPECT_EQ(*back->public_pem(), *key->public_pem());
+}
+
+INSTANTIATE_TEST_SUITE_P(All, KeyTypes,
+                         ::testing::Values(KeyType::EcP256, KeyType::EcP384, KeyType::Rsa2048,
+                                           KeyType::Rsa3072));
+
+TEST(KeyType, ParsesEveryNameAndRefusesOthers) {
+  for (auto t : {KeyType::EcP256, KeyType::EcP384, KeyType::Rsa2048, KeyType::Rsa3072, KeyType::Rsa4096})
+    EXPECT_EQ(*parse_key_type(to_string(t)), t);
+  auto bad = parse_key_type("rsa-1024");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("rsa-1024"), std::string::npos);
+}
+
+TEST(PrivateKey, GarbagePemIsAnErrorNotACrash) {
+  auto k = PrivateKey::from_pem("-----BEGIN PRIVATE KEY-----\nnot base64!\n-----END PRIVATE KEY-----\n");
+  ASSERT_FALSE(k);
+  EXPECT_EQ(k.error().kind, ErrorKind::Crypto);
+  EXPECT_FALSE(PrivateKey::from_pem(""));
+}
+
+TEST(PrivateKey, WritesNewFileMode0600AndRefusesToOverwrite) {
+  auto dir = std::filesystem::temp_directory_path() / ("certagent-keytest-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto key = PrivateKey::generate(KeyType::EcP256);
+  ASSERT_TRUE(key);
+  auto file = dir / "k.pem";
+  ASSERT_TRUE(key->write_new_file(file));
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto again = key->write_new_file(file);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, ErrorKind::Storage);
+  auto loaded = PrivateKey::load(file);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded->public_pem(), *key->public_pem());
+  // A symlink is never followed when creating.
+  std::filesystem::create_symlink(dir / "target", dir / "link.pem");
+  EXPECT_FALSE(key->write_new_file(dir / "link.pem"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "target"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace certagent::protocol
