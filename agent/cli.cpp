@@ -35,6 +35,8 @@ void set_verbosity(int v) {
 }  // namespace
 
 void register_commands(CLI::App& app, GlobalOptions& globals, int& exit_code) {
+  register_plan_command(app, globals, exit_code);
+  register_policy_command(app, globals, exit_code);
   register_acme_command(app, globals, exit_code);
 }
 

@@ -5,5 +5,11 @@
 namespace certagent::agent {
 
 void register_acme_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+// `acme` subcommands, registered by register_acme_command under the `acme` group.
+void register_acme_directory_command(CLI::App& acme, GlobalOptions& globals, int& exit_code);
+void register_acme_issue_command(CLI::App& acme, GlobalOptions& globals, int& exit_code);
+
+void register_plan_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+void register_policy_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 
 }  // namespace certagent::agent

@@ -1,0 +1,30 @@
+#pragma once
+// Challenge solvers (RFC 8555 §8): one small interface, several kinds.
+// The ACME client hands a solver every pending challenge of an order at once
+// (present all, then poll together), and cleans up every one afterwards.
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+
+namespace certagent::protocol {
+
+struct ChallengeTask {
+  std::string identifier;         // the DNS name being validated
+  std::string type;               // "http-01", "dns-01"
+  std::string token;              // as the CA sent it — untrusted until checked
+  std::string key_authorization;  // token "." base64url(JWK thumbprint)  (§8.1)
+  std::string dns01_value;        // base64url(SHA-256(key_authorization)) (§8.4)
+};
+
+class ChallengeSolver {
+ public:
+  virtual ~ChallengeSolver() = default;
+  [[nodiscard]] virtual std::string_view type() const = 0;  // the challenge type it answers
+  // Make the answer available. Refuses tokens that are not base64url.
+  [[nodiscard]] virtual Result<void> present(const ChallengeTask& task) = 0;
+  // Withdraw it. Safe to call for a task that was never presented.
+  [[nodiscard]] virtual Result<void> clean_up(const ChallengeTask& task) = 0;
+};
+
+}  // namespace certagent::protocol
