@@ -29,8 +29,8 @@ constexpr std::string_view kPresets = R"json(// certagent's Lync Server 2013 pre
     "server": "Server name that the certificate is assigned to (step 11)",
     "simple-url": "Simple URL records, typically meet and dialin (step 11)",
     "web-services": "Web services internal and Web services external names (for example, webpool01.contoso.net, webpool01.contoso.com), based on choices made in Topology Builder and over-ridden web services selections. (step 11)",
-    "autodiscover-internal": "lyncdiscoverinternal.<domain name> ... (based on if this is an external or internal certificate); Request-CsCertificate -New -Type WebServicesInternal ... -AllSipDomain (steps 12-13)",
-    "autodiscover-external": "lyncdiscover.<domain name> ... (based on if this is an external or internal certificate); Request-CsCertificate -New -Type WebServicesExternal ... -AllSipDomain (steps 12-13)"
+    "autodiscover-internal": "For a missing internal Autodiscover subject alternative names when using separate certificates for Default, WebServicesInternal, and WebServicesExternal ... Request-CsCertificate -New -Type WebServicesInternal -Ca dc\\myca -AllSipDomain (step 13; step 12 for a single certificate)",
+    "autodiscover-external": "For a missing external Autodiscover subject alternative name ... Request-CsCertificate -New -Type WebServicesExternal -Ca dc\\myca -AllSipDomain (step 13; step 12 for a single certificate)"
   },
   "roles": {
     "front-end-standard": {
