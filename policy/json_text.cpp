@@ -12,7 +12,17 @@ namespace {
 
 namespace json = boost::json;
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Boost.JSON stops on the digit after a leading 0 ("0640"); point at the 0.
+bool leading_zero(std::string_view text, std::size_t offset) {
+  return offset >= 1 && offset < text.size() && is_digit(text[offset]) && text[offset - 1] == '0' &&
+         (offset < 2 || !(is_digit(text[offset - 2]) || text[offset - 2] == '.'));
+}
+
 std::string describe(const json::error_code& ec, std::string_view text, std::size_t offset) {
+  if (ec == json::error::syntax && leading_zero(text, offset))
+    return "syntax error: a number does not start with 0; write file modes as strings, like \"0640\"";
   if (ec == json::error::incomplete)
     return "the text ends inside a value: a closing '}', ']' or '\"' is missing";
   if (ec == json::error::extra_data)
@@ -25,8 +35,6 @@ std::string describe(const json::error_code& ec, std::string_view text, std::siz
     return "syntax error: expected a value or a \"quoted\" key here (unquoted words other than true, "
            "false and null are not JSON)";
   if (c == '"') return "syntax error: a ',' or ':' is missing before this";
-  if (c == '0' && offset + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[offset + 1])))
-    return "syntax error: numbers do not start with 0; quote modes like \"0640\"";
   return fmt::format("syntax error ({}): check for a missing ',' or ':', a stray character, or an "
                      "unescaped control character in a string",
                      ec.message());
@@ -47,7 +55,9 @@ Result<json::value> parse_json(std::string_view text, std::string_view file) {
   if (!ec) parser.finish(ec);
   if (ec) {
     if (ec == json::error::incomplete) consumed = text.size();
-    return fail(ErrorKind::Policy, located(file, position_at(text, consumed), describe(ec, text, consumed)));
+    const std::string what = describe(ec, text, consumed);
+    if (ec == json::error::syntax && leading_zero(text, consumed)) --consumed;
+    return fail(ErrorKind::Policy, located(file, position_at(text, consumed), what));
   }
   return parser.release();
 }
