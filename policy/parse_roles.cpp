@@ -131,11 +131,14 @@ Result<Role> read_role(const Reader& r, const json::value& v, const std::string&
   for (const auto& t : *templates) {
     auto names = expand_purpose(r, t, *vars, path);
     if (!names) return std::unexpected(names.error());
-    if (names->names.empty())
-      return r.fail(path, fmt::format("purpose {} gets no names from this role: every template it uses is empty "
-                                      "(set the fields it needs, or override it with \"names\")", t.purpose));
+    if (names->names.empty() && (role.layout == Layout::Separate || templates->size() == 1))
+      return r.fail(path, fmt::format("purpose {} gets no names from this role, so its own certificate would "
+                                      "have none: every template it uses is empty (set the fields it needs, "
+                                      "or override it with \"names\")", t.purpose));
     role.purposes.push_back(std::move(*names));
   }
+  if (std::all_of(role.purposes.begin(), role.purposes.end(), [](const auto& p) { return p.names.empty(); }))
+    return r.fail(path, "this role gives no names to any purpose; set the fields its templates use");
   if (auto it = vars->find(role.kind == "reverse-proxy" ? "web_external" : "pool_fqdn");
       role.kind != "custom" && it != vars->end() && !it->second.empty())
     role.primary_name = it->second.front().text;

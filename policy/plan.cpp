@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace certagent::policy {
@@ -38,6 +39,20 @@ Bound bound_to(const RequiredCertificate& req, const Installed& in) {
   return b;
 }
 
+// Certificates may spell SANs in any case, with a trailing dot; compare canonically.
+std::string canonical(std::string_view name) {
+  std::string out(name);
+  if (!out.empty() && out.back() == '.') out.pop_back();
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::set<std::string> name_set(const Cert& c) {
+  std::set<std::string> out;
+  for (const auto& n : c.names) out.insert(canonical(n));
+  return out;
+}
+
 std::set<std::string> name_set(const RequiredCertificate& req) {
   std::set<std::string> out;
   for (const auto& n : req.names) out.insert(n.name);
@@ -45,7 +60,7 @@ std::set<std::string> name_set(const RequiredCertificate& req) {
 }
 
 bool fits(const RequiredCertificate& req, const Cert& c) {
-  return c.key == req.key && std::set<std::string>(c.names.begin(), c.names.end()) == name_set(req);
+  return c.key == req.key && name_set(c) == name_set(req);
 }
 
 TimePoint due_at(const RequiredCertificate& req, const Cert& c) {
@@ -98,7 +113,7 @@ Action rebind(Action a, const Cert& c, const Installed& in) {
 Action reissue(Action a, const Bound& b) {
   a.kind = ActionKind::Reissue;
   std::set<std::string> have;
-  for (const auto* c : b.distinct) have.insert(c->names.begin(), c->names.end());
+  for (const auto* c : b.distinct) have.merge(name_set(*c));
   const auto want = name_set(a.certificate);
   for (const auto& n : a.certificate.names)
     if (!have.contains(n.name)) a.missing.push_back(n.name);

@@ -13,7 +13,7 @@ namespace certagent::policy {
 
 struct InstalledCertificate {
   std::string thumbprint;          // identifies the certificate (e.g. SHA-256 of the DER)
-  std::vector<std::string> names;  // its DNS subject alternative names, normalised
+  std::vector<std::string> names;  // its DNS subject alternative names (compared case-insensitively)
   TimePoint not_before{};
   TimePoint not_after{};
   KeyType key = KeyType::EcP256;

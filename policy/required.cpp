@@ -57,7 +57,8 @@ std::vector<RequiredCertificate> required_certificates(const Policy& policy, con
       out.push_back(make_certificate(policy, role, Layout::Shared, all));
       continue;
     }
-    for (const auto& p : role.purposes) out.push_back(make_certificate(policy, role, Layout::Separate, {&p}));
+    for (const auto& p : role.purposes)  // a purpose that needs no names gets no certificate of its own
+      if (!p.names.empty()) out.push_back(make_certificate(policy, role, Layout::Separate, {&p}));
   }
   return out;
 }

@@ -27,7 +27,9 @@ using Bindings = std::map<std::string, std::string>;
 // separate are returned as they are.
 [[nodiscard]] Layout resolve_layout(const Role& role, const Bindings& bound);
 
-// One certificate per role (shared) or per purpose (separate). Purposes bound
+// One certificate per role (shared) or per purpose (separate; a purpose that
+// needs no names then gets none — the parser refuses that for an explicit
+// "separate", so it only happens with "auto"). Purposes bound
 // to different certificates are never put on one certificate unless the
 // policy says "shared" — `auto` keeps them apart.
 [[nodiscard]] std::vector<RequiredCertificate> required_certificates(const Policy& policy,

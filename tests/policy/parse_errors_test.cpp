@@ -109,6 +109,8 @@ std::vector<ErrorCase> cases() {
        "\"a\", \"names\": {\"y\"", "roles[1].id", "two roles have the id 'a'"},
       {"purpose without names", custom_policy(R"({"role": "custom", "id": "a", "names": {"x": ["{sip_domains}"]}})"),
        "{\"role\"", "roles[0]", "purpose x gets no names"},
+      {"separate purpose without names", lync_policy(kServer + R"(, "layout": "separate", "autodiscover": [])"),
+       "{\"role\"", "roles[0]", "purpose WebServicesExternal gets no names"},
       {"duplicate key", lync_policy(kServer + R"(, "server_fqdn": "se02.contoso.net")"), "\"server_fqdn\": \"se02",
        "roles[0].server_fqdn", "duplicate key 'server_fqdn'"},
       {"syntax error", lync_policy(kServer + R"(, "layout" "shared")"), "\"shared\"", "", "',' or ':' is missing"},
