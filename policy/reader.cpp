@@ -61,9 +61,7 @@ std::string dns_error_message(std::string_view raw, const Error& e) {
   bool ascii = std::all_of(raw.begin(), raw.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   if (!ascii) {
     if (auto alabel = to_a_label_form(raw))
-      msg += fmt::format("; write '{}' (its A-label form, assuming the name is already lower case "
-                         "and NFC-normalised — `idn2` confirms it)",
-                         *alabel);
+      msg += fmt::format("; here: '{}' (computed for lower-case NFC input; `idn2` confirms it)", *alabel);
   }
   return msg;
 }

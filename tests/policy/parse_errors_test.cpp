@@ -34,7 +34,7 @@ std::vector<ErrorCase> cases() {
       {"SIP domains not an array", lync_policy(kServer, R"("sip_domains": "contoso.com",)"), "\"contoso.com\"",
        "sip_domains", "expected an array"},
       {"Unicode IDN names its A-label", lync_policy(kServer, R"("sip_domains": ["contoso.com", "bücher.example"],)"),
-       "\"bücher", "sip_domains[1]", "write 'xn--bcher-kva.example'"},
+       "\"bücher", "sip_domains[1]", "A-label form (xn--...); here: 'xn--bcher-kva.example'"},
       {"invalid wildcard", lync_policy(kServer + R"(, "simple_urls": {"meet": ["meet.contoso.com", "meet.*.contoso.com"]})"),
        "\"meet.*", "roles[0].simple_urls.meet[1]", "wildcard may only be the whole left-most label"},
       {"name over 253 octets", lync_policy(R"("server_fqdn": ")" + kLong + "\""), "\"aaa", "roles[0].server_fqdn",
