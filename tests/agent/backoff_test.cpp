@@ -270,6 +270,8 @@ struct CorruptCase {
   const char* says;
 };
 
+void PrintTo(const CorruptCase& c, std::ostream* os) { *os << c.name; }
+
 class CorruptState : public ::testing::TestWithParam<CorruptCase> {};
 
 TEST_P(CorruptState, IsAClearStorageError) {

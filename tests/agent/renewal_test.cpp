@@ -37,6 +37,8 @@ struct LifetimeCase {
   Seconds max_jitter;         // renewal happens up to this much earlier than that point
 };
 
+void PrintTo(const LifetimeCase& c, std::ostream* os) { *os << c.name; }
+
 class LifetimeRule : public ::testing::TestWithParam<LifetimeCase> {};
 
 TEST_P(LifetimeRule, RenewalPointAndJitterBoundsOverManySeeds) {
@@ -161,6 +163,8 @@ struct MalformedCase {
   TimePoint end;
   const char* problem;
 };
+
+void PrintTo(const MalformedCase& c, std::ostream* os) { *os << c.name; }
 
 class MalformedAri : public ::testing::TestWithParam<MalformedCase> {};
 
