@@ -58,7 +58,7 @@ inline constexpr std::string_view bad_csr_problem = "urn:ietf:params:acme:error:
 [[nodiscard]] BackoffState record_success(const BackoffState& before, TimePoint now);
 
 // The state after the operator changed what this certificate needs (a new policy): the wait
-// is lifted, so a fixed policy is tried at once; last_success is kept.
+// is lifted, so a fixed policy is tried at once; last_success and last_attempt are kept.
 [[nodiscard]] BackoffState reset_after_policy_change(const BackoffState& before);
 
 // May an attempt be made at `now`?

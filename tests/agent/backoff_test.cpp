@@ -257,10 +257,14 @@ TEST(BackoffJson, EveryErrorKindNameRoundTrips) {
 
 TEST(BackoffJson, BadBytesInAnErrorMessageStillMakeAReadableFile) {
   BackoffState s = sample();
-  s.last_error_message = "CA said \xff\xfe \xe2\x82\xac \xc0\xaf done" + std::string(10000, 'x');
+  // Stray bytes, an overlong '/', a UTF-16 surrogate, a truncated sequence; the euro sign and
+  // the emoji are well-formed and stay.
+  s.last_error_message = "CA said \xff\xfe \xe2\x82\xac \xc0\xaf \xed\xa0\x80 \xf0\x9f\x98\x80 \xf0\x9f done" +
+                         std::string(10000, 'x');
   const auto back = backoff_state_from_json(json::serialize(to_json(s)));
   ASSERT_TRUE(back.has_value()) << back.error().message;
-  EXPECT_TRUE(contains(back->last_error_message, "CA said ?? \xe2\x82\xac ?? done")) << back->last_error_message;
+  EXPECT_TRUE(contains(back->last_error_message, "CA said ?? \xe2\x82\xac ?? ??? \xf0\x9f\x98\x80 ?? done"))
+      << back->last_error_message;
   EXPECT_LE(back->last_error_message.size(), 4096u);
 }
 
