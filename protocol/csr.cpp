@@ -124,7 +124,7 @@ Result<Csr> build_and_sign(CsrNames names, const PrivateKey& key) {
 Result<CsrNames> normalize_csr_names(std::span<const std::string> dns_names,
                                      std::span<const std::string> ip_addresses) {
   if (dns_names.empty() && ip_addresses.empty())
-    return fail(ErrorKind::Invalid, "no names: a certificate request needs at least one DNS name");
+    return fail(ErrorKind::Invalid, "no names: a certificate request needs at least one DNS name or IP address");
   CsrNames out;
   std::set<std::string> seen;
   for (size_t i = 0; i < dns_names.size(); ++i) {

@@ -35,7 +35,8 @@ Error verify_failure(X509_STORE_CTX* ctx, const Certificate& leaf, std::chrono::
   std::string where;
   if (X509* current = X509_STORE_CTX_get_current_cert(ctx); current != nullptr) {
     ossl::Bio bio(BIO_new(BIO_s_mem()));
-    if (bio && X509_NAME_print_ex(bio.get(), X509_get_subject_name(current), 0, XN_FLAG_RFC2253) >= 0)
+    if (bio && X509_NAME_print_ex(bio.get(), X509_get_subject_name(current), 0,
+                                      XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
       where = ", certificate '" + ossl::bio_to_string(bio.get()) + "'";
   }
   ERR_clear_error();

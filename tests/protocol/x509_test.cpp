@@ -137,6 +137,12 @@ TEST_F(X509Facts, NoExpiryDateIsClampedNotOverflowed) {
   EXPECT_GT(cert.info().not_after, cert.info().not_before);
 }
 
+TEST(X509Names, Rfc2253EscapesSpecialsAndKeepsUtf8Readable) {
+  TestCa root{"Z\xc3\xbcrich, \"Test\" CA"};
+  EXPECT_EQ(root.certificate().info().subject, "CN=Z\xc3\xbcrich\\, \\\"Test\\\" CA");
+  EXPECT_EQ(root.certificate().info().issuer, root.certificate().info().subject);
+}
+
 TEST_F(X509Facts, CertificateWithoutSansHasEmptyLists) {
   CertSpec spec;
   spec.common_name = "no-sans";

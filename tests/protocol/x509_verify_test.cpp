@@ -107,6 +107,20 @@ TEST_F(VerifyChain, TrustBundleFromAFileWithCommentsBetweenBlocks) {
   EXPECT_FALSE(parse_pem_chain(bundle));
 }
 
+TEST(TrustBundle, ParsesTheSystemBundle) {
+  // scripts/bootstrap installs ca-certificates; the count comes from the file itself.
+  const std::filesystem::path file = "/etc/ssl/certs/ca-certificates.crt";
+  std::ifstream in(file);
+  ASSERT_TRUE(in) << file;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t blocks = 0;
+  for (size_t p = 0; (p = text.find("-----BEGIN CERTIFICATE-----", p)) != std::string::npos; ++p) ++blocks;
+  auto trust = load_trust_bundle(file);
+  ASSERT_TRUE(trust) << trust.error().message;
+  EXPECT_EQ(trust->size(), blocks);
+  for (const auto& c : *trust) EXPECT_EQ(c.info().sha1_thumbprint.size(), 40u);
+}
+
 TEST(TrustBundle, MissingFileIsAStorageError) {
   auto trust = load_trust_bundle("/nonexistent/certagent/bundle.pem");
   ASSERT_FALSE(trust);
