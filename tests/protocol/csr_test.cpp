@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include <openssl/pem.h>
 
 #include "protocol/csr.hpp"
@@ -73,7 +75,12 @@ TEST_P(CsrKeys, SignsWithSha256AndCarriesEveryNameInOrder) {
   EXPECT_EQ(csr->names.ip_addresses, (Strings{"192.0.2.7", "2001:db8::1"}));
 }
 
-INSTANTIATE_TEST_SUITE_P(All, CsrKeys, ::testing::Values(KeyType::EcP256, KeyType::EcP384, KeyType::Rsa2048));
+INSTANTIATE_TEST_SUITE_P(All, CsrKeys, ::testing::Values(KeyType::EcP256, KeyType::EcP384, KeyType::Rsa2048),
+                         [](const auto& info) {
+                           std::string name(to_string(info.param));
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 TEST(Csr, PemIsTheSameRequestAsDer) {
   auto key = PrivateKey::generate(KeyType::EcP256);
