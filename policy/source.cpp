@@ -265,7 +265,16 @@ Position position_at(std::string_view text, std::size_t offset) {
 }
 
 std::string located(std::string_view file, Position pos, std::string_view message) {
-  return fmt::format("{}:{}:{}: {}", file, pos.line, pos.column, message);
+  // Messages quote the user's values; keep them one printable line.
+  std::string text;
+  for (char c : message) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') text += "\\n";
+    else if (c == '\t') text += "\\t";
+    else if (u < 0x20 || u == 0x7f) text += fmt::format("\\x{:02x}", u);
+    else text += c;
+  }
+  return fmt::format("{}:{}:{}: {}", file, pos.line, pos.column, text);
 }
 
 std::optional<Position> find_position(std::string_view text, std::string_view path, Anchor anchor) {

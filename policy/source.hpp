@@ -30,7 +30,7 @@ struct Position {
 // The position of byte `offset` of `text` (clamped to the end).
 [[nodiscard]] Position position_at(std::string_view text, std::size_t offset);
 
-// "FILE:LINE:COLUMN: message"
+// "FILE:LINE:COLUMN: message", control characters in the message escaped (\n, \xNN).
 [[nodiscard]] std::string located(std::string_view file, Position pos, std::string_view message);
 
 enum class Anchor { Value, Key };

@@ -75,3 +75,13 @@ TEST(Source, DuplicateKeysAreReportedAtTheSecondOne) {
 
 }  // namespace
 }  // namespace certagent::policy
+
+namespace certagent::policy {
+namespace {
+
+TEST(Source, LocatedMessagesStayOnePrintableLine) {
+  EXPECT_EQ(located("f", {3, 4}, "name 'a\nb\tc\x01'"), "f:3:4: name 'a\\nb\\tc\\x01'");
+}
+
+}  // namespace
+}  // namespace certagent::policy
