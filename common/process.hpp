@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/escape.hpp"  // escape_control, for the hook output callers log
 
 namespace certagent {
 
@@ -52,10 +53,5 @@ struct ProcessOutcome {
 
 // "exited with status 3", "killed by signal 9 (SIGKILL)", "timed out after 5000 ms".
 [[nodiscard]] std::string describe(const ProcessOutcome& outcome, const ProcessSpec& spec);
-
-// Makes untrusted text safe for one log line: control characters, DEL and
-// bytes >= 0x80 become \xNN (\n, \r, \t as such), backslash becomes "\\";
-// longer text is cut at max_bytes (of input) and marked with "...".
-[[nodiscard]] std::string escape_control(std::string_view text, std::size_t max_bytes = 4096);
 
 }  // namespace certagent
