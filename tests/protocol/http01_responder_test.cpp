@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <string>
 #include <thread>
@@ -261,6 +262,27 @@ TEST(Http01Lifecycle, StopClosesThePortAndBadAddressesAreRefused) {
   }
 }
 
+TEST(Http01Lifecycle, ConnectionCapMakesExtraClientsWaitInTheBacklog) {
+  Http01ResponderOptions o;
+  o.address = "127.0.0.1";
+  o.port = 0;
+  o.max_connections = 2;
+  o.connection_timeout = 800ms;
+  Http01Responder r(o);
+  ASSERT_TRUE(r.present(task("capped")));
+  ASSERT_TRUE(r.start());
+  int idle1 = connect_to(r.port()), idle2 = connect_to(r.port());
+  std::this_thread::sleep_for(100ms);  // both accepted: the cap is reached
+  auto t0 = std::chrono::steady_clock::now();
+  auto resp = get(r.port(), "/.well-known/acme-challenge/capped");
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(body_of(resp), "capped." + kThumb);
+  EXPECT_GE(waited, 500ms);  // served only once the idle ones timed out
+  EXPECT_LT(waited, 3s);
+  ::close(idle1);
+  ::close(idle2);
+}
+
 TEST(Http01Lifecycle, ListensOnIpv6Loopback) {
   Http01ResponderOptions o;
   o.address = "[::1]";
@@ -269,6 +291,36 @@ TEST(Http01Lifecycle, ListensOnIpv6Loopback) {
   auto s = r.start();
   if (!s) GTEST_SKIP() << "no IPv6 loopback here: " << s.error().message;
   EXPECT_NE(r.port(), 0);
+}
+
+}  // namespace
+}  // namespace certagent::protocol
+
+namespace certagent::protocol {
+namespace {
+
+// pebble validates every name of an order at once; 300 open connections with
+// a request each must all be answered, in well under the validation timeout.
+TEST_F(Http01, ThreeHundredSimultaneousValidations) {
+  constexpr int kClients = 300;
+  for (int i = 0; i < kClients; ++i) ASSERT_TRUE(responder->present(task("t" + std::to_string(i))));
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<int> fds;
+  for (int i = 0; i < kClients; ++i) {
+    fds.push_back(connect_to(port));
+    ASSERT_GE(fds.back(), 0) << i;
+    std::string req = "GET /.well-known/acme-challenge/t" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    ::send(fds.back(), req.data(), req.size(), MSG_NOSIGNAL);
+  }
+  int answered = 0;
+  for (int i = 0; i < kClients; ++i) {
+    answered += body_of(read_all(fds[i])) == "t" + std::to_string(i) + "." + kThumb;
+    ::close(fds[i]);
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(answered, kClients);
+  EXPECT_LT(ms, 3000);
+  std::printf("[ measure  ] %d simultaneous validations answered in %lld ms\n", kClients, static_cast<long long>(ms));
 }
 
 }  // namespace
