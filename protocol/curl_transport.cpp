@@ -128,7 +128,7 @@ struct CurlTransport::Impl {
       return;
     }
     if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {  // obsolete folding
-      if (!headers.empty() && !trim(line).empty()) headers.back().value += " " + std::string(trim(line));
+      if (!headers.empty() && !trim(line).empty()) headers.back().value.append(" ").append(trim(line));
       return;
     }
     const auto colon = line.find(':');
