@@ -70,11 +70,6 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-bool is_https_url(std::string_view url) {
-  constexpr std::string_view kScheme = "https://";
-  return url.size() > kScheme.size() && iequals(url.substr(0, kScheme.size()), kScheme);
-}
-
 // Per-handle state the libcurl callbacks write into.
 struct CurlTransport::Impl {
   EasyHandle easy;
