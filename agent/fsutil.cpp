@@ -54,10 +54,8 @@ Result<void> write_all(int fd, std::string_view data, const fs::path& path) {
   return ok();
 }
 
-// Creates, fills, sets mode/owner and fsyncs `file` (which must not exist).
-Result<void> create_and_fill(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {
-  Fd f(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (f.fd < 0) return std::unexpected(errno_error("creating", file, errno));
+// Fills, sets mode/owner and fsyncs the newly created `fd`.
+Result<void> fill(Fd& f, const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {
   if (fault_point("write_file.after_create")) return std::unexpected(injected("write_file.after_create", file));
   if (auto w = write_all(f.fd, data, file); !w) return w;
   if ((owner.uid || owner.gid) &&
@@ -67,6 +65,19 @@ Result<void> create_and_fill(const fs::path& file, std::string_view data, mode_t
   if (::fchmod(f.fd, mode) != 0) return std::unexpected(errno_error("setting the mode of", file, errno));
   if (::fsync(f.fd) != 0) return std::unexpected(errno_error("flushing", file, errno));
   return f.close_checked(file);
+}
+
+// Creates `file` (which must not exist) and fills it; on failure removes
+// what it created, and only that.
+Result<void> create_and_fill(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {
+  Fd f(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (f.fd < 0) {
+    if (errno == EEXIST) return fail(ErrorKind::Storage, "creating " + file.string() + ": it already exists");
+    return std::unexpected(errno_error("creating", file, errno));
+  }
+  auto r = fill(f, file, data, mode, owner);
+  if (!r) ::unlink(file.c_str());
+  return r;
 }
 
 }  // namespace
@@ -114,9 +125,7 @@ Result<void> check_private_dir(const fs::path& dir, bool require_owner) {
 }
 
 Result<void> write_new_file(const fs::path& file, std::string_view data, mode_t mode) {
-  auto r = create_and_fill(file, data, mode, {});
-  if (!r) ::unlink(file.c_str());
-  return r;
+  return create_and_fill(file, data, mode, {});
 }
 
 Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {
@@ -128,10 +137,7 @@ Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode
     return fail(ErrorKind::Storage, file.string() + " exists and is not a regular file");
   fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
   fs::path tmp = dir / temp_name(file.filename().string());
-  if (auto r = create_and_fill(tmp, data, mode, owner); !r) {
-    ::unlink(tmp.c_str());
-    return r;
-  }
+  if (auto r = create_and_fill(tmp, data, mode, owner); !r) return r;
   if (fault_point("write_file.before_rename")) {
     ::unlink(tmp.c_str());
     return std::unexpected(injected("write_file.before_rename", file));
