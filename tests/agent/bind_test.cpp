@@ -152,7 +152,7 @@ TEST(Bind, SwitchIsAtomicForReaders) {
   pid_t child = ::fork();
   if (child == 0) {
     auto w = Store::open(dir, {.write = true, .lock_wait = std::chrono::seconds(10)});
-    for (int i = 0; i < 400 && w; ++i)
+    for (int i = 0; i < 150 && w; ++i)
       if (!w->bind(kDefault, i % 2 ? f.a : f.b)) ::_exit(2);
     ::_exit(w ? 0 : 3);
   }
