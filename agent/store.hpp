@@ -42,7 +42,9 @@ struct NewVersion {
   std::string key_pem;
   std::string leaf_pem;   // exactly one certificate
   std::string chain_pem;  // the issuers, leaf's issuer first; may be empty
-  CertificateMeta meta;   // thumbprint, sha256, serial and validity are (re)computed from leaf_pem
+  // The caller sets certificate_id and order_url (and may set key_type); names,
+  // subject, issuer, validity, thumbprint, sha256 and serial are taken from leaf_pem.
+  CertificateMeta meta;
 };
 
 struct StoredVersion {

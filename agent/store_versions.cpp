@@ -36,20 +36,16 @@ Error injected(std::string_view point) {
   return Error(ErrorKind::Storage, fmt::format("injected fault at {}", point));
 }
 
-// Checks the input and fills the facts the store computes itself.
+// Checks the input and fills the facts the store takes from the certificate.
 Result<CertificateMeta> prepare(const NewVersion& v) {
-  auto facts = inspect_leaf(v.leaf_pem);
-  if (!facts) return std::unexpected(facts.error());
-  if (auto chain = certificate_blocks(v.chain_pem); !chain) return std::unexpected(chain.error().context("reading the chain"));
+  auto leaf = parse_leaf(v.leaf_pem);
+  if (!leaf) return std::unexpected(leaf.error());
+  if (auto chain = parse_chain(v.chain_pem); !chain) return std::unexpected(chain.error());
   if (auto r = check_key_matches(v.key_pem, v.leaf_pem); !r) return std::unexpected(r.error());
   CertificateMeta m = v.meta;
-  if (!m.thumbprint.empty() && m.thumbprint != facts->thumbprint)
+  if (!m.thumbprint.empty() && m.thumbprint != leaf->info().sha1_thumbprint)
     return fail(ErrorKind::Invalid, "the metadata's thumbprint is not the certificate's");
-  m.thumbprint = facts->thumbprint;
-  m.sha256 = facts->sha256;
-  m.serial = facts->serial;
-  m.not_before = facts->not_before;
-  m.not_after = facts->not_after;
+  fill_from_certificate(m, leaf->info());
   if (m.key_type.empty()) {
     auto key = protocol::PrivateKey::from_pem(v.key_pem);
     if (!key) return std::unexpected(key.error());
@@ -57,6 +53,15 @@ Result<CertificateMeta> prepare(const NewVersion& v) {
   }
   m.stored_at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   return m;
+}
+
+// The SHA-256 fingerprints of the certificates in `pem`, in order.
+Result<std::vector<std::string>> fingerprints(std::string_view pem) {
+  auto certs = parse_chain(pem);
+  if (!certs) return std::unexpected(certs.error());
+  std::vector<std::string> out;
+  for (const auto& c : *certs) out.push_back(c.info().sha256_fingerprint);
+  return out;
 }
 
 Result<void> write_version_dir(const fs::path& tmp, const NewVersion& v, const CertificateMeta& m) {
@@ -139,17 +144,16 @@ Result<StoredVersion> Store::verify_version(std::string_view id) const {
     if (!t) return std::unexpected(t.error().context(what));
     text[i] = std::move(*t);
   }
-  auto facts = inspect_leaf(text[1]);
-  if (!facts) return std::unexpected(facts.error().context(what + ": cert.pem"));
-  if (facts->thumbprint != v->meta.thumbprint || facts->sha256 != v->meta.sha256)
+  auto leaf = parse_leaf(text[1]);
+  if (!leaf) return std::unexpected(leaf.error().context(what + ": cert.pem"));
+  if (leaf->info().sha1_thumbprint != v->meta.thumbprint || leaf->info().sha256_fingerprint != v->meta.sha256)
     return fail(ErrorKind::Storage, what + ": meta.json's fingerprints are not cert.pem's");
   if (auto r = check_key_matches(text[0], text[1]); !r) return std::unexpected(r.error().context(what));
-  auto leaf = certificate_blocks(text[1]);
-  auto chain = certificate_blocks(text[2]);
-  auto full = certificate_blocks(text[3]);
+  auto chain = fingerprints(text[2]);
+  auto full = fingerprints(text[3]);
   if (!chain || !full) return fail(ErrorKind::Storage, what + ": chain.pem or fullchain.pem is not PEM certificates");
-  leaf->insert(leaf->end(), chain->begin(), chain->end());
-  if (*leaf != *full) return fail(ErrorKind::Storage, what + ": fullchain.pem is not cert.pem followed by chain.pem");
+  chain->insert(chain->begin(), leaf->info().sha256_fingerprint);
+  if (*chain != *full) return fail(ErrorKind::Storage, what + ": fullchain.pem is not cert.pem followed by chain.pem");
   return v;
 }
 
