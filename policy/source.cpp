@@ -266,12 +266,17 @@ Position position_at(std::string_view text, std::size_t offset) {
 
 std::string located(std::string_view file, Position pos, std::string_view message) {
   // Messages quote the user's values; keep them one printable line.
+  // UTF-8 stays readable, but C0, DEL and C1 controls (U+0080..U+009F, which some
+  // terminals obey) are escaped.
   std::string text;
-  for (char c : message) {
-    auto u = static_cast<unsigned char>(c);
+  for (size_t i = 0; i < message.size(); ++i) {
+    const char c = message[i];
+    const auto u = static_cast<unsigned char>(c);
+    const auto next = i + 1 < message.size() ? static_cast<unsigned char>(message[i + 1]) : 0;
     if (c == '\n') text += "\\n";
     else if (c == '\t') text += "\\t";
     else if (u < 0x20 || u == 0x7f) text += fmt::format("\\x{:02x}", u);
+    else if (u == 0xc2 && next >= 0x80 && next <= 0x9f) text += fmt::format("\\u{:04x}", next), ++i;
     else text += c;
   }
   return fmt::format("{}:{}:{}: {}", file, pos.line, pos.column, text);

@@ -99,7 +99,7 @@ TEST_F(PolicyCli, CheckPrintsFileLineColumnAndExits2) {
   const std::vector<Case> cases = {
       {"{\"ca\": {\"directory\": \"https://ca.example/d\"},\n \"sip_domains\": [\"contoso.com\", \"bücher.example\"],\n"
        " \"roles\": [{\"role\": \"front-end-standard\", \"server_fqdn\": \"se.contoso.com\"}]}\n",
-       ":2:33: sip_domains[1]: DNS name 'bücher.example' is not ASCII"},
+       ":2:33: sip_domains[1]: DNS name "},
       {"{\"ca\": {\"directory\": \"https://ca.example/d\"}\n \"roles\": []}", ":2:2: syntax error"},
       {"{\"ca\": {\"directory\": \"https://ca.example/d\", \"contact\": []}}", ":1:46: ca.contact: unknown key 'contact'"},
   };
@@ -109,6 +109,8 @@ TEST_F(PolicyCli, CheckPrintsFileLineColumnAndExits2) {
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_EQ(r.out.rfind(file + cases[i].want, 0), 0u) << r.out;
   }
+  auto idn = run("policy check " + dir_.string() + "/p0.json");
+  EXPECT_NE(idn.out.find("'xn--bcher-kva.example'"), std::string::npos) << idn.out;
 }
 
 TEST_F(PolicyCli, CheckRefusesDevicesFifosHugeAndMissingFiles) {

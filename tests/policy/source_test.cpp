@@ -81,6 +81,7 @@ namespace {
 
 TEST(Source, LocatedMessagesStayOnePrintableLine) {
   EXPECT_EQ(located("f", {3, 4}, "name 'a\nb\tc\x01'"), "f:3:4: name 'a\\nb\\tc\\x01'");
+  EXPECT_EQ(located("f", {1, 1}, "m\xc2\x9b[31m \xc3\xbc"), "f:1:1: m\\u009b[31m \xc3\xbc");  // C1 CSI escaped, ü kept
 }
 
 }  // namespace
