@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "agent/commands.hpp"
+#include "agent/installed_state.hpp"
 #include "agent/plan_report.hpp"
 #include "agent/policy_file.hpp"
 #include "policy/plan.hpp"
@@ -13,17 +14,20 @@
 namespace certagent::agent {
 namespace {
 
-// What is installed now. The store (a later change) fills this from
-// --state-dir; until then nothing is installed, so every action is `issue`.
-policy::Installed installed_state(const std::string& /*state_dir*/) { return {}; }
-
 int run_plan(const GlobalOptions& globals) {
   auto loaded = load_policy(globals.policy);
   if (!loaded) {
     std::cerr << loaded.error().message << "\n";
     return kExitUsage;
   }
-  const policy::Installed installed = installed_state(globals.state_dir);
+  std::vector<std::string> problems;
+  auto installed_now = installed_state(globals.state_dir, problems);
+  if (!installed_now) {
+    std::cerr << "certagent: " << installed_now.error().message << "\n";
+    return kExitFailed;
+  }
+  for (const auto& p : problems) std::cerr << "certagent: warning: skipped in the state directory: " << p << "\n";
+  const policy::Installed& installed = *installed_now;
   const auto required = policy::required_certificates(*loaded, installed.bindings);
   const auto actions = policy::plan(required, installed, policy::Clock::now());
   if (globals.json)

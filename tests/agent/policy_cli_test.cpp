@@ -48,8 +48,9 @@ class PolicyCli : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST_F(PolicyCli, PlanJsonListsEveryCertificateAsIssueUntilTheStoreExists) {
-  auto r = run("plan --json --policy " + example("enterprise-pool-separate.json"));
+TEST_F(PolicyCli, PlanJsonListsEveryCertificateAsIssueWhenNothingIsStored) {
+  auto r = run("plan --json --state-dir " + (dir_ / "state").string() + " --policy " +
+               example("enterprise-pool-separate.json"));
   ASSERT_EQ(r.code, 0) << r.out;
   json::value v = json::parse(r.out);
   const auto& certs = v.at("certificates").as_array();
@@ -67,11 +68,12 @@ TEST_F(PolicyCli, PlanJsonListsEveryCertificateAsIssueUntilTheStoreExists) {
 }
 
 TEST_F(PolicyCli, PlanTableAndVerboseRules) {
-  auto r = run("--policy " + example("standard-edition-shared.json") + " plan");
+  const std::string state = " --state-dir " + (dir_ / "state").string();
+  auto r = run("--policy " + example("standard-edition-shared.json") + state + " plan");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("CERTIFICATE"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("front-end    issue"), std::string::npos) << r.out;
-  auto v = run("plan -v --policy " + example("standard-edition-shared.json"));
+  auto v = run("plan -v --policy " + example("standard-edition-shared.json") + state);
   ASSERT_EQ(v.code, 0) << v.out;
   EXPECT_NE(v.out.find("lyncse01.contoso.net"), std::string::npos);
   EXPECT_NE(v.out.find("pool, server, web-services"), std::string::npos) << v.out;
