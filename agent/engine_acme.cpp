@@ -107,18 +107,4 @@ Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, const
   return access;
 }
 
-Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const std::vector<std::string>& names,
-                                                      policy::KeyType key, protocol::ChallengeSolver& solver,
-                                                      const protocol::Clock& clock, protocol::Waiter& waiter) {
-  auto conn = connect_to_ca(ca.directory_url, ca.trust_file, clock, waiter);
-  if (!conn) return std::unexpected(conn.error());
-  conn->session->set_account(ca.account);
-  protocol::IssueRequest request;
-  request.names = names;
-  request.key_type = to_protocol_key(key);
-  request.profile = ca.profile;
-  request.preferred_chain = ca.preferred_chain;
-  return protocol::issue_certificate(*conn->session, request, solver);
-}
-
 }  // namespace certagent::agent

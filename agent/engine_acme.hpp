@@ -6,6 +6,7 @@
 // several certificates can be ordered at once; the account is shared.
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -47,10 +48,18 @@ struct CaConnection {
 [[nodiscard]] Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, const protocol::Clock& clock,
                                                protocol::Waiter& waiter);
 
-// One order for exactly `names`, through its own session, with a new key of `key`.
-[[nodiscard]] Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca,
-                                                                    const std::vector<std::string>& names,
-                                                                    policy::KeyType key,
+// One order for exactly `names` with a new key of `key`, through its own
+// session. Resumes the order journaled for `certificate_id` (agent/order_journal.hpp)
+// when the CA still has it; journals a new order before finalizing it.
+// Journal writes take `store_mutex`. The caller removes the journal once the
+// result is stored.
+struct OrderRequest {
+  std::string certificate_id;
+  std::vector<std::string> names;
+  policy::KeyType key = policy::KeyType::EcP256;
+};
+[[nodiscard]] Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& request,
+                                                                    Store& store, std::mutex& store_mutex,
                                                                     protocol::ChallengeSolver& solver,
                                                                     const protocol::Clock& clock,
                                                                     protocol::Waiter& waiter);

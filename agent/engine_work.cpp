@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "agent/logging.hpp"
+#include "agent/order_journal.hpp"
 
 namespace certagent::agent {
 
@@ -16,7 +17,8 @@ std::vector<std::string> plain_names(const std::vector<policy::RequiredName>& na
 Result<StoredVersion> obtain_version(EngineContext& ctx, const std::string& certificate_id,
                                      const std::vector<std::string>& names, policy::KeyType key) {
   const std::string what = fmt::format("ordering certificate {} ({} names)", certificate_id, names.size());
-  auto issued = order_certificate(*ctx.ca, names, key, *ctx.solver, *ctx.clock, *ctx.waiter);
+  auto issued = order_certificate(*ctx.ca, OrderRequest{certificate_id, names, key}, *ctx.store, *ctx.store_mutex,
+                                  *ctx.solver, *ctx.clock, *ctx.waiter);
   if (!issued) return std::unexpected(issued.error().context(what));
   auto key_pem = issued->key->to_pem();
   if (!key_pem) return std::unexpected(key_pem.error().context(what));
@@ -32,6 +34,8 @@ Result<StoredVersion> obtain_version(EngineContext& ctx, const std::string& cert
   if (!id) return std::unexpected(id.error().context("storing " + certificate_id + " from order " + issued->order_url));
   auto stored = ctx.store->verify_version(*id);
   if (!stored) return std::unexpected(stored.error().context("verifying the stored " + certificate_id));
+  if (auto removed = remove_order_journal(*ctx.store, certificate_id); !removed)
+    module_logger("engine")->warn("{}: {}", certificate_id, removed.error().message);
   module_logger("engine")->info("{}: stored version {} (thumbprint {}, order {})", certificate_id, stored->id,
                                 stored->meta.thumbprint, issued->order_url);
   return stored;

@@ -85,13 +85,35 @@ TEST(EngineChanges, KilledBetweenStoringAndBindingTheNextRunBindsWithoutANewOrde
   ASSERT_EQ(killed.signal, SIGKILL) << describe(killed);
   EXPECT_TRUE(box.certs().at("Default").at("thumbprint").is_null()) << "nothing bound yet";
 
+  const auto orders = new_order_count(box.pebble());
   auto before = box.pebble().request_count();
   auto next = box.certagent({"run", "--once"});
   ASSERT_EQ(next.exit_code, 0) << describe(next);
+  EXPECT_EQ(new_order_count(box.pebble()), orders) << "no new order";
   EXPECT_EQ(box.pebble().request_count().value(), before.value()) << "no ACME request: the stored version is bound";
   auto certs = box.certs();
   EXPECT_EQ(thumbprint_of(certs.at("Default")), thumbprint_of(certs.at("WebServicesExternal")));
   EXPECT_EQ(thumbprint_of(certs.at("Default")).size(), 40u);
+}
+
+TEST(EngineChanges, KilledBeforeFinalizeTheNextRunResumesTheJournaledOrder) {
+  EngineSandbox box;
+  box.write_policy({.layout = "shared"});
+  const auto orders_before = new_order_count(box.pebble());
+  auto killed = box.certagent({"run", "--once"}, {"CERTAGENT_FAULT_KILL=engine.order.before_finalize"});
+  ASSERT_EQ(killed.signal, SIGKILL) << describe(killed);
+  EXPECT_EQ(new_order_count(box.pebble()), orders_before + 1);
+  const auto journal = box.state() / "orders" / "front-end.json";
+  ASSERT_TRUE(std::filesystem::exists(journal));
+  EXPECT_EQ(std::filesystem::status(journal).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  auto next = box.certagent({"run", "--once"});
+  ASSERT_EQ(next.exit_code, 0) << describe(next);
+  EXPECT_EQ(new_order_count(box.pebble()), orders_before + 1) << "the journaled order was finished, no new one";
+  EXPECT_THAT(next.err, HasSubstr("resuming order"));
+  EXPECT_FALSE(std::filesystem::exists(journal)) << "the journal goes once the certificate is stored";
+  EXPECT_EQ(thumbprint_of(box.certs().at("Default")).size(), 40u);
 }
 
 TEST(EngineChanges, ASecondAgentOnTheSameStateDirectorySaysWhoHoldsIt) {

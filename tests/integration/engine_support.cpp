@@ -82,6 +82,15 @@ std::map<std::string, boost::json::object> EngineSandbox::certs() const {
   return out;
 }
 
+std::size_t new_order_count(const PebbleEnv& pebble) {
+  std::ifstream in(pebble.log);
+  if (!in) throw std::runtime_error("cannot read pebble's log " + pebble.log);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("POST /order-plz -> calling handler()") != std::string::npos) ++n;
+  return n;
+}
+
 std::vector<std::string> names_of(const boost::json::object& cert) {
   std::vector<std::string> out;
   for (const auto& n : cert.at("names").as_array()) out.emplace_back(n.as_string());

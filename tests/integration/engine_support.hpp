@@ -50,6 +50,9 @@ class EngineSandbox {
   std::filesystem::path dir_;
 };
 
+// newOrder requests pebble has handled so far ("POST /order-plz" in its log).
+[[nodiscard]] std::size_t new_order_count(const PebbleEnv& pebble);
+
 [[nodiscard]] std::vector<std::string> names_of(const boost::json::object& cert);
 [[nodiscard]] std::string thumbprint_of(const boost::json::object& cert);
 
