@@ -60,13 +60,14 @@ class AcmeSession {
   }
   // Unauthenticated GET (directory, renewalInfo); retries short 429/503.
   [[nodiscard]] Result<HttpResponse> get(std::string_view url, std::string_view doing);
+  // The response's Retry-After (delta-seconds or HTTP-date) as a duration from now.
+  [[nodiscard]] std::optional<std::chrono::seconds> retry_after(const HttpResponse& r) const;
 
  private:
   AcmeSession(Transport& t, const Clock& c, Waiter& w, SessionOptions o)
       : transport_(&t), clock_(&c), waiter_(&w), options_(o) {}
   [[nodiscard]] Result<HttpResponse> send(const HttpRequest& request, std::string_view doing);
   [[nodiscard]] Result<std::string> next_nonce();
-  [[nodiscard]] std::optional<std::chrono::seconds> retry_after(const HttpResponse& r) const;
   [[nodiscard]] Result<bool> wait_if_busy(const Error& err, int& busy_retries);
 
   Transport* transport_;
