@@ -1,5 +1,7 @@
 #include "protocol/jws.hpp"
 
+#include <vector>
+
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/hmac.h>
@@ -7,6 +9,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "protocol/acme_json.hpp"
 #include "protocol/base64.hpp"
 
 namespace certagent::protocol {
@@ -109,10 +112,25 @@ Result<json::object> public_jwk(const PrivateKey& key) {
   return jwk;
 }
 
+Result<std::string> jwk_thumbprint(const json::object& jwk) {
+  auto kty = string_member(jwk, "kty");
+  std::vector<std::string_view> members;
+  if (kty == "EC") members = {"crv", "kty", "x", "y"};
+  else if (kty == "RSA") members = {"e", "kty", "n"};
+  else return fail(ErrorKind::Invalid, "JWK thumbprint: unsupported key type");
+  json::object canonical;
+  for (auto m : members) {
+    auto v = string_member(jwk, m);
+    if (!v) return fail(ErrorKind::Invalid, "JWK thumbprint: the JWK has no \"" + std::string(m) + "\" string");
+    canonical[m] = *v;
+  }
+  return base64url_encode(sha256(json::serialize(canonical)));
+}
+
 Result<std::string> jwk_thumbprint(const PrivateKey& key) {
   auto jwk = public_jwk(key);
   if (!jwk) return std::unexpected(jwk.error());
-  return base64url_encode(sha256(json::serialize(*jwk)));
+  return jwk_thumbprint(*jwk);
 }
 
 Result<std::string> key_authorization(std::string_view token, const PrivateKey& account_key) {

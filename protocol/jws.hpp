@@ -21,6 +21,9 @@ namespace certagent::protocol {
 [[nodiscard]] Result<boost::json::object> public_jwk(const PrivateKey& key);
 // base64url(SHA-256(canonical JWK)) — RFC 7638, used in key authorizations.
 [[nodiscard]] Result<std::string> jwk_thumbprint(const PrivateKey& key);
+// The same for a public JWK given as JSON: only the required members of its
+// "kty" (EC: crv,kty,x,y; RSA: e,kty,n), in lexicographic order, no whitespace.
+[[nodiscard]] Result<std::string> jwk_thumbprint(const boost::json::object& jwk);
 // token "." thumbprint (RFC 8555 §8.1).
 [[nodiscard]] Result<std::string> key_authorization(std::string_view token, const PrivateKey& account_key);
 // base64url(SHA-256(key authorization)) — the dns-01 TXT value (§8.4).
