@@ -86,6 +86,15 @@ inline HttpResponse reply(int status, std::string body, std::string content_type
   return r;
 }
 
+// A response without a Replay-Nonce (e.g. the directory).
+inline HttpResponse reply_without_nonce(int status, std::string body, std::string content_type = "application/json") {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  if (!content_type.empty()) r.headers.push_back({"Content-Type", content_type});
+  return r;
+}
+
 inline HttpResponse problem(int status, std::string_view type, std::string_view detail,
                             std::vector<HttpHeader> extra = {}) {
   boost::json::object p{{"type", std::string("urn:ietf:params:acme:error:") + std::string(type)}, {"detail", detail},
