@@ -71,12 +71,13 @@ Result<Account> create_account(AcmeSession& session, std::shared_ptr<const Priva
   if (!key) return fail(ErrorKind::Invalid, "creating an ACME account: no account key");
   if (auto checked = check_new_account_options(session.directory(), options); !checked)
     return std::unexpected(std::move(checked.error()).context("creating an ACME account"));
+  const PrivateKey& account_key = *key;  // `key` itself is moved into the request below
   auto payload = [&]() -> Result<json::object> {
     json::object p;
     if (!options.contact.empty()) p["contact"] = to_json_array(options.contact);
     if (options.agree_to_terms) p["termsOfServiceAgreed"] = true;
     if (options.eab) {
-      auto eab = eab_jws(*key, options.eab->kid, options.eab->mac_key, session.directory().new_account);
+      auto eab = eab_jws(account_key, options.eab->kid, options.eab->mac_key, session.directory().new_account);
       if (!eab) return std::unexpected(eab.error());
       p["externalAccountBinding"] = std::move(*eab);
     }
