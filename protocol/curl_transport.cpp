@@ -70,10 +70,7 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-bool is_https_url(std::string_view url) {
-  constexpr std::string_view kScheme = "https://";
-  return url.size() > kScheme.size() && iequals(url.substr(0, kScheme.size()), kScheme);
-}
+// is_https_url is defined once, in link_header.cpp (both headers declare it).
 
 // Per-handle state the libcurl callbacks write into.
 struct CurlTransport::Impl {
