@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/acme_json.hpp"
-#include "protocol/base64.hpp"
+#include "protocol/challenge_check.hpp"
 #include "protocol/jws.hpp"
 
 namespace certagent::protocol {
@@ -134,9 +134,10 @@ Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std
     if (c == nullptr)
       return fail(ErrorKind::Rejected, "the CA offers no " + std::string(challenge_type) + " challenge for " +
                                            sanitize(authz.identifier.value, 255));
-    if (!is_base64url(c->token) || c->token.size() > 256)
-      return fail(ErrorKind::Protocol, "the CA sent a challenge token for " + sanitize(authz.identifier.value, 255) +
-                                           " that is not base64url ('" + sanitize(c->token, 80) + "')");
+    if (auto checked = check_token(c->token); !checked)
+      return std::unexpected(std::move(checked.error())
+                                 .context("the challenge token for " + sanitize(authz.identifier.value, 255) +
+                                          " ('" + sanitize(c->token, 80) + "') is not base64url"));
     auto key_auth = key_authorization(c->token, account_key);
     if (!key_auth) return std::unexpected(key_auth.error());
     tasks.push_back(ChallengeTask{authz.identifier.value, c->type, c->token, *key_auth, dns01_value(*key_auth)});

@@ -1,26 +1,15 @@
 #include "protocol/acme_session.hpp"
 
-#include <charconv>
-
 #include "protocol/acme_json.hpp"
 #include "protocol/jws.hpp"
 #include "protocol/problem.hpp"
+#include "protocol/retry_after.hpp"
 
 namespace certagent::protocol {
 namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kJoseJson = "application/jose+json";
-
-// Retry-After as delta-seconds (the HTTP-date form is read by retry_after.hpp once it lands).
-std::optional<std::chrono::seconds> parse_retry_after_value(std::string_view value, TimePoint /*now*/) {
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  long long secs = 0;
-  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), secs);
-  if (ec != std::errc() || end != value.data() + value.size() || secs < 0) return std::nullopt;
-  return std::chrono::seconds(std::min<long long>(secs, 365LL * 24 * 3600));
-}
 
 }  // namespace
 
@@ -41,7 +30,9 @@ Result<AcmeSession> AcmeSession::open(Transport& transport, const Clock& clock, 
 std::optional<std::chrono::seconds> AcmeSession::retry_after(const HttpResponse& r) const {
   auto value = r.header("Retry-After");
   if (!value) return std::nullopt;
-  return parse_retry_after_value(*value, clock_->now());
+  auto delay = parse_retry_after(*value, clock_->now());
+  if (!delay) return std::nullopt;  // unreadable: back off on our own schedule instead
+  return *delay;
 }
 
 Result<HttpResponse> AcmeSession::send(const HttpRequest& request, std::string_view doing) {

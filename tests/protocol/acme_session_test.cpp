@@ -123,6 +123,16 @@ TEST_F(SessionTest, RateLimitedWithShortRetryAfterWaitsThroughTheWaiterThenSucce
   EXPECT_EQ(time.now() - before, std::chrono::seconds(2));
 }
 
+TEST_F(SessionTest, ServiceUnavailableWithAnHttpDateRetryAfterWaitsUntilThen) {
+  auto s = open();
+  net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
+  // SimTime starts at 1'700'000'000 s = Tue, 14 Nov 2023 22:13:20 GMT.
+  net.add(Method::Post, "https://ca.test/a", reply(503, "", "", {{"Retry-After", "Tue, 14 Nov 2023 22:13:25 GMT"}}));
+  net.add(Method::Post, "https://ca.test/a", reply(200, "{}"));
+  ASSERT_TRUE(s.post_as_get("https://ca.test/a", "reading a"));
+  EXPECT_EQ(time.waits, (std::vector<std::chrono::milliseconds>{std::chrono::seconds(5)}));
+}
+
 TEST_F(SessionTest, RateLimitedWithLongRetryAfterIsReturnedToTheCaller) {
   auto s = open();
   net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
