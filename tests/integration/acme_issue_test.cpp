@@ -17,6 +17,8 @@ struct IssueCase {
   size_t names;
 };
 
+void PrintTo(const IssueCase& c, std::ostream* os) { *os << to_string(c.key) << " x " << c.names; }
+
 class PebbleIssue : public ::testing::TestWithParam<IssueCase> {};
 
 void expect_issued(const IssuedCertificate& issued, const std::vector<std::string>& names, KeyType key) {
