@@ -70,8 +70,6 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-// is_https_url is defined once, in link_header.cpp (both headers declare it).
-
 // Per-handle state the libcurl callbacks write into.
 struct CurlTransport::Impl {
   EasyHandle easy;

@@ -68,7 +68,5 @@ class CurlTransport final : public Transport {
   std::uint64_t connections_opened_ = 0;
 };
 
-// True when `url` starts with "https://" (case-insensitive scheme).
-[[nodiscard]] bool is_https_url(std::string_view url);
 
 }  // namespace certagent::protocol
