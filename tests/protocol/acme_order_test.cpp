@@ -65,6 +65,40 @@ TEST_F(OrderTest, NewOrderSendsDnsIdentifiersAndReadsTheLocation) {
   EXPECT_FALSE(payload.contains("replaces"));  // no renewalInfo in this directory
 }
 
+TEST(NewOrderPayload, SendsReplacesAndProfileWhenTheDirectoryOffersThem) {
+  ScriptedTransport net;
+  SimTime time;
+  net.add(Method::Get, kDir, reply_without_nonce(200, directory_json(R"(,"profiles":{"tlsserver":"TLS server"})",
+                                                                     R"("renewalInfo":"https://ca.test/ari",)")));
+  auto session = AcmeSession::open(net, time, time, kDir);
+  ASSERT_TRUE(session);
+  auto key = std::make_shared<const PrivateKey>(*PrivateKey::generate(KeyType::EcP256));
+  session->set_account(AccountRef{key, "https://ca.test/acct/1"});
+  net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
+  net.add(Method::Post, "https://ca.test/order",
+          reply(201, order_json("pending", {"a.example"}), "application/json", {{"Location", "https://ca.test/o/1"}}));
+  auto o = new_order(*session, NewOrder{{"a.example"}, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", "tlsserver"});
+  ASSERT_TRUE(o) << o.error().message;
+  auto payload = boost::json::parse(decode_jws(net.sent.back().body).payload).as_object();
+  EXPECT_EQ(payload["replaces"].as_string(), "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+  EXPECT_EQ(payload["profile"].as_string(), "tlsserver");
+}
+
+TEST(PollSchedule, BacksOffHonoursRetryAfterNeverFasterThanTheFirstAndStopsAtTheDeadline) {
+  using std::chrono::milliseconds;
+  TimePoint start{std::chrono::seconds(1000)};
+  PollSchedule s(PollPolicy{milliseconds(40), milliseconds(100), std::chrono::seconds(1)}, start);
+  EXPECT_EQ(*s.next(start, std::nullopt, "x") - start, milliseconds(40));
+  EXPECT_EQ(*s.next(start, std::nullopt, "x") - start, milliseconds(80));
+  EXPECT_EQ(*s.next(start, std::nullopt, "x") - start, milliseconds(100));  // capped
+  EXPECT_EQ(*s.next(start, std::chrono::seconds(0), "x") - start, milliseconds(40));  // a hostile "0"
+  EXPECT_EQ(*s.next(start, std::chrono::seconds(3600), "x"), s.deadline());  // not past the deadline
+  auto late = s.next(s.deadline(), std::nullopt, "waiting for x");
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().kind, ErrorKind::Timeout);
+  EXPECT_NE(late.error().message.find("waiting for x: still not done after 1 s"), std::string::npos);
+}
+
 TEST_F(OrderTest, NewOrderWithoutLocationIsAProtocolError) {
   net.add(Method::Post, "https://ca.test/order", reply(201, order_json("pending", {"a.example"})));
   auto o = new_order(*session, NewOrder{{"a.example"}, "", ""});
