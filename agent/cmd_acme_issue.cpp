@@ -2,7 +2,6 @@
 // a policy — the low-level way to try a CA (and to measure the client).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include "agent/system_waiter.hpp"
 #include "protocol/acme_account.hpp"
 #include "protocol/acme_issue.hpp"
+#include "protocol/acme_log.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/curl_transport.hpp"
 #include "protocol/http01_responder.hpp"
@@ -117,7 +117,7 @@ Result<AcmeSession> open_session(const IssueOptions& o, Transport& transport, Sy
   }
   auto acct = create_account(*session, *key, account);
   if (!acct) return std::unexpected(acct.error());
-  spdlog::debug("ACME account {}", acct->ref.url);
+  protocol::acme_log().debug("ACME account {}", acct->ref.url);
   return session;
 }
 

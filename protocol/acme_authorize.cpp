@@ -2,9 +2,8 @@
 
 #include <algorithm>
 
-#include <spdlog/spdlog.h>
-
 #include "protocol/acme_json.hpp"
+#include "protocol/acme_log.hpp"
 #include "protocol/challenge_check.hpp"
 #include "protocol/jws.hpp"
 
@@ -82,7 +81,7 @@ Result<void> present_all(ChallengeSolver& solver, const std::vector<ChallengeTas
 void clean_up_all(ChallengeSolver& solver, const std::vector<ChallengeTask>& tasks, size_t presented) {
   for (size_t i = 0; i < presented && i < tasks.size(); ++i) {
     if (auto r = solver.clean_up(tasks[i]); !r)
-      spdlog::warn("cleaning up the {} challenge for {}: {}", tasks[i].type, tasks[i].identifier, r.error().message);
+      acme_log().warn("cleaning up the {} challenge for {}: {}", tasks[i].type, tasks[i].identifier, r.error().message);
   }
 }
 
@@ -156,6 +155,8 @@ Result<Order> authorize_order(AcmeSession& session, const Order& order, Challeng
   std::vector<std::string> urls;
   auto tasks = challenge_tasks(order, *authz, solver.type(), *session.account().key, &urls);
   if (!tasks) return std::unexpected(tasks.error());
+  acme_log().debug("order {}: {} authorization(s), {} to validate with {}", order.url, authz->size(), tasks->size(),
+                   solver.type());
   size_t presented = 0;
   auto result = [&]() -> Result<Order> {
     if (auto p = present_all(solver, *tasks, presented); !p) return std::unexpected(p.error());

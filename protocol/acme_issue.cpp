@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "protocol/acme_finalize.hpp"
+#include "protocol/acme_log.hpp"
 #include "protocol/csr.hpp"
 
 namespace certagent::protocol {
@@ -56,8 +57,10 @@ Result<IssuedCertificate> issue_certificate(AcmeSession& session, const IssueReq
   if (!key) return std::unexpected(key.error());
   auto csr = make_csr(request.names, **key);
   if (!csr) return std::unexpected(std::move(csr.error()).context("building the CSR"));
+  acme_log().debug("order {} is {}; finalizing", authorized->url, authorized->status);
   auto valid = finalize_order(session, *authorized, csr->der, request.issuance);
   if (!valid) return std::unexpected(valid.error());
+  acme_log().debug("order {} is valid; downloading {}", valid->url, valid->certificate);
   auto chain = download_preferred_chain(session, valid->certificate, request.preferred_chain);
   if (!chain) return std::unexpected(chain.error());
   std::vector<std::string> names;

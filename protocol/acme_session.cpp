@@ -1,6 +1,7 @@
 #include "protocol/acme_session.hpp"
 
 #include "protocol/acme_json.hpp"
+#include "protocol/acme_log.hpp"
 #include "protocol/jws.hpp"
 #include "protocol/problem.hpp"
 #include "protocol/retry_after.hpp"
@@ -62,6 +63,7 @@ Result<bool> AcmeSession::wait_if_busy(const Error& err, int& busy_retries) {
   if (!err.retry_after || *err.retry_after > options_.max_busy_wait) return false;
   if (busy_retries >= options_.max_busy_retries) return false;
   ++busy_retries;
+  acme_log().debug("the CA is busy ({}); trying again in {} s", to_string(err.kind), err.retry_after->count());
   auto waited = waiter_->wait_until(clock_->now() + *err.retry_after);
   if (!waited) return std::unexpected(waited.error());
   return true;
@@ -94,6 +96,7 @@ Result<HttpResponse> AcmeSession::post_jws(std::string_view url, const BodyBuild
     Error err = error_from_response(*resp, doing, retry_after(*resp));
     if (err.kind == ErrorKind::BadNonce && bad_nonces < options_.max_bad_nonce_retries) {
       ++bad_nonces;
+      acme_log().trace("badNonce from {}; retrying with a fresh nonce ({})", url, bad_nonces);
       continue;
     }
     auto again = wait_if_busy(err, busy);
