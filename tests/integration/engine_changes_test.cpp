@@ -26,7 +26,7 @@ std::map<std::string, std::string> thumbprints(const EngineSandbox& box) {
 
 TEST(EngineChanges, AddedSipDomainReissuesExactlyTheCertificatesWhoseNamesChanged) {
   EngineSandbox box;
-  PoolPolicy policy{.layout = "separate"};
+  PoolPolicy policy = pool("separate");
   for (const char* p : {"Default", "WebServicesInternal", "WebServicesExternal"}) policy.hooks[p] = {box.make_hook("hook")};
   box.write_policy(policy);
   auto first = box.certagent({"run", "--once"});
@@ -58,7 +58,7 @@ TEST(EngineChanges, AddedSipDomainReissuesExactlyTheCertificatesWhoseNamesChange
 
 TEST(EngineChanges, AFailingHookRollsBackAndTheOldCertificateStaysBound) {
   EngineSandbox box;
-  PoolPolicy policy{.layout = "shared"};
+  PoolPolicy policy = pool("shared");
   box.write_policy(policy);
   auto first = box.certagent({"run", "--once"});
   ASSERT_EQ(first.exit_code, 0) << describe(first);
@@ -80,7 +80,7 @@ TEST(EngineChanges, AFailingHookRollsBackAndTheOldCertificateStaysBound) {
 
 TEST(EngineChanges, KilledBetweenStoringAndBindingTheNextRunBindsWithoutANewOrder) {
   EngineSandbox box;
-  box.write_policy({.layout = "shared"});
+  box.write_policy(pool("shared"));
   auto killed = box.certagent({"run", "--once"}, {"CERTAGENT_FAULT_KILL=store.bind.before_rename"});
   ASSERT_EQ(killed.signal, SIGKILL) << describe(killed);
   EXPECT_TRUE(box.certs().at("Default").at("thumbprint").is_null()) << "nothing bound yet";
@@ -98,7 +98,7 @@ TEST(EngineChanges, KilledBetweenStoringAndBindingTheNextRunBindsWithoutANewOrde
 
 TEST(EngineChanges, KilledBeforeFinalizeTheNextRunResumesTheJournaledOrder) {
   EngineSandbox box;
-  box.write_policy({.layout = "shared"});
+  box.write_policy(pool("shared"));
   const auto orders_before = new_order_count(box.pebble());
   auto killed = box.certagent({"run", "--once"}, {"CERTAGENT_FAULT_KILL=engine.order.before_finalize"});
   ASSERT_EQ(killed.signal, SIGKILL) << describe(killed);

@@ -77,7 +77,8 @@ std::map<std::string, boost::json::object> EngineSandbox::certs() const {
   auto r = certagent({"--json", "certs"});
   if (r.exit_code != 0) throw std::runtime_error("certs --json failed: " + r.err);
   std::map<std::string, boost::json::object> out;
-  for (const auto& v : boost::json::parse(r.out).as_array())
+  const boost::json::value parsed = boost::json::parse(r.out);
+  for (const auto& v : parsed.as_array())
     out[std::string(v.as_object().at("purpose").as_string())] = v.as_object();
   return out;
 }

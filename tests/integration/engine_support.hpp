@@ -21,6 +21,12 @@ struct PoolPolicy {
   std::map<std::string, std::vector<std::string>> hooks;
 };
 
+[[nodiscard]] inline PoolPolicy pool(std::string layout) {
+  PoolPolicy p;
+  p.layout = std::move(layout);
+  return p;
+}
+
 // A fresh directory under the test temp dir with state/ and policy.json.
 class EngineSandbox {
  public:

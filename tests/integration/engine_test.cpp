@@ -48,7 +48,7 @@ TEST(Engine, SharedLayoutBindsOneCertificateToAllThreePurposesWithEveryName) {
 
 TEST(Engine, SeparateLayoutGivesEachPurposeItsOwnCertificateAndNames) {
   EngineSandbox box;
-  box.write_policy({.layout = "separate"});
+  box.write_policy(pool("separate"));
   expect_run_ok(box.certagent({"run", "--once"}));
   auto certs = box.certs();
   std::vector<std::string> thumbprints;
@@ -69,7 +69,7 @@ TEST(Engine, SeparateLayoutGivesEachPurposeItsOwnCertificateAndNames) {
 
 TEST(Engine, AssignRefusesACertificateLackingTheLyncdiscoverNamesForWebServicesExternal) {
   EngineSandbox box;
-  box.write_policy({.layout = "separate"});
+  box.write_policy(pool("separate"));
   expect_run_ok(box.certagent({"run", "--once"}));
   auto certs = box.certs();
   const std::string default_cert = thumbprint_of(certs.at("Default"));
