@@ -153,12 +153,17 @@ PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
   return out;
 }
 
-CertificateStatus certificate_status(const Inventory& inv, const policy::Action& after, const Job& job) {
+// A certificate still not right after the pass, with no back-off to say when (the pass was
+// cancelled, or another certificate's work changed its plan): look again in a minute.
+constexpr Seconds kRetryUnfinished{60};
+
+CertificateStatus certificate_status(const Inventory& inv, const policy::Action& after, const Job& job, TimePoint now) {
   CertificateStatus s;
   s.id = after.certificate.id;
   for (const auto& p : after.certificate.purposes) s.purposes.push_back(purpose_status(inv, p));
   if (after.kind == ActionKind::Keep && after.renewal_due) s.next_renewal = to_seconds(*after.renewal_due);
   if (job.backoff.next_attempt) s.next_renewal = std::max(s.next_renewal.value_or(TimePoint{}), *job.backoff.next_attempt);
+  if (after.kind != ActionKind::Keep && !s.next_renewal) s.next_renewal = now + kRetryUnfinished;
   s.consecutive_failures = job.backoff.consecutive_failures;
   s.last_success = job.backoff.last_success;
   if (job.backoff.consecutive_failures > 0) s.last_error = job.backoff.last_error_message;
@@ -195,12 +200,12 @@ Result<std::pair<Inventory, std::vector<policy::Action>>> plan_now(const Store& 
 }
 
 void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::Action>& after,
-               const std::map<std::string, Job>& jobs) {
+               const std::map<std::string, Job>& jobs, TimePoint now) {
   for (const auto& a : after) {
     auto it = jobs.find(a.certificate.id);
     const Job none{a, {}, false, std::nullopt, {}};
     const Job& job = it == jobs.end() ? none : it->second;
-    s.certificates.push_back(certificate_status(inv, a, job));
+    s.certificates.push_back(certificate_status(inv, a, job, now));
     if (a.kind != ActionKind::Keep) s.incomplete = true;
     if (job.attempted && job.error) s.failed = true;
     if (job.attempted && needs_order(job.action.kind))
@@ -257,7 +262,7 @@ PassSummary Engine::pass(const PassRequest& request) {
     work(request, *policy_, *store_, store_mutex_, options_.concurrency, rebinds, orders);
     auto after = plan_now(*store_, *policy_, request.now);
     if (!after) throw std::runtime_error(after.error().message);
-    summarize(summary, after->first, after->second, jobs);
+    summarize(summary, after->first, after->second, jobs, request.now);
   } catch (const std::exception& e) {
     log()->error("the pass failed: {}", e.what());
     summary.failed = true;
