@@ -165,6 +165,8 @@ class Ca:
         return body
 
     def authz_json(self, aid):
+        if aid not in self.authzs and self.scenario == "many-authz":
+            aid = min(self.authzs)  # every one of the 20,000 URLs answers, so a client that follows them all is fed
         a = self.authzs[aid]
         chall = {"type": "http-01", "url": self.url("/chall/%d" % aid), "token": a["token"], "status": a["challenge"]}
         if a["error"]:
