@@ -171,16 +171,5 @@ std::optional<std::string> first_link_with_rel(const std::vector<Link>& links, s
   return all.front();
 }
 
-bool is_https_url(std::string_view url) {
-  if (url.size() > 4096 || url.size() < 9 || lower(url.substr(0, 8)) != "https://") return false;
-  for (char c : url)
-    if (!is_visible(c) || std::string_view("<>\"\\{}|^`").find(c) != std::string_view::npos) return false;
-  auto authority_end = url.find_first_of("/?#", 8);
-  auto authority = url.substr(8, authority_end == std::string_view::npos ? std::string_view::npos : authority_end - 8);
-  if (authority.find('@') != std::string_view::npos) return false;
-  auto host_end = authority.starts_with("[") ? authority.find(']') : authority.find(':');
-  if (authority.starts_with("[")) return host_end != std::string_view::npos && host_end > 1;
-  return host_end != 0 && !authority.empty();
-}
 
 }  // namespace certagent::protocol

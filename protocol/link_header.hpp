@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "protocol/http.hpp"
 
 namespace certagent::protocol {
 
@@ -43,9 +44,5 @@ inline constexpr std::size_t kMaxLinks = 256;
 // The first such target, if any.
 [[nodiscard]] std::optional<std::string> first_link_with_rel(const std::vector<Link>& links, std::string_view rel);
 
-// True for an absolute https URL an ACME client may follow: scheme "https"
-// (any case), a non-empty host, no userinfo, only visible ASCII without
-// <>"\ {}|^` and at most 4096 bytes.
-[[nodiscard]] bool is_https_url(std::string_view url);
 
 }  // namespace certagent::protocol
