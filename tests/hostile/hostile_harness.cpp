@@ -177,7 +177,9 @@ ClientRun run_issue(const Workspace& ws, const HostileCa& ca, int http01_port, s
                     const std::vector<std::string>& extra) {
   fs::path rss_file = ws.ca / "client.rss";
   ProcessSpec spec;
-  spec.argv = {"/usr/bin/time", "-f", "%M", "-o", rss_file.string(), CERTAGENT_BINARY, "acme", "issue",
+  const char* binary = std::getenv("CERTAGENT_HOSTILE_BINARY");  // another build of certagent, for comparison
+  spec.argv = {"/usr/bin/time", "-f", "%M", "-o", rss_file.string(), binary != nullptr ? binary : CERTAGENT_BINARY,
+               "acme", "issue",
                "--directory", ca.directory(), "--trust", ca.trust().string(),
                "--http-01-listen", "127.0.0.1:" + std::to_string(http01_port), "--out", ws.out.string()};
   for (const auto& n : requested_names()) spec.argv.insert(spec.argv.end(), {"--name", n});

@@ -78,7 +78,8 @@ struct ClientRun {
 [[nodiscard]] std::vector<std::string> requested_names();
 
 // Runs `certagent acme issue` against `ca` with ws.out as --out, the responder
-// on `http01_port`, plus `extra` arguments; killed after `kill_after`.
+// on `http01_port`, plus `extra` arguments; killed after `kill_after`. The binary
+// is CERTAGENT_BINARY, or $CERTAGENT_HOSTILE_BINARY when set (another build).
 [[nodiscard]] ClientRun run_issue(const Workspace& ws, const HostileCa& ca, int http01_port,
                                   std::chrono::milliseconds kill_after, const std::vector<std::string>& extra = {});
 
