@@ -115,6 +115,21 @@ TEST_F(OrderTest, NewOrderWithOtherIdentifiersIsRefused) {
   EXPECT_EQ(o.error().kind, ErrorKind::Protocol);
 }
 
+TEST_F(OrderTest, NewOrderWithMoreAuthorizationsThanIdentifiersIsRefusedBeforeFetchingAny) {
+  std::string authz;
+  for (int i = 0; i < 900; ++i) authz += (i ? ",\"" : "\"") + std::string("https://ca.test/authz/0\"");
+  net.add(Method::Post, "https://ca.test/order",
+          reply(201, R"({"status":"pending","identifiers":[{"type":"dns","value":"a.example"},)"
+                     R"({"type":"dns","value":"b.example"}],"authorizations":[)" + authz +
+                     R"(],"finalize":"https://ca.test/finalize/1"})",
+                "application/json", {{"Location", "https://ca.test/o/1"}}));
+  auto o = new_order(*session, NewOrder{{"a.example", "b.example"}, "", ""});
+  ASSERT_FALSE(o);
+  EXPECT_EQ(o.error().kind, ErrorKind::Protocol);
+  EXPECT_NE(o.error().message.find("900 authorizations for 2 identifier(s)"), std::string::npos) << o.error().message;
+  for (const auto& sent : net.sent) EXPECT_EQ(sent.url.find("/authz/"), std::string::npos) << sent.url;
+}
+
 TEST_F(OrderTest, NewOrderRefusesTooManyNamesAndUnofferedProfiles) {
   std::vector<std::string> many;
   for (int i = 0; i < 1001; ++i) many.push_back("n" + std::to_string(i) + ".example");
