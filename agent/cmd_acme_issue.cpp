@@ -32,6 +32,7 @@ struct IssueOptions {
   std::string eab_kid;
   std::string eab_hmac_key_file;
   std::string preferred_chain;
+  int timeout_seconds = 300;  // bound on waiting for validation, and again for issuance
   std::string out;
   int verbose = 0;
 };
@@ -141,6 +142,8 @@ Result<void> run_issue(const IssueOptions& o) {
   request.names = o.names;
   request.key_type = *key_type;
   request.preferred_chain = o.preferred_chain;
+  request.authorize.poll.total = std::chrono::seconds(o.timeout_seconds);
+  request.issuance.total = std::chrono::seconds(o.timeout_seconds);
   auto issued = issue_certificate(*session, request, responder);
   if (!issued) return std::unexpected(issued.error());
   if (auto w = write_outputs(o.out, *issued); !w) return w;
@@ -169,6 +172,9 @@ void register_acme_issue_command(CLI::App& acme, GlobalOptions& globals, int& ex
   cmd->add_option("--eab-hmac-key-file", opts->eab_hmac_key_file, "File holding the EAB MAC key (base64url/base64)");
   cmd->add_option("--preferred-chain", opts->preferred_chain, "Issuer CN of the preferred chain's top certificate");
   cmd->add_option("--out", opts->out, "Directory for key.pem (0600), cert.pem, chain.pem, fullchain.pem")->required();
+  cmd->add_option("--timeout", opts->timeout_seconds, "Seconds to wait for validation, and for issuance")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   cmd->add_flag("-v,--verbose", opts->verbose, "Print timing and request count");
   cmd->callback([opts, &globals, &exit_code] {
     opts->verbose += globals.verbosity;

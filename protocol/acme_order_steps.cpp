@@ -63,8 +63,11 @@ Result<Order> new_order(AcmeSession& session, const NewOrder& request) {
   if (!order) return std::unexpected(std::move(order.error()).context(doing));
   if (identifier_names(order->identifiers) != normalized_names(*names))
     return fail(ErrorKind::Protocol, doing + ": the CA's order names other identifiers than were asked for");
-  if (order->authorizations.size() > kMaxOrderIdentifiers)
-    return fail(ErrorKind::Protocol, doing + ": the order lists too many authorizations");
+  // One authorization per identifier (RFC 8555 §7.1.3): more would only make us fetch what a CA pads in.
+  if (order->authorizations.size() > order->identifiers.size())
+    return fail(ErrorKind::Protocol, doing + ": the order lists " + std::to_string(order->authorizations.size()) +
+                                         " authorizations for " + std::to_string(order->identifiers.size()) +
+                                         " identifier(s); at most one per identifier is accepted");
   return order;
 }
 

@@ -41,6 +41,11 @@ Result<HttpResponse> AcmeSession::send(const HttpRequest& request, std::string_v
   auto resp = transport_->send(request);
   if (!resp) return std::unexpected(std::move(resp.error()).context(std::string(doing)));
   if (auto nonce = resp->header("Replay-Nonce")) nonces_.add(*nonce);
+  // ACME (RFC 8555) never redirects; following one could loop or leave the CA.
+  if (resp->status >= 300 && resp->status < 400)
+    return fail(ErrorKind::Protocol, std::string(doing) + ": the CA answered HTTP " + std::to_string(resp->status) +
+                                         ", a redirect to '" + sanitize(resp->header("Location").value_or(""), 200) +
+                                         "', which ACME does not use; not followed");
   return resp;
 }
 

@@ -12,8 +12,9 @@ Result<TimePoint> PollSchedule::next(TimePoint now, std::optional<std::chrono::s
   }
   interval_ = interval_.count() == 0 ? policy_.first : std::min(interval_ * 2, policy_.max_interval);
   std::chrono::milliseconds delay = interval_;
-  // Retry-After paces the looks, but never faster than the first interval (a hostile "0").
-  if (retry_after) delay = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(*retry_after), policy_.first);
+  // Retry-After may slow the looks down, never speed them up past the back-off: a CA
+  // that says "0" on every answer would otherwise be polled every `first` ms.
+  if (retry_after) delay = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(*retry_after), interval_);
   return std::min(now + delay, deadline_);
 }
 

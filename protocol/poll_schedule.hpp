@@ -21,7 +21,8 @@ class PollSchedule {
  public:
   PollSchedule(PollPolicy policy, TimePoint start) : policy_(policy), deadline_(start + policy.total) {}
 
-  // The time of the next look. The CA's Retry-After wins over the back-off;
+  // The time of the next look. The CA's Retry-After wins over a shorter back-off
+  // (a shorter Retry-After, e.g. a hostile "0" on every answer, does not);
   // no look is scheduled past the deadline (the last one is at it). A Timeout
   // error naming `what` once the deadline has passed.
   [[nodiscard]] Result<TimePoint> next(TimePoint now, std::optional<std::chrono::seconds> retry_after,

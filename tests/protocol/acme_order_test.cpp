@@ -84,14 +84,28 @@ TEST(NewOrderPayload, SendsReplacesAndProfileWhenTheDirectoryOffersThem) {
   EXPECT_EQ(payload["profile"].as_string(), "tlsserver");
 }
 
-TEST(PollSchedule, BacksOffHonoursRetryAfterNeverFasterThanTheFirstAndStopsAtTheDeadline) {
+TEST(PollSchedule, RetryAfterZeroOnEveryAnswerStillBacksOff) {
+  using std::chrono::milliseconds;
+  TimePoint start{std::chrono::seconds(1000)};
+  PollSchedule s(PollPolicy{milliseconds(40), milliseconds(5000), std::chrono::seconds(300)}, start);
+  int looks = 0;
+  TimePoint now = start;
+  for (auto next = s.next(now, std::chrono::seconds(0), "x"); next; next = s.next(now, std::chrono::seconds(0), "x")) {
+    now = *next;
+    ++looks;
+  }
+  EXPECT_EQ(now, s.deadline());
+  EXPECT_LE(looks, 70);  // 40 ms doubling to 5 s, then every 5 s for 300 s: 67 looks, not 7,500 at 40 ms
+}
+
+TEST(PollSchedule, BacksOffHonoursRetryAfterNeverFasterThanTheBackOffAndStopsAtTheDeadline) {
   using std::chrono::milliseconds;
   TimePoint start{std::chrono::seconds(1000)};
   PollSchedule s(PollPolicy{milliseconds(40), milliseconds(100), std::chrono::seconds(1)}, start);
   EXPECT_EQ(*s.next(start, std::nullopt, "x") - start, milliseconds(40));
   EXPECT_EQ(*s.next(start, std::nullopt, "x") - start, milliseconds(80));
   EXPECT_EQ(*s.next(start, std::nullopt, "x") - start, milliseconds(100));  // capped
-  EXPECT_EQ(*s.next(start, std::chrono::seconds(0), "x") - start, milliseconds(40));  // a hostile "0"
+  EXPECT_EQ(*s.next(start, std::chrono::seconds(0), "x") - start, milliseconds(100));  // a hostile "0": backed off still
   EXPECT_EQ(*s.next(start, std::chrono::seconds(3600), "x"), s.deadline());  // not past the deadline
   auto late = s.next(s.deadline(), std::nullopt, "waiting for x");
   ASSERT_FALSE(late);
@@ -113,6 +127,21 @@ TEST_F(OrderTest, NewOrderWithOtherIdentifiersIsRefused) {
   auto o = new_order(*session, NewOrder{{"a.example"}, "", ""});
   ASSERT_FALSE(o);
   EXPECT_EQ(o.error().kind, ErrorKind::Protocol);
+}
+
+TEST_F(OrderTest, NewOrderWithMoreAuthorizationsThanIdentifiersIsRefusedBeforeFetchingAny) {
+  std::string authz;
+  for (int i = 0; i < 900; ++i) authz += (i ? ",\"" : "\"") + std::string("https://ca.test/authz/0\"");
+  net.add(Method::Post, "https://ca.test/order",
+          reply(201, R"({"status":"pending","identifiers":[{"type":"dns","value":"a.example"},)"
+                     R"({"type":"dns","value":"b.example"}],"authorizations":[)" + authz +
+                     R"(],"finalize":"https://ca.test/finalize/1"})",
+                "application/json", {{"Location", "https://ca.test/o/1"}}));
+  auto o = new_order(*session, NewOrder{{"a.example", "b.example"}, "", ""});
+  ASSERT_FALSE(o);
+  EXPECT_EQ(o.error().kind, ErrorKind::Protocol);
+  EXPECT_NE(o.error().message.find("900 authorizations for 2 identifier(s)"), std::string::npos) << o.error().message;
+  for (const auto& sent : net.sent) EXPECT_EQ(sent.url.find("/authz/"), std::string::npos) << sent.url;
 }
 
 TEST_F(OrderTest, NewOrderRefusesTooManyNamesAndUnofferedProfiles) {

@@ -61,6 +61,23 @@ TEST_F(SessionTest, DirectoryInTheWrongContentTypeIsRefused) {
   EXPECT_EQ(s.error().kind, ErrorKind::Protocol);
 }
 
+TEST_F(SessionTest, ARedirectIsAnErrorNamingItNeverAResponse) {
+  net.add(Method::Get, kDir, reply(302, "", "text/plain", {{"Location", std::string(kDir) + "\x1b[2J"}}));
+  auto s = AcmeSession::open(net, time, time, kDir);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, ErrorKind::Protocol);
+  EXPECT_NE(s.error().message.find("HTTP 302, a redirect to"), std::string::npos) << s.error().message;
+  EXPECT_EQ(s.error().message.find('\x1b'), std::string::npos);
+  auto ok = open();
+  const size_t before = net.sent.size();
+  net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
+  net.add(Method::Post, "https://ca.test/o/1", reply(307, "{}", "application/json", {{"Location", "https://ca.test/o/1"}}));
+  auto r = ok.post_as_get("https://ca.test/o/1", "reading the order");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("reading the order: the CA answered HTTP 307"), std::string::npos) << r.error().message;
+  EXPECT_EQ(net.sent.size(), before + 2);  // a nonce, one POST: never followed
+}
+
 TEST_F(SessionTest, OversizedBodyIsAProtocolError) {
   auto s = open();
   net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
