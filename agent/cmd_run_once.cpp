@@ -13,13 +13,16 @@
 #include "agent/engine.hpp"
 
 namespace certagent::agent {
+namespace {
 
-int once_exit_code(const PassSummary& s) {
+int pass_exit_code(const PassSummary& s) {
   if (s.policy_error) return kExitUsage;
   if (s.failed) return kExitFailed;
   if (s.incomplete) return kExitIncomplete;
   return kExitOk;
 }
+
+}  // namespace
 
 void register_run_once_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   auto once = std::make_shared<bool>(false);
@@ -43,7 +46,7 @@ void register_run_once_command(CLI::App& app, GlobalOptions& globals, int& exit_
     PassSummary summary = (*pass)(request);
     if (summary.policy_error) std::cerr << *summary.policy_error << "\n";
     std::cerr << "certagent run: " << summary.status_line << "\n";
-    exit_code = once_exit_code(summary);
+    exit_code = pass_exit_code(summary);
   });
 }
 
