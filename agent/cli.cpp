@@ -38,6 +38,7 @@ void register_commands(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   register_plan_command(app, globals, exit_code);
   register_policy_command(app, globals, exit_code);
   register_acme_command(app, globals, exit_code);
+  register_status_command(app, globals, exit_code);
 }
 
 int run_cli(int argc, char** argv) {

@@ -11,5 +11,8 @@ void register_acme_issue_command(CLI::App& acme, GlobalOptions& globals, int& ex
 
 void register_plan_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 void register_policy_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+// `run` (agent/cmd_run.cpp) is registered once the engine defines make_pass (agent/engine.hpp).
+void register_run_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+void register_status_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 
 }  // namespace certagent::agent
