@@ -46,7 +46,8 @@ void write_all(int fd, const std::string& line) {
     DaemonOptions copy = options;
     copy.on_metrics_listening = [&](std::uint16_t port) { report("port " + std::to_string(port)); };
     auto notifier = Notifier::from_environment();
-    const DaemonResult result = run_daemon(copy, fn, notifier ? *notifier : Notifier{});
+    if (!notifier) notifier = Notifier{};
+    const DaemonResult result = run_daemon(copy, fn, *notifier);
     report("exit " + std::to_string(result.exit_code) + " passes " + std::to_string(result.passes) +
            (result.pass_abandoned ? " abandoned" : ""));
     code = result.exit_code;

@@ -101,7 +101,7 @@ TEST(SdNotify, DisabledWithoutNotifySocket) {
 }
 
 TEST(SdNotify, RefusesBadAddresses) {
-  for (const std::string bad : {"", "relative/socket", std::string("/") + std::string(200, 'a')}) {
+  for (const std::string& bad : std::vector<std::string>{"", "relative/socket", "/" + std::string(200, 'a')}) {
     auto n = Notifier::for_address(bad);
     ASSERT_FALSE(n) << bad;
     EXPECT_EQ(n.error().kind, ErrorKind::Invalid);
