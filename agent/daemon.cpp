@@ -10,7 +10,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -29,34 +31,6 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using std::chrono::steady_clock;
 using std::chrono::system_clock;
-
-int once_exit_code(const PassSummary& summary) {
-  if (summary.policy_error) return kExitUsage;
-  if (summary.failed) return kExitFailed;
-  if (summary.incomplete) return kExitIncomplete;
-  return kExitOk;
-}
-
-std::chrono::milliseconds sleep_duration(std::optional<std::chrono::sys_seconds> next_wake,
-                                         system_clock::time_point now, std::chrono::seconds min,
-                                         std::chrono::seconds max) {
-  if (!next_wake) return max;
-  const auto until = std::chrono::ceil<std::chrono::milliseconds>(*next_wake - now);
-  return std::clamp<std::chrono::milliseconds>(until, min, max);
-}
-
-WakeReason merge_reasons(WakeReason queued, WakeReason incoming) {
-  const auto rank = [](WakeReason r) {
-    switch (r) {
-      case WakeReason::Startup: return 0;
-      case WakeReason::Timer: return 1;
-      case WakeReason::Reload: return 2;
-      case WakeReason::PolicyChanged: return 3;
-    }
-    return 0;
-  };
-  return rank(incoming) > rank(queued) ? incoming : queued;
-}
 
 namespace {
 
