@@ -21,6 +21,7 @@ void register_run_command(CLI::App& app, GlobalOptions& globals, int& exit_code)
                   "Serve Prometheus metrics at http://HOST:PORT/metrics (loopback only, e.g. 127.0.0.1:9464)");
   cmd->add_flag("--metrics-allow-remote", options->metrics_allow_remote,
                 "Allow a non-loopback --metrics-listen address (the endpoint has no authentication)");
+  cmd->fallthrough();  // `run -v` as well as `-v run`: the global options
   cmd->callback([options, &globals, &exit_code] { exit_code = run_agent(globals, *options, make_pass); });
 }
 

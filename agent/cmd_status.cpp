@@ -28,7 +28,7 @@ int run_status(const GlobalOptions& globals) {
 void register_status_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   auto* cmd = app.add_subcommand("status", "Show each certificate, its bound purposes, next renewal and back-off "
                                            "(from the state directory)");
-  cmd->add_flag("--json", globals.json, "Machine-readable output");
+  cmd->fallthrough();  // `status --json` as well as `--json status`: the global options
   cmd->callback([&globals, &exit_code] { exit_code = run_status(globals); });
 }
 
