@@ -168,6 +168,15 @@ TEST_F(PolicyWatch, RemovalCountsAsAChange) {
   EXPECT_EQ(count(child.lines_during(1200ms), "pass policy-changed"), 1);
 }
 
+TEST(DaemonLoop, AMissingPolicyDirectoryIsNotWatchedButSighupStillReloads) {
+  DaemonOptions options;
+  options.policy_file = "/nonexistent-certagent-dir/policy.json";
+  DaemonChild child(options, quick_pass(24h));
+  ASSERT_EQ(child.next_line(5s), "pass startup");
+  child.signal(SIGHUP);
+  EXPECT_EQ(child.next_line(3s), "pass reload");
+}
+
 TEST(DaemonLoop, SigtermDuringAPassSetsCancelAndExitsZero) {
   DaemonChild child({}, [](const PassRequest& r, const auto& report) {
     const auto deadline = Clock::now() + 30s;
