@@ -1,0 +1,24 @@
+#pragma once
+// Invariant checks inside libFuzzer targets: a broken invariant prints what broke and aborts,
+// which libFuzzer reports as a crash and saves the input as the reproducer.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+namespace certagent::fuzz {
+
+[[noreturn]] inline void invariant_failed(const char* what, const char* file, int line) {
+  std::fprintf(stderr, "fuzz invariant broken at %s:%d: %s\n", file, line, what);
+  std::abort();
+}
+
+inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
+  return {reinterpret_cast<const char*>(data), size};
+}
+
+}  // namespace certagent::fuzz
+
+#define FUZZ_CHECK(cond) \
+  ((cond) ? static_cast<void>(0) : ::certagent::fuzz::invariant_failed(#cond, __FILE__, __LINE__))
