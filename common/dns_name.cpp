@@ -1,5 +1,7 @@
 #include "common/dns_name.hpp"
 
+#include "common/escape.hpp"
+
 #include <cctype>
 
 namespace certagent {
@@ -7,30 +9,33 @@ namespace {
 
 bool is_ldh(unsigned char c) { return std::isalnum(c) || c == '-'; }
 
+// Names reach messages escaped: they may come from a CA or a hostile policy.
+std::string quoted(std::string_view name) { return "'" + escape_control(name, 300) + "'"; }
+
 Result<void> check_label(const std::string& name, std::string_view label, size_t label_no) {
-  if (label.empty()) return fail(ErrorKind::Invalid, "DNS name '" + name + "' has an empty label");
+  if (label.empty()) return fail(ErrorKind::Invalid, "DNS name " + quoted(name) + " has an empty label");
   if (label.size() > 63)
-    return fail(ErrorKind::Invalid, "DNS name '" + name + "' has a label of " +
+    return fail(ErrorKind::Invalid, "DNS name " + quoted(name) + " has a label of " +
                                         std::to_string(label.size()) + " octets (at most 63)");
   if (label == "*") {
     if (label_no != 0)
       return fail(ErrorKind::Invalid,
-                  "DNS name '" + name + "': a wildcard may only be the whole left-most label");
+                  "DNS name " + quoted(name) + ": a wildcard may only be the whole left-most label");
     return ok();
   }
   for (unsigned char c : label) {
     if (c >= 0x80)
       return fail(ErrorKind::Invalid,
-                  "DNS name '" + name +
-                      "' is not ASCII: write internationalised names in their A-label form (xn--...)");
+                  "DNS name " + quoted(name) +
+                      " is not ASCII: write internationalised names in their A-label form (xn--...)");
     if (!is_ldh(c))
-      return fail(ErrorKind::Invalid, "DNS name '" + name + "' contains '" +
-                                          std::string(1, static_cast<char>(c)) +
+      return fail(ErrorKind::Invalid, "DNS name " + quoted(name) + " contains '" +
+                                          escape_control(std::string(1, static_cast<char>(c))) +
                                           "' (only letters, digits, hyphens and dots are allowed)");
   }
   if (label.front() == '-' || label.back() == '-')
     return fail(ErrorKind::Invalid,
-                "DNS name '" + name + "' has a label that starts or ends with a hyphen");
+                "DNS name " + quoted(name) + " has a label that starts or ends with a hyphen");
   return ok();
 }
 
@@ -42,7 +47,7 @@ Result<std::string> normalize_dns_name(std::string_view in) {
   if (name.empty()) return fail(ErrorKind::Invalid, "empty DNS name");
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (name.size() > 253)
-    return fail(ErrorKind::Invalid, "DNS name '" + name.substr(0, 40) + "...' is " +
+    return fail(ErrorKind::Invalid, "DNS name " + quoted(name.substr(0, 40)) + "... is " +
                                         std::to_string(name.size()) + " octets long (at most 253)");
   size_t start = 0;
   for (size_t label_no = 0;; ++label_no) {

@@ -48,4 +48,9 @@ class Transport {
 
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b);
 
+// True for an absolute https:// URL with a host, no userinfo, at most 4096
+// visible characters and none of <>"\{}|^`. Everything the CA hands us to
+// follow (directory entries, Location, Link) must pass this.
+[[nodiscard]] bool is_https_url(std::string_view url);
+
 }  // namespace certagent::protocol

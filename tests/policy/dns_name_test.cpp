@@ -36,3 +36,16 @@ TEST(DnsName, RefusesBadShapesWithAReason) {
 
 }  // namespace
 }  // namespace certagent
+
+namespace certagent {
+namespace {
+
+TEST(DnsName, HostileNamesReachMessagesEscaped) {
+  auto r = normalize_dns_name("evil\x1b[31m.example");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message.find('\x1b'), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("\\x1b"), std::string::npos) << r.error().message;
+}
+
+}  // namespace
+}  // namespace certagent

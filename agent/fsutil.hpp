@@ -1,0 +1,68 @@
+#pragma once
+// Crash-safe file primitives for the state directory. Every write goes to a
+// temporary name in the same directory (O_CREAT|O_EXCL|O_NOFOLLOW), is
+// fsynced, renamed into place, and the directory is fsynced: after a crash a
+// file holds either its old or its new content, never a mix.
+#include <sys/types.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+
+namespace certagent::agent::fsutil {
+
+namespace fs = std::filesystem;
+
+inline constexpr std::size_t kDefaultReadCap = 1024 * 1024;
+
+enum class EntryKind { Missing, File, Directory, Symlink, Other };
+
+// What lstat() says `path` is (a symlink is reported as Symlink, not followed).
+[[nodiscard]] Result<EntryKind> entry_kind(const fs::path& path);
+
+// Creates `dir` with mode 0700 when missing (its parent must exist). An
+// existing directory is accepted as it is; a symlink or a non-directory is
+// refused.
+[[nodiscard]] Result<void> make_private_dir(const fs::path& dir);
+
+// `dir` is a real directory (not a symlink), neither group- nor
+// other-writable, and (when `require_owner`) owned by this user.
+[[nodiscard]] Result<void> check_private_dir(const fs::path& dir, bool require_owner = true);
+
+struct FileOwner {
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+};
+
+// Replaces `file` atomically with `data`, created with exactly `mode` (and
+// `owner` when given, set before the rename). Refuses when `file` exists as a
+// directory or a symlink. Leaves no temporary file behind on failure.
+[[nodiscard]] Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode_t mode,
+                                             const FileOwner& owner = {});
+
+// Creates `file`, which must not exist (O_EXCL|O_NOFOLLOW), with `mode`,
+// writes `data` and fsyncs it. For files inside a directory that is itself
+// renamed into place afterwards.
+[[nodiscard]] Result<void> write_new_file(const fs::path& file, std::string_view data, mode_t mode);
+
+// Reads a regular file without following a symlink, refusing more than `cap`
+// bytes.
+[[nodiscard]] Result<std::string> read_file(const fs::path& file, std::size_t cap = kDefaultReadCap);
+
+// fsync() on a directory, so renames and creations inside it are durable.
+[[nodiscard]] Result<void> fsync_dir(const fs::path& dir);
+
+// ".tmp-<stem>-<pid>-<8 random hex digits>": the name of every temporary
+// file, directory or symlink certagent creates.
+[[nodiscard]] std::string temp_name(std::string_view stem);
+// True when `name` has the shape temp_name() produces.
+[[nodiscard]] bool is_temp_name(std::string_view name);
+
+// "strerror(errno)" with the operation and path: "<what> <path>: <reason>".
+[[nodiscard]] Error errno_error(std::string_view what, const fs::path& path, int err);
+
+}  // namespace certagent::agent::fsutil

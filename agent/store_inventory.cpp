@@ -1,0 +1,100 @@
+// Reading the whole state directory: what is stored, what is bound, and
+// everything that was skipped because the store cannot vouch for it.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "agent/fsutil.hpp"
+#include "agent/logging.hpp"
+#include "agent/store.hpp"
+
+namespace certagent::agent {
+namespace fs = std::filesystem;
+namespace {
+
+// Entry names of `dir`, sorted; a missing directory has none.
+Result<std::vector<std::string>> list_names(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec == std::errc::no_such_file_or_directory) return names;
+  if (ec) return fail(ErrorKind::Storage, fmt::format("listing {}: {}", dir.string(), ec.message()));
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) return fail(ErrorKind::Storage, fmt::format("listing {}: {}", dir.string(), ec.message()));
+    names.push_back(it->path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+constexpr const char* kLeftover = "left over from an interrupted write; ignored";
+
+}  // namespace
+
+Result<Inventory> Store::inventory() const {
+  Inventory inv;
+  auto certs = list_names(dir_ / "certs");
+  if (!certs) return std::unexpected(certs.error());
+  for (const auto& name : *certs) {
+    fs::path path = dir_ / "certs" / name;
+    if (fsutil::is_temp_name(name)) {
+      inv.problems.push_back({path, kLeftover});
+    } else if (!is_version_id(name)) {
+      inv.problems.push_back({path, "not a certificate version certagent made; ignored"});
+    } else if (auto v = load_version(name); v) {
+      inv.versions.push_back(std::move(*v));
+    } else {
+      inv.problems.push_back({path, v.error().message + "; ignored"});
+    }
+  }
+  auto live = list_names(dir_ / "live");
+  if (!live) return std::unexpected(live.error());
+  for (const auto& name : *live) {
+    fs::path path = dir_ / "live" / name;
+    if (fsutil::is_temp_name(name)) {
+      inv.problems.push_back({path, kLeftover});
+      continue;
+    }
+    auto b = check_purpose_name(name) ? binding(name) : fail(ErrorKind::Storage, "not a purpose name");
+    if (!b || !*b) {
+      inv.problems.push_back({path, (b ? std::string("gone") : b.error().message) + "; not a binding certagent made; ignored"});
+      continue;
+    }
+    if (!(*b)->complete)
+      inv.problems.push_back({path, "bound to version " + (*b)->version_id + ", which is missing or incomplete"});
+    inv.bindings.push_back(std::move(**b));
+  }
+  return inv;
+}
+
+Result<std::vector<fs::path>> Store::remove_stale_temporaries(std::chrono::seconds min_age) {
+  if (auto r = require_writable("removing stale temporaries"); !r) return std::unexpected(r.error());
+  std::vector<fs::path> dirs = {dir_ / "certs", dir_ / "live"};
+  auto accounts = list_names(dir_ / "accounts");
+  if (!accounts) return std::unexpected(accounts.error());
+  for (const auto& a : *accounts) dirs.push_back(dir_ / "accounts" / a);
+  auto now = std::chrono::system_clock::now();
+  std::vector<fs::path> removed;
+  for (const auto& dir : dirs) {
+    auto names = list_names(dir);
+    if (!names) return std::unexpected(names.error());
+    for (const auto& name : *names) {
+      struct stat st {};
+      fs::path path = dir / name;
+      if (!fsutil::is_temp_name(name) || ::lstat(path.c_str(), &st) != 0) continue;
+      auto mtime = std::chrono::system_clock::from_time_t(st.st_mtime);
+      if (now - mtime < min_age) continue;
+      std::error_code ec;
+      fs::remove_all(path, ec);  // does not follow symlinks
+      if (ec) return fail(ErrorKind::Storage, fmt::format("removing {}: {}", path.string(), ec.message()));
+      module_logger("store")->info("removed {}, {}", path.string(), kLeftover);
+      removed.push_back(path);
+    }
+  }
+  return removed;
+}
+
+}  // namespace certagent::agent

@@ -1,0 +1,165 @@
+#include "agent/fsutil.hpp"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "agent/fault.hpp"
+#include "store_support.hpp"
+
+namespace certagent::agent {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+mode_t mode_of(const fs::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+  return st.st_mode & 07777;
+}
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  return out;
+}
+
+struct FaultGuard {
+  explicit FaultGuard(FaultInjector f) { set_fault_injector(std::move(f)); }
+  ~FaultGuard() { set_fault_injector({}); }
+};
+
+TEST(FsUtil, AtomicWriteReplacesContentWithExactMode) {
+  TempDir t;
+  auto file = t.path() / "f";
+  mode_t old = ::umask(0);
+  ASSERT_TRUE(fsutil::write_file_atomic(file, "one", 0600));
+  ::umask(old);
+  ASSERT_TRUE(fsutil::write_file_atomic(file, "two two", 0644));
+  EXPECT_EQ(*fsutil::read_file(file), "two two");
+  EXPECT_EQ(mode_of(file), 0644u);
+  EXPECT_EQ(names_in(t.path()), std::vector<std::string>{"f"});
+}
+
+TEST(FsUtil, KeyModeIs0600EvenWithPermissiveUmask) {
+  TempDir t;
+  mode_t old = ::umask(0);
+  ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "k", "secret", 0600));
+  ::umask(old);
+  EXPECT_EQ(mode_of(t.path() / "k"), 0600u);
+}
+
+TEST(FsUtil, InjectedFailureAtEveryStepLeavesOldContentAndNoTemporary) {
+  for (const char* point : {"write_file.after_create", "write_file.mid_write", "write_file.before_rename"}) {
+    TempDir t;
+    auto file = t.path() / "f";
+    ASSERT_TRUE(fsutil::write_file_atomic(file, "old content", 0600));
+    FaultGuard g([&](std::string_view p) { return p == point; });
+    auto r = fsutil::write_file_atomic(file, std::string(10000, 'n'), 0600);
+    ASSERT_FALSE(r) << point;
+    EXPECT_NE(r.error().message.find(point), std::string::npos) << r.error().message;
+    EXPECT_EQ(*fsutil::read_file(file), "old content") << point;
+    EXPECT_EQ(names_in(t.path()), std::vector<std::string>{"f"}) << point;
+  }
+}
+
+TEST(FsUtil, SigkillMidWriteLeavesOldContentAndOnlyATemporary) {
+  for (const char* point : {"write_file.after_create", "write_file.mid_write", "write_file.before_rename"}) {
+    TempDir t;
+    auto file = t.path() / "f";
+    ASSERT_TRUE(fsutil::write_file_atomic(file, "old content", 0600));
+    int status = testing::run_in_child([&] {
+      set_fault_injector([&](std::string_view p) {
+        if (p == point) ::raise(SIGKILL);
+        return false;
+      });
+      (void)fsutil::write_file_atomic(file, std::string(10000, 'n'), 0600);
+    });
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << point;
+    EXPECT_EQ(*fsutil::read_file(file), "old content") << point;
+    auto names = names_in(t.path());
+    ASSERT_EQ(names.size(), 2u) << point;  // f and the half-written temporary
+    for (const auto& n : names) EXPECT_TRUE(n == "f" || fsutil::is_temp_name(n)) << n;
+  }
+}
+
+TEST(FsUtil, WriteRefusesSymlinkAndDirectory) {
+  TempDir t;
+  fs::create_symlink(t.path() / "target", t.path() / "link");
+  auto r = fsutil::write_file_atomic(t.path() / "link", "x", 0600);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("symbolic link"), std::string::npos) << r.error().message;
+  EXPECT_FALSE(fs::exists(t.path() / "target"));
+  fs::create_directory(t.path() / "d");
+  EXPECT_FALSE(fsutil::write_file_atomic(t.path() / "d", "x", 0600));
+}
+
+TEST(FsUtil, WriteNewFileRefusesExistingAndSymlink) {
+  TempDir t;
+  ASSERT_TRUE(fsutil::write_new_file(t.path() / "a", "1", 0600));
+  EXPECT_FALSE(fsutil::write_new_file(t.path() / "a", "2", 0600));
+  EXPECT_EQ(*fsutil::read_file(t.path() / "a"), "1");
+  fs::create_symlink(t.path() / "nowhere", t.path() / "l");
+  EXPECT_FALSE(fsutil::write_new_file(t.path() / "l", "2", 0600));
+  EXPECT_FALSE(fs::exists(t.path() / "nowhere"));
+}
+
+TEST(FsUtil, ReadRefusesSymlinkNonRegularAndOversize) {
+  TempDir t;
+  ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "f", std::string(100, 'x'), 0600));
+  fs::create_symlink(t.path() / "f", t.path() / "l");
+  auto r = fsutil::read_file(t.path() / "l");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("symbolic link"), std::string::npos) << r.error().message;
+  auto big = fsutil::read_file(t.path() / "f", 99);
+  ASSERT_FALSE(big);
+  EXPECT_NE(big.error().message.find("larger than 99 bytes"), std::string::npos) << big.error().message;
+  EXPECT_TRUE(fsutil::read_file(t.path() / "f", 100));
+  EXPECT_FALSE(fsutil::read_file(t.path()));
+  EXPECT_FALSE(fsutil::read_file("/dev/zero"));
+}
+
+TEST(FsUtil, PrivateDirIsCreated0700AndSymlinkRefused) {
+  TempDir t;
+  mode_t old = ::umask(0);
+  ASSERT_TRUE(fsutil::make_private_dir(t.path() / "d"));
+  ::umask(old);
+  EXPECT_EQ(mode_of(t.path() / "d"), 0700u);
+  EXPECT_TRUE(fsutil::make_private_dir(t.path() / "d"));  // existing is fine
+  EXPECT_TRUE(fsutil::check_private_dir(t.path() / "d"));
+  fs::create_symlink(t.path() / "d", t.path() / "l");
+  auto r = fsutil::make_private_dir(t.path() / "l");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("symbolic link"), std::string::npos);
+  EXPECT_FALSE(fsutil::check_private_dir(t.path() / "l"));
+  ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "f", "", 0600));
+  EXPECT_FALSE(fsutil::make_private_dir(t.path() / "f"));
+}
+
+TEST(FsUtil, CheckPrivateDirRefusesWorldWritable) {
+  TempDir t;
+  ASSERT_TRUE(fsutil::make_private_dir(t.path() / "d"));
+  ::chmod((t.path() / "d").c_str(), 0777);
+  auto r = fsutil::check_private_dir(t.path() / "d");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("0777"), std::string::npos) << r.error().message;
+}
+
+TEST(FsUtil, TempNamesAreRecognised) {
+  auto n = fsutil::temp_name("20250101T000000Z-0123456789abcdef");
+  EXPECT_TRUE(fsutil::is_temp_name(n)) << n;
+  EXPECT_NE(fsutil::temp_name("x"), fsutil::temp_name("x"));
+  EXPECT_FALSE(fsutil::is_temp_name(".tmp-x"));
+  EXPECT_FALSE(fsutil::is_temp_name("tmp-x-12-0123abcd"));
+  EXPECT_FALSE(fsutil::is_temp_name(".tmp-x-1a-0123abcd"));
+  EXPECT_FALSE(fsutil::is_temp_name(".tmp-x-12-0123abcg"));
+}
+
+}  // namespace
+}  // namespace certagent::agent
