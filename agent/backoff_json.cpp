@@ -6,6 +6,7 @@
 #include <array>
 
 #include "agent/backoff.hpp"
+#include "common/escape.hpp"
 
 namespace certagent::agent {
 
@@ -17,6 +18,7 @@ constexpr std::int64_t format_version = 1;
 constexpr std::int64_t latest_time = 253402300799;  // 9999-12-31T23:59:59Z
 constexpr std::int64_t max_failures = 1'000'000;
 constexpr std::size_t max_text = 4096;
+constexpr std::size_t max_quoted = 64;  // document text quoted in an error message, escaped
 constexpr std::array<std::string_view, 9> keys = {
     "version", "consecutive_failures", "permanent", "last_attempt", "next_attempt",
     "last_error_kind", "last_error_message", "last_problem_type", "last_success"};
@@ -89,7 +91,7 @@ Result<std::string> text_field(const json::object& o, std::string_view key) {
 Result<void> check_keys(const json::object& o) {
   for (const auto& kv : o)
     if (std::find(keys.begin(), keys.end(), std::string_view(kv.key())) == keys.end())
-      return corrupt(fmt::format("unknown key \"{}\"", std::string_view(kv.key())));
+      return corrupt(fmt::format("unknown key \"{}\"", escape_control(kv.key(), max_quoted)));
   for (auto k : keys)
     if (!o.contains(k)) return corrupt(fmt::format("missing key \"{}\"", k));
   auto version = integer(o, "version", 0, max_failures);
@@ -105,7 +107,9 @@ Result<std::optional<ErrorKind>> kind_field(const json::object& o) {
   if (v.is_null()) return std::optional<ErrorKind>{};
   if (!v.is_string()) return corrupt("\"last_error_kind\" is not a string");
   auto kind = error_kind_from_string(v.get_string());
-  if (!kind) return corrupt(fmt::format("\"last_error_kind\" \"{}\" is not an error kind", std::string_view(v.get_string())));
+  if (!kind)
+    return corrupt(fmt::format("\"last_error_kind\" \"{}\" is not an error kind",
+                               escape_control(v.get_string(), max_quoted)));
   return kind;
 }
 

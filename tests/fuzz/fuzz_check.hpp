@@ -14,6 +14,14 @@ namespace certagent::fuzz {
   std::abort();
 }
 
+// Error messages reach logs and terminals: untrusted text in them must arrive escaped, so a
+// message is printable ASCII only (no ESC, no line break, no raw UTF-8 from the input).
+inline bool printable_ascii(std::string_view message) {
+  for (unsigned char c : message)
+    if (c < 0x20 || c > 0x7e) return false;
+  return !message.empty();
+}
+
 inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
   return {reinterpret_cast<const char*>(data), size};
 }

@@ -47,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto values = split_lines(certagent::fuzz::as_text(data + 1, size - 1));
   auto links = p::parse_link_headers(values, request_url);
   if (!links) {
-    FUZZ_CHECK(links.error().kind == certagent::ErrorKind::Protocol && !links.error().message.empty());
+    FUZZ_CHECK(links.error().kind == certagent::ErrorKind::Protocol);
+    FUZZ_CHECK(certagent::fuzz::printable_ascii(links.error().message));
     return 0;
   }
   FUZZ_CHECK(links->size() <= p::kMaxLinks);

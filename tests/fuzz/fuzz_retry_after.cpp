@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto delay_later = p::parse_retry_after(value, now + later);
   FUZZ_CHECK(delay.has_value() == delay_later.has_value());
   if (!delay) {
-    FUZZ_CHECK(delay.error().kind == certagent::ErrorKind::Protocol && !delay.error().message.empty());
+    FUZZ_CHECK(delay.error().kind == certagent::ErrorKind::Protocol);
+    FUZZ_CHECK(certagent::fuzz::printable_ascii(delay.error().message));
     return 0;
   }
   FUZZ_CHECK(*delay >= seconds{0} && *delay <= p::kRetryAfterSaturation);
