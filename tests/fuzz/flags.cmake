@@ -18,5 +18,5 @@ if(CMAKE_CXX_COMPILER_VERSION VERSION_LESS 19)
   add_compile_options(-U__cpp_concepts -D__cpp_concepts=202002L)
 endif()
 add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-                    -fno-omit-frame-pointer -g)
+                    -fno-omit-frame-pointer)
 add_link_options(-fsanitize=address,undefined)
