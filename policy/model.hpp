@@ -1,0 +1,95 @@
+#pragma once
+// The policy as certagent understands it once parsed and validated. Every
+// name in here is already normalised (lower case, no trailing dot) and every
+// template already expanded; see docs/policy.md for the file format.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace certagent::policy {
+
+enum class KeyType { EcP256, EcP384, Rsa2048, Rsa3072, Rsa4096 };
+[[nodiscard]] std::string_view to_string(KeyType k);
+[[nodiscard]] std::optional<KeyType> parse_key_type(std::string_view s);
+inline constexpr std::string_view kKeyTypeChoices = "ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096";
+
+// When to renew; see renewal_time() in policy/renewal.hpp.
+struct Renewal {
+  enum class Mode { Auto, RemainingFraction, BeforeExpiry } mode = Mode::Auto;
+  double remaining_fraction = 1.0 / 3.0;        // RemainingFraction: renew when this much remains
+  std::chrono::seconds before_expiry{0};        // BeforeExpiry
+};
+
+struct ExternalAccountBinding {  // RFC 8555 §7.3.4
+  std::string key_id;
+  std::string mac_key_file;  // the MAC key itself never appears in the policy
+};
+
+struct CaConfig {
+  std::string directory_url;
+  std::optional<std::string> trust_bundle;  // PEM file for the CA's HTTPS (private CA)
+  std::optional<ExternalAccountBinding> eab;
+  std::vector<std::string> contacts;        // "mailto:..." URLs
+  std::optional<std::string> preferred_chain;
+  std::optional<std::string> profile;       // ACME profile name, if the CA offers profiles
+};
+
+struct Challenge {
+  enum class Type { Http01, Dns01 } type = Type::Http01;
+  std::string listen = ":80";               // http-01 standalone listener, "HOST:PORT" or ":PORT"
+  std::optional<std::string> webroot;       // http-01 via an existing web server instead
+  std::string dns_hook;                     // dns-01: executable that publishes the TXT record
+};
+
+struct Hook {
+  std::vector<std::string> argv;            // argv[0] is an absolute path; no shell
+  std::chrono::seconds timeout{60};
+};
+
+// Where a purpose's bound certificate is materialised for its consumers.
+struct PurposeOutput {
+  std::optional<std::string> cert, chain, fullchain, key, combined_pem, pkcs12, pkcs12_password_file;
+  std::optional<std::string> owner, group;
+  unsigned key_mode = 0600;                 // files holding the private key
+  unsigned cert_mode = 0644;                // files holding only public material
+  std::vector<Hook> hooks;
+};
+
+enum class Layout { Shared, Separate, Auto };
+[[nodiscard]] std::string_view to_string(Layout l);
+
+// One name a purpose needs, and the rule(s) that asked for it.
+struct RequiredName {
+  std::string name;
+  std::vector<std::string> rules;  // rule ids (Lync presets) or template paths (user templates)
+};
+
+struct PurposeNames {
+  std::string purpose;             // "Default", "WebServicesInternal", ... or a user's name
+  std::vector<RequiredName> names; // deterministic order, de-duplicated
+};
+
+struct Role {
+  std::string id;                  // stable; certificate ids derive from it
+  std::string kind;                // "front-end-standard", ..., or "custom"
+  Layout layout = Layout::Auto;
+  KeyType key = KeyType::EcP256;
+  std::optional<std::string> primary_name;  // pool FQDN (or server's): first where Default is served
+  std::vector<PurposeNames> purposes;       // in preset / file order
+};
+
+struct Policy {
+  std::string file;                // for messages only
+  CaConfig ca;
+  KeyType key = KeyType::EcP256;
+  Renewal renewal;
+  Challenge challenge;
+  std::vector<std::string> sip_domains;
+  std::vector<Role> roles;
+  std::map<std::string, PurposeOutput> outputs;  // by purpose name
+};
+
+}  // namespace certagent::policy

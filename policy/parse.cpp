@@ -1,0 +1,233 @@
+#include "policy/parse.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "policy/json_text.hpp"
+#include "policy/parse_internal.hpp"
+
+namespace certagent::policy {
+namespace {
+
+template <class T>
+Result<std::optional<T>> optional_field(const json::object& o, std::string_view path, std::string_view key,
+                                        auto&& read) {
+  const json::value* v = o.if_contains(key);
+  if (!v) return std::optional<T>{};
+  auto value = read(*v, member_path(path, key));
+  if (!value) return std::unexpected(value.error());
+  return std::optional<T>(std::move(*value));
+}
+
+Result<ExternalAccountBinding> read_eab(const Reader& r, const json::value& v, const std::string& path) {
+  auto o = r.object(v, path, {"key_id", "mac_key_file"});
+  if (!o) return std::unexpected(o.error());
+  auto kid = r.required(**o, path, "key_id", "the key identifier the CA gave you");
+  if (!kid) return std::unexpected(kid.error());
+  auto file = r.required(**o, path, "mac_key_file", "the file holding the base64url MAC key; never inline it");
+  if (!file) return std::unexpected(file.error());
+  auto kid_s = r.string(**kid, member_path(path, "key_id"));
+  if (!kid_s) return std::unexpected(kid_s.error());
+  auto file_s = r.absolute_path(**file, member_path(path, "mac_key_file"));
+  if (!file_s) return std::unexpected(file_s.error());
+  return ExternalAccountBinding{*kid_s, *file_s};
+}
+
+Result<std::vector<std::string>> read_contacts(const Reader& r, const json::value& v, const std::string& path) {
+  auto list = r.strings(v, path);
+  if (!list) return list;
+  for (size_t i = 0; i < list->size(); ++i)
+    if (!(*list)[i].starts_with("mailto:"))
+      return r.fail(v.is_array() ? element_path(path, i) : path,
+                    fmt::format("'{}' is not a contact URL; write \"mailto:{}\"", (*list)[i], (*list)[i]));
+  return list;
+}
+
+Result<CaConfig> read_ca(const Reader& r, const json::value& v, const std::string& path) {
+  auto o = r.object(v, path, {"directory", "trust_bundle", "eab", "contacts", "preferred_chain", "profile"});
+  if (!o) return std::unexpected(o.error());
+  CaConfig ca;
+  auto dir = r.required(**o, path, "directory", "the CA's ACME directory URL, e.g. \"https://ca.contoso.net/acme/directory\"");
+  if (!dir) return std::unexpected(dir.error());
+  auto url = r.string(**dir, member_path(path, "directory"));
+  if (!url) return std::unexpected(url.error());
+  if (!url->starts_with("https://") || url->size() <= 8)
+    return r.fail(member_path(path, "directory"),
+                  fmt::format("'{}' is not an https:// URL; ACME directories are served over verified TLS", *url));
+  ca.directory_url = *url;
+  auto str = [&](const json::value& x, const std::string& p) { return r.string(x, p); };
+  auto abs = [&](const json::value& x, const std::string& p) { return r.absolute_path(x, p); };
+  auto bundle = optional_field<std::string>(**o, path, "trust_bundle", abs);
+  auto eab = optional_field<ExternalAccountBinding>(**o, path, "eab",
+                                                    [&](const json::value& x, const std::string& p) { return read_eab(r, x, p); });
+  auto contacts = optional_field<std::vector<std::string>>(
+      **o, path, "contacts", [&](const json::value& x, const std::string& p) { return read_contacts(r, x, p); });
+  auto chain = optional_field<std::string>(**o, path, "preferred_chain", str);
+  auto profile = optional_field<std::string>(**o, path, "profile", str);
+  for (const Error* e : {bundle ? nullptr : &bundle.error(), eab ? nullptr : &eab.error(),
+                         contacts ? nullptr : &contacts.error(), chain ? nullptr : &chain.error(),
+                         profile ? nullptr : &profile.error()})
+    if (e) return std::unexpected(*e);
+  ca.trust_bundle = *bundle;
+  ca.eab = *eab;
+  ca.contacts = contacts->value_or(std::vector<std::string>{});
+  ca.preferred_chain = *chain;
+  ca.profile = *profile;
+  return ca;
+}
+
+Result<Renewal> read_renewal(const Reader& r, const json::value& v, const std::string& path) {
+  auto s = r.string(v, path);
+  if (!s) return std::unexpected(s.error());
+  Renewal out;
+  if (*s == "auto") return out;
+  if (s->back() == '%') {
+    int percent = 0;
+    auto [end, ec] = std::from_chars(s->data(), s->data() + s->size() - 1, percent);
+    if (ec == std::errc{} && end == s->data() + s->size() - 1 && percent >= 1 && percent <= 99) {
+      out.mode = Renewal::Mode::RemainingFraction;
+      out.remaining_fraction = percent / 100.0;
+      return out;
+    }
+  } else if (auto d = parse_duration(*s); d && d->count() > 0) {
+    out.mode = Renewal::Mode::BeforeExpiry;
+    out.before_expiry = *d;
+    return out;
+  }
+  return r.fail(path, fmt::format("'{}' is not a renewal setting; write \"auto\" (when a third of the "
+                                  "lifetime remains), a percentage of the lifetime that remains "
+                                  "(\"33%\", 1 to 99) or a time before expiry (\"30d\", \"720h\")",
+                                  *s));
+}
+
+Result<std::string> read_listen(const Reader& r, const json::value& v, const std::string& path) {
+  auto s = r.string(v, path);
+  if (!s) return s;
+  size_t colon = s->rfind(':');
+  int port = 0;
+  const char* begin = colon == std::string::npos ? nullptr : s->data() + colon + 1;
+  auto [end, ec] = begin ? std::from_chars(begin, s->data() + s->size(), port) : std::from_chars_result{};
+  if (!begin || ec != std::errc{} || end != s->data() + s->size() || port < 1 || port > 65535)
+    return r.fail(path, fmt::format("'{}' is not a listen address; write \"HOST:PORT\", \":PORT\" or "
+                                    "\"[IPv6]:PORT\" (http-01 answers on port 80 unless a proxy forwards it)",
+                                    *s));
+  return s;
+}
+
+Result<Challenge> read_challenge(const Reader& r, const json::value& v, const std::string& path) {
+  auto o = r.object(v, path, {"type", "listen", "webroot", "hook"});
+  if (!o) return std::unexpected(o.error());
+  Challenge c;
+  const json::value* type = (*o)->if_contains("type");
+  auto t = type ? r.choice(*type, member_path(path, "type"), {"http-01", "dns-01"}) : Result<std::string>("http-01");
+  if (!t) return std::unexpected(t.error());
+  const bool http = *t == "http-01";
+  c.type = http ? Challenge::Type::Http01 : Challenge::Type::Dns01;
+  for (std::string_view key : {"listen", "webroot", "hook"}) {
+    const bool allowed = http ? key != "hook" : key == "hook";
+    if ((*o)->contains(key) && !allowed)
+      return r.fail(member_path(path, key), fmt::format("'{}' does not apply to {}; {}", key, *t,
+                                                        http ? "http-01 takes \"listen\" or \"webroot\""
+                                                             : "dns-01 takes \"hook\""), Anchor::Key);
+  }
+  if (http && (*o)->contains("listen") && (*o)->contains("webroot"))
+    return r.fail(member_path(path, "webroot"), "give either \"listen\" (certagent answers itself) or "
+                                                "\"webroot\" (an existing web server answers), not both", Anchor::Key);
+  if (const auto* l = (*o)->if_contains("listen")) {
+    auto listen = read_listen(r, *l, member_path(path, "listen"));
+    if (!listen) return std::unexpected(listen.error());
+    c.listen = *listen;
+  }
+  if (const auto* w = (*o)->if_contains("webroot")) {
+    auto root = r.absolute_path(*w, member_path(path, "webroot"));
+    if (!root) return std::unexpected(root.error());
+    c.webroot = *root;
+  }
+  if (!http) {
+    auto hook = r.required(**o, path, "hook", "the executable that publishes and removes the _acme-challenge TXT record");
+    if (!hook) return std::unexpected(hook.error());
+    auto h = r.absolute_path(**hook, member_path(path, "hook"));
+    if (!h) return std::unexpected(h.error());
+    c.dns_hook = *h;
+  }
+  return c;
+}
+
+Result<KeyType> read_key(const Reader& r, const json::value& v, const std::string& path) {
+  auto s = r.string(v, path);
+  if (!s) return std::unexpected(s.error());
+  if (auto k = parse_key_type(*s)) return *k;
+  return r.fail(path, fmt::format("'{}' is not a key type; use one of {}", *s, kKeyTypeChoices));
+}
+
+Result<RoleContext> read_context(const Reader& r, const json::object& top) {
+  RoleContext ctx;
+  if (const auto* k = top.if_contains("key")) {
+    auto key = read_key(r, *k, "key");
+    if (!key) return std::unexpected(key.error());
+    ctx.key = *key;
+  }
+  if (const auto* d = top.if_contains("sip_domains")) {
+    auto list = r.array(*d, "sip_domains");
+    if (!list) return std::unexpected(list.error());
+    auto domains = r.dns_names(*d, "sip_domains");
+    if (!domains) return std::unexpected(domains.error());
+    ctx.sip_domains = std::move(*domains);
+  }
+  if (const auto* v = top.if_contains("variables")) {
+    auto vars = read_variables(r, *v, "variables");
+    if (!vars) return std::unexpected(vars.error());
+    ctx.variables = std::move(*vars);
+  }
+  return ctx;
+}
+
+Result<Policy> read_policy(const Reader& r, const json::value& doc) {
+  auto top = r.object(doc, "", {"ca", "key", "renewal", "challenge", "sip_domains", "variables", "roles", "purposes"});
+  if (!top) return std::unexpected(top.error());
+  Policy p;
+  p.file = std::string(r.file());
+  auto ca = r.required(**top, "", "ca", "the CA: {\"directory\": \"https://.../directory\"}");
+  if (!ca) return std::unexpected(ca.error());
+  auto ca_config = read_ca(r, **ca, "ca");
+  if (!ca_config) return std::unexpected(ca_config.error());
+  p.ca = std::move(*ca_config);
+  if (const auto* v = (*top)->if_contains("renewal")) {
+    auto renewal = read_renewal(r, *v, "renewal");
+    if (!renewal) return std::unexpected(renewal.error());
+    p.renewal = *renewal;
+  }
+  if (const auto* v = (*top)->if_contains("challenge")) {
+    auto challenge = read_challenge(r, *v, "challenge");
+    if (!challenge) return std::unexpected(challenge.error());
+    p.challenge = *challenge;
+  }
+  auto ctx = read_context(r, **top);
+  if (!ctx) return std::unexpected(ctx.error());
+  p.key = ctx->key;
+  p.sip_domains = ctx->sip_domains.value_or(std::vector<std::string>{});
+  auto roles_v = r.required(**top, "", "roles", "the roles this host plays, e.g. [{\"role\": \"front-end-standard\", ...}]");
+  if (!roles_v) return std::unexpected(roles_v.error());
+  auto roles = read_roles(r, **roles_v, *ctx);
+  if (!roles) return std::unexpected(roles.error());
+  p.roles = std::move(*roles);
+  if (const auto* v = (*top)->if_contains("purposes")) {
+    auto outputs = read_outputs(r, *v, p.roles);
+    if (!outputs) return std::unexpected(outputs.error());
+    p.outputs = std::move(*outputs);
+  }
+  return p;
+}
+
+}  // namespace
+
+Result<Policy> parse_policy(std::string_view text, std::string_view file) {
+  auto doc = parse_json(text, file);
+  if (!doc) return std::unexpected(doc.error());
+  if (auto dup = check_duplicate_keys(text, file); !dup) return std::unexpected(dup.error());
+  return read_policy(Reader(text, file), *doc);
+}
+
+}  // namespace certagent::policy

@@ -1,0 +1,29 @@
+#pragma once
+// Pieces of parse_policy() that live in their own files.
+#include <boost/json/value.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "policy/model.hpp"
+#include "policy/name_template.hpp"
+#include "policy/reader.hpp"
+
+namespace certagent::policy {
+
+// What every role sees from the top level of the policy.
+struct RoleContext {
+  std::optional<std::vector<std::string>> sip_domains;  // unset when the key is absent
+  Variables variables;                                  // top-level "variables"
+  KeyType key = KeyType::EcP256;
+};
+
+[[nodiscard]] Result<Variables> read_variables(const Reader& r, const json::value& v, const std::string& path);
+[[nodiscard]] Result<std::vector<Role>> read_roles(const Reader& r, const json::value& v, const RoleContext& ctx);
+[[nodiscard]] Result<std::map<std::string, PurposeOutput>> read_outputs(const Reader& r, const json::value& v,
+                                                                        const std::vector<Role>& roles);
+
+}  // namespace certagent::policy

@@ -1,0 +1,176 @@
+#include "policy/plan.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace certagent::policy {
+namespace {
+
+using Cert = InstalledCertificate;
+
+struct Bound {
+  std::vector<const Cert*> distinct;     // the certificates bound to the purposes, first-seen order
+  std::vector<std::string> unbound;      // purposes with no (known) certificate
+  std::vector<std::string> unknown;      // thumbprints bound but not in the store
+};
+
+std::string short_id(std::string_view thumbprint) { return std::string(thumbprint.substr(0, 12)); }
+std::string when(TimePoint t) { return fmt::format("{:%Y-%m-%d %H:%M} UTC", std::chrono::floor<std::chrono::seconds>(t)); }
+
+const Cert* find(const Installed& in, std::string_view thumbprint) {
+  for (const auto& c : in.certificates)
+    if (c.thumbprint == thumbprint) return &c;
+  return nullptr;
+}
+
+Bound bound_to(const RequiredCertificate& req, const Installed& in) {
+  Bound b;
+  for (const auto& purpose : req.purposes) {
+    auto it = in.bindings.find(purpose);
+    const Cert* c = it == in.bindings.end() ? nullptr : find(in, it->second);
+    if (it != in.bindings.end() && !c) b.unknown.push_back(short_id(it->second));
+    if (!c) b.unbound.push_back(purpose);
+    else if (std::find(b.distinct.begin(), b.distinct.end(), c) == b.distinct.end()) b.distinct.push_back(c);
+  }
+  return b;
+}
+
+// Certificates may spell SANs in any case, with a trailing dot; compare canonically.
+std::string canonical(std::string_view name) {
+  std::string out(name);
+  if (!out.empty() && out.back() == '.') out.pop_back();
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::set<std::string> name_set(const Cert& c) {
+  std::set<std::string> out;
+  for (const auto& n : c.names) out.insert(canonical(n));
+  return out;
+}
+
+std::set<std::string> name_set(const RequiredCertificate& req) {
+  std::set<std::string> out;
+  for (const auto& n : req.names) out.insert(n.name);
+  return out;
+}
+
+bool fits(const RequiredCertificate& req, const Cert& c) {
+  return c.key == req.key && name_set(c) == name_set(req);
+}
+
+TimePoint due_at(const RequiredCertificate& req, const Cert& c) {
+  return renewal_time(c.not_before, c.not_after, req.renewal, c.renew_at);
+}
+
+// A stored certificate that could be bound as it is: exact names and key, valid now, not due.
+const Cert* usable_stored(const RequiredCertificate& req, const Installed& in, TimePoint now) {
+  const Cert* best = nullptr;
+  for (const auto& c : in.certificates) {
+    if (!fits(req, c) || now < c.not_before || now >= due_at(req, c)) continue;
+    if (!best || c.not_after > best->not_after || (c.not_after == best->not_after && c.thumbprint < best->thumbprint))
+      best = &c;
+  }
+  return best;
+}
+
+Action renew_or_keep(Action a, const Cert& c, const Bound& b, TimePoint now) {
+  a.thumbprint = c.thumbprint;
+  a.renewal_due = due_at(a.certificate, c);
+  const std::string unbound = b.unbound.empty() ? "" : fmt::format("; {} not bound to it yet", fmt::join(b.unbound, ", "));
+  if (now >= c.not_after) {
+    a.kind = ActionKind::Renew;
+    a.reason = fmt::format("certificate {} expired on {}{}", short_id(c.thumbprint), when(c.not_after), unbound);
+  } else if (now >= *a.renewal_due) {
+    a.kind = ActionKind::Renew;
+    a.reason = fmt::format("certificate {} is due for renewal since {} (expires {}){}", short_id(c.thumbprint),
+                           when(*a.renewal_due), when(c.not_after), unbound);
+  } else {
+    a.kind = ActionKind::Keep;
+    a.reason = fmt::format("certificate {} is bound to {}, carries all {} names, {}; renewal due {}",
+                           short_id(c.thumbprint), fmt::join(a.certificate.purposes, ", "), a.certificate.names.size(),
+                           to_string(c.key), when(*a.renewal_due));
+  }
+  return a;
+}
+
+Action rebind(Action a, const Cert& c, const Installed& in) {
+  a.kind = ActionKind::Rebind;
+  a.thumbprint = c.thumbprint;
+  for (const auto& p : a.certificate.purposes) {
+    auto it = in.bindings.find(p);
+    if (it == in.bindings.end() || it->second != c.thumbprint) a.rebind.push_back(p);
+  }
+  a.reason = fmt::format("stored certificate {} already carries exactly the {} names; bind {} to it",
+                         short_id(c.thumbprint), a.certificate.names.size(), fmt::join(a.rebind, ", "));
+  return a;
+}
+
+Action reissue(Action a, const Bound& b) {
+  a.kind = ActionKind::Reissue;
+  std::set<std::string> have;
+  for (const auto* c : b.distinct) have.merge(name_set(*c));
+  const auto want = name_set(a.certificate);
+  for (const auto& n : a.certificate.names)
+    if (!have.contains(n.name)) a.missing.push_back(n.name);
+  for (const auto& n : have)
+    if (!want.contains(n)) a.extra.push_back(n);
+  std::vector<std::string> why;
+  if (!a.missing.empty()) why.push_back(fmt::format("{} required name(s) missing", a.missing.size()));
+  if (!a.extra.empty()) why.push_back(fmt::format("{} name(s) no longer wanted", a.extra.size()));
+  for (const auto* c : b.distinct)
+    if (c->key != a.certificate.key)
+      why.push_back(fmt::format("certificate {} has a {} key, the policy wants {}", short_id(c->thumbprint),
+                                to_string(c->key), to_string(a.certificate.key)));
+  if (b.distinct.size() > 1)
+    why.push_back(fmt::format("its purposes are bound to {} different certificates and the policy says shared",
+                              b.distinct.size()));
+  if (!b.unbound.empty()) why.push_back(fmt::format("{} not bound", fmt::join(b.unbound, ", ")));
+  a.reason = fmt::format("{}", fmt::join(why, "; "));
+  return a;
+}
+
+Action decide(const RequiredCertificate& req, const Installed& in, TimePoint now) {
+  Action a;
+  a.certificate = req;
+  const Bound b = bound_to(req, in);
+  if (b.distinct.size() == 1 && b.unbound.empty() && fits(req, *b.distinct.front()))
+    return renew_or_keep(std::move(a), *b.distinct.front(), b, now);
+  if (const Cert* c = usable_stored(req, in, now)) return rebind(std::move(a), *c, in);
+  if (b.distinct.size() == 1 && fits(req, *b.distinct.front()))
+    return renew_or_keep(std::move(a), *b.distinct.front(), b, now);  // partly bound and due
+  if (b.distinct.empty()) {
+    a.kind = ActionKind::Issue;
+    a.reason = fmt::format("nothing is bound to {}", fmt::join(req.purposes, ", "));
+    if (!b.unknown.empty())
+      a.reason += fmt::format(" (bound certificate {} is not in the store)", fmt::join(b.unknown, ", "));
+    return a;
+  }
+  return reissue(std::move(a), b);
+}
+
+}  // namespace
+
+std::string_view to_string(ActionKind k) {
+  switch (k) {
+    case ActionKind::Issue: return "issue";
+    case ActionKind::Reissue: return "reissue";
+    case ActionKind::Renew: return "renew";
+    case ActionKind::Rebind: return "rebind";
+    case ActionKind::Keep: return "keep";
+  }
+  return "issue";
+}
+
+std::vector<Action> plan(const std::vector<RequiredCertificate>& required, const Installed& installed, TimePoint now) {
+  std::vector<Action> out;
+  out.reserve(required.size());
+  for (const auto& req : required) out.push_back(decide(req, installed, now));
+  return out;
+}
+
+}  // namespace certagent::policy

@@ -1,0 +1,54 @@
+#pragma once
+// What to do for each required certificate, given what is installed now.
+// Pure: `now` is a parameter.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/renewal.hpp"
+#include "policy/required.hpp"
+
+namespace certagent::policy {
+
+struct InstalledCertificate {
+  std::string thumbprint;          // identifies the certificate (e.g. SHA-256 of the DER)
+  std::vector<std::string> names;  // its DNS subject alternative names (compared case-insensitively)
+  TimePoint not_before{};
+  TimePoint not_after{};
+  KeyType key = KeyType::EcP256;
+  std::optional<TimePoint> renew_at;  // precomputed by the agent (ARI, jitter); see renewal_time()
+};
+
+struct Installed {
+  Bindings bindings;                               // purpose -> thumbprint bound now
+  std::vector<InstalledCertificate> certificates;  // every stored certificate, bound or not
+};
+
+enum class ActionKind { Issue, Reissue, Renew, Rebind, Keep };
+[[nodiscard]] std::string_view to_string(ActionKind k);
+
+struct Action {
+  RequiredCertificate certificate;
+  ActionKind kind = ActionKind::Issue;
+  std::string reason;                     // one sentence a human understands
+  std::vector<std::string> missing;       // required names the bound certificate(s) lack
+  std::vector<std::string> extra;         // names they carry that are no longer wanted
+  std::optional<std::string> thumbprint;  // keep/renew: the bound certificate; rebind: the one to bind
+  std::vector<std::string> rebind;        // rebind: the purposes to point at `thumbprint`
+  std::optional<TimePoint> renewal_due;   // keep/renew: when renewal is (was) due
+};
+
+// One action per required certificate, in the same order:
+//   keep     every purpose is bound to one certificate with exactly the names
+//            and key type, not yet due
+//   renew    that certificate is due (or expired)
+//   rebind   a stored certificate with exactly the names and key type, not
+//            due, exists, but some purpose is unbound or bound elsewhere
+//   issue    nothing usable is bound to any of the purposes
+//   reissue  something is bound but lacks names, carries unwanted ones, has
+//            the wrong key type, or the purposes are split across certificates
+[[nodiscard]] std::vector<Action> plan(const std::vector<RequiredCertificate>& required, const Installed& installed,
+                                       TimePoint now);
+
+}  // namespace certagent::policy

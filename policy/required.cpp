@@ -1,0 +1,66 @@
+#include "policy/required.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "policy/purpose_templates.hpp"
+
+namespace certagent::policy {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+RequiredCertificate make_certificate(const Policy& policy, const Role& role, Layout layout,
+                                     const std::vector<const PurposeNames*>& purposes) {
+  RequiredCertificate cert;
+  cert.role = role.id;
+  cert.id = layout == Layout::Shared ? role.id : role.id + "-" + lower(purposes.front()->purpose);
+  cert.key = role.key;
+  cert.layout = layout;
+  cert.renewal = policy.renewal;
+  bool serves_default = false;
+  for (const auto* p : purposes) {
+    cert.purposes.push_back(p->purpose);
+    serves_default = serves_default || p->purpose == "Default";
+    for (const auto& n : p->names) add_name(cert.names, n.name, n.rules);
+  }
+  if (serves_default && role.primary_name) {
+    auto it = std::find_if(cert.names.begin(), cert.names.end(),
+                           [&](const RequiredName& n) { return n.name == *role.primary_name; });
+    if (it != cert.names.end()) std::rotate(cert.names.begin(), it, it + 1);
+  }
+  return cert;
+}
+
+}  // namespace
+
+Layout resolve_layout(const Role& role, const Bindings& bound) {
+  if (role.layout != Layout::Auto) return role.layout;
+  std::set<std::string> thumbprints;
+  for (const auto& p : role.purposes)
+    if (auto it = bound.find(p.purpose); it != bound.end()) thumbprints.insert(it->second);
+  return thumbprints.size() > 1 ? Layout::Separate : Layout::Shared;
+}
+
+std::vector<RequiredCertificate> required_certificates(const Policy& policy, const Bindings& bound) {
+  std::vector<RequiredCertificate> out;
+  for (const auto& role : policy.roles) {
+    const Layout layout = resolve_layout(role, bound);
+    if (layout == Layout::Shared || role.purposes.size() == 1) {
+      std::vector<const PurposeNames*> all;
+      for (const auto& p : role.purposes) all.push_back(&p);
+      out.push_back(make_certificate(policy, role, Layout::Shared, all));
+      continue;
+    }
+    for (const auto& p : role.purposes)  // a purpose that needs no names gets no certificate of its own
+      if (!p.names.empty()) out.push_back(make_certificate(policy, role, Layout::Separate, {&p}));
+  }
+  return out;
+}
+
+}  // namespace certagent::policy

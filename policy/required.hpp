@@ -1,0 +1,38 @@
+#pragma once
+// The certificates this host must hold, computed from a parsed policy.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "policy/model.hpp"
+
+namespace certagent::policy {
+
+struct RequiredCertificate {
+  std::string id;                     // stable: the role's id, or "<role id>-<purpose>" when separate
+  std::string role;                   // the role's id
+  std::vector<std::string> purposes;  // what it is bound to
+  std::vector<RequiredName> names;    // de-duplicated; the pool FQDN first where Default is served
+  KeyType key = KeyType::EcP256;
+  Layout layout = Layout::Shared;     // resolved: Shared or Separate
+  Renewal renewal;
+};
+
+// Purpose -> thumbprint of the certificate bound to it now.
+using Bindings = std::map<std::string, std::string>;
+
+// `auto` decided from what is bound now (the guide's steps 4-5): several
+// distinct thumbprints on the role's purposes -> separate; one thumbprint, or
+// nothing bound -> shared (Lync's default configuration). Shared and
+// separate are returned as they are.
+[[nodiscard]] Layout resolve_layout(const Role& role, const Bindings& bound);
+
+// One certificate per role (shared) or per purpose (separate; a purpose that
+// needs no names then gets none — the parser refuses that for an explicit
+// "separate", so it only happens with "auto"). Purposes bound
+// to different certificates are never put on one certificate unless the
+// policy says "shared" — `auto` keeps them apart.
+[[nodiscard]] std::vector<RequiredCertificate> required_certificates(const Policy& policy,
+                                                                     const Bindings& bound = {});
+
+}  // namespace certagent::policy

@@ -1,0 +1,137 @@
+#include <gtest/gtest.h>
+
+#include "policy/plan.hpp"
+
+namespace certagent::policy {
+namespace {
+
+using Names = std::vector<std::string>;
+using std::chrono::hours;
+constexpr auto kDay = hours(24);
+const TimePoint kNow = TimePoint{} + 1000 * kDay;
+
+RequiredCertificate shared_cert() {
+  RequiredCertificate c;
+  c.id = "front-end";
+  c.role = "front-end";
+  c.purposes = {"Default", "WebServicesInternal", "WebServicesExternal"};
+  for (const char* n : {"pool01.contoso.net", "fe01.contoso.net", "lyncdiscover.contoso.com"})
+    c.names.push_back({n, {"rule"}});
+  return c;
+}
+
+InstalledCertificate cert(std::string thumb, Names names, TimePoint issued, KeyType key = KeyType::EcP256) {
+  return {std::move(thumb), std::move(names), issued, issued + 90 * kDay, key, std::nullopt};
+}
+
+const Names kAll = {"pool01.contoso.net", "fe01.contoso.net", "lyncdiscover.contoso.com"};
+
+Bindings all_to(const std::string& thumb) {
+  return {{"Default", thumb}, {"WebServicesInternal", thumb}, {"WebServicesExternal", thumb}};
+}
+
+Action one(const Installed& in, RequiredCertificate req = shared_cert()) {
+  auto actions = plan({req}, in, kNow);
+  EXPECT_EQ(actions.size(), 1u);
+  return actions.front();
+}
+
+TEST(Plan, IssueWhenNothingIsBound) {
+  auto a = one({});
+  EXPECT_EQ(a.kind, ActionKind::Issue);
+  EXPECT_EQ(a.reason, "nothing is bound to Default, WebServicesInternal, WebServicesExternal");
+  EXPECT_TRUE(a.missing.empty());
+}
+
+TEST(Plan, IssueWhenTheBoundCertificateIsNotInTheStore) {
+  auto a = one({all_to("0123456789abcdef"), {}});
+  EXPECT_EQ(a.kind, ActionKind::Issue);
+  EXPECT_NE(a.reason.find("0123456789ab is not in the store"), std::string::npos) << a.reason;
+}
+
+TEST(Plan, KeepWhenEveryPurposeHoldsACurrentCompleteCertificate) {
+  auto a = one({all_to("AA"), {cert("AA", {"LYNCDISCOVER.contoso.com", "fe01.contoso.net", "pool01.contoso.net"}, kNow - 10 * kDay)}});
+  EXPECT_EQ(a.kind, ActionKind::Keep) << a.reason;  // order of names does not matter
+  EXPECT_EQ(a.thumbprint, "AA");
+  EXPECT_EQ(a.renewal_due, kNow + 50 * kDay);
+}
+
+TEST(Plan, RenewWhenDueOrExpired) {
+  auto due = one({all_to("AA"), {cert("AA", kAll, kNow - 61 * kDay)}});
+  EXPECT_EQ(due.kind, ActionKind::Renew);
+  EXPECT_NE(due.reason.find("due for renewal since"), std::string::npos) << due.reason;
+  auto expired = one({all_to("AA"), {cert("AA", kAll, kNow - 100 * kDay)}});
+  EXPECT_EQ(expired.kind, ActionKind::Renew);
+  EXPECT_NE(expired.reason.find("expired on"), std::string::npos) << expired.reason;
+}
+
+TEST(Plan, RenewUsesTheAgentsPrecomputedTime) {
+  InstalledCertificate c = cert("AA", kAll, kNow - 10 * kDay);
+  c.renew_at = kNow - hours(1);  // e.g. the CA's ARI window opened
+  EXPECT_EQ(one({all_to("AA"), {c}}).kind, ActionKind::Renew);
+}
+
+TEST(Plan, ReissueListsMissingAndExtraNames) {
+  auto a = one({all_to("AA"), {cert("AA", {"pool01.contoso.net", "fe01.contoso.net", "old.contoso.com"}, kNow - kDay)}});
+  EXPECT_EQ(a.kind, ActionKind::Reissue);
+  EXPECT_EQ(a.missing, Names{"lyncdiscover.contoso.com"});
+  EXPECT_EQ(a.extra, Names{"old.contoso.com"});
+  EXPECT_EQ(a.reason, "1 required name(s) missing; 1 name(s) no longer wanted");
+}
+
+TEST(Plan, ReissueForTheWrongKeyType) {
+  auto a = one({all_to("AA"), {cert("AA", kAll, kNow - kDay, KeyType::Rsa2048)}});
+  EXPECT_EQ(a.kind, ActionKind::Reissue);
+  EXPECT_TRUE(a.missing.empty());
+  EXPECT_NE(a.reason.find("has a rsa-2048 key, the policy wants ec-p256"), std::string::npos) << a.reason;
+}
+
+TEST(Plan, ReissueWhenASharedPolicyMeetsSplitBindings) {
+  Installed in{{{"Default", "AA"}, {"WebServicesInternal", "BB"}, {"WebServicesExternal", "BB"}},
+               {cert("AA", {"pool01.contoso.net", "fe01.contoso.net"}, kNow - kDay),
+                cert("BB", {"lyncdiscover.contoso.com"}, kNow - kDay)}};
+  auto a = one(in);
+  EXPECT_EQ(a.kind, ActionKind::Reissue);
+  EXPECT_TRUE(a.missing.empty());
+  EXPECT_NE(a.reason.find("bound to 2 different certificates and the policy says shared"), std::string::npos) << a.reason;
+}
+
+TEST(Plan, RebindToAStoredCertificateThatAlreadyFits) {
+  Installed in{{{"Default", "OLD"}, {"WebServicesInternal", "NEW"}},
+               {cert("OLD", {"pool01.contoso.net"}, kNow - kDay), cert("NEW", kAll, kNow - kDay)}};
+  auto a = one(in);
+  EXPECT_EQ(a.kind, ActionKind::Rebind) << a.reason;
+  EXPECT_EQ(a.thumbprint, "NEW");
+  EXPECT_EQ(a.rebind, (Names{"Default", "WebServicesExternal"}));
+}
+
+TEST(Plan, NoRebindToACertificateThatIsDue) {
+  Installed in{{}, {cert("NEW", kAll, kNow - 70 * kDay)}};
+  EXPECT_EQ(one(in).kind, ActionKind::Issue);
+}
+
+TEST(Plan, SeparateCertificatesAreJudgedOneByOne) {
+  RequiredCertificate def, wsi;
+  def.id = "fe-default", def.purposes = {"Default"}, def.names = {{"pool01.contoso.net", {}}};
+  wsi.id = "fe-wsi", wsi.purposes = {"WebServicesInternal"}, wsi.names = {{"lyncdiscoverinternal.contoso.com", {}}};
+  // Today one shared certificate serves both: each separate certificate must be
+  // issued anew (its names differ), never collapsed back onto the shared one.
+  Installed in{{{"Default", "AA"}, {"WebServicesInternal", "AA"}},
+               {cert("AA", {"pool01.contoso.net", "lyncdiscoverinternal.contoso.com"}, kNow - kDay)}};
+  auto actions = plan({def, wsi}, in, kNow);
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[0].kind, ActionKind::Reissue);
+  EXPECT_EQ(actions[0].extra, Names{"lyncdiscoverinternal.contoso.com"});
+  EXPECT_EQ(actions[1].kind, ActionKind::Reissue);
+  EXPECT_EQ(actions[1].extra, Names{"pool01.contoso.net"});
+}
+
+TEST(Plan, PartlyBoundAndDueIsRenewedForEveryPurpose) {
+  Installed in{{{"Default", "AA"}}, {cert("AA", kAll, kNow - 61 * kDay)}};
+  auto a = one(in);
+  EXPECT_EQ(a.kind, ActionKind::Renew);
+  EXPECT_NE(a.reason.find("WebServicesInternal, WebServicesExternal not bound to it yet"), std::string::npos) << a.reason;
+}
+
+}  // namespace
+}  // namespace certagent::policy

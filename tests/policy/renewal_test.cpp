@@ -1,0 +1,28 @@
+#include <gtest/gtest.h>
+
+#include "policy/renewal.hpp"
+
+namespace certagent::policy {
+namespace {
+
+using std::chrono::hours;
+constexpr auto kDay = hours(24);
+
+TEST(Renewal, DueTimeForEachSetting) {
+  const TimePoint start{} ;
+  const TimePoint end = start + 90 * kDay;
+  struct Case { const char* name; Renewal r; std::optional<TimePoint> pre; TimePoint want; };
+  const std::vector<Case> cases = {
+      {"auto: a third remains", {}, std::nullopt, start + 60 * kDay},
+      {"25% remains", {Renewal::Mode::RemainingFraction, 0.25, {}}, std::nullopt, start + hours(24 * 67 + 12)},
+      {"30 days before", {Renewal::Mode::BeforeExpiry, 0, std::chrono::seconds(30 * 86400)}, std::nullopt, start + 60 * kDay},
+      {"longer than the lifetime: at once", {Renewal::Mode::BeforeExpiry, 0, std::chrono::seconds(200 * 86400)},
+       std::nullopt, start},
+      {"the agent's earlier time wins", {}, start + 45 * kDay, start + 45 * kDay},
+      {"nearness to expiry beats a later suggestion", {}, start + 80 * kDay, start + 60 * kDay},
+  };
+  for (const auto& c : cases) EXPECT_EQ(renewal_time(start, end, c.r, c.pre), c.want) << c.name;
+}
+
+}  // namespace
+}  // namespace certagent::policy
