@@ -1,0 +1,89 @@
+#pragma once
+// One conversation with one ACME CA (RFC 8555 §6): the directory, the nonce
+// pool, signed POSTs (JWS with `jwk` or `kid`), and the "sender" that turns
+// error responses into typed errors and retries what may be retried — a
+// badNonce with the nonce from the error response (bounded), a 429/503 after
+// its Retry-After (bounded, through the caller's Waiter; never a sleep here).
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "common/error.hpp"
+#include "protocol/acme_directory.hpp"
+#include "protocol/http.hpp"
+#include "protocol/keys.hpp"
+#include "protocol/nonce_pool.hpp"
+#include "protocol/waiting.hpp"
+
+namespace certagent::protocol {
+
+struct SessionOptions {
+  int max_bad_nonce_retries = 10;
+  int max_busy_retries = 3;                 // 429/503 retried after their Retry-After
+  std::chrono::seconds max_busy_wait{60};   // a longer Retry-After is returned to the caller
+};
+
+// The account the session signs with: its key and URL (the JWS `kid`).
+struct AccountRef {
+  std::shared_ptr<const PrivateKey> key;
+  std::string url;
+};
+
+class AcmeSession {
+ public:
+  // Reads the directory at `directory_url` (GET, Retry-After honoured).
+  [[nodiscard]] static Result<AcmeSession> open(Transport& transport, const Clock& clock, Waiter& waiter,
+                                                std::string_view directory_url, SessionOptions options = {});
+
+  [[nodiscard]] const Directory& directory() const { return directory_; }
+  [[nodiscard]] const Clock& clock() const { return *clock_; }
+  [[nodiscard]] Waiter& waiter() { return *waiter_; }
+  [[nodiscard]] size_t request_count() const { return requests_; }
+
+  void set_account(AccountRef account) { account_ = std::move(account); }
+  [[nodiscard]] const AccountRef& account() const { return account_; }
+
+  // Builds the JWS body for one attempt from a fresh nonce.
+  using BodyBuilder = std::function<Result<std::string>(const std::string& nonce)>;
+  // POST of `build(nonce)` to `url`; retries badNonce and short 429/503.
+  [[nodiscard]] Result<HttpResponse> post_jws(std::string_view url, const BodyBuilder& build, std::string_view doing);
+  // POST signed by the account (`kid`); `payload` is JSON text, "" is POST-as-GET.
+  [[nodiscard]] Result<HttpResponse> post(std::string_view url, std::string_view payload, std::string_view doing);
+  [[nodiscard]] Result<HttpResponse> post_as_get(std::string_view url, std::string_view doing) {
+    return post(url, "", doing);
+  }
+  // Unauthenticated GET (directory, renewalInfo); retries short 429/503.
+  [[nodiscard]] Result<HttpResponse> get(std::string_view url, std::string_view doing);
+  // The response's Retry-After (delta-seconds or HTTP-date) as a duration from now.
+  [[nodiscard]] std::optional<std::chrono::seconds> retry_after(const HttpResponse& r) const;
+
+ private:
+  AcmeSession(Transport& t, const Clock& c, Waiter& w, SessionOptions o)
+      : transport_(&t), clock_(&c), waiter_(&w), options_(o) {}
+  [[nodiscard]] Result<HttpResponse> send(const HttpRequest& request, std::string_view doing);
+  [[nodiscard]] Result<std::string> next_nonce();
+  [[nodiscard]] Result<bool> wait_if_busy(const Error& err, int& busy_retries);
+
+  Transport* transport_;
+  const Clock* clock_;
+  Waiter* waiter_;
+  SessionOptions options_;
+  Directory directory_;
+  NoncePool nonces_;
+  AccountRef account_;
+  size_t requests_ = 0;
+};
+
+// The body of a successful response as a JSON object; a Protocol error when
+// the Content-Type is not application/json or the JSON is bad.
+[[nodiscard]] Result<boost::json::object> json_body(const HttpResponse& response, std::string_view what);
+// The Location header (an account or order URL); a Protocol error when absent.
+[[nodiscard]] Result<std::string> location_of(const HttpResponse& response, std::string_view what);
+
+}  // namespace certagent::protocol

@@ -1,0 +1,27 @@
+#include "protocol/nonce_pool.hpp"
+
+#include "protocol/base64.hpp"
+
+namespace certagent::protocol {
+
+namespace {
+constexpr size_t kMaxNonceLength = 512;
+}
+
+bool NoncePool::add(std::string_view nonce) {
+  if (nonce.size() > kMaxNonceLength || !is_base64url(nonce)) return false;
+  std::string n(nonce);
+  if (!used_.insert(n).second) return false;
+  pool_.push_back(std::move(n));
+  if (pool_.size() > capacity_) pool_.pop_front();
+  return true;
+}
+
+std::optional<std::string> NoncePool::take() {
+  if (pool_.empty()) return std::nullopt;
+  std::string n = std::move(pool_.back());
+  pool_.pop_back();
+  return n;
+}
+
+}  // namespace certagent::protocol
