@@ -30,25 +30,6 @@ bool located_inside(std::string_view message, std::string_view text) {
   return numbers[0] <= lines;
 }
 
-// Valid UTF-8 without C0 controls, DEL or C1 controls (U+0080..U+009F).
-bool clean_line(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if (c < 0x20 || c == 0x7f) return false;
-      ++i;
-      continue;
-    }
-    const std::size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    if (c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) return false;  // C1
-    i += n;
-  }
-  return true;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -58,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!policy) {
     const std::string& message = policy.error().message;
     FUZZ_CHECK(located_inside(message, text));
-    FUZZ_CHECK(clean_line(message));
+    FUZZ_CHECK(certagent::fuzz::clean_text(message) && !message.empty());
     return 0;
   }
   std::set<std::string> ids;
