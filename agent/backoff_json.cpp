@@ -6,6 +6,8 @@
 #include <array>
 
 #include "agent/backoff.hpp"
+#include "common/escape.hpp"
+#include "common/utf8.hpp"
 
 namespace certagent::agent {
 
@@ -17,35 +19,16 @@ constexpr std::int64_t format_version = 1;
 constexpr std::int64_t latest_time = 253402300799;  // 9999-12-31T23:59:59Z
 constexpr std::int64_t max_failures = 1'000'000;
 constexpr std::size_t max_text = 4096;
+constexpr std::size_t max_quoted = 64;  // document text quoted in an error message, escaped
 constexpr std::array<std::string_view, 9> keys = {
     "version", "consecutive_failures", "permanent", "last_attempt", "next_attempt",
     "last_error_kind", "last_error_message", "last_problem_type", "last_success"};
-
-// Length of the well-formed UTF-8 sequence at in[i] (Unicode table 3-7), 0 when ill-formed.
-std::size_t utf8_length(std::string_view in, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return i + k < in.size() ? static_cast<unsigned char>(in[i + k]) : 0u; };
-  const unsigned lead = byte(0);
-  if (lead < 0x80) return 1;
-  struct Form { unsigned lead_lo, lead_hi; std::size_t length; unsigned second_lo, second_hi; };
-  static constexpr Form forms[] = {
-      {0xC2, 0xDF, 2, 0x80, 0xBF}, {0xE0, 0xE0, 3, 0xA0, 0xBF}, {0xE1, 0xEC, 3, 0x80, 0xBF},
-      {0xED, 0xED, 3, 0x80, 0x9F}, {0xEE, 0xEF, 3, 0x80, 0xBF}, {0xF0, 0xF0, 4, 0x90, 0xBF},
-      {0xF1, 0xF3, 4, 0x80, 0xBF}, {0xF4, 0xF4, 4, 0x80, 0x8F}};
-  for (const Form& f : forms) {
-    if (lead < f.lead_lo || lead > f.lead_hi) continue;
-    if (byte(1) < f.second_lo || byte(1) > f.second_hi) return 0;
-    for (std::size_t k = 2; k < f.length; ++k)
-      if ((byte(k) & 0xC0) != 0x80) return 0;
-    return f.length;
-  }
-  return 0;
-}
 
 // At most max_text bytes of well-formed UTF-8 (a stray byte becomes '?'), so the file always parses.
 std::string clean_text(std::string_view in) {
   std::string out;
   for (std::size_t i = 0; i < in.size();) {
-    const std::size_t len = utf8_length(in, i);
+    const std::size_t len = utf8_sequence_length(in, i);
     if (out.size() + std::max<std::size_t>(len, 1) > max_text) break;
     if (len == 0) out += '?';
     else out.append(in.substr(i, len));
@@ -89,7 +72,7 @@ Result<std::string> text_field(const json::object& o, std::string_view key) {
 Result<void> check_keys(const json::object& o) {
   for (const auto& kv : o)
     if (std::find(keys.begin(), keys.end(), std::string_view(kv.key())) == keys.end())
-      return corrupt(fmt::format("unknown key \"{}\"", std::string_view(kv.key())));
+      return corrupt(fmt::format("unknown key \"{}\"", escape_control(kv.key(), max_quoted)));
   for (auto k : keys)
     if (!o.contains(k)) return corrupt(fmt::format("missing key \"{}\"", k));
   auto version = integer(o, "version", 0, max_failures);
@@ -105,7 +88,9 @@ Result<std::optional<ErrorKind>> kind_field(const json::object& o) {
   if (v.is_null()) return std::optional<ErrorKind>{};
   if (!v.is_string()) return corrupt("\"last_error_kind\" is not a string");
   auto kind = error_kind_from_string(v.get_string());
-  if (!kind) return corrupt(fmt::format("\"last_error_kind\" \"{}\" is not an error kind", std::string_view(v.get_string())));
+  if (!kind)
+    return corrupt(fmt::format("\"last_error_kind\" \"{}\" is not an error kind",
+                               escape_control(v.get_string(), max_quoted)));
   return kind;
 }
 

@@ -42,7 +42,8 @@ void register_commands(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   register_request_command(app, globals, exit_code);
   register_assign_command(app, globals, exit_code);
   register_revoke_command(app, globals, exit_code);
-  register_run_once_command(app, globals, exit_code);
+  register_run_command(app, globals, exit_code);
+  register_status_command(app, globals, exit_code);
 }
 
 int run_cli(int argc, char** argv) {

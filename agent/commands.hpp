@@ -11,13 +11,14 @@ void register_acme_issue_command(CLI::App& acme, GlobalOptions& globals, int& ex
 
 void register_plan_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 void register_policy_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+// `run` (agent/cmd_run.cpp) is registered once the engine defines make_pass (agent/engine.hpp).
+void register_run_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+void register_status_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 
 // The engine's commands (issue 5).
 void register_certs_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 void register_request_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 void register_assign_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 void register_revoke_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
-// `run --once` until the daemon's `run` lands (then that one is registered instead).
-void register_run_once_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 
 }  // namespace certagent::agent

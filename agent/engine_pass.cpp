@@ -56,7 +56,7 @@ void record(PassState& ps, Job& job) {
     job.backoff = record_success(job.backoff, now);
   }
   std::lock_guard lock(*ps.store_mutex);
-  if (auto saved = save_backoff(*ps.store, job.action.certificate.id, job.backoff); !saved)
+  if (auto saved = save_schedule(*ps.store, job.action, job.backoff, now); !saved)
     log()->error("{}: cannot save the back-off state: {}", job.action.certificate.id, saved.error().message);
 }
 
@@ -232,6 +232,19 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
       if (j->attempted) record(ps, *j);
 }
 
+// The plan after the pass, with each certificate's back-off, for the next
+// pass, a restart and `certagent status`.
+void save_schedules(const Store& store, std::mutex& m, const std::vector<policy::Action>& after,
+                    const std::map<std::string, Job>& jobs, TimePoint now) {
+  std::lock_guard lock(m);
+  for (const auto& a : after) {
+    auto it = jobs.find(a.certificate.id);
+    const BackoffState backoff = it == jobs.end() ? BackoffState{} : it->second.backoff;
+    if (auto saved = save_schedule(store, a, backoff, now); !saved)
+      log()->error("{}: cannot save its schedule: {}", a.certificate.id, saved.error().message);
+  }
+}
+
 }  // namespace
 
 PassSummary Engine::pass(const PassRequest& request) {
@@ -263,6 +276,7 @@ PassSummary Engine::pass(const PassRequest& request) {
     auto after = plan_now(*store_, *policy_, request.now);
     if (!after) throw std::runtime_error(after.error().message);
     summarize(summary, after->first, after->second, jobs, request.now);
+    save_schedules(*store_, store_mutex_, after->second, jobs, request.now);
   } catch (const std::exception& e) {
     log()->error("the pass failed: {}", e.what());
     summary.failed = true;

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 
+#include "common/utf8.hpp"
+
 namespace certagent::protocol {
 namespace json = boost::json;
 
@@ -57,18 +59,18 @@ std::string sanitize(std::string_view untrusted, size_t max) {
   std::string out;
   out.reserve(std::min(untrusted.size(), max));
   size_t i = 0;
-  for (; i < untrusted.size() && out.size() < max; ++i) {
-    auto c = static_cast<unsigned char>(untrusted[i]);
+  while (i < untrusted.size()) {
+    // Whole characters only, so a cut never splits one; an ill-formed byte becomes '?'.
+    const size_t len = utf8_sequence_length(untrusted, i);
+    const size_t width = len == 0 ? 1 : len;
+    if (out.size() + width > max) break;
+    const auto c = static_cast<unsigned char>(untrusted[i]);
     // C1 controls (U+0080..U+009F) are 0xC2 0x80..0x9F in UTF-8; CSI among them.
-    if (c == 0xC2 && i + 1 < untrusted.size()) {
-      auto next = static_cast<unsigned char>(untrusted[i + 1]);
-      if (next >= 0x80 && next <= 0x9F) {
-        out += '?';
-        ++i;
-        continue;
-      }
-    }
-    out += (c < 0x20 || c == 0x7F) ? '?' : static_cast<char>(c);
+    const bool control = len == 1 ? (c < 0x20 || c == 0x7F)
+                                  : len == 2 && c == 0xC2 && static_cast<unsigned char>(untrusted[i + 1]) <= 0x9F;
+    if (len == 0 || control) out += '?';
+    else out.append(untrusted.substr(i, len));
+    i += width;
   }
   if (i < untrusted.size()) out += "...";
   return out;

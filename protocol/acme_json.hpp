@@ -30,7 +30,8 @@ inline constexpr size_t kMaxJsonBytes = 1u << 20;  // 1 MiB: no ACME object come
                                                             std::string_view what, size_t max_items);
 
 // Text from the CA made safe for a message or a log line: control characters
-// (C0, DEL, C1 — terminal escapes included) become '?', and it is cut at `max` bytes.
+// (C0, DEL, C1 — terminal escapes included) and bytes that are not UTF-8 become '?',
+// and it is cut at `max` bytes, between characters. The result is valid UTF-8.
 [[nodiscard]] std::string sanitize(std::string_view untrusted, size_t max = 300);
 
 }  // namespace certagent::protocol

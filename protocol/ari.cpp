@@ -9,11 +9,18 @@ namespace certagent::protocol {
 namespace json = boost::json;
 namespace {
 
+// Exactly n ASCII digits (from_chars alone would also take a '-' sign).
 bool digits(std::string_view s, size_t pos, size_t n, int& out) {
   if (pos + n > s.size()) return false;
+  for (size_t i = pos; i < pos + n; ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
   auto [end, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, out);
   return ec == std::errc() && end == s.data() + pos + n;
 }
+
+// The range of TimePoint (nanoseconds: about 1678 to 2261); converting a date outside it overflows.
+constexpr auto kEarliest = std::chrono::time_point_cast<std::chrono::seconds>(TimePoint::min()) + std::chrono::seconds(1);
+constexpr auto kLatest = std::chrono::time_point_cast<std::chrono::seconds>(TimePoint::max()) - std::chrono::seconds(1);
 
 Result<TimePoint> window_edge(const json::object& window, std::string_view key) {
   auto text = required_string(window, key, "suggested window");
@@ -39,15 +46,18 @@ Result<TimePoint> parse_rfc3339(std::string_view s) {
     return bad();
   size_t pos = 19;
   if (s[pos] == '.') {
-    ++pos;
+    const size_t first = ++pos;
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;  // fractions are dropped
+    if (pos == first) return bad();                                   // but there is one
   }
   int offset_min = 0;
   if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
     ++pos;
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     int oh = 0, om = 0;
-    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, om)) return bad();
+    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !digits(s, pos + 4, 2, om) ||
+        oh > 23 || om > 59)
+      return bad();
     offset_min = (s[pos] == '-' ? -1 : 1) * (oh * 60 + om);
     pos += 6;
   } else {
@@ -58,6 +68,8 @@ Result<TimePoint> parse_rfc3339(std::string_view s) {
   if (pos != s.size() || !ymd.ok() || h > 23 || mi > 59 || sec > 60) return bad();
   auto t = std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(sec) -
            std::chrono::minutes(offset_min);
+  if (t < kEarliest || t > kLatest)
+    return fail(ErrorKind::Protocol, "'" + sanitize(s, 40) + "' is outside the dates this system's clock can hold");
   return std::chrono::time_point_cast<TimePoint::duration>(t);
 }
 

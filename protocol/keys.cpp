@@ -71,10 +71,28 @@ Result<PrivateKey> PrivateKey::generate(KeyType type) {
   return PrivateKey(ossl::PKey(raw), type);
 }
 
+namespace {
+
+// OpenSSL asks for a passphrase only when the key is encrypted. Without a callback it prompts
+// on the controlling terminal and blocks; certagent's keys are unencrypted 0600 files, so the
+// request is refused and remembered instead.
+int refuse_passphrase(char* /*buf*/, int /*size*/, int /*rwflag*/, void* asked) {
+  *static_cast<bool*>(asked) = true;
+  return -1;
+}
+
+}  // namespace
+
 Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
   auto bio = ossl::mem_bio(pem);
   if (!bio) return std::unexpected(ossl::crypto_error("reading a private key"));
-  ossl::PKey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  bool asked = false;
+  ossl::PKey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse_passphrase, &asked));
+  if (!key && asked) {
+    (void)ossl::drain_errors();
+    return fail(ErrorKind::Invalid, "reading a PEM private key: the key is encrypted with a passphrase; "
+                                    "certagent needs it unencrypted (e.g. openssl pkey -in KEY -out KEY.plain)");
+  }
   if (!key) return std::unexpected(ossl::crypto_error("reading a PEM private key"));
   auto type = key_type_of(key.get());
   if (!type) return std::unexpected(std::move(type.error()).context("reading a PEM private key"));

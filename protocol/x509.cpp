@@ -167,6 +167,15 @@ Result<CertificateInfo> read_info(X509* x) {
   return info;
 }
 
+Result<std::string> der_of(X509* x) {
+  int len = i2d_X509(x, nullptr);
+  if (len <= 0) return std::unexpected(ossl::crypto_error("encoding a certificate as DER"));
+  std::string out(static_cast<size_t>(len), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  if (i2d_X509(x, &p) != len) return std::unexpected(ossl::crypto_error("encoding a certificate as DER"));
+  return out;
+}
+
 }  // namespace
 
 std::string hex_upper(std::string_view bytes) {
@@ -206,17 +215,18 @@ Result<Certificate> Certificate::from_der(std::string_view der) {
     return fail(ErrorKind::Crypto, "decoding a DER certificate: " +
                                        std::to_string(der.data() + der.size() - reinterpret_cast<const char*>(p)) +
                                        " unexpected bytes after the certificate");
+  // OpenSSL also takes some BER (non-zero padding bits in the signature, long-form lengths) and
+  // writes it back canonically; the thumbprints hash that re-encoding, so they would not match
+  // the bytes the CA sent. RFC 5280 certificates are DER: refuse anything else.
+  auto canonical = der_of(x.get());
+  if (!canonical) return std::unexpected(std::move(canonical.error()).context("decoding a DER certificate"));
+  if (*canonical != der)
+    return fail(ErrorKind::Crypto, "decoding a DER certificate: it is not in canonical DER (OpenSSL would re-encode it, "
+                                   "so its thumbprint would not match its bytes)");
   return from_x509(std::move(x));
 }
 
-Result<std::string> Certificate::der() const {
-  int len = i2d_X509(x509_.get(), nullptr);
-  if (len <= 0) return std::unexpected(ossl::crypto_error("encoding a certificate as DER"));
-  std::string out(static_cast<size_t>(len), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  if (i2d_X509(x509_.get(), &p) != len) return std::unexpected(ossl::crypto_error("encoding a certificate as DER"));
-  return out;
-}
+Result<std::string> Certificate::der() const { return der_of(x509_.get()); }
 
 Result<std::string> Certificate::pem() const {
   ossl::Bio bio(BIO_new(BIO_s_mem()));

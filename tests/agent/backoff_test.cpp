@@ -310,6 +310,22 @@ INSTANTIATE_TEST_SUITE_P(
                     [](json::object& o) { o["next_attempt"] = nullptr; }, "without last_attempt, next_attempt"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// Found by fuzz_backoff_state: a damaged file's unknown key or error kind was copied raw (and
+// whole) into the message, so an ESC sequence in the file reached the log.
+TEST(BackoffJson, DocumentTextInMessagesIsEscapedAndShort) {
+  for (const char* key : {"unknown", "last_error_kind"}) {
+    json::object o = to_json(sample()).as_object();
+    const std::string hostile = "\x1b[2J\x7f\xc3\xa9" + std::string(500, 'k');
+    if (std::string_view(key) == "unknown") o[hostile] = 1;
+    else o["last_error_kind"] = hostile;
+    const auto r = backoff_state_from_json(json::serialize(o));
+    ASSERT_FALSE(r.has_value()) << key;
+    EXPECT_TRUE(contains(r.error().message, "\\x1b[2J\\x7f\\xc3\\xa9kkk")) << r.error().message;
+    EXPECT_EQ(r.error().message.find('\x1b'), std::string::npos);
+    EXPECT_LT(r.error().message.size(), 200u) << r.error().message;
+  }
+}
+
 TEST(BackoffJson, NotJsonOrNotAnObjectIsRefused) {
   for (const char* text : {"", "{", "{\"version\":1,}", "[1,2]", "null", "\"state\""}) {
     const auto r = backoff_state_from_json(std::string_view(text));

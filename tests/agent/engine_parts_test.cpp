@@ -189,7 +189,12 @@ TEST(EngineParts, BackoffStatePersistsAcrossLoads) {
   Rng rng(42);
   const TimePoint now{std::chrono::seconds(1'800'000'000)};
   auto failed = record_failure({}, Error{ErrorKind::Transport, "connection refused"}, now, rng);
-  ASSERT_TRUE(save_backoff(*store, "front-end", failed));
+  policy::Action action;
+  action.certificate.id = "front-end";
+  action.certificate.purposes = {"Default"};
+  action.kind = policy::ActionKind::Issue;
+  action.reason = "nothing is bound";
+  ASSERT_TRUE(save_schedule(*store, action, failed, now));
   auto back = load_backoff(store->dir(), "front-end");
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(*back, failed);

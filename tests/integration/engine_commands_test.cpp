@@ -78,7 +78,7 @@ TEST(EngineCommands, AFailedPassBacksOffAndTheNextPassSaysSo) {
   auto first = box.certagent({"run", "--once"});
   EXPECT_EQ(first.exit_code, 1) << describe(first);
   EXPECT_THAT(first.err, HasSubstr("127.0.0.1:1"));
-  EXPECT_TRUE(std::filesystem::exists(box.state() / "backoff" / "front-end.json"));
+  EXPECT_TRUE(std::filesystem::exists(box.state() / "schedule" / "front-end.json"));
   auto second = box.certagent({"run", "--once"});
   EXPECT_EQ(second.exit_code, 3) << describe(second);
   EXPECT_THAT(second.err, HasSubstr("skipped, backing off"));

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <openssl/pem.h>
+
 #include "protocol/keys.hpp"
 
 namespace certagent::protocol {
@@ -41,6 +43,30 @@ TEST(PrivateKey, GarbagePemIsAnErrorNotACrash) {
   ASSERT_FALSE(k);
   EXPECT_EQ(k.error().kind, ErrorKind::Crypto);
   EXPECT_FALSE(PrivateKey::from_pem(""));
+}
+
+// Found by fuzz_private_key: an encrypted key made OpenSSL prompt "Enter PEM pass phrase:" on
+// the terminal and block. Both encrypted forms must be refused at once, saying why.
+TEST(PrivateKey, EncryptedPemIsRefusedWithoutPrompting) {
+  auto key = PrivateKey::generate(KeyType::EcP256);
+  ASSERT_TRUE(key);
+  static const char pass[] = "secret";
+  for (bool pkcs8 : {true, false}) {
+    ossl::Bio out(BIO_new(BIO_s_mem()));
+    ASSERT_TRUE(out);
+    int written = pkcs8 ? PEM_write_bio_PKCS8PrivateKey(out.get(), key->get(), EVP_aes_128_cbc(), pass,
+                                                        sizeof pass - 1, nullptr, nullptr)
+                        : PEM_write_bio_PrivateKey_traditional(
+                              out.get(), key->get(), EVP_aes_128_cbc(),
+                              reinterpret_cast<const unsigned char*>(pass), sizeof pass - 1, nullptr, nullptr);
+    ASSERT_EQ(written, 1);
+    const std::string pem = ossl::bio_to_string(out.get());
+    ASSERT_NE(pem.find(pkcs8 ? "ENCRYPTED PRIVATE KEY" : "Proc-Type: 4,ENCRYPTED"), std::string::npos);
+    auto read = PrivateKey::from_pem(pem);
+    ASSERT_FALSE(read) << (pkcs8 ? "PKCS#8" : "traditional");
+    EXPECT_EQ(read.error().kind, ErrorKind::Invalid);
+    EXPECT_NE(read.error().message.find("encrypted with a passphrase"), std::string::npos) << read.error().message;
+  }
 }
 
 TEST(PrivateKey, WritesNewFileMode0600AndRefusesToOverwrite) {

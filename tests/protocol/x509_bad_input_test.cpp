@@ -195,5 +195,25 @@ TEST(BadDer, EmptyAndTruncatedDerAreErrors) {
   }
 }
 
+// Found by fuzz_certificate_der: a signature BIT STRING with non-zero padding bits is BER, not
+// DER; OpenSSL accepted it and re-encoded it, so the thumbprints did not hash the bytes sent.
+TEST(BadDer, NonCanonicalEncodingIsRefused) {
+  TestCa root;  // EC P-256: the signature BIT STRING is the last element, short-form length
+  std::string der = must(root.certificate().der());
+  size_t bit_string = std::string::npos;
+  for (size_t at = der.size() - 3; at > der.size() - 80; --at)  // 03 LEN 00 <ECDSA signature>
+    if (der[at] == 0x03 && static_cast<unsigned char>(der[at + 1]) == der.size() - at - 2 && der[at + 2] == 0) {
+      bit_string = at;
+      break;
+    }
+  ASSERT_NE(bit_string, std::string::npos) << "no trailing signature BIT STRING found";
+  der[bit_string + 2] = 0x01;  // one unused bit ...
+  der.back() = static_cast<char>(der.back() | 0x01);  // ... which is set: valid BER, not DER
+  auto r = Certificate::from_der(der);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::Crypto);
+  EXPECT_NE(r.error().message.find("not in canonical DER"), std::string::npos) << r.error().message;
+}
+
 }  // namespace
 }  // namespace certagent::protocol

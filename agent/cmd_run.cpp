@@ -1,0 +1,28 @@
+// `certagent run [--once] [--metrics-listen 127.0.0.1:9464]`: the unattended agent. Without
+// --once it runs until SIGTERM (agent/daemon.hpp); with --once it does one pass and exits with
+// 0 (all current), 1 (something failed), 2 (invalid policy) or 3 (a purpose incomplete).
+// Linked in once register_commands() calls register_run_command (see agent/engine.hpp).
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+#include "agent/commands.hpp"
+#include "agent/engine.hpp"
+#include "agent/run_agent.hpp"
+
+namespace certagent::agent {
+
+void register_run_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
+  auto options = std::make_shared<RunOptions>();
+  auto* cmd = app.add_subcommand("run", "Run the agent: renew ahead of expiry, reissue when the policy changes "
+                                        "(systemd: Type=notify; SIGHUP reloads the policy)");
+  cmd->add_flag("--once", options->once, "Do one pass and exit (exit code 3: some purpose is incomplete)");
+  cmd->add_option("--metrics-listen", options->metrics_listen,
+                  "Serve Prometheus metrics at http://HOST:PORT/metrics (loopback only, e.g. 127.0.0.1:9464)");
+  cmd->add_flag("--metrics-allow-remote", options->metrics_allow_remote,
+                "Allow a non-loopback --metrics-listen address (the endpoint has no authentication)");
+  cmd->fallthrough();  // `run -v` as well as `-v run`: the global options
+  cmd->callback([options, &globals, &exit_code] { exit_code = run_agent(globals, *options, make_pass); });
+}
+
+}  // namespace certagent::agent

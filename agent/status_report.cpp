@@ -1,0 +1,150 @@
+#include "agent/status_report.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "agent/json_pretty.hpp"
+
+namespace certagent::agent {
+
+namespace json = boost::json;
+
+namespace {
+
+StatusCertificate& certificate(std::map<std::string, StatusCertificate>& by_id, const std::string& id) {
+  auto& c = by_id[id];
+  c.id = id;
+  return c;
+}
+
+bool has_purpose(const StatusCertificate& c, std::string_view purpose) {
+  return std::any_of(c.purposes.begin(), c.purposes.end(), [&](const auto& p) { return p.purpose == purpose; });
+}
+
+std::string when(std::optional<TimePoint> t, TimePoint now) {
+  if (!t) return "-";
+  const Seconds d = *t - now;
+  if (d.count() < 0) return fmt::format("{} ({} ago)", format_time(*t), format_duration(-d));
+  return fmt::format("{} (in {})", format_time(*t), format_duration(d));
+}
+
+std::string purpose_line(const StatusPurpose& p, TimePoint now) {
+  if (p.version_id.empty()) return "unbound";
+  if (!p.meta) return fmt::format("bound to {}, which is missing or incomplete", p.version_id);
+  const CertificateMeta& m = *p.meta;
+  const char* expired = m.not_after <= now ? "EXPIRED " : "";
+  return fmt::format("{}  {} names  {}expires {}  (version {})", m.thumbprint, m.names.size(), expired,
+                     when(m.not_after, now), p.version_id);
+}
+
+json::value time_json(std::optional<TimePoint> t) {
+  if (!t) return nullptr;
+  return json::value(format_time(*t));
+}
+
+json::object purpose_json(const StatusPurpose& p) {
+  json::object o;
+  o["purpose"] = p.purpose;
+  o["bound"] = !p.version_id.empty();
+  o["version"] = p.version_id.empty() ? json::value(nullptr) : json::value(p.version_id);
+  o["complete"] = p.complete;
+  if (p.meta) {
+    o["thumbprint"] = p.meta->thumbprint;
+    o["not_after"] = format_time(p.meta->not_after);
+    o["names"] = p.meta->names.size();
+  }
+  return o;
+}
+
+json::object schedule_json(const ScheduleRecord& s, TimePoint now) {
+  json::object o;
+  o["next_attempt"] = time_json(next_attempt_time(s));
+  o["renew_at"] = time_json(s.renew_at);
+  o["decision"] = s.decision;
+  o["decided_at"] = time_json(s.decided_at);
+  o["consecutive_failures"] = s.backoff.consecutive_failures;
+  o["permanent_error"] = s.backoff.permanent;
+  o["retry_at"] = time_json(s.backoff.next_attempt);
+  o["last_success"] = time_json(s.backoff.last_success);
+  o["last_error"] = s.backoff.consecutive_failures > 0 ? json::value(s.backoff.last_error_message) : json::value(nullptr);
+  o["backoff"] = describe(s.backoff, now);
+  return o;
+}
+
+}  // namespace
+
+Result<StatusReport> gather_status(const std::filesystem::path& state_dir) {
+  auto store = Store::open(state_dir);
+  if (!store) return std::unexpected(store.error());
+  auto inventory = store->inventory();
+  if (!inventory) return std::unexpected(inventory.error());
+  auto schedules = list_schedules(state_dir);
+  if (!schedules) return std::unexpected(schedules.error());
+
+  std::map<std::string, StatusCertificate> by_id;
+  for (const Binding& b : inventory->bindings) {
+    const auto v = std::find_if(inventory->versions.begin(), inventory->versions.end(),
+                                [&](const StoredVersion& s) { return s.id == b.version_id; });
+    const bool found = b.complete && v != inventory->versions.end();
+    StatusPurpose p{b.purpose, b.version_id, found, found ? std::optional{v->meta} : std::nullopt};
+    certificate(by_id, found ? v->meta.certificate_id : std::string()).purposes.push_back(std::move(p));
+  }
+  for (ScheduleRecord& s : schedules->records) {
+    StatusCertificate& c = certificate(by_id, s.certificate_id);
+    for (const auto& purpose : s.purposes)
+      if (!has_purpose(c, purpose)) c.purposes.push_back({purpose, "", false, std::nullopt});
+    c.schedule = std::move(s);
+  }
+  StatusReport report;
+  for (auto& [id, c] : by_id) report.certificates.push_back(std::move(c));
+  report.problems = std::move(inventory->problems);
+  report.problems.insert(report.problems.end(), schedules->problems.begin(), schedules->problems.end());
+  return report;
+}
+
+std::string render_status_text(const StatusReport& report, TimePoint now) {
+  std::string out;
+  if (report.certificates.empty()) out += "Nothing is bound and nothing is scheduled yet.\n";
+  for (const StatusCertificate& c : report.certificates) {
+    out += fmt::format("certificate {}\n", c.id.empty() ? "(no certificate id: bound by hand)" : c.id);
+    std::size_t width = 12;
+    for (const auto& p : c.purposes) width = std::max(width, p.purpose.size());
+    for (const auto& p : c.purposes) out += fmt::format("  {:<{}}  {}\n", p.purpose, width, purpose_line(p, now));
+    if (!c.schedule) {
+      out += fmt::format("  {:<{}}  no schedule recorded yet\n", "next", width);
+      continue;
+    }
+    out += fmt::format("  {:<{}}  {}\n", "next", width, when(next_attempt_time(*c.schedule), now));
+    if (!c.schedule->decision.empty()) out += fmt::format("  {:<{}}  {}\n", "decision", width, c.schedule->decision);
+    out += fmt::format("  {:<{}}  {}\n", "back-off", width, describe(c.schedule->backoff, now));
+    if (c.schedule->backoff.last_success)
+      out += fmt::format("  {:<{}}  {}\n", "last issued", width, when(c.schedule->backoff.last_success, now));
+  }
+  for (const Problem& p : report.problems) out += fmt::format("problem: {}: {}\n", p.path.string(), p.what);
+  return out;
+}
+
+std::string render_status_json(const StatusReport& report, TimePoint now) {
+  json::object root;
+  root["now"] = format_time(now);
+  json::array certificates;
+  for (const StatusCertificate& c : report.certificates) {
+    json::object o;
+    o["id"] = c.id;
+    json::array purposes;
+    for (const auto& p : c.purposes) purposes.push_back(purpose_json(p));
+    o["purposes"] = std::move(purposes);
+    o["schedule"] = c.schedule ? json::value(schedule_json(*c.schedule, now)) : json::value(nullptr);
+    certificates.push_back(std::move(o));
+  }
+  root["certificates"] = std::move(certificates);
+  json::array problems;
+  for (const Problem& p : report.problems) problems.push_back(json::object{{"path", p.path.string()}, {"what", p.what}});
+  root["problems"] = std::move(problems);
+  return pretty_json(root);
+}
+
+}  // namespace certagent::agent

@@ -1,0 +1,37 @@
+#pragma once
+// `certagent status`: what the state directory says about each certificate — its purposes and
+// what is bound to them, the next renewal and the back-off — gathered without the writer lock
+// (every change in the store is an atomic rename) and rendered for a person or as JSON.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/schedule_store.hpp"
+#include "agent/store.hpp"
+
+namespace certagent::agent {
+
+struct StatusPurpose {
+  std::string purpose;
+  std::string version_id;              // empty: unbound
+  bool complete = false;               // the bound version is whole
+  std::optional<CertificateMeta> meta;  // of the bound version, when complete
+};
+
+struct StatusCertificate {
+  std::string id;                        // the policy's certificate id ("" for a version without one)
+  std::vector<StatusPurpose> purposes;   // bound purposes first, then the schedule's unbound ones
+  std::optional<ScheduleRecord> schedule;
+};
+
+struct StatusReport {
+  std::vector<StatusCertificate> certificates;  // sorted by id
+  std::vector<Problem> problems;                // from the store and the schedule directory
+};
+
+[[nodiscard]] Result<StatusReport> gather_status(const std::filesystem::path& state_dir);
+[[nodiscard]] std::string render_status_text(const StatusReport& report, TimePoint now);
+[[nodiscard]] std::string render_status_json(const StatusReport& report, TimePoint now);
+
+}  // namespace certagent::agent

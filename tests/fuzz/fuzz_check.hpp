@@ -1,0 +1,52 @@
+#pragma once
+// Invariant checks inside libFuzzer targets: a broken invariant prints what broke and aborts,
+// which libFuzzer reports as a crash and saves the input as the reproducer.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+namespace certagent::fuzz {
+
+[[noreturn]] inline void invariant_failed(const char* what, const char* file, int line) {
+  std::fprintf(stderr, "fuzz invariant broken at %s:%d: %s\n", file, line, what);
+  std::abort();
+}
+
+// Error messages reach logs and terminals: untrusted text in them must arrive escaped, so a
+// message is printable ASCII only (no ESC, no line break, no raw UTF-8 from the input).
+inline bool printable_ascii(std::string_view message) {
+  for (unsigned char c : message)
+    if (c < 0x20 || c > 0x7e) return false;
+  return !message.empty();
+}
+
+// Text that may carry the input's UTF-8 but nothing a terminal obeys: valid UTF-8 without C0
+// controls, DEL or C1 controls (U+0080..U+009F).
+inline bool clean_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    const std::size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    if (c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) return false;
+    i += n;
+  }
+  return true;
+}
+
+inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
+  return {reinterpret_cast<const char*>(data), size};
+}
+
+}  // namespace certagent::fuzz
+
+#define FUZZ_CHECK(cond) \
+  ((cond) ? static_cast<void>(0) : ::certagent::fuzz::invariant_failed(#cond, __FILE__, __LINE__))
