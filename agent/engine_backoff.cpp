@@ -12,11 +12,12 @@ Result<BackoffState> load_backoff(const std::filesystem::path& state_dir, std::s
 }
 
 Result<void> save_schedule(const Store& store, const policy::Action& action, const BackoffState& backoff,
-                           TimePoint now) {
+                           TimePoint now, std::optional<TimePoint> selected) {
   ScheduleRecord record;
   record.certificate_id = action.certificate.id;
   record.purposes = action.certificate.purposes;
   if (action.renewal_due) record.renew_at = std::chrono::floor<std::chrono::seconds>(*action.renewal_due);
+  record.selected = selected;
   record.decision = std::string(policy::to_string(action.kind)) + ": " + action.reason;
   record.decided_at = now;
   record.backoff = backoff;

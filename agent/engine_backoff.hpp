@@ -4,6 +4,7 @@
 // the daemon's schedule file <state>/schedule/<certificate-id>.json
 // (agent/schedule_store.hpp), which `certagent status` reads.
 #include <filesystem>
+#include <optional>
 #include <string_view>
 
 #include "agent/backoff.hpp"
@@ -18,8 +19,9 @@ namespace certagent::agent {
 [[nodiscard]] Result<BackoffState> load_backoff(const std::filesystem::path& state_dir, std::string_view certificate_id);
 
 // Writes the certificate's schedule: its purposes, when renewal is due (keep /
-// renew), the plan's reason, and the back-off. Needs the writer lock.
+// renew) and the random point drawn for it, the plan's reason, and the
+// back-off. Needs the writer lock.
 [[nodiscard]] Result<void> save_schedule(const Store& store, const policy::Action& action, const BackoffState& backoff,
-                                         TimePoint now);
+                                         TimePoint now, std::optional<TimePoint> selected = std::nullopt);
 
 }  // namespace certagent::agent

@@ -10,6 +10,7 @@
 
 #include "agent/engine_backoff.hpp"
 #include "agent/engine_consumers.hpp"
+#include "agent/engine_renewal.hpp"
 #include "agent/engine_solver.hpp"
 #include "agent/engine_work.hpp"
 #include "agent/installed_state.hpp"
@@ -187,16 +188,22 @@ std::string status_line(const PassSummary& s) {
 
 namespace {
 
+struct Planned {
+  Inventory inventory;
+  std::vector<policy::Action> actions;
+  Selections selections;  // the random renewal points drawn, by thumbprint
+};
+
 // The actions of the plan for what the store holds now.
-Result<std::pair<Inventory, std::vector<policy::Action>>> plan_now(const Store& store, const policy::Policy& policy,
-                                                                   TimePoint now) {
+Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimePoint now, Rng& rng) {
   auto inv = store.inventory();
   if (!inv) return std::unexpected(inv.error().context("reading the state directory"));
   for (const auto& p : inv->problems) log()->warn("skipped in the state directory: {}: {}", p.path.string(), p.what);
   auto installed = to_installed(*inv);
+  auto selections = precompute_renewal(installed, *inv, policy.renewal, store.dir(), now, rng);
   auto required = policy::required_certificates(policy, installed.bindings);
   auto actions = policy::plan(required, installed, now);
-  return std::pair{std::move(*inv), std::move(actions)};
+  return Planned{std::move(*inv), std::move(actions), std::move(selections)};
 }
 
 void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::Action>& after,
@@ -234,13 +241,15 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
 
 // The plan after the pass, with each certificate's back-off, for the next
 // pass, a restart and `certagent status`.
-void save_schedules(const Store& store, std::mutex& m, const std::vector<policy::Action>& after,
-                    const std::map<std::string, Job>& jobs, TimePoint now) {
+void save_schedules(const Store& store, std::mutex& m, const Planned& after, const std::map<std::string, Job>& jobs,
+                    TimePoint now) {
   std::lock_guard lock(m);
-  for (const auto& a : after) {
+  for (const auto& a : after.actions) {
     auto it = jobs.find(a.certificate.id);
     const BackoffState backoff = it == jobs.end() ? BackoffState{} : it->second.backoff;
-    if (auto saved = save_schedule(store, a, backoff, now); !saved)
+    std::optional<TimePoint> selected;
+    if (auto sel = after.selections.find(a.thumbprint.value_or("")); sel != after.selections.end()) selected = sel->second;
+    if (auto saved = save_schedule(store, a, backoff, now, selected); !saved)
       log()->error("{}: cannot save its schedule: {}", a.certificate.id, saved.error().message);
   }
 }
@@ -257,11 +266,12 @@ PassSummary Engine::pass(const PassRequest& request) {
       summary.status_line = "policy invalid: " + *summary.policy_error;
       return summary;
     }
-    auto before = plan_now(*store_, *policy_, request.now);
+    Rng rng{std::random_device{}()};
+    auto before = plan_now(*store_, *policy_, request.now, rng);
     if (!before) throw std::runtime_error(before.error().message);
     std::map<std::string, Job> jobs;
     std::vector<Job*> rebinds, orders;
-    for (auto& a : before->second) {
+    for (auto& a : before->actions) {
       Job& job = jobs[a.certificate.id] = Job{a, initial_backoff(*store_, a.certificate.id, request.reason), false,
                                              std::nullopt, {}};
       log()->info("{}: {} — {}", a.certificate.id, to_string(a.kind), a.reason);
@@ -273,10 +283,10 @@ PassSummary Engine::pass(const PassRequest& request) {
       (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
     }
     work(request, *policy_, *store_, store_mutex_, options_.concurrency, rebinds, orders);
-    auto after = plan_now(*store_, *policy_, request.now);
+    auto after = plan_now(*store_, *policy_, request.now, rng);
     if (!after) throw std::runtime_error(after.error().message);
-    summarize(summary, after->first, after->second, jobs, request.now);
-    save_schedules(*store_, store_mutex_, after->second, jobs, request.now);
+    summarize(summary, after->inventory, after->actions, jobs, request.now);
+    save_schedules(*store_, store_mutex_, *after, jobs, request.now);
   } catch (const std::exception& e) {
     log()->error("the pass failed: {}", e.what());
     summary.failed = true;

@@ -11,6 +11,8 @@
 #include "agent/assign_check.hpp"
 #include "agent/engine_backoff.hpp"
 #include "agent/engine_consumers.hpp"
+#include "agent/engine_renewal.hpp"
+#include "agent/installed_state.hpp"
 #include "agent/engine_solver.hpp"
 #include "agent/order_journal.hpp"
 #include "agent/purpose_names.hpp"
@@ -199,6 +201,40 @@ TEST(EngineParts, BackoffStatePersistsAcrossLoads) {
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(*back, failed);
   EXPECT_FALSE(attempt_allowed(*back, now));
+}
+
+TEST(EngineParts, RenewalPointIsJitteredBeforeTwoThirdsOfTheLifetimeAndKeptAcrossRestarts) {
+  testing::TempDir dir;
+  auto store = Store::open(dir.path() / "state", OpenOptions{true, {}});
+  ASSERT_TRUE(store);
+  auto cert = testing::make_cert({"a.example"}, std::chrono::seconds(-60), std::chrono::hours(24 * 90));
+  NewVersion v{cert.key_pem, cert.leaf_pem, cert.chain_pem, {}};
+  v.meta.certificate_id = "web";
+  v.meta.key_type = "ec-p256";
+  ASSERT_TRUE(store->add_version(v));
+  auto inv = store->inventory();
+  ASSERT_TRUE(inv);
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto installed = to_installed(*inv);
+  Rng first(1);
+  auto selections = precompute_renewal(installed, *inv, policy::Renewal{}, store->dir(), now, first);
+  ASSERT_EQ(installed.certificates.size(), 1u);
+  const auto& c = installed.certificates[0];
+  ASSERT_TRUE(c.renew_at);
+  const auto two_thirds = c.not_before + (c.not_after - c.not_before) * 2 / 3;
+  EXPECT_LE(*c.renew_at, two_thirds + std::chrono::seconds(1));
+  EXPECT_GE(*c.renew_at, two_thirds - std::chrono::hours(24) - std::chrono::seconds(1));
+  ASSERT_EQ(selections.count(c.thumbprint), 1u);
+
+  // Saved as the schedule's `selected`, the same point comes back with another random source.
+  policy::Action action;
+  action.certificate.id = "web";
+  action.thumbprint = c.thumbprint;
+  ASSERT_TRUE(save_schedule(*store, action, {}, now, selections.at(c.thumbprint)));
+  auto again = to_installed(*inv);
+  Rng second(2);
+  (void)precompute_renewal(again, *inv, policy::Renewal{}, store->dir(), now, second);
+  EXPECT_EQ(again.certificates[0].renew_at, c.renew_at);
 }
 
 }  // namespace

@@ -1,0 +1,49 @@
+#include "agent/engine_renewal.hpp"
+
+#include "agent/logging.hpp"
+#include "agent/renewal.hpp"
+#include "agent/schedule_store.hpp"
+
+namespace certagent::agent {
+namespace {
+
+std::optional<RenewBefore> renew_before(const policy::Renewal& r) {
+  switch (r.mode) {
+    case policy::Renewal::Mode::Auto: return std::nullopt;
+    case policy::Renewal::Mode::RemainingFraction: return RenewBefore{r.remaining_fraction};
+    case policy::Renewal::Mode::BeforeExpiry: return RenewBefore{Seconds(r.before_expiry)};
+  }
+  return std::nullopt;
+}
+
+// The previous draw for the certificate with this thumbprint, from its certificate's schedule.
+std::optional<TimePoint> previous_selection(const Inventory& inventory, const std::string& thumbprint,
+                                            const std::filesystem::path& state_dir) {
+  for (const auto& v : inventory.versions) {
+    if (v.meta.thumbprint != thumbprint || !check_certificate_id(v.meta.certificate_id)) continue;
+    auto record = read_schedule(state_dir, v.meta.certificate_id);
+    if (record && *record) return (*record)->selected;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory, const policy::Renewal& renewal,
+                              const std::filesystem::path& state_dir, TimePoint now, Rng& rng) {
+  Selections out;
+  for (auto& c : installed.certificates) {
+    RenewalInput in{std::chrono::floor<Seconds>(c.not_before), std::chrono::floor<Seconds>(c.not_after), std::nullopt,
+                    renew_before(renewal), previous_selection(inventory, c.thumbprint, state_dir)};
+    auto decision = decide_renewal(in, now, rng);
+    if (!decision) {
+      module_logger("engine")->warn("certificate {}: {}", c.thumbprint, decision.error().message);
+      continue;
+    }
+    c.renew_at = decision->renew_at;
+    if (decision->selected) out[c.thumbprint] = *decision->selected;
+  }
+  return out;
+}
+
+}  // namespace certagent::agent

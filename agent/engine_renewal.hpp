@@ -1,0 +1,28 @@
+#pragma once
+// When each stored certificate renews, by agent/renewal.hpp's rules (the
+// policy's renew_before, otherwise 1/3 of the lifetime left with jitter, near
+// expiry at once), handed to policy::plan as InstalledCertificate::renew_at.
+// The random draw is kept in the certificate's schedule file (`selected`) and
+// reused while still valid, so a restart or an early wake-up does not re-roll it.
+// (The CA's ARI window is not fetched yet: the plan stays free of network I/O.)
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "agent/schedule_time.hpp"
+#include "agent/store.hpp"
+#include "policy/model.hpp"
+#include "policy/plan.hpp"
+
+namespace certagent::agent {
+
+// Thumbprint -> the random point drawn for it (to save as the schedule's `selected`).
+using Selections = std::map<std::string, TimePoint>;
+
+// Sets renew_at of every certificate in `installed` (an input no schedule can
+// come from is left to the plan's own rule, and logged).
+[[nodiscard]] Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory,
+                                            const policy::Renewal& renewal,
+                                            const std::filesystem::path& state_dir, TimePoint now, Rng& rng);
+
+}  // namespace certagent::agent
