@@ -38,6 +38,11 @@ void register_commands(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   register_plan_command(app, globals, exit_code);
   register_policy_command(app, globals, exit_code);
   register_acme_command(app, globals, exit_code);
+  register_certs_command(app, globals, exit_code);
+  register_request_command(app, globals, exit_code);
+  register_assign_command(app, globals, exit_code);
+  register_revoke_command(app, globals, exit_code);
+  register_run_command(app, globals, exit_code);
   register_status_command(app, globals, exit_code);
 }
 

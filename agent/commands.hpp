@@ -15,4 +15,10 @@ void register_policy_command(CLI::App& app, GlobalOptions& globals, int& exit_co
 void register_run_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 void register_status_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 
+// The engine's commands (issue 5).
+void register_certs_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+void register_request_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+void register_assign_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+void register_revoke_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+
 }  // namespace certagent::agent

@@ -1,0 +1,110 @@
+#include "agent/engine_acme.hpp"
+
+#include <fmt/format.h>
+
+#include "agent/fsutil.hpp"
+#include "agent/logging.hpp"
+#include "protocol/acme_account.hpp"
+#include "protocol/curl_transport.hpp"
+
+namespace certagent::agent {
+namespace {
+
+constexpr std::size_t kMacKeyFileCap = 4096;
+
+Result<std::string> read_mac_key(const std::string& file) {
+  auto text = fsutil::read_file(file, kMacKeyFileCap);
+  if (!text) return std::unexpected(text.error().context("reading the EAB MAC key file"));
+  std::string key = *text;
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ' || key.back() == '\t'))
+    key.pop_back();
+  if (key.empty()) return fail(ErrorKind::Invalid, "the EAB MAC key file " + file + " is empty");
+  return key;
+}
+
+Result<std::shared_ptr<const protocol::PrivateKey>> key_from_pem(const std::string& pem) {
+  auto key = protocol::PrivateKey::from_pem(pem);
+  if (!key) return std::unexpected(key.error().context("reading the stored account key"));
+  return std::make_shared<const protocol::PrivateKey>(std::move(*key));
+}
+
+// The stored account (possibly a key not yet registered), or a new key saved first.
+Result<Account> stored_or_new_account(Store& store, const policy::CaConfig& ca) {
+  auto stored = store.load_account(ca.directory_url);
+  if (!stored) return std::unexpected(stored.error());
+  if (*stored) return **stored;
+  auto key = protocol::PrivateKey::generate(protocol::KeyType::EcP256);
+  if (!key) return std::unexpected(key.error().context("generating the account key"));
+  auto pem = key->to_pem();
+  if (!pem) return std::unexpected(pem.error());
+  Account fresh{ca.directory_url, "", ca.contacts, std::move(*pem)};
+  if (auto saved = store.save_account(fresh); !saved) return std::unexpected(saved.error());
+  return fresh;
+}
+
+Result<protocol::NewAccountOptions> new_account_options(const policy::CaConfig& ca) {
+  protocol::NewAccountOptions options;
+  options.contact = ca.contacts;
+  options.agree_to_terms = true;
+  if (ca.eab) {
+    auto mac = read_mac_key(ca.eab->mac_key_file);
+    if (!mac) return std::unexpected(mac.error());
+    options.eab = protocol::ExternalAccountBinding{ca.eab->key_id, std::move(*mac)};
+  }
+  return options;
+}
+
+}  // namespace
+
+protocol::KeyType to_protocol_key(policy::KeyType k) {
+  switch (k) {
+    case policy::KeyType::EcP256: return protocol::KeyType::EcP256;
+    case policy::KeyType::EcP384: return protocol::KeyType::EcP384;
+    case policy::KeyType::Rsa2048: return protocol::KeyType::Rsa2048;
+    case policy::KeyType::Rsa3072: return protocol::KeyType::Rsa3072;
+    case policy::KeyType::Rsa4096: return protocol::KeyType::Rsa4096;
+  }
+  return protocol::KeyType::EcP256;
+}
+
+Result<CaConnection> connect_to_ca(const std::string& directory_url, const std::string& trust_file,
+                                   const protocol::Clock& clock, protocol::Waiter& waiter) {
+  protocol::CurlTransportOptions options;
+  options.trust_file = trust_file;
+  auto transport = protocol::CurlTransport::create(options);
+  if (!transport) return std::unexpected(transport.error());
+  CaConnection c;
+  c.transport = std::move(*transport);
+  auto session = protocol::AcmeSession::open(*c.transport, clock, waiter, directory_url);
+  if (!session) return std::unexpected(session.error().context("opening the ACME directory " + directory_url));
+  c.session = std::make_unique<protocol::AcmeSession>(std::move(*session));
+  return c;
+}
+
+Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, const protocol::Clock& clock,
+                                 protocol::Waiter& waiter) {
+  CaAccess access{ca.directory_url, ca.trust_bundle.value_or(""), {}, ca.profile.value_or(""),
+                  ca.preferred_chain.value_or("")};
+  auto account = stored_or_new_account(store, ca);
+  if (!account) return std::unexpected(account.error());
+  auto key = key_from_pem(account->key_pem);
+  if (!key) return std::unexpected(key.error());
+  if (!account->account_url.empty()) {
+    access.account = protocol::AccountRef{*key, account->account_url};
+    return access;
+  }
+  auto options = new_account_options(ca);
+  if (!options) return std::unexpected(options.error());
+  auto conn = connect_to_ca(ca.directory_url, access.trust_file, clock, waiter);
+  if (!conn) return std::unexpected(conn.error());
+  auto created = protocol::create_account(*conn->session, *key, *options);
+  if (!created) return std::unexpected(created.error().context("registering an ACME account with " + ca.directory_url));
+  account->account_url = created->ref.url;
+  if (auto saved = store.save_account(*account); !saved) return std::unexpected(saved.error());
+  module_logger("engine")->info("registered ACME account {} with {}{}", created->ref.url, ca.directory_url,
+                                ca.eab ? fmt::format(" (external account {})", ca.eab->key_id) : "");
+  access.account = created->ref;
+  return access;
+}
+
+}  // namespace certagent::agent

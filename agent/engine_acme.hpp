@@ -1,0 +1,67 @@
+#pragma once
+// The engine's side of the CA: the account (loaded from the store, or created
+// — with External Account Binding when the policy names one — and saved on
+// first use) and one certificate order for exactly a set of names. Each order
+// gets its own transport and session (a transport serves one thread), so
+// several certificates can be ordered at once; the account is shared.
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/store.hpp"
+#include "common/error.hpp"
+#include "policy/model.hpp"
+#include "protocol/acme_issue.hpp"
+#include "protocol/acme_session.hpp"
+#include "protocol/challenge.hpp"
+#include "protocol/waiting.hpp"
+
+namespace certagent::agent {
+
+// What every order of one pass shares.
+struct CaAccess {
+  std::string directory_url;
+  std::string trust_file;            // "" : the system trust store
+  protocol::AccountRef account;      // key + account URL
+  std::string profile;
+  std::string preferred_chain;
+};
+
+// The policy's key type as protocol/ names it.
+[[nodiscard]] protocol::KeyType to_protocol_key(policy::KeyType k);
+
+// Opens a transport and a session to the policy's CA (TLS verified, against
+// the policy's trust bundle when it names one).
+struct CaConnection {
+  std::unique_ptr<protocol::Transport> transport;
+  std::unique_ptr<protocol::AcmeSession> session;
+};
+[[nodiscard]] Result<CaConnection> connect_to_ca(const std::string& directory_url, const std::string& trust_file,
+                                                 const protocol::Clock& clock, protocol::Waiter& waiter);
+
+// The account for the policy's CA: from the store, or registered now (terms
+// agreed, contacts and EAB from the policy; the MAC key is read from its file
+// and never logged) and saved — the key before the registration, so a crash
+// in between re-registers the same key instead of orphaning an account.
+[[nodiscard]] Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, const protocol::Clock& clock,
+                                               protocol::Waiter& waiter);
+
+// One order for exactly `names` with a new key of `key`, through its own
+// session. Resumes the order journaled for `certificate_id` (agent/order_journal.hpp)
+// when the CA still has it; journals a new order before finalizing it.
+// Journal writes take `store_mutex`. The caller removes the journal once the
+// result is stored.
+struct OrderRequest {
+  std::string certificate_id;
+  std::vector<std::string> names;
+  policy::KeyType key = policy::KeyType::EcP256;
+};
+[[nodiscard]] Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& request,
+                                                                    Store& store, std::mutex& store_mutex,
+                                                                    protocol::ChallengeSolver& solver,
+                                                                    const protocol::Clock& clock,
+                                                                    protocol::Waiter& waiter);
+
+}  // namespace certagent::agent

@@ -1,0 +1,25 @@
+#pragma once
+// The engine's record of each certificate between passes and restarts: its
+// failure back-off (agent/backoff.hpp) and the plan's last decision, kept in
+// the daemon's schedule file <state>/schedule/<certificate-id>.json
+// (agent/schedule_store.hpp), which `certagent status` reads.
+#include <filesystem>
+#include <string_view>
+
+#include "agent/backoff.hpp"
+#include "agent/store.hpp"
+#include "common/error.hpp"
+#include "policy/plan.hpp"
+
+namespace certagent::agent {
+
+// No file: no back-off. A file the agent did not write is an error (the
+// caller logs it and treats the certificate as not backed off).
+[[nodiscard]] Result<BackoffState> load_backoff(const std::filesystem::path& state_dir, std::string_view certificate_id);
+
+// Writes the certificate's schedule: its purposes, when renewal is due (keep /
+// renew), the plan's reason, and the back-off. Needs the writer lock.
+[[nodiscard]] Result<void> save_schedule(const Store& store, const policy::Action& action, const BackoffState& backoff,
+                                         TimePoint now);
+
+}  // namespace certagent::agent

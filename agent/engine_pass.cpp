@@ -1,0 +1,289 @@
+#include "agent/engine_pass.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <random>
+#include <thread>
+
+#include "agent/engine_backoff.hpp"
+#include "agent/engine_consumers.hpp"
+#include "agent/engine_solver.hpp"
+#include "agent/engine_work.hpp"
+#include "agent/installed_state.hpp"
+#include "agent/logging.hpp"
+#include "agent/policy_file.hpp"
+#include "agent/system_waiter.hpp"
+#include "policy/plan.hpp"
+#include "policy/required.hpp"
+
+namespace certagent::agent {
+namespace {
+
+using policy::ActionKind;
+
+struct Job {
+  policy::Action action;
+  BackoffState backoff;
+  bool attempted = false;
+  std::optional<Error> error;
+  std::chrono::milliseconds duration{0};
+};
+
+bool needs_order(ActionKind k) { return k == ActionKind::Issue || k == ActionKind::Reissue || k == ActionKind::Renew; }
+
+TimePoint to_seconds(policy::TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
+
+std::shared_ptr<spdlog::logger> log() { return module_logger("engine"); }
+
+// What the pass works with, besides the jobs.
+struct PassState {
+  const PassRequest* request = nullptr;
+  Rng rng{std::random_device{}()};
+  std::mutex* store_mutex = nullptr;
+  Store* store = nullptr;
+};
+
+void record(PassState& ps, Job& job) {
+  const auto now = ps.request->now;
+  if (job.error) {
+    job.backoff = record_failure(job.backoff, *job.error, now, ps.rng);
+    log()->error("{}: {} failed: {}; {}", job.action.certificate.id, to_string(job.action.kind), job.error->message,
+                 describe(job.backoff, now));
+  } else {
+    job.backoff = record_success(job.backoff, now);
+  }
+  std::lock_guard lock(*ps.store_mutex);
+  if (auto saved = save_schedule(*ps.store, job.action, job.backoff, now); !saved)
+    log()->error("{}: cannot save the back-off state: {}", job.action.certificate.id, saved.error().message);
+}
+
+BackoffState initial_backoff(const Store& store, const std::string& id, WakeReason reason) {
+  auto state = load_backoff(store.dir(), id);
+  if (!state) {
+    log()->warn("{}: {}; treating it as not backed off", id, state.error().message);
+    return {};
+  }
+  if (reason == WakeReason::Reload || reason == WakeReason::PolicyChanged) return reset_after_policy_change(*state);
+  return *state;
+}
+
+void rebind_stored(EngineContext& ctx, Job& job) {
+  const auto& a = job.action;
+  auto found = ctx.store->find_by_thumbprint(a.thumbprint.value_or(""));
+  if (!found || !*found) {
+    job.error = found ? Error{ErrorKind::Storage, "the certificate " + a.thumbprint.value_or("") + " is not in the store"}
+                      : found.error();
+    return;
+  }
+  auto bound = bind_version(ctx, a.rebind, (*found)->id);
+  if (!bound) job.error = bound.error();
+  else log()->info("{}: bound stored version {} to {}", a.certificate.id, (*found)->id, fmt::join(a.rebind, ", "));
+}
+
+void order_and_bind(EngineContext& ctx, Job& job) {
+  const auto& c = job.action.certificate;
+  auto version = obtain_version(ctx, c.id, plain_names(c.names), c.key);
+  if (!version) {
+    job.error = version.error();
+    return;
+  }
+  auto bound = bind_version(ctx, c.purposes, version->id);
+  if (!bound) job.error = bound.error();
+  else log()->info("{}: version {} (thumbprint {}) bound to {}", c.id, version->id, version->meta.thumbprint,
+                   fmt::join(c.purposes, ", "));
+}
+
+// Runs `work` on each job, at most `limit` at once.
+template <typename Work>
+void run_bounded(std::vector<Job*>& jobs, std::size_t limit, const PassRequest& req, Work work) {
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
+      if (req.cancelled()) return;
+      auto start = std::chrono::steady_clock::now();
+      jobs[i]->attempted = true;
+      work(*jobs[i]);
+      jobs[i]->duration =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t t = 1; t < std::min(limit, jobs.size()); ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
+
+namespace {
+
+// Account and solver, then every order job, `limit` at once. A failure to get
+// either is every job's failure (each backs off on its own).
+void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs, std::size_t limit,
+                const PassRequest& req) {
+  if (jobs.empty()) return;
+  auto ca = prepare_account(*ctx.store, policy.ca, *ctx.clock, *ctx.waiter);
+  auto solver = ca ? start_solver(policy.challenge) : Result<std::unique_ptr<protocol::ChallengeSolver>>{nullptr};
+  if (!ca || !solver) {
+    Error e = !ca ? ca.error() : solver.error();
+    for (auto* j : jobs) {
+      j->attempted = true;
+      j->error = e;
+    }
+    return;
+  }
+  ctx.ca = &*ca;
+  ctx.solver = solver->get();
+  run_bounded(jobs, limit, req, [&](Job& j) { order_and_bind(ctx, j); });
+}
+
+PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
+  PurposeStatus out{purpose, "", std::nullopt};
+  for (const auto& b : inv.bindings) {
+    if (b.purpose != purpose || !b.complete) continue;
+    for (const auto& v : inv.versions)
+      if (v.id == b.version_id) {
+        out.thumbprint = v.meta.thumbprint;
+        out.not_after = v.meta.not_after;
+      }
+  }
+  return out;
+}
+
+// A certificate still not right after the pass, with no back-off to say when (the pass was
+// cancelled, or another certificate's work changed its plan): look again in a minute.
+constexpr Seconds kRetryUnfinished{60};
+
+CertificateStatus certificate_status(const Inventory& inv, const policy::Action& after, const Job& job, TimePoint now) {
+  CertificateStatus s;
+  s.id = after.certificate.id;
+  for (const auto& p : after.certificate.purposes) s.purposes.push_back(purpose_status(inv, p));
+  if (after.kind == ActionKind::Keep && after.renewal_due) s.next_renewal = to_seconds(*after.renewal_due);
+  if (job.backoff.next_attempt) s.next_renewal = std::max(s.next_renewal.value_or(TimePoint{}), *job.backoff.next_attempt);
+  if (after.kind != ActionKind::Keep && !s.next_renewal) s.next_renewal = now + kRetryUnfinished;
+  s.consecutive_failures = job.backoff.consecutive_failures;
+  s.last_success = job.backoff.last_success;
+  if (job.backoff.consecutive_failures > 0) s.last_error = job.backoff.last_error_message;
+  s.permanent_error = job.backoff.permanent;
+  return s;
+}
+
+std::string status_line(const PassSummary& s) {
+  std::size_t current = 0;
+  for (const auto& c : s.certificates) current += c.consecutive_failures == 0 && !c.purposes.empty() ? 1 : 0;
+  std::string line = fmt::format("{} certificate(s); {} issued this pass; {}", s.certificates.size(),
+                                 std::count_if(s.attempts.begin(), s.attempts.end(),
+                                               [](const IssuanceAttempt& a) { return a.succeeded; }),
+                                 s.failed ? "some work FAILED" : s.incomplete ? "INCOMPLETE" : "all current");
+  if (s.next_wake) line += "; next at " + format_time(*s.next_wake);
+  if (s.policy_error) line += "; policy invalid, previous policy in force";
+  return line;
+}
+
+}  // namespace
+
+namespace {
+
+// The actions of the plan for what the store holds now.
+Result<std::pair<Inventory, std::vector<policy::Action>>> plan_now(const Store& store, const policy::Policy& policy,
+                                                                   TimePoint now) {
+  auto inv = store.inventory();
+  if (!inv) return std::unexpected(inv.error().context("reading the state directory"));
+  for (const auto& p : inv->problems) log()->warn("skipped in the state directory: {}: {}", p.path.string(), p.what);
+  auto installed = to_installed(*inv);
+  auto required = policy::required_certificates(policy, installed.bindings);
+  auto actions = policy::plan(required, installed, now);
+  return std::pair{std::move(*inv), std::move(actions)};
+}
+
+void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::Action>& after,
+               const std::map<std::string, Job>& jobs, TimePoint now) {
+  for (const auto& a : after) {
+    auto it = jobs.find(a.certificate.id);
+    const Job none{a, {}, false, std::nullopt, {}};
+    const Job& job = it == jobs.end() ? none : it->second;
+    s.certificates.push_back(certificate_status(inv, a, job, now));
+    if (a.kind != ActionKind::Keep) s.incomplete = true;
+    if (job.attempted && job.error) s.failed = true;
+    if (job.attempted && needs_order(job.action.kind))
+      s.attempts.push_back({a.certificate.id, std::string(to_string(job.action.kind)), !job.error, job.duration});
+    const auto& next = s.certificates.back().next_renewal;
+    if (next && (!s.next_wake || *next < *s.next_wake)) s.next_wake = *next;
+  }
+}
+
+// Rebinds (serially, they only touch the store), then the orders; every
+// attempt's outcome goes into its back-off state.
+void work(const PassRequest& request, const policy::Policy& policy, Store& store, std::mutex& store_mutex,
+          std::size_t concurrency, std::vector<Job*>& rebinds, std::vector<Job*>& orders) {
+  SystemClock clock;
+  SleepingWaiter waiter(request.cancel);
+  std::vector<std::string> unsupported;
+  EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy, unsupported)};
+  for (const auto& u : unsupported) log()->warn("{}", u);
+  run_bounded(rebinds, 1, request, [&](Job& j) { rebind_stored(ctx, j); });
+  run_orders(ctx, policy, orders, concurrency, request);
+  PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store};
+  for (auto* group : {&rebinds, &orders})
+    for (auto* j : *group)
+      if (j->attempted) record(ps, *j);
+}
+
+// The plan after the pass, with each certificate's back-off, for the next
+// pass, a restart and `certagent status`.
+void save_schedules(const Store& store, std::mutex& m, const std::vector<policy::Action>& after,
+                    const std::map<std::string, Job>& jobs, TimePoint now) {
+  std::lock_guard lock(m);
+  for (const auto& a : after) {
+    auto it = jobs.find(a.certificate.id);
+    const BackoffState backoff = it == jobs.end() ? BackoffState{} : it->second.backoff;
+    if (auto saved = save_schedule(store, a, backoff, now); !saved)
+      log()->error("{}: cannot save its schedule: {}", a.certificate.id, saved.error().message);
+  }
+}
+
+}  // namespace
+
+PassSummary Engine::pass(const PassRequest& request) {
+  PassSummary summary;
+  try {
+    auto loaded = load_policy(options_.policy_file);
+    if (loaded) policy_ = std::move(*loaded);
+    else summary.policy_error = loaded.error().message;
+    if (!policy_) {
+      summary.status_line = "policy invalid: " + *summary.policy_error;
+      return summary;
+    }
+    auto before = plan_now(*store_, *policy_, request.now);
+    if (!before) throw std::runtime_error(before.error().message);
+    std::map<std::string, Job> jobs;
+    std::vector<Job*> rebinds, orders;
+    for (auto& a : before->second) {
+      Job& job = jobs[a.certificate.id] = Job{a, initial_backoff(*store_, a.certificate.id, request.reason), false,
+                                             std::nullopt, {}};
+      log()->info("{}: {} — {}", a.certificate.id, to_string(a.kind), a.reason);
+      if (a.kind == ActionKind::Keep) continue;
+      if (!attempt_allowed(job.backoff, request.now)) {
+        log()->warn("{}: skipped, backing off: {}", a.certificate.id, describe(job.backoff, request.now));
+        continue;
+      }
+      (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
+    }
+    work(request, *policy_, *store_, store_mutex_, options_.concurrency, rebinds, orders);
+    auto after = plan_now(*store_, *policy_, request.now);
+    if (!after) throw std::runtime_error(after.error().message);
+    summarize(summary, after->first, after->second, jobs, request.now);
+    save_schedules(*store_, store_mutex_, after->second, jobs, request.now);
+  } catch (const std::exception& e) {
+    log()->error("the pass failed: {}", e.what());
+    summary.failed = true;
+  }
+  summary.status_line = status_line(summary);
+  log()->info("{}", summary.status_line);
+  return summary;
+}
+
+}  // namespace certagent::agent

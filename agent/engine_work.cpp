@@ -1,0 +1,59 @@
+#include "agent/engine_work.hpp"
+
+#include <fmt/format.h>
+
+#include "agent/logging.hpp"
+#include "agent/order_journal.hpp"
+
+namespace certagent::agent {
+
+std::vector<std::string> plain_names(const std::vector<policy::RequiredName>& names) {
+  std::vector<std::string> out;
+  out.reserve(names.size());
+  for (const auto& n : names) out.push_back(n.name);
+  return out;
+}
+
+Result<StoredVersion> obtain_version(EngineContext& ctx, const std::string& certificate_id,
+                                     const std::vector<std::string>& names, policy::KeyType key) {
+  const std::string what = fmt::format("ordering certificate {} ({} names)", certificate_id, names.size());
+  auto issued = order_certificate(*ctx.ca, OrderRequest{certificate_id, names, key}, *ctx.store, *ctx.store_mutex,
+                                  *ctx.solver, *ctx.clock, *ctx.waiter);
+  if (!issued) return std::unexpected(issued.error().context(what));
+  auto key_pem = issued->key->to_pem();
+  if (!key_pem) return std::unexpected(key_pem.error().context(what));
+  NewVersion version;
+  version.key_pem = std::move(*key_pem);
+  version.leaf_pem = issued->certificate_pem;
+  version.chain_pem = issued->chain_pem;
+  version.meta.certificate_id = certificate_id;
+  version.meta.order_url = issued->order_url;
+  version.meta.key_type = std::string(policy::to_string(key));
+  std::lock_guard lock(*ctx.store_mutex);
+  auto id = ctx.store->add_version(version);
+  if (!id) return std::unexpected(id.error().context("storing " + certificate_id + " from order " + issued->order_url));
+  auto stored = ctx.store->verify_version(*id);
+  if (!stored) return std::unexpected(stored.error().context("verifying the stored " + certificate_id));
+  if (auto removed = remove_order_journal(*ctx.store, certificate_id); !removed)
+    module_logger("engine")->warn("{}: {}", certificate_id, removed.error().message);
+  module_logger("engine")->info("{}: stored version {} (thumbprint {}, order {})", certificate_id, stored->id,
+                                stored->meta.thumbprint, issued->order_url);
+  return stored;
+}
+
+Result<std::vector<RebindOutcome>> bind_version(EngineContext& ctx, const std::vector<std::string>& purposes,
+                                                const std::string& version_id) {
+  std::lock_guard lock(*ctx.store_mutex);
+  auto outcomes = rebind(*ctx.store, purposes, version_id, ctx.consumers);
+  if (!outcomes) return std::unexpected(outcomes.error().context("binding version " + version_id));
+  std::vector<std::string> failed;
+  for (const auto& o : *outcomes)
+    if (!o.succeeded())
+      failed.push_back(fmt::format("{} ({}{})", o.purpose, o.failure->message,
+                                   o.rolled_back ? "; rolled back to the previous certificate" : ""));
+  if (!failed.empty())
+    return fail(ErrorKind::Hook, fmt::format("binding version {} failed for {}", version_id, fmt::join(failed, ", ")));
+  return outcomes;
+}
+
+}  // namespace certagent::agent

@@ -1,0 +1,44 @@
+#pragma once
+// The engine's two kinds of work on one certificate: order a new version and
+// store it, and bind a stored version to purposes (rebind with rollback, hooks).
+// Store writes are serialised through the context's mutex, so several
+// certificates can be worked at once.
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/engine_acme.hpp"
+#include "agent/rebind.hpp"
+#include "agent/store.hpp"
+#include "common/error.hpp"
+#include "policy/model.hpp"
+
+namespace certagent::agent {
+
+struct EngineContext {
+  Store* store = nullptr;
+  std::mutex* store_mutex = nullptr;
+  const CaAccess* ca = nullptr;
+  protocol::ChallengeSolver* solver = nullptr;
+  const protocol::Clock* clock = nullptr;
+  protocol::Waiter* waiter = nullptr;
+  std::map<std::string, PurposeConsumers> consumers;
+};
+
+// One ACME order for exactly `names` with a new key of `key`; the result is
+// stored (verified: the key matches, the names are the order's) and returned.
+[[nodiscard]] Result<StoredVersion> obtain_version(EngineContext& ctx, const std::string& certificate_id,
+                                                   const std::vector<std::string>& names, policy::KeyType key);
+
+// Binds `version_id` to `purposes`, running each purpose's outputs and hooks;
+// a failure rolls the purpose back to its previous version (agent/rebind.hpp)
+// and is returned as an error naming every purpose that failed.
+[[nodiscard]] Result<std::vector<RebindOutcome>> bind_version(EngineContext& ctx,
+                                                              const std::vector<std::string>& purposes,
+                                                              const std::string& version_id);
+
+// The names as plain strings (policy::RequiredName -> name).
+[[nodiscard]] std::vector<std::string> plain_names(const std::vector<policy::RequiredName>& names);
+
+}  // namespace certagent::agent

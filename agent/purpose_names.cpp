@@ -1,0 +1,59 @@
+#include "agent/purpose_names.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace certagent::agent {
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+PurposeNamesMap required_names_by_purpose(const policy::Policy& policy) {
+  PurposeNamesMap out;
+  for (const auto& role : policy.roles)
+    for (const auto& p : role.purposes) {
+      auto& names = out[p.purpose];
+      for (const auto& n : p.names)
+        if (std::find(names.begin(), names.end(), n.name) == names.end()) names.push_back(n.name);
+    }
+  return out;
+}
+
+std::vector<std::string> missing_names(const std::vector<std::string>& required, const std::vector<std::string>& have) {
+  std::vector<std::string> have_lower;
+  for (const auto& h : have) have_lower.push_back(lower(h));
+  std::vector<std::string> out;
+  for (const auto& r : required)
+    if (std::find(have_lower.begin(), have_lower.end(), lower(r)) == have_lower.end()) out.push_back(r);
+  return out;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : text + ",") {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ' && c != '\t' && c != '"' && c != '\'') {
+      cur.push_back(c);
+    }
+  }
+  return out;
+}
+
+const StoredVersion* bound_version(const Inventory& inventory, const std::string& purpose) {
+  for (const auto& b : inventory.bindings) {
+    if (b.purpose != purpose || !b.complete) continue;
+    for (const auto& v : inventory.versions)
+      if (v.id == b.version_id) return &v;
+  }
+  return nullptr;
+}
+
+}  // namespace certagent::agent

@@ -1,0 +1,97 @@
+// `request`, `revoke` and the back-off of `run --once`, against pebble.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <regex>
+
+#include "engine_support.hpp"
+
+namespace certagent::integration {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string describe(const ProcessOutcome& r) { return "stdout:\n" + r.out + "\nstderr:\n" + r.err; }
+
+std::string printed_thumbprint(const std::string& out) {
+  std::smatch m;
+  return std::regex_search(out, m, std::regex("Thumbprint : ([0-9A-F]{40})")) ? m[1].str() : "";
+}
+
+TEST(EngineCommands, RequestWithAllSipDomainsAndAssignBindsTheNewCertificate) {
+  EngineSandbox box;
+  box.write_policy(pool("separate"));
+  auto r = box.certagent({"request", "--type", "WebServicesExternal", "--all-sip-domains", "--assign"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const std::string thumbprint = printed_thumbprint(r.out);
+  ASSERT_FALSE(thumbprint.empty()) << r.out;
+  auto wse = box.certs().at("WebServicesExternal");
+  EXPECT_EQ(thumbprint_of(wse), thumbprint);
+  EXPECT_TRUE(wse.at("missing").as_array().empty());
+  EXPECT_THAT(names_of(wse), Contains("lyncdiscover.fabrikam.com"));
+}
+
+TEST(EngineCommands, RequestWithAnExplicitDomainListStoresButAssignRefusesTheMissingNames) {
+  EngineSandbox box;
+  box.write_policy(pool("separate"));
+  auto r = box.certagent(
+      {"request", "--type", "WebServicesExternal", "--domain-name", "lyncdiscover.contoso.com", "--assign"});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_FALSE(printed_thumbprint(r.out).empty()) << "the certificate was obtained and stored";
+  EXPECT_THAT(r.err, HasSubstr("not assigned: WebServicesExternal lacks lyncdiscover.fabrikam.com"));
+  EXPECT_TRUE(box.certs().at("WebServicesExternal").at("thumbprint").is_null());
+}
+
+TEST(EngineCommands, RevokeRefusesABoundCertificateAndRevokesAnUnboundOne) {
+  EngineSandbox box;
+  box.write_policy(pool("shared"));
+  ASSERT_EQ(box.certagent({"run", "--once"}).exit_code, 0);
+  const std::string bound = thumbprint_of(box.certs().at("Default"));
+  auto refused = box.certagent({"revoke", "--thumbprint", bound});
+  EXPECT_EQ(refused.exit_code, 1) << describe(refused);
+  EXPECT_THAT(refused.err, HasSubstr("still bound to Default"));
+
+  auto requested = box.certagent({"request", "--type", "Default"});
+  ASSERT_EQ(requested.exit_code, 0) << describe(requested);
+  const std::string spare = printed_thumbprint(requested.out);
+  auto revoked = box.certagent({"revoke", "--thumbprint", spare, "--reason", "superseded"});
+  EXPECT_EQ(revoked.exit_code, 0) << describe(revoked);
+  EXPECT_THAT(revoked.out, HasSubstr("revoked " + spare));
+  auto bad_reason = box.certagent({"revoke", "--thumbprint", spare, "--reason", "boredom"});
+  EXPECT_EQ(bad_reason.exit_code, 2);
+}
+
+TEST(EngineCommands, AFailedPassBacksOffAndTheNextPassSaysSo) {
+  EngineSandbox box;
+  box.write_policy(pool("shared"));
+  // Point the policy at a CA that is not there (a closed loopback port).
+  auto text = [&] {
+    std::ifstream in(box.policy_file());
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }();
+  text = std::regex_replace(text, std::regex("https://127\\.0\\.0\\.1:[0-9]+/dir"), "https://127.0.0.1:1/dir");
+  std::ofstream(box.policy_file()) << text;
+  auto first = box.certagent({"run", "--once"});
+  EXPECT_EQ(first.exit_code, 1) << describe(first);
+  EXPECT_THAT(first.err, HasSubstr("127.0.0.1:1"));
+  EXPECT_TRUE(std::filesystem::exists(box.state() / "schedule" / "front-end.json"));
+  auto second = box.certagent({"run", "--once"});
+  EXPECT_EQ(second.exit_code, 3) << describe(second);
+  EXPECT_THAT(second.err, HasSubstr("skipped, backing off"));
+  EXPECT_THAT(second.err, Not(HasSubstr("connection refused")));
+}
+
+TEST(EngineCommands, AnInvalidPolicyIsExitTwoWithTheLocation) {
+  EngineSandbox box;
+  std::ofstream(box.policy_file()) << "{\"ca\": {\"directory\": \"http://plain\"}, \"roles\": []}\n";
+  auto r = box.certagent({"run", "--once"});
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_THAT(r.err, HasSubstr("policy.json:1:"));
+}
+
+}  // namespace
+}  // namespace certagent::integration

@@ -1,0 +1,65 @@
+#pragma once
+// Helpers for the engine's CLI-level integration tests: a temporary state
+// directory and policy for a Lync Front End Enterprise pool against the
+// fixture's pebble, and a way to run the real `certagent` binary.
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "common/process.hpp"
+#include "pebble_env.hpp"
+
+namespace certagent::integration {
+
+struct PoolPolicy {
+  std::vector<std::string> sip_domains{"contoso.com", "fabrikam.com"};
+  std::string layout = "shared";
+  // purpose -> hook argv (absolute program first)
+  std::map<std::string, std::vector<std::string>> hooks;
+};
+
+[[nodiscard]] inline PoolPolicy pool(std::string layout) {
+  PoolPolicy p;
+  p.layout = std::move(layout);
+  return p;
+}
+
+// A fresh directory under the test temp dir with state/ and policy.json.
+class EngineSandbox {
+ public:
+  explicit EngineSandbox(const std::string& profile = "default");
+  ~EngineSandbox();
+  EngineSandbox(const EngineSandbox&) = delete;
+  EngineSandbox& operator=(const EngineSandbox&) = delete;
+
+  [[nodiscard]] const PebbleEnv& pebble() const { return pebble_; }
+  [[nodiscard]] std::filesystem::path dir() const { return dir_; }
+  [[nodiscard]] std::filesystem::path state() const { return dir_ / "state"; }
+  [[nodiscard]] std::filesystem::path policy_file() const { return dir_ / "policy.json"; }
+
+  void write_policy(const PoolPolicy& p) const;
+  // A hook script that appends "PURPOSE ACTION OLD NEW" to hooks.log and exits `exit_code`.
+  [[nodiscard]] std::string make_hook(const std::string& name, int exit_code = 0) const;
+  [[nodiscard]] std::vector<std::string> hook_log() const;
+
+  // Runs `certagent --policy P --state-dir S <args>` with `env` added.
+  [[nodiscard]] ProcessOutcome certagent(const std::vector<std::string>& args,
+                                         const std::vector<std::string>& env = {}) const;
+  // `certs --json`, parsed: purpose -> its object.
+  [[nodiscard]] std::map<std::string, boost::json::object> certs() const;
+
+ private:
+  PebbleEnv pebble_;
+  std::filesystem::path dir_;
+};
+
+// newOrder requests pebble has handled so far ("POST /order-plz" in its log).
+[[nodiscard]] std::size_t new_order_count(const PebbleEnv& pebble);
+
+[[nodiscard]] std::vector<std::string> names_of(const boost::json::object& cert);
+[[nodiscard]] std::string thumbprint_of(const boost::json::object& cert);
+
+}  // namespace certagent::integration
