@@ -81,18 +81,6 @@ Result<Order> drive_to_valid(protocol::AcmeSession& session, Order order, const 
   return fail(ErrorKind::Rejected, fmt::format("order {} is {}", order.url, order.status));
 }
 
-Result<protocol::IssuedCertificate> assemble(KeyPtr key, protocol::CertificateChain chain, std::string order_url) {
-  protocol::IssuedCertificate out{std::move(key), std::move(chain), std::move(order_url), "", "", ""};
-  auto leaf = protocol::to_pem_chain(std::span(out.chain.certificates).first(1));
-  auto rest = protocol::to_pem_chain(std::span(out.chain.certificates).subspan(1));
-  if (!leaf) return std::unexpected(leaf.error());
-  if (!rest) return std::unexpected(rest.error());
-  out.certificate_pem = std::move(*leaf);
-  out.chain_pem = std::move(*rest);
-  out.fullchain_pem = out.certificate_pem + out.chain_pem;
-  return out;
-}
-
 }  // namespace
 
 Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& req, Store& store,
@@ -114,7 +102,7 @@ Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const 
   if (!chain) return std::unexpected(chain.error());
   if (auto checked = protocol::verify_issued(*chain, *inflight->key, req.names, clock.now()); !checked)
     return std::unexpected(checked.error());
-  return assemble(inflight->key, std::move(*chain), valid->url);
+  return protocol::assemble_issued_certificate(inflight->key, std::move(*chain), valid->url);
 }
 
 }  // namespace certagent::agent

@@ -32,7 +32,9 @@ Result<std::shared_ptr<const PrivateKey>> certificate_key(const IssueRequest& re
   return std::make_shared<const PrivateKey>(std::move(*key));
 }
 
-Result<IssuedCertificate> assemble(std::shared_ptr<const PrivateKey> key, CertificateChain chain, std::string order_url) {
+}  // namespace
+
+Result<IssuedCertificate> assemble_issued_certificate(std::shared_ptr<const PrivateKey> key, CertificateChain chain, std::string order_url) {
   IssuedCertificate out{std::move(key), std::move(chain), std::move(order_url), "", "", ""};
   auto leaf = to_pem_chain(std::span(out.chain.certificates).first(1));
   auto rest = to_pem_chain(std::span(out.chain.certificates).subspan(1));
@@ -43,8 +45,6 @@ Result<IssuedCertificate> assemble(std::shared_ptr<const PrivateKey> key, Certif
   out.fullchain_pem = out.certificate_pem + out.chain_pem;
   return out;
 }
-
-}  // namespace
 
 Result<IssuedCertificate> issue_certificate(AcmeSession& session, const IssueRequest& request, ChallengeSolver& solver) {
   KeyFuture pending_key;
@@ -67,7 +67,7 @@ Result<IssuedCertificate> issue_certificate(AcmeSession& session, const IssueReq
   for (const auto& id : order->identifiers) names.push_back(id.value);
   if (auto checked = verify_issued(*chain, **key, names, session.clock().now()); !checked)
     return std::unexpected(checked.error());
-  return assemble(std::move(*key), std::move(*chain), order->url);
+  return assemble_issued_certificate(std::move(*key), std::move(*chain), order->url);
 }
 
 }  // namespace certagent::protocol

@@ -36,6 +36,10 @@ struct IssuedCertificate {
   std::string fullchain_pem;    // leaf + intermediates
 };
 
+// The issued certificate's PEM forms (leaf, chain, full chain) from a verified chain.
+[[nodiscard]] Result<IssuedCertificate> assemble_issued_certificate(std::shared_ptr<const PrivateKey> key,
+                                                                   CertificateChain chain, std::string order_url);
+
 [[nodiscard]] Result<IssuedCertificate> issue_certificate(AcmeSession& session, const IssueRequest& request,
                                                           ChallengeSolver& solver);
 
