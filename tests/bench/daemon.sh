@@ -115,6 +115,7 @@ run_daemon_part() {
 import json, sys
 out = sys.argv[1]
 wall, user, sys_, rss = $wall, $user, $sys, $rss
+rss_idle, hwm = $rss_idle, $hwm
 pebble_cpu = ($p1 - $p0) / $ticks
 agent_cpu = user + sys_
 d = {"measured": True, "certificates_planned": $n_planned, "certificates_stored": $issued,
