@@ -96,7 +96,7 @@ def table(summary, cap):
                 rss = e["maxrss_kib"] / 1024 if ok and e["maxrss_kib"] is not None else None
                 row = [str(n), c, str(e["runs"]) + (" (+1 killed)" if e["capped"] and ok else ""),
                        cell_text(e, cap), fmt_num(e["cpu_s"] if ok else None), fmt_num(rss, 1),
-                       fmt_num(e["requests"] if ok else None, 0)]
+                       f"{e['requests']:.0f}" if ok and e["requests"] is not None else "—"]
                 if c == "certagent" or ca is None or not ca["runs"]:
                     row += [""] * 4
                 elif not ok:
