@@ -48,6 +48,13 @@ struct CaConnection {
 [[nodiscard]] Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, const protocol::Clock& clock,
                                                protocol::Waiter& waiter);
 
+// The CA answered accountDoesNotExist (RFC 8555 §7.3.1): it no longer knows the stored
+// account (a CA reset to empty, an account purged), so its URL is useless.
+[[nodiscard]] bool is_lost_account(const Error& error);
+// Forgets the stored account URL for the CA; the key stays, so the next prepare_account
+// registers that key anew.
+[[nodiscard]] Result<void> forget_account_url(Store& store, const std::string& directory_url);
+
 // One order for exactly `names` with a new key of `key`, through its own
 // session. Resumes the order journaled for `certificate_id` (agent/order_journal.hpp)
 // when the CA still has it; journals a new order before finalizing it.

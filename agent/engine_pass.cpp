@@ -121,6 +121,25 @@ void run_bounded(std::vector<Job*>& jobs, std::size_t limit, const PassRequest& 
 
 namespace {
 
+// A CA that forgot the account (a CA reset to empty answers accountDoesNotExist) gets
+// the same key registered anew, and the jobs that failed for it one more attempt now —
+// instead of a permanent back-off for a fault that re-registration fixes.
+void reorder_if_account_lost(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs,
+                             std::size_t limit, const PassRequest& req) {
+  std::vector<Job*> lost;
+  for (auto* j : jobs)
+    if (j->error && is_lost_account(*j->error)) lost.push_back(j);
+  if (lost.empty() || req.cancelled()) return;
+  Result<CaAccess> ca = std::unexpected(Error{});
+  if (auto forgot = forget_account_url(*ctx.store, policy.ca.directory_url); !forgot) ca = std::unexpected(forgot.error());
+  else ca = prepare_account(*ctx.store, policy.ca, *ctx.clock, *ctx.waiter);
+  for (auto* j : lost) j->error = ca ? std::nullopt : std::optional<Error>(ca.error());
+  if (!ca) return;
+  ctx.ca = &*ca;
+  run_bounded(lost, limit, req, [&](Job& j) { order_and_bind(ctx, j); });
+  ctx.ca = nullptr;
+}
+
 // Account and solver, then every order job, `limit` at once. A failure to get
 // either is every job's failure (each backs off on its own).
 void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs, std::size_t limit,
@@ -139,6 +158,7 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
   ctx.ca = &*ca;
   ctx.solver = solver->get();
   run_bounded(jobs, limit, req, [&](Job& j) { order_and_bind(ctx, j); });
+  reorder_if_account_lost(ctx, policy, jobs, limit, req);
 }
 
 PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {

@@ -12,7 +12,9 @@
 namespace certagent::integration {
 namespace fs = std::filesystem;
 
-EngineSandbox::EngineSandbox(const std::string& profile) : pebble_(require_pebble_env(profile)) {
+EngineSandbox::EngineSandbox(const std::string& profile) : EngineSandbox(require_pebble_env(profile)) {}
+
+EngineSandbox::EngineSandbox(PebbleEnv pebble) : pebble_(std::move(pebble)) {
   std::random_device rd;
   dir_ = fs::temp_directory_path() / fmt::format("certagent-engine-{}-{:08x}", ::getpid(), rd());
   fs::create_directories(dir_);
@@ -42,6 +44,7 @@ void EngineSandbox::write_policy(const PoolPolicy& p) const {
                                                                        {"external", "webpool01.contoso.com"}}},
                                          {"layout", p.layout}}}},
       {"purposes", purposes}};
+  if (!p.preferred_chain.empty()) policy["ca"].as_object()["preferred_chain"] = p.preferred_chain;
   std::ofstream(policy_file()) << json::serialize(policy) << "\n";
 }
 

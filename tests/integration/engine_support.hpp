@@ -19,6 +19,7 @@ struct PoolPolicy {
   std::string layout = "shared";
   // purpose -> hook argv (absolute program first)
   std::map<std::string, std::vector<std::string>> hooks;
+  std::string preferred_chain;  // ca.preferred_chain when not empty
 };
 
 [[nodiscard]] inline PoolPolicy pool(std::string layout) {
@@ -31,6 +32,7 @@ struct PoolPolicy {
 class EngineSandbox {
  public:
   explicit EngineSandbox(const std::string& profile = "default");
+  explicit EngineSandbox(PebbleEnv pebble);  // e.g. a PrivatePebble's
   ~EngineSandbox();
   EngineSandbox(const EngineSandbox&) = delete;
   EngineSandbox& operator=(const EngineSandbox&) = delete;
