@@ -124,40 +124,49 @@ TEST(CaFaultNonceSweep, TwoHundredIssuancesAllSucceedWithHalfOfAllNoncesRejected
 
 class CaFaultAuthzReuse : public ::testing::TestWithParam<int> {};
 
+// Challenge POSTs pebble has handled: one per authorization the client had to validate
+// (exact with nonce rejection off, as in these profiles).
+std::size_t challenge_posts(const PebbleEnv& env) {
+  std::ifstream in(env.log);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("POST /chalZ/ -> calling handler()") != std::string::npos) ++n;
+  return n;
+}
+
 TEST_P(CaFaultAuthzReuse, SecondOrderForTheSameNamesNeedsAChallengeOnlyForAuthorizationsNotReused) {
   constexpr std::size_t kNames = 20;
   const int percent = GetParam();
   const std::string profile = "authz" + std::to_string(percent);
-  PrivatePebble pebble({profile + "=default,PEBBLE_AUTHZREUSE=" + std::to_string(percent)});
+  PrivatePebble pebble(
+      {profile + "=default,PEBBLE_WFE_NONCEREJECT=0,PEBBLE_AUTHZREUSE=" + std::to_string(percent)});
   AcmeFlow flow(pebble.env(profile));
   flow.new_account();
   IssueRequest request;
   request.names = fresh_names(kNames, "reuse");
   auto first = issue_certificate(*flow.session, request, *flow.responder);
   ASSERT_TRUE(first) << first.error().message;
-  const auto answered_first = flow.responder->stats().answered;
-  ASSERT_GE(answered_first, kNames);
+  const auto challenged_first = challenge_posts(flow.env);
+  ASSERT_EQ(challenged_first, kNames);
   const auto start = Clock::now();
   auto second = issue_certificate(*flow.session, request, *flow.responder);
   const auto ms = ms_since(start);
   ASSERT_TRUE(second) << second.error().message;
   expect_names(*second, request.names);
-  // pebble fetches each key authorization once per validation: the new fetches are the
-  // authorizations it did not reuse.
-  const auto validated = flow.responder->stats().answered - answered_first;
-  const auto reused = kNames - std::min<std::size_t>(validated, kNames);
-  std::printf("PEBBLE_AUTHZREUSE=%d: second order for %zu names: %zu authorizations reused, %zu validated, %lld ms\n",
-              percent, kNames, reused, validated, ms);
+  const auto challenged = challenge_posts(flow.env) - challenged_first;
+  const auto reused = kNames - std::min(challenged, kNames);
+  std::printf("PEBBLE_AUTHZREUSE=%d: second order for %zu names: %zu authorizations reused (no challenge), "
+              "%zu challenged, %lld ms\n", percent, kNames, reused, challenged, ms);
   RecordProperty("reused", std::to_string(reused));
   if (percent == 0) {
-    EXPECT_EQ(validated, kNames);
+    EXPECT_EQ(challenged, kNames);
   }
   if (percent == 100) {
-    EXPECT_EQ(validated, 0u);
+    EXPECT_EQ(challenged, 0u);
   }
   if (percent == 50) {  // each authorization reused with p = 1/2: all or none has p = 2^-19
-    EXPECT_GT(validated, 0u);
-    EXPECT_LT(validated, kNames);
+    EXPECT_GT(challenged, 0u);
+    EXPECT_LT(challenged, kNames);
   }
 }
 
@@ -198,12 +207,13 @@ TEST(CaFaultValidationSleep, PollingFollowsTheCaWithoutAFixedSleep) {
     ASSERT_TRUE(issued) << issued.error().message;
     expect_names(*issued, request.names);
     const auto sleeps = pebble_sleeps(flow.env, seen);
-    ASSERT_EQ(sleeps.size(), kNames) << "pebble did not sleep before each validation (is PEBBLE_VA_NOSLEEP off?)";
+    // pebble 2.4 validates each challenge more than once (3 times here), sleeping before each.
+    ASSERT_GE(sleeps.size(), kNames) << "pebble did not sleep before each validation (is PEBBLE_VA_NOSLEEP off?)";
     const int longest = *std::max_element(sleeps.begin(), sleeps.end());
     slept_total += longest;
     const auto requests = flow.session->request_count() - requests_before;
-    std::printf("validation sleep: issuance %d: pebble slept up to %d s, issued in %lld ms with %zu requests\n", i,
-                longest, ms, requests);
+    std::printf("validation sleep: issuance %d: pebble slept %zu times, up to %d s, issued in %lld ms with %zu requests\n",
+                i, sleeps.size(), longest, ms, requests);
     // Back-off from 40 ms doubling to 5 s between looks: done at most ~one interval after
     // the CA is (a fixed sleep per poll would be slower; a busy loop would send many more).
     EXPECT_LE(ms, 2 * longest * 1000 + 2500);
