@@ -37,7 +37,7 @@ class HostilePolicy : public ::testing::Test {
     std::ofstream(ws_.root / name, std::ios::binary) << text;
     return (ws_.root / name).string();
   }
-  // `certagent --policy FILE --state-dir ... plan` under /usr/bin/time, 20 s at most.
+  // `certagent --policy FILE --state-dir ... plan` under /usr/bin/time, killed after 60 s.
   PlanRun plan(const std::string& file) const {
     const fs::path rss = ws_.ca / "plan.rss";
     ProcessSpec spec;
@@ -46,7 +46,7 @@ class HostilePolicy : public ::testing::Test {
     spec.working_dir = ws_.cwd.string();
     spec.env = {"HOME=" + ws_.home.string(), "TMPDIR=" + ws_.tmp.string()};
     spec.inherit_path = true;
-    spec.timeout = std::chrono::seconds(20);
+    spec.timeout = std::chrono::seconds(60);
     auto outcome = run_process(spec);
     if (!outcome) throw std::runtime_error(outcome.error().message);
     PlanRun run{*outcome, -1};
