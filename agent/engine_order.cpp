@@ -5,6 +5,7 @@
 #include <span>
 
 #include "agent/engine_acme.hpp"
+#include "agent/engine_ari.hpp"
 #include "agent/fault.hpp"
 #include "agent/logging.hpp"
 #include "agent/order_journal.hpp"
@@ -50,7 +51,14 @@ Result<InFlight> place(protocol::AcmeSession& session, const CaAccess& ca, const
                        std::mutex& m) {
   auto key = protocol::PrivateKey::generate(to_protocol_key(req.key));
   if (!key) return std::unexpected(key.error().context("generating the certificate key"));
-  auto order = protocol::new_order(session, protocol::NewOrder{req.names, "", ca.profile});
+  auto order = protocol::new_order(session, protocol::NewOrder{req.names, req.replaces, ca.profile});
+  if (!order && !req.replaces.empty() && !session.directory().renewal_info.empty() &&
+      order.error().kind != ErrorKind::Transport && order.error().kind != ErrorKind::Cancelled &&
+      !is_lost_account(order.error())) {
+    module_logger("engine")->warn("{}: the CA refused the order replacing {} ({}); ordering without `replaces`",
+                                  req.certificate_id, req.replaces, order.error().message);
+    order = protocol::new_order(session, protocol::NewOrder{req.names, "", ca.profile});
+  }
   if (!order) return std::unexpected(order.error());
   auto pem = key->to_pem();
   if (!pem) return std::unexpected(pem.error());
@@ -90,6 +98,13 @@ Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const 
   if (!conn) return std::unexpected(conn.error());
   auto& session = *conn->session;
   session.set_account(ca.account);
+  {
+    std::lock_guard lock(store_mutex);
+    const CaDirectoryNote note{ca.directory_url, session.directory().renewal_info,
+                               std::chrono::floor<Seconds>(clock.now())};
+    if (auto noted = note_ca_directory(store, note); !noted)
+      module_logger("engine")->warn("{}: {}", req.certificate_id, noted.error().message);
+  }
   auto inflight = resume(session, req, store, store_mutex);
   if (!inflight) {
     auto placed = place(session, ca, req, store, store_mutex);
