@@ -247,7 +247,7 @@ void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::A
     const Job& job = it == jobs.end() ? none : it->second;
     s.certificates.push_back(certificate_status(inv, a, job, now));
     if (a.kind != ActionKind::Keep) s.incomplete = true;
-    if (job.attempted && job.error) s.failed = true;
+    if (job.attempted && job.error && job.error->kind != ErrorKind::Cancelled) s.failed = true;
     if (job.attempted && needs_order(job.action.kind))
       s.attempts.push_back({a.certificate.id, std::string(to_string(job.action.kind)), !job.error, job.duration});
     const auto& next = s.certificates.back().next_renewal;
