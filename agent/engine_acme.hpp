@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "policy/model.hpp"
 #include "protocol/acme_issue.hpp"
+#include "protocol/acme_order.hpp"
 #include "protocol/acme_session.hpp"
 #include "protocol/challenge.hpp"
 #include "protocol/waiting.hpp"
@@ -66,6 +67,16 @@ struct OrderRequest {
   policy::KeyType key = policy::KeyType::EcP256;
   std::string replaces;  // ARI certID of the certificate this renews (RFC 9773 §5); "" none
 };
+// The new-order step of order_certificate: a new key, newOrder (with `replaces`
+// when the CA offers ARI, placed again without it when the CA refuses it), and
+// the journal entry (under `store_mutex`).
+struct PlacedOrder {
+  protocol::Order order;
+  std::shared_ptr<const protocol::PrivateKey> key;
+};
+[[nodiscard]] Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& ca,
+                                              const OrderRequest& request, Store& store, std::mutex& store_mutex);
+
 [[nodiscard]] Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& request,
                                                                     Store& store, std::mutex& store_mutex,
                                                                     protocol::ChallengeSolver& solver,

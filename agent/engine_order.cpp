@@ -47,8 +47,10 @@ std::optional<InFlight> resume(protocol::AcmeSession& session, const OrderReques
   return InFlight{std::move(*order), std::make_shared<const protocol::PrivateKey>(std::move(*key)), true};
 }
 
-Result<InFlight> place(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req, Store& store,
-                       std::mutex& m) {
+}  // namespace
+
+Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req,
+                                Store& store, std::mutex& m) {
   auto key = protocol::PrivateKey::generate(to_protocol_key(req.key));
   if (!key) return std::unexpected(key.error().context("generating the certificate key"));
   auto order = protocol::new_order(session, protocol::NewOrder{req.names, req.replaces, ca.profile});
@@ -65,8 +67,10 @@ Result<InFlight> place(protocol::AcmeSession& session, const CaAccess& ca, const
   std::lock_guard lock(m);
   if (auto j = write_order_journal(store, OrderJournal{req.certificate_id, order->url, req.names, *pem}); !j)
     return std::unexpected(j.error().context("journaling order " + order->url));
-  return InFlight{std::move(*order), std::make_shared<const protocol::PrivateKey>(std::move(*key)), false};
+  return PlacedOrder{std::move(*order), std::make_shared<const protocol::PrivateKey>(std::move(*key))};
 }
+
+namespace {
 
 // pending -> ready -> (finalize) processing -> valid.
 Result<Order> drive_to_valid(protocol::AcmeSession& session, Order order, const protocol::PrivateKey& key,
@@ -107,9 +111,9 @@ Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const 
   }
   auto inflight = resume(session, req, store, store_mutex);
   if (!inflight) {
-    auto placed = place(session, ca, req, store, store_mutex);
+    auto placed = place_order(session, ca, req, store, store_mutex);
     if (!placed) return std::unexpected(placed.error());
-    inflight = std::move(*placed);
+    inflight = InFlight{std::move(placed->order), std::move(placed->key), false};
   }
   auto valid = drive_to_valid(session, inflight->order, *inflight->key, req.names, solver);
   if (!valid) return std::unexpected(valid.error());

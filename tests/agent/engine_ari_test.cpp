@@ -10,6 +10,8 @@
 #include "agent/engine_ari.hpp"
 #include "agent/engine_renewal.hpp"
 #include "agent/installed_state.hpp"
+#include "agent/order_journal.hpp"
+#include "protocol/acme_fakes.hpp"
 #include "store_support.hpp"
 #include "support/test_pki.hpp"
 
@@ -166,6 +168,81 @@ TEST(EngineAriRecords, ALostAccountIsRecognisedByItsProblemType) {
   lost.problem_type = "urn:ietf:params:acme:error:accountDoesNotExist";
   EXPECT_TRUE(is_lost_account(lost));
   EXPECT_FALSE(is_lost_account(Error{ErrorKind::Unauthorized, "unauthorized"}));
+}
+
+// newOrder through the engine's order step, against a recorded exchange.
+class PlaceOrder : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = Store::open(dir_.path() / "state", OpenOptions{true, {}});
+    ASSERT_TRUE(opened) << opened.error().message;
+    store_.emplace(std::move(*opened));
+  }
+  // Opens the session on a directory with (or without) renewalInfo.
+  std::optional<protocol::AcmeSession> open(bool ari) {
+    using namespace protocol::testing;
+    net_.add(protocol::Method::Get, kDir,
+             reply_without_nonce(200, directory_json("", ari ? R"("renewalInfo":"https://ca.test/ari",)" : "")));
+    auto session = protocol::AcmeSession::open(net_, time_, time_, kDir);
+    if (!session) return std::nullopt;
+    auto key = std::make_shared<const protocol::PrivateKey>(*protocol::PrivateKey::generate(protocol::KeyType::EcP256));
+    session->set_account(protocol::AccountRef{key, "https://ca.test/acct/1"});
+    net_.add(protocol::Method::Head, "https://ca.test/nonce", protocol::testing::reply(200, ""));
+    return std::move(*session);
+  }
+  void answer_order() {
+    net_.add(protocol::Method::Post, "https://ca.test/order",
+             protocol::testing::reply(201, kOrder, "application/json", {{"Location", "https://ca.test/o/1"}}));
+  }
+  std::string sent_replaces(std::size_t i) {
+    auto payload = boost::json::parse(protocol::testing::decode_jws(net_.sent.at(i).body).payload).as_object();
+    const auto* r = payload.if_contains("replaces");
+    return r ? std::string(r->as_string()) : "";
+  }
+
+  static constexpr const char* kOrder =
+      R"({"status":"pending","identifiers":[{"type":"dns","value":"a.example"}],)"
+      R"("authorizations":["https://ca.test/authz/0"],"finalize":"https://ca.test/finalize/1"})";
+  certagent::agent::testing::TempDir dir_;
+  std::optional<Store> store_;
+  std::mutex mutex_;
+  protocol::testing::ScriptedTransport net_;
+  protocol::testing::SimTime time_;
+  CaAccess ca_;
+  OrderRequest request_{"web", {"a.example"}, policy::KeyType::EcP256, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"};
+};
+
+TEST_F(PlaceOrder, ARenewalCarriesReplacesWhenTheCaOffersAri) {
+  auto session = open(true);
+  ASSERT_TRUE(session);
+  answer_order();
+  auto placed = place_order(*session, ca_, request_, *store_, mutex_);
+  ASSERT_TRUE(placed) << placed.error().message;
+  EXPECT_EQ(sent_replaces(2), request_.replaces);
+  auto journal = read_order_journal(store_->dir(), "web");
+  ASSERT_TRUE(journal && *journal);
+  EXPECT_EQ((*journal)->order_url, "https://ca.test/o/1");
+}
+
+TEST_F(PlaceOrder, WithoutRenewalInfoInTheDirectoryThereIsNoReplaces) {
+  auto session = open(false);  // pebble 2.4
+  ASSERT_TRUE(session);
+  answer_order();
+  ASSERT_TRUE(place_order(*session, ca_, request_, *store_, mutex_));
+  EXPECT_EQ(sent_replaces(2), "");
+}
+
+TEST_F(PlaceOrder, AnOrderRefusedBecauseOfReplacesIsPlacedAgainWithoutIt) {
+  auto session = open(true);
+  ASSERT_TRUE(session);
+  net_.add(protocol::Method::Post, "https://ca.test/order",
+           protocol::testing::problem(409, "alreadyReplaced", "that certificate was already replaced"));
+  answer_order();
+  auto placed = place_order(*session, ca_, request_, *store_, mutex_);
+  ASSERT_TRUE(placed) << placed.error().message;
+  ASSERT_EQ(net_.sent.size(), 4u);
+  EXPECT_EQ(sent_replaces(2), request_.replaces);
+  EXPECT_EQ(sent_replaces(3), "");
 }
 
 }  // namespace
