@@ -235,5 +235,27 @@ TEST(Daemon, CaDownDuringARenewalBacksOffKeepsTheOldCertificateAndRecovers) {
   EXPECT_EQ(exits(agent), "0") << agent.log();
 }
 
+TEST(Daemon, ACaThatForgotTheJournaledOrderAndTheAccountIsHandledCleanly) {
+  PrivatePebble ca(std::filesystem::temp_directory_path() / ("certagent-reset-" + std::to_string(::getpid())),
+                   "reset=default");
+  EngineSandbox box(ca.env());
+  box.write_policy(pool("shared"));
+  {
+    AgentProcess killed(box, box.dir() / "agent.log", {}, {"CERTAGENT_FAULT_KILL=engine.order.before_finalize"});
+    ASSERT_EQ(killed.wait_exit(kFirstPass), std::optional<int>(128 + SIGKILL)) << killed.log();
+  }
+  ASSERT_TRUE(std::filesystem::exists(box.state() / "orders" / "front-end.json"));
+  ca.stop();
+  ca.restart();  // knows neither the journaled order nor the account
+  AgentProcess next(box, box.dir() / "agent2.log");
+  ASSERT_TRUE(next.wait_for_log("pass (startup) done", kFirstPass)) << next.log();
+  EXPECT_TRUE(all_bound(box)) << next.log();
+  EXPECT_GE(next.log_count("not resuming the journaled order"), 1u) << next.log();
+  EXPECT_GE(next.log_count("no longer knows account"), 1u) << next.log();
+  EXPECT_FALSE(std::filesystem::exists(box.state() / "orders" / "front-end.json"));
+  EXPECT_EQ(failures(box)["front-end"], 0) << next.log();
+  EXPECT_EQ(exits(next), "0") << next.log();
+}
+
 }  // namespace
 }  // namespace certagent::integration
