@@ -208,6 +208,8 @@ PrivatePebble::~PrivatePebble() {
   spec.inherit_path = true;
   spec.timeout = 60s;
   (void)run_process(spec);
+  std::error_code ec;
+  fs::remove_all(run_dir_, ec);
 }
 
 void PrivatePebble::stop() {

@@ -71,7 +71,8 @@ class NotifySocket {
 
 // A pebble the test starts and stops itself (pebble-ctl start RUNDIR NAME=BASE,...), so that
 // stopping it disturbs no other test. restart() runs the same pebble again on the same ports
-// (a new process: it has forgotten every account and order).
+// (a new process: it has forgotten every account and order). The destructor stops it and
+// removes the run directory.
 class PrivatePebble {
  public:
   PrivatePebble(const std::filesystem::path& run_dir, const std::string& profile_spec);
