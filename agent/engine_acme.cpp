@@ -81,17 +81,15 @@ Result<CaConnection> connect_to_ca(const std::string& directory_url, const std::
   return c;
 }
 
-bool is_lost_account(const Error& error) {
-  return error.problem_type == "urn:ietf:params:acme:error:accountDoesNotExist";
-}
+bool is_lost_account(const Error& e) { return e.problem_type == "urn:ietf:params:acme:error:accountDoesNotExist"; }
 
-Result<void> forget_account_url(Store& store, const std::string& directory_url) {
-  auto stored = store.load_account(directory_url);
+Result<void> forget_account_url(Store& store, const policy::CaConfig& ca) {
+  auto stored = store.load_account(ca.directory_url);
   if (!stored) return std::unexpected(stored.error());
-  if (!*stored || (*stored)->account_url.empty()) return ok();
+  if (!*stored) return ok();
   Account account = **stored;
-  module_logger("engine")->warn("the CA {} no longer knows account {}; registering the account key anew",
-                                directory_url, account.account_url);
+  module_logger("engine")->warn("{} no longer knows account {}; registering the account key again",
+                                ca.directory_url, account.account_url);
   account.account_url.clear();
   return store.save_account(account);
 }

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "acme_flow.hpp"
-#include "private_pebble.hpp"
+#include "pebble_instances.hpp"
 #include "protocol/x509.hpp"
 
 namespace certagent::integration {
@@ -138,7 +138,7 @@ TEST_P(CaFaultAuthzReuse, SecondOrderForTheSameNamesNeedsAChallengeOnlyForAuthor
   constexpr std::size_t kNames = 20;
   const int percent = GetParam();
   const std::string profile = "authz" + std::to_string(percent);
-  PrivatePebble pebble(
+  PebbleInstances pebble(
       {profile + "=default,PEBBLE_WFE_NONCEREJECT=0,PEBBLE_AUTHZREUSE=" + std::to_string(percent)});
   AcmeFlow flow(pebble.env(profile));
   flow.new_account();
@@ -192,7 +192,7 @@ std::vector<int> pebble_sleeps(const PebbleEnv& env, std::size_t& seen) {
 TEST(CaFaultValidationSleep, PollingFollowsTheCaWithoutAFixedSleep) {
   constexpr int kIssuances = 3;
   constexpr std::size_t kNames = 2;
-  PrivatePebble pebble({"sleepy=default,PEBBLE_VA_NOSLEEP=0,PEBBLE_VA_SLEEPTIME=4"});
+  PebbleInstances pebble({"sleepy=default,PEBBLE_VA_NOSLEEP=0,PEBBLE_VA_SLEEPTIME=4"});
   AcmeFlow flow(pebble.env("sleepy"));
   flow.new_account();
   std::size_t seen = 0;

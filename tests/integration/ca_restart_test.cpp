@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "engine_support.hpp"
-#include "private_pebble.hpp"
+#include "pebble_instances.hpp"
 #include "protocol/acme_certificate.hpp"
 #include "protocol/curl_transport.hpp"
 #include "protocol/x509.hpp"
@@ -131,7 +131,7 @@ void let_back_off_expire(const EngineSandbox& box) {
 }
 
 TEST(CaFaultRestart, CaStoppedMidOrderAndBackEmptyBacksOffThenStartsAnewWhileTheOldCertificateStaysBound) {
-  PrivatePebble pebble({"lost=default,PEBBLE_VA_NOSLEEP=0,PEBBLE_VA_SLEEPTIME=3"});
+  PebbleInstances pebble({"lost=default,PEBBLE_VA_NOSLEEP=0,PEBBLE_VA_SLEEPTIME=3"});
   const PebbleEnv env = pebble.env("lost");
   EngineSandbox box(env);
   box.write_policy({});
@@ -173,7 +173,7 @@ TEST(CaFaultRestart, CaStoppedMidOrderAndBackEmptyBacksOffThenStartsAnewWhileThe
   auto recovered = box.certagent({"run", "--once"});
   ASSERT_EQ(recovered.exit_code, 0) << recovered.err;
   EXPECT_THAT(recovered.err, HasSubstr("not resuming the journaled order"));
-  EXPECT_THAT(recovered.err, HasSubstr("registering the account key anew"));
+  EXPECT_THAT(recovered.err, HasSubstr("registering the account key again"));
   auto certs = box.certs();
   EXPECT_NE(thumbprint_of(certs.at("Default")), old_thumbprint);
   EXPECT_THAT(names_of(certs.at("Default")), Contains("lyncdiscover.adatum.com"));

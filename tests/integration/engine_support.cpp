@@ -25,7 +25,15 @@ EngineSandbox::~EngineSandbox() {
   fs::remove_all(dir_, ec);
 }
 
-void EngineSandbox::write_policy(const PoolPolicy& p) const {
+void EngineSandbox::write_policy(const PoolPolicy& p) const { std::ofstream(policy_file()) << policy_text(p); }
+
+void EngineSandbox::replace_policy(const std::string& text) const {
+  const fs::path temp = dir_ / ".policy.json.swp";
+  std::ofstream(temp) << text;
+  fs::rename(temp, policy_file());
+}
+
+std::string EngineSandbox::policy_text(const PoolPolicy& p) const {
   namespace json = boost::json;
   json::array domains(p.sip_domains.begin(), p.sip_domains.end());
   json::object purposes;
@@ -44,8 +52,10 @@ void EngineSandbox::write_policy(const PoolPolicy& p) const {
                                                                        {"external", "webpool01.contoso.com"}}},
                                          {"layout", p.layout}}}},
       {"purposes", purposes}};
+  if (!p.renewal.empty()) policy["renewal"] = p.renewal;
+  if (!p.dns01_hook.empty()) policy["challenge"] = json::object{{"type", "dns-01"}, {"hook", p.dns01_hook}};
   if (!p.preferred_chain.empty()) policy["ca"].as_object()["preferred_chain"] = p.preferred_chain;
-  std::ofstream(policy_file()) << json::serialize(policy) << "\n";
+  return json::serialize(policy) + "\n";
 }
 
 std::string EngineSandbox::make_hook(const std::string& name, int exit_code) const {

@@ -1,4 +1,4 @@
-#include "private_pebble.hpp"
+#include "pebble_instances.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -14,7 +14,7 @@
 namespace certagent::integration {
 namespace fs = std::filesystem;
 
-PrivatePebble::PrivatePebble(const std::vector<std::string>& specs) {
+PebbleInstances::PebbleInstances(const std::vector<std::string>& specs) {
   std::random_device rd;
   dir_ = fs::temp_directory_path() / fmt::format("certagent-pebble-{}-{:08x}", ::getpid(), rd());
   fs::create_directories(dir_);
@@ -23,7 +23,7 @@ PrivatePebble::PrivatePebble(const std::vector<std::string>& specs) {
   ctl(args);
 }
 
-PrivatePebble::~PrivatePebble() {
+PebbleInstances::~PebbleInstances() {
   try {
     ctl({"stop", dir_.string()});
   } catch (const std::exception&) {  // nothing more to do in a destructor
@@ -32,7 +32,7 @@ PrivatePebble::~PrivatePebble() {
   fs::remove_all(dir_, ec);
 }
 
-PebbleEnv PrivatePebble::env(const std::string& profile) const {
+PebbleEnv PebbleInstances::env(const std::string& profile) const {
   auto env = load_pebble_env_from(dir_.string(), profile);
   if (!env) throw std::runtime_error(env.error().message);
   return *env;
@@ -48,7 +48,7 @@ bool gone(long pid) {
 }
 }  // namespace
 
-void PrivatePebble::stop(const std::string& profile) const {
+void PebbleInstances::stop(const std::string& profile) const {
   const long pid = env(profile).pid;
   if (pid <= 0 || ::kill(static_cast<pid_t>(pid), SIGTERM) != 0)
     throw std::runtime_error("cannot signal pebble " + profile + " (pid " + std::to_string(pid) + ")");
@@ -59,9 +59,9 @@ void PrivatePebble::stop(const std::string& profile) const {
   }
 }
 
-void PrivatePebble::restart(const std::string& profile) const { ctl({"restart", dir_.string(), profile}); }
+void PebbleInstances::restart(const std::string& profile) const { ctl({"restart", dir_.string(), profile}); }
 
-void PrivatePebble::ctl(const std::vector<std::string>& args) const {
+void PebbleInstances::ctl(const std::vector<std::string>& args) const {
   ProcessSpec spec;
   spec.argv = {CERTAGENT_SOURCE_DIR "/tests/integration/pebble-ctl"};
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());

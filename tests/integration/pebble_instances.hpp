@@ -1,5 +1,6 @@
 #pragma once
-// A pebble of a test's own (tests/integration/pebble-ctl in a private run directory),
+// Pebbles of a test's own, one per profile (tests/integration/pebble-ctl in a private run
+// directory; daemon_support.hpp's PrivatePebble is the one-profile variant of the daemon tests),
 // for the CA-fault tests that need settings the shared fixture does not run, or that
 // stop and restart the CA — which would disturb every other test on the shared one.
 #include <filesystem>
@@ -10,14 +11,14 @@
 
 namespace certagent::integration {
 
-class PrivatePebble {
+class PebbleInstances {
  public:
   // `pebble-ctl start DIR SPEC...`; SPEC as pebble-ctl takes it ("NAME=BASE,KEY=VALUE,...").
   // Throws std::runtime_error (a test failure with pebble-ctl's output) when it cannot start.
-  explicit PrivatePebble(const std::vector<std::string>& specs);
-  ~PrivatePebble();  // `pebble-ctl stop DIR`, then the directory goes
-  PrivatePebble(const PrivatePebble&) = delete;
-  PrivatePebble& operator=(const PrivatePebble&) = delete;
+  explicit PebbleInstances(const std::vector<std::string>& specs);
+  ~PebbleInstances();  // `pebble-ctl stop DIR`, then the directory goes
+  PebbleInstances(const PebbleInstances&) = delete;
+  PebbleInstances& operator=(const PebbleInstances&) = delete;
 
   [[nodiscard]] PebbleEnv env(const std::string& profile) const;
   // SIGTERM to that profile's pebble; returns once it is gone (the address refuses connections).
