@@ -74,7 +74,9 @@ TEST(Engine, APassOpensTheCaOnceForAllItsOrders) {
   const auto nonces = handled_count(box.pebble(), "HEAD /nonce-plz");
   const auto orders = new_order_count(box.pebble());
   expect_run_ok(box.certagent({"run", "--once"}));
-  EXPECT_EQ(new_order_count(box.pebble()), orders + 3);
+  // At least three: pebble logs a newOrder it rejects with badNonce (5% here) too.
+  EXPECT_GE(new_order_count(box.pebble()), orders + 3);
+  EXPECT_EQ(box.certs().size(), 3u);
   EXPECT_EQ(handled_count(box.pebble(), "GET /dir"), dirs + 1) << "one directory request for the account and all orders";
   // One nonce for the account; after that each worker (at most one per order) may need one
   // while the shared pool is empty; every Replay-Nonce is reused.
