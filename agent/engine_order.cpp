@@ -2,11 +2,10 @@
 // that an order journaled before a crash can be picked up where it stopped.
 #include <fmt/format.h>
 
-#include <future>
 #include <span>
-#include <system_error>
 
 #include "agent/engine_acme.hpp"
+#include "agent/engine_ari.hpp"
 #include "agent/fault.hpp"
 #include "agent/logging.hpp"
 #include "agent/order_journal.hpp"
@@ -19,26 +18,11 @@ namespace {
 using protocol::Order;
 using KeyPtr = std::shared_ptr<const protocol::PrivateKey>;
 
-using KeyFuture = std::future<Result<protocol::PrivateKey>>;
-
 struct InFlight {
   Order order;
-  KeyPtr key;          // known: a resumed order's, or a new order's once generated and journaled
-  KeyFuture pending;   // a new order's key while it is being generated
+  KeyPtr key;
+  bool resumed = false;
 };
-
-// An RSA key takes 0.05–1 s: generated on another thread while the order is
-// placed and authorized. An EC key takes well under a millisecond: generated
-// when it is needed, on this thread.
-KeyFuture start_key_generation(policy::KeyType type) {
-  const auto t = to_protocol_key(type);
-  const bool rsa = t == protocol::KeyType::Rsa2048 || t == protocol::KeyType::Rsa3072 || t == protocol::KeyType::Rsa4096;
-  try {
-    return std::async(rsa ? std::launch::async : std::launch::deferred, [t] { return protocol::PrivateKey::generate(t); });
-  } catch (const std::system_error&) {  // no thread to be had: generate it here
-    return std::async(std::launch::deferred, [t] { return protocol::PrivateKey::generate(t); });
-  }
-}
 
 void drop_journal(Store& store, std::mutex& m, const std::string& id, const std::string& why) {
   module_logger("engine")->warn("{}: not resuming the journaled order: {}", id, why);
@@ -60,53 +44,53 @@ std::optional<InFlight> resume(protocol::AcmeSession& session, const OrderReques
   auto key = protocol::PrivateKey::from_pem((*journal)->key_pem);
   if (!key) return drop_journal(store, m, req.certificate_id, key.error().message), std::nullopt;
   module_logger("engine")->info("{}: resuming order {} ({})", req.certificate_id, order->url, order->status);
-  return InFlight{std::move(*order), std::make_shared<const protocol::PrivateKey>(std::move(*key)), {}};
+  return InFlight{std::move(*order), std::make_shared<const protocol::PrivateKey>(std::move(*key)), true};
 }
 
-Result<InFlight> place(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req) {
-  KeyFuture pending = start_key_generation(req.key);
-  auto order = protocol::new_order(session, protocol::NewOrder{req.names, "", ca.profile});
-  if (!order) return std::unexpected(order.error());
-  return InFlight{std::move(*order), nullptr, std::move(pending)};
-}
+}  // namespace
 
-// A new order's key, once generated, journaled with the order (so that a
-// crash from here on resumes this order with this key).
-Result<void> settle_key(InFlight& f, const OrderRequest& req, Store& store, std::mutex& m) {
-  if (f.key) return ok();
-  auto key = f.pending.get();
+Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req,
+                                Store& store, std::mutex& m) {
+  auto key = protocol::PrivateKey::generate(to_protocol_key(req.key));
   if (!key) return std::unexpected(key.error().context("generating the certificate key"));
+  auto order = protocol::new_order(session, protocol::NewOrder{req.names, req.replaces, ca.profile});
+  if (!order && !req.replaces.empty() && !session.directory().renewal_info.empty() &&
+      order.error().kind != ErrorKind::Transport && order.error().kind != ErrorKind::Cancelled &&
+      !is_lost_account(order.error())) {
+    module_logger("engine")->warn("{}: the CA refused the order replacing {} ({}); ordering without `replaces`",
+                                  req.certificate_id, req.replaces, order.error().message);
+    order = protocol::new_order(session, protocol::NewOrder{req.names, "", ca.profile});
+  }
+  if (!order) return std::unexpected(order.error());
   auto pem = key->to_pem();
   if (!pem) return std::unexpected(pem.error());
   std::lock_guard lock(m);
-  if (auto j = write_order_journal(store, OrderJournal{req.certificate_id, f.order.url, req.names, *pem}); !j)
-    return std::unexpected(j.error().context("journaling order " + f.order.url));
-  f.key = std::make_shared<const protocol::PrivateKey>(std::move(*key));
-  return ok();
+  if (auto j = write_order_journal(store, OrderJournal{req.certificate_id, order->url, req.names, *pem}); !j)
+    return std::unexpected(j.error().context("journaling order " + order->url));
+  return PlacedOrder{std::move(*order), std::make_shared<const protocol::PrivateKey>(std::move(*key))};
 }
 
+namespace {
+
 // pending -> ready -> (finalize) processing -> valid.
-Result<Order> drive_to_valid(protocol::AcmeSession& session, InFlight& f, const OrderRequest& req, Store& store,
-                             std::mutex& m, protocol::ChallengeSolver& solver) {
+Result<Order> drive_to_valid(protocol::AcmeSession& session, Order order, const protocol::PrivateKey& key,
+                             const std::vector<std::string>& names, protocol::ChallengeSolver& solver) {
   const protocol::PollPolicy poll{};
-  Order order = f.order;
   if (order.status == "pending") {
     auto authorized = protocol::authorize_order(session, order, solver, protocol::AuthorizeOptions{poll});
     if (!authorized) return authorized;
     order = std::move(*authorized);
   }
-  if (order.status != "ready" && order.status != "processing" && order.status != "valid")
-    return fail(ErrorKind::Rejected, fmt::format("order {} is {}", order.url, order.status));
-  if (auto settled = settle_key(f, req, store, m); !settled) return std::unexpected(settled.error());
   if (order.status == "ready") {
     if (fault_point("engine.order.before_finalize"))
       return fail(ErrorKind::Storage, "injected fault at engine.order.before_finalize");
-    auto csr = protocol::make_csr(req.names, *f.key);
+    auto csr = protocol::make_csr(names, key);
     if (!csr) return std::unexpected(csr.error().context("building the CSR"));
     return protocol::finalize_order(session, order, csr->der, poll);
   }
   if (order.status == "processing") return protocol::poll_while_processing(session, std::move(order), poll);
-  return order;  // valid
+  if (order.status == "valid") return order;
+  return fail(ErrorKind::Rejected, fmt::format("order {} is {}", order.url, order.status));
 }
 
 }  // namespace
@@ -115,13 +99,20 @@ Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const 
                                                       protocol::AcmeSession& session, Store& store,
                                                       std::mutex& store_mutex, protocol::ChallengeSolver& solver,
                                                       const protocol::Clock& clock) {
+  {
+    std::lock_guard lock(store_mutex);
+    const CaDirectoryNote note{ca.directory_url, session.directory().renewal_info,
+                               std::chrono::floor<Seconds>(clock.now())};
+    if (auto noted = note_ca_directory(store, note); !noted)
+      module_logger("engine")->warn("{}: {}", req.certificate_id, noted.error().message);
+  }
   auto inflight = resume(session, req, store, store_mutex);
   if (!inflight) {
-    auto placed = place(session, ca, req);
+    auto placed = place_order(session, ca, req, store, store_mutex);
     if (!placed) return std::unexpected(placed.error());
-    inflight = std::move(*placed);
+    inflight = InFlight{std::move(placed->order), std::move(placed->key), false};
   }
-  auto valid = drive_to_valid(session, *inflight, req, store, store_mutex, solver);
+  auto valid = drive_to_valid(session, inflight->order, *inflight->key, req.names, solver);
   if (!valid) return std::unexpected(valid.error());
   auto chain = protocol::download_preferred_chain(session, valid->certificate, ca.preferred_chain);
   if (!chain) return std::unexpected(chain.error());

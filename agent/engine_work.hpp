@@ -26,12 +26,14 @@ struct EngineContext {
   std::map<std::string, PurposeConsumers> consumers;
 };
 
-// One ACME order for exactly `names` with a new key of `key`, through
-// `session` (the calling thread's; agent/engine_acme.hpp open_ca); the result
-// is stored (verified: the key matches, the names are the order's) and returned.
+// One ACME order for exactly `names` with a new key of `key` (replacing the
+// certificate with ARI certID `replaces`, "" none), through `session` (the
+// calling thread's; agent/engine_acme.hpp open_ca); the result is stored
+// (verified: the key matches, the names are the order's) and returned.
 [[nodiscard]] Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& session,
                                                    const std::string& certificate_id,
-                                                   const std::vector<std::string>& names, policy::KeyType key);
+                                                   const std::vector<std::string>& names, policy::KeyType key,
+                                                   const std::string& replaces = "");
 
 // Binds `version_id` to `purposes`, running each purpose's outputs and hooks;
 // a failure rolls the purpose back to its previous version (agent/rebind.hpp)
