@@ -55,15 +55,15 @@ int run_request(const GlobalOptions& globals, const RequestOptions& o) {
   if (!store) return fail_with(store.error());
   SystemClock clock;
   SleepingWaiter waiter;
-  auto ca = prepare_account(*store, policy->ca, clock, waiter);
+  auto ca = open_ca(*store, policy->ca, 1, clock, waiter);
   if (!ca) return fail_with(ca.error());
   auto solver = start_solver(policy->challenge);
   if (!solver) return fail_with(solver.error());
   std::mutex store_mutex;
   std::vector<std::string> unsupported;
-  EngineContext ctx{&*store, &store_mutex, &*ca, solver->get(), &clock, &waiter,
+  EngineContext ctx{&*store, &store_mutex, &ca->access, solver->get(), &clock, &waiter,
                     consumers_from_policy(*policy, unsupported)};
-  auto version = obtain_version(ctx, plan->certificate_id, plan->names, plan->key);
+  auto version = obtain_version(ctx, *ca->connections.front().session, plan->certificate_id, plan->names, plan->key);
   if (!version) return fail_with(version.error());
   std::cout << fmt::format("Thumbprint : {}\nNames      : {}\n", version->meta.thumbprint,
                            fmt::join(version->meta.names, ", "));

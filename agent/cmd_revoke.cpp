@@ -58,12 +58,9 @@ Result<void> revoke_at_ca(Store& store, const policy::Policy& policy, const Stor
   if (!chain) return std::unexpected(chain.error());
   SystemClock clock;
   SleepingWaiter waiter;
-  auto ca = prepare_account(store, policy.ca, clock, waiter);
+  auto ca = open_ca(store, policy.ca, 1, clock, waiter);
   if (!ca) return std::unexpected(ca.error());
-  auto conn = connect_to_ca(ca->directory_url, ca->trust_file, clock, waiter);
-  if (!conn) return std::unexpected(conn.error());
-  conn->session->set_account(ca->account);
-  return protocol::revoke_certificate(*conn->session, chain->front(), reason);
+  return protocol::revoke_certificate(*ca->connections.front().session, chain->front(), reason);
 }
 
 int run_revoke(const GlobalOptions& globals, const RevokeOptions& o) {

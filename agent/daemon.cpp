@@ -1,5 +1,6 @@
 #include "agent/daemon.hpp"
 
+#include <malloc.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -273,6 +274,10 @@ void Loop::finish_pass(PassOutcome outcome, WakeReason reason, std::chrono::sys_
     record_pass(metrics_, reason, started, *outcome.summary);
     result_.last = outcome.summary;
   }
+  // The pass's plan, inventory and TLS state are freed by now, but glibc keeps
+  // the freed pages (mostly in the pass thread's arena) mapped: hand them back,
+  // so that an idle daemon holds only what it uses until the next pass.
+  ::malloc_trim(0);
   if (stopping_ || options_.once) {
     if (options_.once)
       result_.exit_code = stopping_ || !outcome.summary ? kExitFailed : once_exit_code(*outcome.summary);

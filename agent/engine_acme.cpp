@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "agent/fsutil.hpp"
 #include "agent/logging.hpp"
 #include "protocol/acme_account.hpp"
@@ -67,17 +69,36 @@ protocol::KeyType to_protocol_key(policy::KeyType k) {
   return protocol::KeyType::EcP256;
 }
 
-Result<CaConnection> connect_to_ca(const std::string& directory_url, const std::string& trust_file,
-                                   const protocol::Clock& clock, protocol::Waiter& waiter) {
+namespace {
+
+Result<std::unique_ptr<protocol::Transport>> new_transport(const std::string& trust_file) {
   protocol::CurlTransportOptions options;
   options.trust_file = trust_file;
   auto transport = protocol::CurlTransport::create(options);
+  if (!transport) return std::unexpected(transport.error());
+  return std::unique_ptr<protocol::Transport>(std::move(*transport));
+}
+
+}  // namespace
+
+Result<CaConnection> connect_to_ca(const std::string& directory_url, const std::string& trust_file,
+                                   const protocol::Clock& clock, protocol::Waiter& waiter) {
+  auto transport = new_transport(trust_file);
   if (!transport) return std::unexpected(transport.error());
   CaConnection c;
   c.transport = std::move(*transport);
   auto session = protocol::AcmeSession::open(*c.transport, clock, waiter, directory_url);
   if (!session) return std::unexpected(session.error().context("opening the ACME directory " + directory_url));
   c.session = std::make_unique<protocol::AcmeSession>(std::move(*session));
+  return c;
+}
+
+Result<CaConnection> another_connection(const CaConnection& first, const std::string& trust_file) {
+  auto transport = new_transport(trust_file);
+  if (!transport) return std::unexpected(transport.error());
+  CaConnection c;
+  c.transport = std::move(*transport);
+  c.session = std::make_unique<protocol::AcmeSession>(first.session->sibling(*c.transport));
   return c;
 }
 
@@ -94,8 +115,7 @@ Result<void> forget_account_url(Store& store, const policy::CaConfig& ca) {
   return store.save_account(account);
 }
 
-Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, const protocol::Clock& clock,
-                                 protocol::Waiter& waiter) {
+Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, protocol::AcmeSession& session) {
   CaAccess access{ca.directory_url, ca.trust_bundle.value_or(""), {}, ca.profile.value_or(""),
                   ca.preferred_chain.value_or("")};
   auto account = stored_or_new_account(store, ca);
@@ -104,20 +124,37 @@ Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, const
   if (!key) return std::unexpected(key.error());
   if (!account->account_url.empty()) {
     access.account = protocol::AccountRef{*key, account->account_url};
+    session.set_account(access.account);
     return access;
   }
   auto options = new_account_options(ca);
   if (!options) return std::unexpected(options.error());
-  auto conn = connect_to_ca(ca.directory_url, access.trust_file, clock, waiter);
-  if (!conn) return std::unexpected(conn.error());
-  auto created = protocol::create_account(*conn->session, *key, *options);
+  auto created = protocol::create_account(session, *key, *options);
   if (!created) return std::unexpected(created.error().context("registering an ACME account with " + ca.directory_url));
   account->account_url = created->ref.url;
   if (auto saved = store.save_account(*account); !saved) return std::unexpected(saved.error());
   module_logger("engine")->info("registered ACME account {} with {}{}", created->ref.url, ca.directory_url,
                                 ca.eab ? fmt::format(" (external account {})", ca.eab->key_id) : "");
   access.account = created->ref;
+  session.set_account(access.account);
   return access;
+}
+
+Result<OpenCa> open_ca(Store& store, const policy::CaConfig& ca, std::size_t workers, const protocol::Clock& clock,
+                       protocol::Waiter& waiter) {
+  const std::string trust = ca.trust_bundle.value_or("");
+  auto first = connect_to_ca(ca.directory_url, trust, clock, waiter);
+  if (!first) return std::unexpected(first.error());
+  auto access = prepare_account(store, ca, *first->session);
+  if (!access) return std::unexpected(access.error());
+  OpenCa out{std::move(*access), {}};
+  out.connections.push_back(std::move(*first));
+  while (out.connections.size() < std::max<std::size_t>(workers, 1)) {
+    auto more = another_connection(out.connections.front(), trust);
+    if (!more) return std::unexpected(more.error());
+    out.connections.push_back(std::move(*more));
+  }
+  return out;
 }
 
 }  // namespace certagent::agent

@@ -1,9 +1,11 @@
 #pragma once
 // The engine's side of the CA: the account (loaded from the store, or created
 // — with External Account Binding when the policy names one — and saved on
-// first use) and one certificate order for exactly a set of names. Each order
-// gets its own transport and session (a transport serves one thread), so
-// several certificates can be ordered at once; the account is shared.
+// first use) and one certificate order for exactly a set of names. A pass
+// opens the CA once (open_ca: one directory request, one account lookup) and
+// gives each worker thread its own transport (keep-alive connection) with a
+// sibling session sharing the directory, the nonce pool and the account; a
+// worker orders certificate after certificate through its session.
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -34,31 +36,45 @@ struct CaAccess {
 [[nodiscard]] protocol::KeyType to_protocol_key(policy::KeyType k);
 
 // Opens a transport and a session to the policy's CA (TLS verified, against
-// the policy's trust bundle when it names one).
+// the policy's trust bundle when it names one): one directory request.
 struct CaConnection {
   std::unique_ptr<protocol::Transport> transport;
   std::unique_ptr<protocol::AcmeSession> session;
 };
 [[nodiscard]] Result<CaConnection> connect_to_ca(const std::string& directory_url, const std::string& trust_file,
                                                  const protocol::Clock& clock, protocol::Waiter& waiter);
+// A further connection to the same CA for another thread: a new transport and
+// a sibling of `first`'s session (protocol::AcmeSession::sibling); no request.
+[[nodiscard]] Result<CaConnection> another_connection(const CaConnection& first, const std::string& trust_file);
 
-// The account for the policy's CA: from the store, or registered now (terms
-// agreed, contacts and EAB from the policy; the MAC key is read from its file
-// and never logged) and saved — the key before the registration, so a crash
-// in between re-registers the same key instead of orphaning an account.
 // The CA no longer knows the stored account (a new or reset CA): forget its URL
 // (keeping the key), so that prepare_account registers it again.
 [[nodiscard]] bool is_lost_account(const Error& e);
 [[nodiscard]] Result<void> forget_account_url(Store& store, const policy::CaConfig& ca);
 
-[[nodiscard]] Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, const protocol::Clock& clock,
-                                               protocol::Waiter& waiter);
+// The account for the policy's CA: from the store, or registered now through
+// `session` (terms agreed, contacts and EAB from the policy; the MAC key is
+// read from its file and never logged) and saved — the key before the
+// registration, so a crash in between re-registers the same key instead of
+// orphaning an account. The account is set on `session`.
+[[nodiscard]] Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca,
+                                               protocol::AcmeSession& session);
 
-// One order for exactly `names` with a new key of `key`, through its own
-// session. Resumes the order journaled for `certificate_id` (agent/order_journal.hpp)
-// when the CA still has it; journals a new order before finalizing it. A new
-// order carries `replaces` when the CA offers ARI (placed again without it if
-// the CA refuses it). Notes the CA's directory (agent/engine_ari.hpp).
+// What a pass (or a one-off command) needs of the CA: the account and
+// `workers` connections (at least one), all from one directory request.
+struct OpenCa {
+  CaAccess access;
+  std::vector<CaConnection> connections;
+};
+[[nodiscard]] Result<OpenCa> open_ca(Store& store, const policy::CaConfig& ca, std::size_t workers,
+                                     const protocol::Clock& clock, protocol::Waiter& waiter);
+
+// One order for exactly `names` with a new key of `key`, through `session`
+// (one thread's). Resumes the order journaled for `certificate_id`
+// (agent/order_journal.hpp) when the CA still has it; journals a new order
+// before finalizing it. A new order carries `replaces` when the CA offers ARI
+// (placed again without it if the CA refuses it). Notes the CA's directory
+// (agent/engine_ari.hpp).
 // Journal writes take `store_mutex`. The caller removes the journal once the
 // result is stored.
 struct OrderRequest {
@@ -78,9 +94,9 @@ struct PlacedOrder {
                                               const OrderRequest& request, Store& store, std::mutex& store_mutex);
 
 [[nodiscard]] Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& request,
-                                                                    Store& store, std::mutex& store_mutex,
+                                                                    protocol::AcmeSession& session, Store& store,
+                                                                    std::mutex& store_mutex,
                                                                     protocol::ChallengeSolver& solver,
-                                                                    const protocol::Clock& clock,
-                                                                    protocol::Waiter& waiter);
+                                                                    const protocol::Clock& clock);
 
 }  // namespace certagent::agent

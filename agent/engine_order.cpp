@@ -95,13 +95,10 @@ Result<Order> drive_to_valid(protocol::AcmeSession& session, Order order, const 
 
 }  // namespace
 
-Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& req, Store& store,
+Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& req,
+                                                      protocol::AcmeSession& session, Store& store,
                                                       std::mutex& store_mutex, protocol::ChallengeSolver& solver,
-                                                      const protocol::Clock& clock, protocol::Waiter& waiter) {
-  auto conn = connect_to_ca(ca.directory_url, ca.trust_file, clock, waiter);
-  if (!conn) return std::unexpected(conn.error());
-  auto& session = *conn->session;
-  session.set_account(ca.account);
+                                                      const protocol::Clock& clock) {
   {
     std::lock_guard lock(store_mutex);
     const CaDirectoryNote note{ca.directory_url, session.directory().renewal_info,

@@ -100,9 +100,9 @@ std::string replaced_cert_id(EngineContext& ctx, const policy::Action& a) {
   return id.value_or("");
 }
 
-void order_and_bind(EngineContext& ctx, Job& job) {
+void order_and_bind(EngineContext& ctx, protocol::AcmeSession& session, Job& job) {
   const auto& c = job.action.certificate;
-  auto version = obtain_version(ctx, c.id, plain_names(c.names), c.key, replaced_cert_id(ctx, job.action));
+  auto version = obtain_version(ctx, session, c.id, plain_names(c.names), c.key, replaced_cert_id(ctx, job.action));
   if (!version) {
     job.error = version.error();
     return;
@@ -113,23 +113,27 @@ void order_and_bind(EngineContext& ctx, Job& job) {
                    fmt::join(c.purposes, ", "));
 }
 
-// Runs `work` on each job, at most `limit` at once.
+// The number of workers run_bounded starts for `jobs` jobs.
+std::size_t worker_count(std::size_t jobs, std::size_t limit) { return std::max<std::size_t>(1, std::min(limit, jobs)); }
+
+// Runs `work(job, worker)` on each job, on worker_count(...) threads (this one
+// is worker 0); `worker` says which thread, so each can use its own resources.
 template <typename Work>
 void run_bounded(std::vector<Job*>& jobs, std::size_t limit, const PassRequest& req, Work work) {
   std::atomic<std::size_t> next{0};
-  auto worker = [&] {
+  auto worker = [&](std::size_t w) {
     for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
       if (req.cancelled()) return;
       auto start = std::chrono::steady_clock::now();
       jobs[i]->attempted = true;
-      work(*jobs[i]);
+      work(*jobs[i], w);
       jobs[i]->duration =
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     }
   };
   std::vector<std::thread> threads;
-  for (std::size_t t = 1; t < std::min(limit, jobs.size()); ++t) threads.emplace_back(worker);
-  worker();
+  for (std::size_t t = 1; t < worker_count(jobs.size(), limit); ++t) threads.emplace_back(worker, t);
+  worker(0);
   for (auto& t : threads) t.join();
 }
 
@@ -137,12 +141,36 @@ void run_bounded(std::vector<Job*>& jobs, std::size_t limit, const PassRequest& 
 
 namespace {
 
-// Account and solver, then every order job, `limit` at once. A failure to get
-// either is every job's failure (each backs off on its own).
+// A CA that lost the account (a new or reset CA): register the key again
+// (a new session, so one more directory request) and retry those jobs.
+void retry_lost_account(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs, std::size_t limit,
+                        const PassRequest& req) {
+  std::vector<Job*> lost;
+  for (auto* j : jobs)
+    if (j->error && is_lost_account(*j->error)) lost.push_back(j);
+  if (lost.empty() || req.cancelled()) return;
+  const std::size_t workers = worker_count(lost.size(), limit);
+  auto forgotten = forget_account_url(*ctx.store, policy.ca);
+  auto again = forgotten ? open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter)
+                         : Result<OpenCa>{std::unexpected(forgotten.error())};
+  if (!again) {
+    for (auto* j : lost) j->error = again.error();
+    return;
+  }
+  ctx.ca = &again->access;
+  for (auto* j : lost) j->error.reset();
+  run_bounded(lost, workers, req, [&](Job& j, std::size_t w) { order_and_bind(ctx, *again->connections.at(w).session, j); });
+}
+
+// The CA (one directory request, the account, one connection per worker) and
+// the solver, then every order job, `limit` at once, each worker through its
+// own connection. A failure to get the CA or the solver is every job's
+// failure (each backs off on its own). The connections close with the pass.
 void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs, std::size_t limit,
                 const PassRequest& req) {
   if (jobs.empty()) return;
-  auto ca = prepare_account(*ctx.store, policy.ca, *ctx.clock, *ctx.waiter);
+  const std::size_t workers = worker_count(jobs.size(), limit);
+  auto ca = open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter);
   auto solver = ca ? start_solver(policy.challenge, req.cancel) : Result<std::unique_ptr<protocol::ChallengeSolver>>{nullptr};
   if (!ca || !solver) {
     Error e = !ca ? ca.error() : solver.error();
@@ -152,24 +180,11 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
     }
     return;
   }
-  ctx.ca = &*ca;
+  ctx.ca = &ca->access;
   ctx.solver = solver->get();
-  run_bounded(jobs, limit, req, [&](Job& j) { order_and_bind(ctx, j); });
-  // A CA that lost the account (a new or reset CA): register the key again, retry those jobs.
-  std::vector<Job*> lost;
-  for (auto* j : jobs)
-    if (j->error && is_lost_account(*j->error)) lost.push_back(j);
-  if (lost.empty() || req.cancelled()) return;
-  auto forgotten = forget_account_url(*ctx.store, policy.ca);
-  auto again = forgotten ? prepare_account(*ctx.store, policy.ca, *ctx.clock, *ctx.waiter)
-                         : Result<CaAccess>{std::unexpected(forgotten.error())};
-  if (!again) {
-    for (auto* j : lost) j->error = again.error();
-    return;
-  }
-  ctx.ca = &*again;
-  for (auto* j : lost) j->error.reset();
-  run_bounded(lost, limit, req, [&](Job& j) { order_and_bind(ctx, j); });
+  run_bounded(jobs, workers, req, [&](Job& j, std::size_t w) { order_and_bind(ctx, *ca->connections.at(w).session, j); });
+  retry_lost_account(ctx, policy, jobs, limit, req);
+  ctx.ca = nullptr;
 }
 
 PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
@@ -264,7 +279,7 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   std::vector<std::string> unsupported;
   EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy, unsupported)};
   for (const auto& u : unsupported) log()->warn("{}", u);
-  run_bounded(rebinds, 1, request, [&](Job& j) { rebind_stored(ctx, j); });
+  run_bounded(rebinds, 1, request, [&](Job& j, std::size_t) { rebind_stored(ctx, j); });
   run_orders(ctx, policy, orders, concurrency, request);
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store};
   for (auto* group : {&rebinds, &orders})

@@ -14,12 +14,12 @@ std::vector<std::string> plain_names(const std::vector<policy::RequiredName>& na
   return out;
 }
 
-Result<StoredVersion> obtain_version(EngineContext& ctx, const std::string& certificate_id,
-                                     const std::vector<std::string>& names, policy::KeyType key,
-                                     const std::string& replaces) {
+Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& session,
+                                     const std::string& certificate_id, const std::vector<std::string>& names,
+                                     policy::KeyType key, const std::string& replaces) {
   const std::string what = fmt::format("ordering certificate {} ({} names)", certificate_id, names.size());
-  auto issued = order_certificate(*ctx.ca, OrderRequest{certificate_id, names, key, replaces}, *ctx.store, *ctx.store_mutex,
-                                  *ctx.solver, *ctx.clock, *ctx.waiter);
+  auto issued = order_certificate(*ctx.ca, OrderRequest{certificate_id, names, key, replaces}, session, *ctx.store,
+                                  *ctx.store_mutex, *ctx.solver, *ctx.clock);
   if (!issued) return std::unexpected(issued.error().context(what));
   auto key_pem = issued->key->to_pem();
   if (!key_pem) return std::unexpected(key_pem.error().context(what));

@@ -26,9 +26,12 @@ struct EngineContext {
   std::map<std::string, PurposeConsumers> consumers;
 };
 
-// One ACME order for exactly `names` with a new key of `key`; the result is
-// stored (verified: the key matches, the names are the order's) and returned.
-[[nodiscard]] Result<StoredVersion> obtain_version(EngineContext& ctx, const std::string& certificate_id,
+// One ACME order for exactly `names` with a new key of `key` (replacing the
+// certificate with ARI certID `replaces`, "" none), through `session` (the
+// calling thread's; agent/engine_acme.hpp open_ca); the result is stored
+// (verified: the key matches, the names are the order's) and returned.
+[[nodiscard]] Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& session,
+                                                   const std::string& certificate_id,
                                                    const std::vector<std::string>& names, policy::KeyType key,
                                                    const std::string& replaces = "");
 

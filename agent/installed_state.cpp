@@ -1,6 +1,8 @@
 #include "agent/installed_state.hpp"
 
+#include <string_view>
 #include <system_error>
+#include <unordered_map>
 
 namespace certagent::agent {
 
@@ -12,11 +14,12 @@ policy::Installed to_installed(const Inventory& inventory) {
     out.certificates.push_back({v.meta.thumbprint, v.meta.names, policy::TimePoint(v.meta.not_before),
                                 policy::TimePoint(v.meta.not_after), *key, std::nullopt});
   }
+  std::unordered_map<std::string_view, const std::string*> thumbprints;  // version id -> thumbprint
+  thumbprints.reserve(inventory.versions.size());
+  for (const auto& v : inventory.versions) thumbprints.emplace(v.id, &v.meta.thumbprint);
   for (const auto& b : inventory.bindings) {
-    std::string thumbprint = b.version_id;
-    for (const auto& v : inventory.versions)
-      if (b.complete && v.id == b.version_id) thumbprint = v.meta.thumbprint;
-    out.bindings[b.purpose] = thumbprint;
+    auto it = b.complete ? thumbprints.find(b.version_id) : thumbprints.end();
+    out.bindings[b.purpose] = it == thumbprints.end() ? b.version_id : *it->second;
   }
   return out;
 }

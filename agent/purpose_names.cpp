@@ -47,13 +47,14 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
+// Binary searches: the inventory keeps bindings sorted by purpose and versions by id.
 const StoredVersion* bound_version(const Inventory& inventory, const std::string& purpose) {
-  for (const auto& b : inventory.bindings) {
-    if (b.purpose != purpose || !b.complete) continue;
-    for (const auto& v : inventory.versions)
-      if (v.id == b.version_id) return &v;
-  }
-  return nullptr;
+  auto b = std::lower_bound(inventory.bindings.begin(), inventory.bindings.end(), purpose,
+                            [](const Binding& x, const std::string& p) { return x.purpose < p; });
+  if (b == inventory.bindings.end() || b->purpose != purpose || !b->complete) return nullptr;
+  auto v = std::lower_bound(inventory.versions.begin(), inventory.versions.end(), b->version_id,
+                            [](const StoredVersion& x, const std::string& id) { return x.id < id; });
+  return v != inventory.versions.end() && v->id == b->version_id ? &*v : nullptr;
 }
 
 }  // namespace certagent::agent

@@ -86,9 +86,9 @@ Result<StatusReport> gather_status(const std::filesystem::path& state_dir) {
 
   std::map<std::string, StatusCertificate> by_id;
   for (const Binding& b : inventory->bindings) {
-    const auto v = std::find_if(inventory->versions.begin(), inventory->versions.end(),
-                                [&](const StoredVersion& s) { return s.id == b.version_id; });
-    const bool found = b.complete && v != inventory->versions.end();
+    const auto v = std::lower_bound(inventory->versions.begin(), inventory->versions.end(), b.version_id,
+                                    [](const StoredVersion& s, const std::string& id) { return s.id < id; });  // sorted by id
+    const bool found = b.complete && v != inventory->versions.end() && v->id == b.version_id;
     StatusPurpose p{b.purpose, b.version_id, found, found ? std::optional{v->meta} : std::nullopt};
     certificate(by_id, found ? v->meta.certificate_id : std::string()).purposes.push_back(std::move(p));
   }

@@ -11,6 +11,7 @@
 #include "agent/fsutil.hpp"
 #include "agent/logging.hpp"
 #include "agent/store.hpp"
+#include "agent/store_verify.hpp"
 
 namespace certagent::agent {
 namespace fs = std::filesystem;
@@ -102,16 +103,24 @@ Result<void> Store::unbind(std::span<const std::string> purposes) {
   return fsutil::fsync_dir(live);
 }
 
-Result<std::optional<Binding>> Store::binding(std::string_view purpose) const {
+Result<std::optional<std::string>> bound_version_id(const Store& store, std::string_view purpose) {
   if (auto r = check_purpose_name(purpose); !r) return std::unexpected(r.error());
-  fs::path link = live_path(purpose);
+  fs::path link = store.live_path(purpose);
   auto kind = fsutil::entry_kind(link);
   if (!kind) return std::unexpected(kind.error());
   if (*kind == fsutil::EntryKind::Missing) return std::nullopt;
   if (*kind != fsutil::EntryKind::Symlink) return fail(ErrorKind::Storage, link.string() + " is not a symlink certagent made");
   auto id = read_binding_target(link);
   if (!id) return std::unexpected(id.error());
-  return Binding{std::string(purpose), *id, load_version(*id).has_value()};
+  return std::move(*id);
+}
+
+Result<std::optional<Binding>> Store::binding(std::string_view purpose) const {
+  auto id = bound_version_id(*this, purpose);
+  if (!id) return std::unexpected(id.error());
+  if (!*id) return std::nullopt;
+  const bool complete = load_version(**id).has_value();
+  return Binding{std::string(purpose), std::move(**id), complete};
 }
 
 }  // namespace certagent::agent

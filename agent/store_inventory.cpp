@@ -10,6 +10,7 @@
 #include "agent/fsutil.hpp"
 #include "agent/logging.hpp"
 #include "agent/store.hpp"
+#include "agent/store_verify.hpp"
 
 namespace certagent::agent {
 namespace fs = std::filesystem;
@@ -29,6 +30,9 @@ Result<std::vector<std::string>> list_names(const fs::path& dir) {
   std::sort(names.begin(), names.end());
   return names;
 }
+
+std::string_view id_of(const StoredVersion& v) { return v.id; }
+std::string_view id_of(const std::string& id) { return id; }
 
 constexpr const char* kLeftover = "left over from an interrupted write; ignored";
 
@@ -58,14 +62,16 @@ Result<Inventory> Store::inventory() const {
       inv.problems.push_back({path, kLeftover});
       continue;
     }
-    auto b = check_purpose_name(name) ? binding(name) : fail(ErrorKind::Storage, "not a purpose name");
-    if (!b || !*b) {
-      inv.problems.push_back({path, (b ? std::string("gone") : b.error().message) + "; not a binding certagent made; ignored"});
+    auto id = check_purpose_name(name) ? bound_version_id(*this, name) : fail(ErrorKind::Storage, "not a purpose name");
+    if (!id || !*id) {
+      inv.problems.push_back({path, (id ? std::string("gone") : id.error().message) + "; not a binding certagent made; ignored"});
       continue;
     }
-    if (!(*b)->complete)
-      inv.problems.push_back({path, "bound to version " + (*b)->version_id + ", which is missing or incomplete"});
-    inv.bindings.push_back(std::move(**b));
+    // Complete when the scan above loaded it (each version is read once, not once per purpose).
+    const bool complete = std::binary_search(inv.versions.begin(), inv.versions.end(), **id,
+                                             [](const auto& a, const auto& b) { return id_of(a) < id_of(b); });
+    if (!complete) inv.problems.push_back({path, "bound to version " + **id + ", which is missing or incomplete"});
+    inv.bindings.push_back(Binding{name, std::move(**id), complete});
   }
   return inv;
 }

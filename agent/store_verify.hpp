@@ -2,6 +2,7 @@
 // The checks the store makes before it keeps or binds a certificate version,
 // on top of protocol/x509.hpp: PEM text holds only certificates, the key
 // belongs to the certificate, and meta.json's facts are cert.pem's.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,5 +27,10 @@ void fill_from_certificate(CertificateMeta& meta, const protocol::CertificateInf
 
 // Upper-case hex SHA-256 of `bytes`.
 [[nodiscard]] std::string sha256_hex(std::string_view bytes);
+
+// The version id <state>/live/<purpose> names; nullopt when there is no such
+// link; an error when it is something certagent did not make.
+class Store;
+[[nodiscard]] Result<std::optional<std::string>> bound_version_id(const Store& store, std::string_view purpose);
 
 }  // namespace certagent::agent

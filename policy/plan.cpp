@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 namespace certagent::policy {
 namespace {
@@ -21,17 +23,26 @@ struct Bound {
 std::string short_id(std::string_view thumbprint) { return std::string(thumbprint.substr(0, 12)); }
 std::string when(TimePoint t) { return fmt::format("{:%Y-%m-%d %H:%M} UTC", std::chrono::floor<std::chrono::seconds>(t)); }
 
-const Cert* find(const Installed& in, std::string_view thumbprint) {
-  for (const auto& c : in.certificates)
-    if (c.thumbprint == thumbprint) return &c;
-  return nullptr;
+// The installed certificates by thumbprint (the first of equal ones), built once per plan.
+using ByThumbprint = std::unordered_map<std::string_view, const Cert*>;
+
+ByThumbprint index_by_thumbprint(const Installed& in) {
+  ByThumbprint out;
+  out.reserve(in.certificates.size());
+  for (const auto& c : in.certificates) out.emplace(c.thumbprint, &c);
+  return out;
 }
 
-Bound bound_to(const RequiredCertificate& req, const Installed& in) {
+const Cert* find(const ByThumbprint& index, std::string_view thumbprint) {
+  auto it = index.find(thumbprint);
+  return it == index.end() ? nullptr : it->second;
+}
+
+Bound bound_to(const RequiredCertificate& req, const Installed& in, const ByThumbprint& index) {
   Bound b;
   for (const auto& purpose : req.purposes) {
     auto it = in.bindings.find(purpose);
-    const Cert* c = it == in.bindings.end() ? nullptr : find(in, it->second);
+    const Cert* c = it == in.bindings.end() ? nullptr : find(index, it->second);
     if (it != in.bindings.end() && !c) b.unknown.push_back(short_id(it->second));
     if (!c) b.unbound.push_back(purpose);
     else if (std::find(b.distinct.begin(), b.distinct.end(), c) == b.distinct.end()) b.distinct.push_back(c);
@@ -134,10 +145,10 @@ Action reissue(Action a, const Bound& b) {
   return a;
 }
 
-Action decide(const RequiredCertificate& req, const Installed& in, TimePoint now) {
+Action decide(const RequiredCertificate& req, const Installed& in, const ByThumbprint& index, TimePoint now) {
   Action a;
   a.certificate = req;
-  const Bound b = bound_to(req, in);
+  const Bound b = bound_to(req, in, index);
   if (b.distinct.size() == 1 && b.unbound.empty() && fits(req, *b.distinct.front()))
     return renew_or_keep(std::move(a), *b.distinct.front(), b, now);
   if (const Cert* c = usable_stored(req, in, now)) return rebind(std::move(a), *c, in);
@@ -169,7 +180,8 @@ std::string_view to_string(ActionKind k) {
 std::vector<Action> plan(const std::vector<RequiredCertificate>& required, const Installed& installed, TimePoint now) {
   std::vector<Action> out;
   out.reserve(required.size());
-  for (const auto& req : required) out.push_back(decide(req, installed, now));
+  const ByThumbprint index = index_by_thumbprint(installed);
+  for (const auto& req : required) out.push_back(decide(req, installed, index, now));
   return out;
 }
 

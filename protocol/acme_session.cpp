@@ -2,6 +2,7 @@
 
 #include "protocol/acme_json.hpp"
 #include "protocol/acme_log.hpp"
+#include "protocol/base64.hpp"
 #include "protocol/jws.hpp"
 #include "protocol/problem.hpp"
 #include "protocol/retry_after.hpp"
@@ -28,6 +29,14 @@ Result<AcmeSession> AcmeSession::open(Transport& transport, const Clock& clock, 
   return session;
 }
 
+AcmeSession AcmeSession::sibling(Transport& transport) const {
+  AcmeSession other(transport, *clock_, *waiter_, options_);
+  other.directory_ = directory_;
+  other.nonces_ = nonces_;
+  other.account_ = account_;
+  return other;
+}
+
 std::optional<std::chrono::seconds> AcmeSession::retry_after(const HttpResponse& r) const {
   auto value = r.header("Retry-After");
   if (!value) return std::nullopt;
@@ -40,7 +49,7 @@ Result<HttpResponse> AcmeSession::send(const HttpRequest& request, std::string_v
   ++requests_;
   auto resp = transport_->send(request);
   if (!resp) return std::unexpected(std::move(resp.error()).context(std::string(doing)));
-  if (auto nonce = resp->header("Replay-Nonce")) nonces_.add(*nonce);
+  if (auto nonce = resp->header("Replay-Nonce")) nonces_->add(*nonce);
   // ACME (RFC 8555) never redirects; following one could loop or leave the CA.
   if (resp->status >= 300 && resp->status < 400)
     return fail(ErrorKind::Protocol, std::string(doing) + ": the CA answered HTTP " + std::to_string(resp->status) +
@@ -49,17 +58,26 @@ Result<HttpResponse> AcmeSession::send(const HttpRequest& request, std::string_v
   return resp;
 }
 
+// With a pool shared by sibling sessions, another thread may take the nonce a
+// newNonce answer brought before this one does: then it asks again (bounded).
 Result<std::string> AcmeSession::next_nonce() {
-  if (auto n = nonces_.take()) return *n;
-  HttpRequest req{Method::Head, directory_.new_nonce, "", "", {}};
-  auto resp = send(req, "fetching a nonce from " + directory_.new_nonce);
-  if (!resp) return std::unexpected(resp.error());
-  if (resp->status != 200 && resp->status != 204)
-    return std::unexpected(error_from_response(*resp, "fetching a nonce", retry_after(*resp)));
-  if (auto n = nonces_.take()) return *n;
-  return fail(ErrorKind::Protocol, "fetching a nonce from " + directory_.new_nonce +
-                                       ": the answer has no usable Replay-Nonce header",
-              true);
+  constexpr int kMaxFetches = 8;
+  for (int fetched = 0;; ++fetched) {
+    if (auto n = nonces_->take()) return *n;
+    if (fetched == kMaxFetches)
+      return fail(ErrorKind::Protocol, "fetching a nonce from " + directory_.new_nonce + ": still none after " +
+                                           std::to_string(kMaxFetches) + " answers",
+                  true);
+    HttpRequest req{Method::Head, directory_.new_nonce, "", "", {}};
+    auto resp = send(req, "fetching a nonce from " + directory_.new_nonce);
+    if (!resp) return std::unexpected(resp.error());
+    if (resp->status != 200 && resp->status != 204)
+      return std::unexpected(error_from_response(*resp, "fetching a nonce", retry_after(*resp)));
+    if (!resp->header("Replay-Nonce") || !is_base64url(*resp->header("Replay-Nonce")))
+      return fail(ErrorKind::Protocol, "fetching a nonce from " + directory_.new_nonce +
+                                           ": the answer has no usable Replay-Nonce header",
+                  true);
+  }
 }
 
 // For a 429/503 whose Retry-After is short enough: waits and returns true (try again).

@@ -41,6 +41,12 @@ class AcmeSession {
   [[nodiscard]] static Result<AcmeSession> open(Transport& transport, const Clock& clock, Waiter& waiter,
                                                 std::string_view directory_url, SessionOptions options = {});
 
+  // Another session to the same CA over `transport`, for another thread: it
+  // shares this session's directory (no second directory request), nonce pool
+  // (thread-safe) and account, and counts its own requests. The clock and
+  // waiter are shared too, so they must be safe to use from several threads.
+  [[nodiscard]] AcmeSession sibling(Transport& transport) const;
+
   [[nodiscard]] const Directory& directory() const { return directory_; }
   [[nodiscard]] const Clock& clock() const { return *clock_; }
   [[nodiscard]] Waiter& waiter() { return *waiter_; }
@@ -77,7 +83,7 @@ class AcmeSession {
   Waiter* waiter_;
   SessionOptions options_;
   Directory directory_;
-  NoncePool nonces_;
+  std::shared_ptr<NoncePool> nonces_ = std::make_shared<NoncePool>();
   AccountRef account_;
   size_t requests_ = 0;
   size_t bad_nonce_retries_ = 0;

@@ -132,6 +132,29 @@ TEST(Bind, DanglingBindingIsReportedNotFatal) {
   EXPECT_TRUE(f.s.bind(kDefault, f.b)) << "a dangling binding can be repaired by binding again";
 }
 
+TEST(Bind, TheInventoryJudgesEachBindingByTheVersionsItsScanLoaded) {
+  Fixture f;
+  const std::string internal[] = {"WebServicesInternal"};
+  ASSERT_TRUE(f.s.bind(kDefault, f.a));
+  ASSERT_TRUE(f.s.bind(internal, f.b));
+  std::ofstream(f.t.path() / "certs" / f.a / "meta.json", std::ios::trunc) << "{not json";
+  auto inv = f.s.inventory();
+  ASSERT_TRUE(inv) << inv.error().message;
+  ASSERT_EQ(inv->versions.size(), 1u);
+  ASSERT_EQ(inv->bindings.size(), 2u);
+  EXPECT_EQ(inv->bindings[0].purpose, "Default");
+  EXPECT_EQ(inv->bindings[0].version_id, f.a);
+  EXPECT_FALSE(inv->bindings[0].complete) << "its version was skipped: unreadable meta.json";
+  EXPECT_EQ(inv->bindings[1].version_id, f.b);
+  EXPECT_TRUE(inv->bindings[1].complete);
+  ASSERT_EQ(inv->problems.size(), 2u);  // the version, and the binding to it
+  EXPECT_NE(inv->problems[1].what.find("bound to version " + f.a + ", which is missing or incomplete"),
+            std::string::npos);
+  auto single = f.s.binding("Default");
+  ASSERT_TRUE(single && *single);
+  EXPECT_FALSE((*single)->complete) << "binding() agrees with the inventory";
+}
+
 TEST(Bind, UnbindRemovesOnlyTheLink) {
   Fixture f;
   ASSERT_TRUE(f.s.bind(kThree, f.a));

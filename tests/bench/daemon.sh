@@ -36,6 +36,10 @@ cpu_ticks() {  # utime + stime of a process, in clock ticks (fields 14 and 15 of
   awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 
+handled_now() {  # handled_now 'METHOD /path': such requests pebble has handled so far
+  grep -c " $1 -> calling handler()" "$LOG" || true
+}
+
 ctx_switches() {  # voluntary + involuntary context switches of every thread of PID
   cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ { s += $2 } END { print s + 0 }'
 }
@@ -77,11 +81,13 @@ run_daemon_part() {
   log "plan over $n_planned certificates, empty store: ${plan_empty_ms} ms (median of 5)"
 
   log "fleet: issuing $n_planned certificates with run --once"
-  local p0 p1 r0 r1 rc=0
+  local p0 p1 r0 r1 dir0 dir1 nonce0 nonce1 rc=0
+  dir0=$(handled_now 'GET /dir') nonce0=$(handled_now 'HEAD /nonce-plz')
   p0=$(cpu_ticks "$pebble_pid") r0=$(requests_now)
   /usr/bin/time -o "$OUT/fleet.time" -f '%e %U %S %M' "$CERTAGENT" --policy "$POLICY" --state-dir "$STATE" run --once \
     >"$OUT/fleet.out" 2>"$OUT/fleet.err" || rc=$?
   p1=$(cpu_ticks "$pebble_pid") r1=$(requests_now)
+  dir1=$(handled_now 'GET /dir') nonce1=$(handled_now 'HEAD /nonce-plz')
   [ "$rc" = 0 ] || { tail -n 5 "$OUT/fleet.err" >&2; die "certagent run --once failed (exit $rc); see $OUT/fleet.err"; }
   local wall user sys rss issued
   read -r wall user sys rss < <(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$OUT/fleet.time" | tail -1)
@@ -124,7 +130,8 @@ d = {"measured": True, "certificates_planned": $n_planned, "certificates_stored"
      "pebble_cpu_s": round(pebble_cpu, 2),
      "pebble_cpu_share": round(pebble_cpu / (pebble_cpu + agent_cpu), 3) if pebble_cpu + agent_cpu else None,
      "pebble_busy_of_wall": round(pebble_cpu / wall, 3) if wall else None,
-     "fleet_requests": $r1 - $r0,
+     "fleet_requests": $r1 - $r0, "fleet_directory_requests": $dir1 - $dir0,
+     "fleet_nonce_requests": $nonce1 - $nonce0,
      "plan_empty_store_ms": $plan_empty_ms, "plan_full_store_ms": $plan_full_ms,
      "idle_seconds": $IDLE_SECONDS, "idle_ctx_switches": $c1 - $c0,
      "idle_vmrss_kib": $rss_idle, "idle_vmhwm_kib": $hwm, "idle_threads": $threads}
@@ -132,7 +139,8 @@ json.dump(d, open(f"{out}/daemon.json", "w"), indent=1)
 lines = [
   "",
   f"Fleet ({d['certificates_stored']} certificates, PEBBLE_VA_ALWAYS_VALID=1, run --once): "
-  f"{wall:.1f} s wall, {d['certs_per_s']} certificates/s, {d['fleet_requests']} requests; "
+  f"{wall:.1f} s wall, {d['certs_per_s']} certificates/s, {d['fleet_requests']} requests "
+  f"({d['fleet_directory_requests']} GET /dir, {d['fleet_nonce_requests']} HEAD /nonce-plz); "
   f"certagent CPU {agent_cpu:.1f} s (peak RSS {rss / 1024:.1f} MiB), pebble CPU {pebble_cpu:.1f} s "
   f"= {d['pebble_cpu_share'] * 100:.0f}% of the two's CPU (pebble busy {d['pebble_busy_of_wall'] * 100:.0f}% of the wall time)",
   f"certagent plan over {d['certificates_planned']} certificates: {d['plan_empty_store_ms']} ms (empty store), "

@@ -96,12 +96,15 @@ std::map<std::string, boost::json::object> EngineSandbox::certs() const {
   return out;
 }
 
-std::size_t new_order_count(const PebbleEnv& pebble) {
+std::size_t new_order_count(const PebbleEnv& pebble) { return handled_count(pebble, "POST /order-plz"); }
+
+std::size_t handled_count(const PebbleEnv& pebble, const std::string& method_and_path) {
   std::ifstream in(pebble.log);
   if (!in) throw std::runtime_error("cannot read pebble's log " + pebble.log);
+  const std::string needle = " " + method_and_path + " -> calling handler()";
   std::size_t n = 0;
   for (std::string line; std::getline(in, line);)
-    if (line.find("POST /order-plz -> calling handler()") != std::string::npos) ++n;
+    if (line.find(needle) != std::string::npos) ++n;
   return n;
 }
 

@@ -66,6 +66,8 @@ class EngineSandbox {
 
 // newOrder requests pebble has handled so far ("POST /order-plz" in its log).
 [[nodiscard]] std::size_t new_order_count(const PebbleEnv& pebble);
+// Requests of one kind pebble has handled so far, e.g. "GET /dir", "HEAD /nonce-plz".
+[[nodiscard]] std::size_t handled_count(const PebbleEnv& pebble, const std::string& method_and_path);
 
 [[nodiscard]] std::vector<std::string> names_of(const boost::json::object& cert);
 [[nodiscard]] std::string thumbprint_of(const boost::json::object& cert);

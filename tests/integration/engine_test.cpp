@@ -67,6 +67,22 @@ TEST(Engine, SeparateLayoutGivesEachPurposeItsOwnCertificateAndNames) {
   EXPECT_THAT(names_of(certs.at("Default")), Not(Contains("lyncdiscover.contoso.com")));
 }
 
+TEST(Engine, APassOpensTheCaOnceForAllItsOrders) {
+  EngineSandbox box;
+  box.write_policy(pool("separate"));  // three certificates, a new account
+  const auto dirs = handled_count(box.pebble(), "GET /dir");
+  const auto nonces = handled_count(box.pebble(), "HEAD /nonce-plz");
+  const auto orders = new_order_count(box.pebble());
+  expect_run_ok(box.certagent({"run", "--once"}));
+  // At least three: pebble logs a newOrder it rejects with badNonce (5% here) too.
+  EXPECT_GE(new_order_count(box.pebble()), orders + 3);
+  EXPECT_EQ(box.certs().size(), 3u);
+  EXPECT_EQ(handled_count(box.pebble(), "GET /dir"), dirs + 1) << "one directory request for the account and all orders";
+  // One nonce for the account; after that each worker (at most one per order) may need one
+  // while the shared pool is empty; every Replay-Nonce is reused.
+  EXPECT_LE(handled_count(box.pebble(), "HEAD /nonce-plz"), nonces + 4);
+}
+
 TEST(Engine, AssignRefusesACertificateLackingTheLyncdiscoverNamesForWebServicesExternal) {
   EngineSandbox box;
   box.write_policy(pool("separate"));
