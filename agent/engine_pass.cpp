@@ -228,9 +228,7 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
           std::size_t concurrency, std::vector<Job*>& rebinds, std::vector<Job*>& orders) {
   SystemClock clock;
   SleepingWaiter waiter(request.cancel);
-  std::vector<std::string> unsupported;
-  EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy, unsupported)};
-  for (const auto& u : unsupported) log()->warn("{}", u);
+  EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy)};
   run_bounded(rebinds, 1, request, [&](Job& j) { rebind_stored(ctx, j); });
   run_orders(ctx, policy, orders, concurrency, request);
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store};
