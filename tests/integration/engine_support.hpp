@@ -19,6 +19,8 @@ struct PoolPolicy {
   std::string layout = "shared";
   // purpose -> hook argv (absolute program first)
   std::map<std::string, std::vector<std::string>> hooks;
+  // purpose -> output settings, e.g. {"combined_pem", "/abs/path"} (string values)
+  std::map<std::string, std::map<std::string, std::string>> outputs;
 };
 
 [[nodiscard]] inline PoolPolicy pool(std::string layout) {
