@@ -22,7 +22,12 @@ struct Bundle {
   TestCa root{"p12 root"};
   TestCa issuer = root.intermediate("p12 issuer");
   PrivateKey key = new_key(KeyType::Rsa2048);
-  Certificate leaf = issuer.issue(key, CertSpec{.dns_names = {"a.example", "b.example"}});
+  Certificate leaf = issuer.issue(key, leaf_spec());
+  static CertSpec leaf_spec() {
+    CertSpec spec;
+    spec.dns_names = {"a.example", "b.example"};
+    return spec;
+  }
   Pkcs12Input input() const {
     return Pkcs12Input{&key, &leaf, {&issuer.certificate(), &root.certificate()}, "Default", 1000};
   }
