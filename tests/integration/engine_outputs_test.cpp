@@ -57,9 +57,16 @@ TEST(EngineOutputs, RunOnceWritesEveryOutputOfTheBoundCertificate) {
   ASSERT_EQ(r.exit_code, 0) << describe(r);
   const std::string bound = thumbprint_of(o.box.certs().at("WebServicesExternal"));
   EXPECT_EQ(thumbprint_in(o.out / "wse-cert.pem"), bound);
-  EXPECT_EQ(thumbprint_in(o.out / "wse-combined.pem"), bound);
   auto key = protocol::PrivateKey::from_pem(read(o.out / "wse.key"));
   ASSERT_TRUE(key) << key.error().message;
+  const std::string combined = read(o.out / "wse-combined.pem");
+  const auto key_at = combined.find("-----BEGIN PRIVATE KEY-----");
+  ASSERT_NE(key_at, std::string::npos) << "the combined PEM ends with the key";
+  EXPECT_EQ(combined.substr(key_at), read(o.out / "wse.key"));
+  auto combined_chain = protocol::parse_pem_chain(combined.substr(0, key_at));
+  ASSERT_TRUE(combined_chain) << combined_chain.error().message;
+  EXPECT_EQ(combined_chain->front().info().sha1_thumbprint, bound);
+  EXPECT_GE(combined_chain->size(), 2u) << "leaf and chain";
   auto p12 = protocol::read_pkcs12(read(o.out / "default.p12"), "pebble-p12");
   ASSERT_TRUE(p12) << p12.error().message;
   EXPECT_EQ(p12->leaf.info().sha1_thumbprint, bound) << "one certificate for all three purposes";
