@@ -10,6 +10,7 @@
 
 #include "agent/engine_backoff.hpp"
 #include "agent/engine_consumers.hpp"
+#include "agent/engine_outputs.hpp"
 #include "agent/engine_renewal.hpp"
 #include "agent/engine_solver.hpp"
 #include "agent/engine_work.hpp"
@@ -231,6 +232,7 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy)};
   run_bounded(rebinds, 1, request, [&](Job& j) { rebind_stored(ctx, j); });
   run_orders(ctx, policy, orders, concurrency, request);
+  write_missing_outputs(ctx);
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store};
   for (auto* group : {&rebinds, &orders})
     for (auto* j : *group)

@@ -91,6 +91,24 @@ TEST(EngineOutputs, AFailingHookOfOnePurposeRestoresEveryPurposesOutputs) {
   EXPECT_EQ(o.snapshot(), before) << "Default's and WebServicesExternal's files hold the old certificate again";
 }
 
+TEST(EngineOutputs, AnOutputAddedToThePolicyIsWrittenWithoutANewOrder) {
+  OutputsBox o;
+  ASSERT_EQ(o.box.certagent({"run", "--once"}).exit_code, 0);
+  const auto orders = new_order_count(o.box.pebble());
+  o.policy.outputs["WebServicesInternal"] = {{"fullchain", (o.out / "wsi-fullchain.pem").string()}};
+  o.policy.hooks["WebServicesInternal"] = {o.box.make_hook("hook")};
+  o.box.write_policy(o.policy);
+  auto r = o.box.certagent({"run", "--once"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(new_order_count(o.box.pebble()), orders) << "the bound certificate is kept";
+  EXPECT_EQ(thumbprint_in(o.out / "wsi-fullchain.pem"), thumbprint_of(o.box.certs().at("WebServicesInternal")));
+  ASSERT_EQ(o.box.hook_log().size(), 1u) << "the consumer is told once";
+  EXPECT_THAT(o.box.hook_log()[0], HasSubstr("WebServicesInternal bind "));
+  auto again = o.box.certagent({"run", "--once"});
+  ASSERT_EQ(again.exit_code, 0) << describe(again);
+  EXPECT_EQ(o.box.hook_log().size(), 1u) << "nothing missing: nothing rewritten, no hook";
+}
+
 TEST(EngineOutputs, ASymlinkAtAnOutputPathStopsTheBindingAndNamesIt) {
   OutputsBox o;
   const fs::path victim = o.box.dir() / "victim";
