@@ -59,8 +59,7 @@ int run_assign(const GlobalOptions& globals, const AssignOptions& o) {
   if (!refusals.empty())
     module_logger("engine")->warn("assign --force: binding {} to {} despite: {}", (*found)->meta.thumbprint,
                                   fmt::join(purposes, ", "), fmt::join(refusals, "; "));
-  std::vector<std::string> unsupported;
-  auto outcomes = rebind(*store, purposes, (*found)->id, consumers_from_policy(*policy, unsupported));
+  auto outcomes = rebind(*store, purposes, (*found)->id, consumers_from_policy(*policy));
   if (!outcomes) { std::cerr << "certagent assign: " << outcomes.error().message << "\n"; return kExitFailed; }
   return report_outcomes(*outcomes, (*found)->meta.thumbprint);
 }

@@ -60,9 +60,7 @@ int run_request(const GlobalOptions& globals, const RequestOptions& o) {
   auto solver = start_solver(policy->challenge);
   if (!solver) return fail_with(solver.error());
   std::mutex store_mutex;
-  std::vector<std::string> unsupported;
-  EngineContext ctx{&*store, &store_mutex, &ca->access, solver->get(), &clock, &waiter,
-                    consumers_from_policy(*policy, unsupported)};
+  EngineContext ctx{&*store, &store_mutex, &ca->access, solver->get(), &clock, &waiter, consumers_from_policy(*policy)};
   auto version = obtain_version(ctx, *ca->connections.front().session, plan->certificate_id, plan->names, plan->key);
   if (!version) return fail_with(version.error());
   std::cout << fmt::format("Thumbprint : {}\nNames      : {}\n", version->meta.thumbprint,

@@ -3,29 +3,36 @@
 namespace certagent::agent {
 namespace {
 
-void note_unsupported(const std::string& purpose, const policy::PurposeOutput& out, std::vector<std::string>& notes) {
-  const std::pair<const char*, const std::optional<std::string>*> kinds[] = {
-      {"cert", &out.cert}, {"chain", &out.chain}, {"fullchain", &out.fullchain}, {"key", &out.key},
-      {"pkcs12", &out.pkcs12}};
-  for (const auto& [name, value] : kinds)
-    if (value->has_value())
-      notes.push_back(purpose + ": the \"" + name + "\" output (" + **value +
-                      ") is not written yet; point the consumer at " + "live/" + purpose + "/ instead");
+std::vector<OutputSpec> outputs_of(const std::string& purpose, const policy::PurposeOutput& out) {
+  const std::pair<OutputFormat, const std::optional<std::string>*> files[] = {
+      {OutputFormat::Key, &out.key},         {OutputFormat::CombinedPem, &out.combined_pem},
+      {OutputFormat::Pkcs12, &out.pkcs12},   {OutputFormat::Chain, &out.chain},
+      {OutputFormat::Fullchain, &out.fullchain}, {OutputFormat::Cert, &out.cert}};
+  std::vector<OutputSpec> specs;
+  for (const auto& [format, path] : files) {
+    if (!path->has_value()) continue;
+    const bool secret = format == OutputFormat::Key || format == OutputFormat::CombinedPem ||
+                        format == OutputFormat::Pkcs12;
+    OutputSpec spec{**path, format, out.owner.value_or(""), out.group.value_or(""),
+                    static_cast<mode_t>(secret ? out.key_mode : out.cert_mode), std::nullopt, ""};
+    if (format == OutputFormat::Pkcs12) {
+      if (out.pkcs12_password_file) spec.password_file = *out.pkcs12_password_file;
+      spec.friendly_name = purpose;
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
 }
 
 }  // namespace
 
-std::map<std::string, PurposeConsumers> consumers_from_policy(const policy::Policy& policy,
-                                                              std::vector<std::string>& unsupported) {
+std::map<std::string, PurposeConsumers> consumers_from_policy(const policy::Policy& policy) {
   std::map<std::string, PurposeConsumers> out;
   for (const auto& [purpose, spec] : policy.outputs) {
     PurposeConsumers& c = out[purpose];
     for (const auto& h : spec.hooks)
       c.hooks.push_back(Hook{h.argv, std::chrono::duration_cast<std::chrono::milliseconds>(h.timeout)});
-    if (spec.combined_pem)
-      c.outputs.push_back(OutputSpec{*spec.combined_pem, OutputFormat::CombinedPem, spec.owner.value_or(""),
-                                     spec.group.value_or(""), static_cast<mode_t>(spec.key_mode)});
-    note_unsupported(purpose, spec, unsupported);
+    c.outputs = outputs_of(purpose, spec);
   }
   return out;
 }

@@ -3,18 +3,16 @@
 // rebind() takes.
 #include <map>
 #include <string>
-#include <vector>
 
 #include "agent/rebind.hpp"
 #include "policy/model.hpp"
 
 namespace certagent::agent {
 
-// Hooks keep their argv and timeout; a `combined_pem` output becomes an
-// OutputSpec with the policy's owner, group and key mode. The other output
-// kinds (cert/chain/fullchain/key/pkcs12 at custom paths) are not written
-// yet: `unsupported` receives one line for each that the policy asks for.
-[[nodiscard]] std::map<std::string, PurposeConsumers> consumers_from_policy(const policy::Policy& policy,
-                                                                          std::vector<std::string>& unsupported);
+// Hooks keep their argv and timeout; each output file the policy names
+// (cert, chain, fullchain, key, combined_pem, pkcs12) becomes an OutputSpec
+// with the policy's owner and group, key_mode for the files holding the
+// private key (key, combined_pem, pkcs12) and cert_mode for the others.
+[[nodiscard]] std::map<std::string, PurposeConsumers> consumers_from_policy(const policy::Policy& policy);
 
 }  // namespace certagent::agent

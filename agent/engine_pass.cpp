@@ -11,6 +11,7 @@
 #include "agent/engine_ari.hpp"
 #include "agent/engine_backoff.hpp"
 #include "agent/engine_consumers.hpp"
+#include "agent/engine_outputs.hpp"
 #include "agent/engine_renewal.hpp"
 #include "agent/engine_solver.hpp"
 #include "agent/engine_work.hpp"
@@ -276,11 +277,10 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
           std::size_t concurrency, std::vector<Job*>& rebinds, std::vector<Job*>& orders) {
   SystemClock clock;
   SleepingWaiter waiter(request.cancel);
-  std::vector<std::string> unsupported;
-  EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy, unsupported)};
-  for (const auto& u : unsupported) log()->warn("{}", u);
+  EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy)};
   run_bounded(rebinds, 1, request, [&](Job& j, std::size_t) { rebind_stored(ctx, j); });
   run_orders(ctx, policy, orders, concurrency, request);
+  write_missing_outputs(ctx);
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store};
   for (auto* group : {&rebinds, &orders})
     for (auto* j : *group)

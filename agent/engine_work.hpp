@@ -36,8 +36,8 @@ struct EngineContext {
                                                    const std::string& replaces = "");
 
 // Binds `version_id` to `purposes`, running each purpose's outputs and hooks;
-// a failure rolls the purpose back to its previous version (agent/rebind.hpp)
-// and is returned as an error naming every purpose that failed.
+// a failure rolls every purpose of the step back to its previous version
+// (agent/rebind.hpp) and is returned as an error naming every purpose that failed.
 [[nodiscard]] Result<std::vector<RebindOutcome>> bind_version(EngineContext& ctx,
                                                               const std::vector<std::string>& purposes,
                                                               const std::string& version_id);

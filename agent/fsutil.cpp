@@ -124,8 +124,8 @@ Result<void> check_private_dir(const fs::path& dir, bool require_owner) {
   return ok();
 }
 
-Result<void> write_new_file(const fs::path& file, std::string_view data, mode_t mode) {
-  return create_and_fill(file, data, mode, {});
+Result<void> write_new_file(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {
+  return create_and_fill(file, data, mode, owner);
 }
 
 Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {

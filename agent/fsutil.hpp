@@ -44,10 +44,12 @@ struct FileOwner {
 [[nodiscard]] Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode_t mode,
                                              const FileOwner& owner = {});
 
-// Creates `file`, which must not exist (O_EXCL|O_NOFOLLOW), with `mode`,
-// writes `data` and fsyncs it. For files inside a directory that is itself
-// renamed into place afterwards.
-[[nodiscard]] Result<void> write_new_file(const fs::path& file, std::string_view data, mode_t mode);
+// Creates `file`, which must not exist (O_EXCL|O_NOFOLLOW), with `mode` (and
+// `owner` when given), writes `data` and fsyncs it. For files inside a
+// directory that is itself renamed into place afterwards, and for temporaries
+// the caller renames itself.
+[[nodiscard]] Result<void> write_new_file(const fs::path& file, std::string_view data, mode_t mode,
+                                          const FileOwner& owner = {});
 
 // Reads a regular file without following a symlink, refusing more than `cap`
 // bytes.

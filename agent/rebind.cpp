@@ -14,36 +14,106 @@ const PurposeConsumers& consumers_of(const std::map<std::string, PurposeConsumer
   return it == all.end() ? kNone : it->second;
 }
 
-// Outputs, then hooks, for the version now bound to `purpose`.
-std::optional<Error> refresh(const Store& store, const StoredVersion& now_bound, const std::string& old_thumbprint,
-                             const std::string& purpose, const PurposeConsumers& consumers, HookAction action) {
-  for (const auto& out : consumers.outputs)
-    if (auto r = write_output(now_bound, out); !r) return r.error();
-  HookEvent event{purpose,          action, now_bound.id, old_thumbprint, now_bound.meta.thumbprint,
-                  store.live_path(purpose), now_bound.meta.names};
-  if (auto r = run_hooks(consumers.hooks, event); !r) return r.error();
+// One purpose of the step.
+struct Step {
+  std::string purpose;
+  const PurposeConsumers* consumers = nullptr;
+  StagedOutputs outputs;
+  bool switched = false;
+  bool told = false;     // its bind hooks ran and succeeded
+  std::string previous;  // version id before the switch; "" when unbound
+  std::string old_thumbprint;
+};
+
+// Every purpose's outputs, written to temporaries; nothing visible changes.
+Result<std::vector<Step>> stage(const StoredVersion& version, std::span<const std::string> purposes,
+                                const std::map<std::string, PurposeConsumers>& consumers) {
+  std::vector<Step> steps;
+  for (const auto& p : purposes) {
+    const auto& c = consumers_of(consumers, p);
+    auto staged = stage_outputs(version, c.outputs);
+    if (!staged) return std::unexpected(staged.error().context(fmt::format("{}: nothing was switched", p)));
+    steps.push_back(Step{p, &c, std::move(*staged), false, false, "", ""});
+  }
+  return steps;
+}
+
+// Puts the switched purposes back where they were (unbound if they were).
+void unswitch(Store& store, std::vector<Step>& steps) {
+  for (auto& s : steps) {
+    if (!s.switched) continue;
+    const std::string one[] = {s.purpose};
+    std::optional<Error> trouble;
+    if (s.previous.empty()) {
+      if (auto r = store.unbind(one); !r) trouble = r.error();
+    } else if (auto r = store.bind(one, s.previous); !r) {
+      trouble = r.error();
+    }
+    if (trouble) module_logger("store")->error("putting {} back failed: {}", s.purpose, trouble->message);
+  }
+}
+
+Result<void> switch_all(Store& store, std::vector<Step>& steps, const StoredVersion& version) {
+  for (auto& s : steps) {
+    const std::string one[] = {s.purpose};
+    auto previous = store.bind(one, version.id);
+    if (!previous) {
+      unswitch(store, steps);
+      return std::unexpected(previous.error().context("nothing stays switched"));
+    }
+    s.switched = true;
+    s.previous = (*previous)[s.purpose];
+    if (!s.previous.empty())
+      if (auto old = store.load_version(s.previous)) s.old_thumbprint = old->meta.thumbprint;
+  }
+  return ok();
+}
+
+HookEvent event_for(const Store& store, const Step& s, const StoredVersion& now_bound, const std::string& old_thumb,
+                    HookAction action) {
+  return HookEvent{s.purpose, action, now_bound.id, old_thumb, now_bound.meta.thumbprint,
+                   store.live_path(s.purpose), now_bound.meta.names};
+}
+
+// Outputs of every purpose, then every purpose's hooks. Returns the index of
+// the purpose that failed and why, or nothing when all succeeded.
+std::optional<std::pair<std::size_t, Error>> commit_and_tell(const Store& store, std::vector<Step>& steps,
+                                                             const StoredVersion& version) {
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    if (auto r = steps[i].outputs.commit(); !r) return std::pair{i, r.error()};
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    auto& s = steps[i];
+    if (auto r = run_hooks(s.consumers->hooks, event_for(store, s, version, s.old_thumbprint, HookAction::Bind)); !r)
+      return std::pair{i, r.error()};
+    s.told = true;
+  }
   return std::nullopt;
 }
 
-// Binds `purpose` back to `previous` and tells its consumers.
-void restore(Store& store, RebindOutcome& o, const StoredVersion& failed, const PurposeConsumers& consumers) {
-  auto log = module_logger("store");
-  const std::string one[] = {o.purpose};
-  auto back = store.bind(one, o.previous_version);
-  if (!back) {
+// Binds `s` back to its previous version and restores its outputs.
+void put_back(Store& store, Step& s, RebindOutcome& o) {
+  const std::string one[] = {s.purpose};
+  if (auto back = store.bind(one, s.previous); !back) {
     o.rollback_failure = back.error();
-    log->error("rollback of {} to version {} failed: {}", o.purpose, o.previous_version, back.error().message);
+    module_logger("store")->error("rollback of {} to version {} failed: {}", s.purpose, s.previous,
+                                  back.error().message);
     return;
   }
   o.rolled_back = true;
-  auto previous = store.load_version(o.previous_version);
+  if (auto undone = s.outputs.undo(); !undone) o.rollback_failure = undone.error();
+}
+
+// Runs the hooks of a purpose that is bound to its previous version again.
+void tell_restore(const Store& store, const Step& s, RebindOutcome& o, const StoredVersion& failed) {
+  auto previous = store.load_version(s.previous);
   if (!previous) {
-    o.rollback_failure = previous.error();
+    if (!o.rollback_failure) o.rollback_failure = previous.error();
     return;
   }
-  o.rollback_failure = refresh(store, *previous, failed.meta.thumbprint, o.purpose, consumers, HookAction::Rollback);
-  log->warn("{} rolled back to version {} (thumbprint {}); version {} stays stored for the next attempt", o.purpose,
-            previous->id, previous->meta.thumbprint, failed.id);
+  auto told = run_hooks(s.consumers->hooks, event_for(store, s, *previous, failed.meta.thumbprint, HookAction::Rollback));
+  if (!told && !o.rollback_failure) o.rollback_failure = told.error();
+  module_logger("store")->warn("{} rolled back to version {} (thumbprint {}); version {} stays stored for the next "
+                               "attempt", s.purpose, previous->id, previous->meta.thumbprint, failed.id);
 }
 
 }  // namespace
@@ -53,23 +123,33 @@ Result<std::vector<RebindOutcome>> rebind(Store& store, std::span<const std::str
                                           const std::map<std::string, PurposeConsumers>& consumers) {
   auto version = store.verify_version(version_id);
   if (!version) return std::unexpected(version.error().context("rebinding"));
+  auto steps = stage(*version, purposes, consumers);
+  if (!steps) return std::unexpected(steps.error().context(fmt::format("binding version {}", version->id)));
+  if (auto switched = switch_all(store, *steps, *version); !switched) return std::unexpected(switched.error());
+  auto failed = commit_and_tell(store, *steps, *version);
   std::vector<RebindOutcome> outcomes;
-  for (const auto& p : purposes) {
-    const std::string one[] = {p};
-    auto previous = store.bind(one, version_id);
-    if (!previous) return std::unexpected(previous.error());
-    RebindOutcome o{p, (*previous)[p], version->id, std::nullopt, false, std::nullopt};
-    std::string old_thumbprint;
-    if (!o.previous_version.empty())
-      if (auto old = store.load_version(o.previous_version)) old_thumbprint = old->meta.thumbprint;
-    const auto& c = consumers_of(consumers, p);
-    o.failure = refresh(store, *version, old_thumbprint, p, c, HookAction::Bind);
-    if (o.failure) {
-      o.failure = std::move(*o.failure).context(fmt::format("after binding {} to version {}", p, version->id));
-      if (!o.previous_version.empty() && o.previous_version != version->id) restore(store, o, *version, c);
+  for (const auto& s : *steps) outcomes.push_back(RebindOutcome{s.purpose, s.previous, version->id, {}, false, {}});
+  if (!failed) return outcomes;
+  const auto& [index, error] = *failed;
+  const std::string culprit = (*steps)[index].purpose;
+  std::vector<std::size_t> restored;
+  for (std::size_t i = 0; i < steps->size(); ++i) {
+    Step& s = (*steps)[i];
+    RebindOutcome& o = outcomes[i];
+    o.failure = i == index ? error.context(fmt::format("after binding {} to version {}", s.purpose, version->id))
+                           : Error(error.kind, fmt::format("bound with {} in one step, whose consumers failed: {}",
+                                                           culprit, error.message));
+    // A purpose that was unbound has nothing to go back to: it keeps the new
+    // version, and succeeded when its own consumers were told.
+    if (s.previous.empty() || s.previous == version->id) {
+      if (s.told) o.failure.reset();
+      continue;
     }
-    outcomes.push_back(std::move(o));
+    put_back(store, s, o);
+    if (o.rolled_back) restored.push_back(i);
   }
+  // Every binding and file is back before any consumer is told.
+  for (std::size_t i : restored) tell_restore(store, (*steps)[i], outcomes[i], *version);
   return outcomes;
 }
 

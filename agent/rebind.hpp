@@ -1,8 +1,9 @@
 #pragma once
-// Rebind with rollback: bind a purpose to a new version, refresh its extra
-// outputs, run its hooks; if any of that fails, bind the previous version
-// again, refresh and run the hooks for the restore, and report the failure.
-// The new version stays in the store for the next attempt.
+// Rebind with rollback: bind purposes to a new version, refresh their extra
+// outputs, run their hooks; if any of that fails, every purpose of the step
+// goes back to its previous version together — bindings, output files (byte
+// for byte) and a rerun of the hooks for the restore — and the failure is
+// reported. The new version stays in the store for the next attempt.
 #include <map>
 #include <optional>
 #include <span>
@@ -31,11 +32,17 @@ struct RebindOutcome {
   [[nodiscard]] bool succeeded() const { return !failure; }
 };
 
-// One outcome per purpose (each purpose is switched and judged on its own).
-// Fails outright only when the new version cannot be bound at all — then
-// nothing was switched for the purposes not yet reached. A purpose that was
-// unbound before keeps the new version when its hooks fail (there is nothing
-// to go back to); the failure is still reported.
+// All or nothing across `purposes` (e.g. the three purposes of a shared
+// certificate): first every purpose's outputs are staged — an output that
+// cannot be written (unknown group, missing directory, symlink at the path,
+// missing password file) fails the call before anything is switched. Then
+// every purpose is switched, every output committed, and the hooks run in
+// order. When an output or a hook fails, every purpose that had a previous
+// version is bound to it again, its outputs restored and its hooks rerun
+// (action "rollback"); each outcome says so. A purpose that was unbound
+// before keeps the new version (there is nothing to go back to); it fails
+// only when its own hooks did not run or failed. The call fails outright
+// (with nothing left switched) when staging or a switch fails.
 [[nodiscard]] Result<std::vector<RebindOutcome>> rebind(Store& store, std::span<const std::string> purposes,
                                                         std::string_view version_id,
                                                         const std::map<std::string, PurposeConsumers>& consumers);

@@ -52,8 +52,9 @@ struct Hook {
 // Where a purpose's bound certificate is materialised for its consumers.
 struct PurposeOutput {
   std::optional<std::string> cert, chain, fullchain, key, combined_pem, pkcs12, pkcs12_password_file;
+  bool pkcs12_empty_password = false;       // the policy says the bundle has no password
   std::optional<std::string> owner, group;
-  unsigned key_mode = 0600;                 // files holding the private key
+  unsigned key_mode = 0600;                 // files holding the private key; 0640 when a group is given
   unsigned cert_mode = 0644;                // files holding only public material
   std::vector<Hook> hooks;
 };

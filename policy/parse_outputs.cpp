@@ -81,6 +81,23 @@ Result<void> read_files(const Reader& r, const json::object& o, const std::strin
   return ok();
 }
 
+// A PKCS#12 bundle's password comes from a file, or the policy says in so
+// many words that it has none.
+Result<void> read_pkcs12_password(const Reader& r, const json::object& o, const std::string& path, PurposeOutput& out) {
+  const std::string at = member_path(path, "pkcs12_empty_password");
+  if (const auto* v = o.if_contains("pkcs12_empty_password")) {
+    if (!v->is_bool()) return r.fail(at, "expected true or false");
+    out.pkcs12_empty_password = v->as_bool();
+    if (!out.pkcs12) return r.fail(at, "applies only with \"pkcs12\"", Anchor::Key);
+    if (out.pkcs12_empty_password && out.pkcs12_password_file)
+      return r.fail(at, "contradicts \"pkcs12_password_file\"; keep one of them", Anchor::Key);
+  }
+  if (out.pkcs12 && !out.pkcs12_password_file && !out.pkcs12_empty_password)
+    return r.fail(member_path(path, "pkcs12"), "a PKCS#12 bundle needs a password: name the file holding it with "
+                  "\"pkcs12_password_file\", or set \"pkcs12_empty_password\": true", Anchor::Key);
+  return ok();
+}
+
 Result<void> read_ownership(const Reader& r, const json::object& o, const std::string& path, PurposeOutput& out) {
   for (auto [key, field] : {std::pair{"owner", &out.owner}, std::pair{"group", &out.group}}) {
     if (const auto* v = o.if_contains(key)) {
@@ -96,6 +113,7 @@ Result<void> read_ownership(const Reader& r, const json::object& o, const std::s
       *field = *mode;
     }
   }
+  if (out.group && !o.contains("key_mode")) out.key_mode = 0640;  // the group is there to read the key
   if (out.key_mode & 0007)
     return r.fail(member_path(path, "key_mode"), fmt::format("{:04o} would let every user on the host read or change "
                                                              "the private key; use \"0600\" or \"0640\" with a group",
@@ -105,10 +123,11 @@ Result<void> read_ownership(const Reader& r, const json::object& o, const std::s
 
 Result<PurposeOutput> read_output(const Reader& r, const json::value& v, const std::string& path, Seen& seen) {
   auto o = r.object(v, path, {"cert", "chain", "fullchain", "key", "combined_pem", "pkcs12", "pkcs12_password_file",
-                              "owner", "group", "key_mode", "cert_mode", "hooks"});
+                              "pkcs12_empty_password", "owner", "group", "key_mode", "cert_mode", "hooks"});
   if (!o) return std::unexpected(o.error());
   PurposeOutput out;
   if (auto files = read_files(r, **o, path, out, seen); !files) return std::unexpected(files.error());
+  if (auto pass = read_pkcs12_password(r, **o, path, out); !pass) return std::unexpected(pass.error());
   if (auto own = read_ownership(r, **o, path, out); !own) return std::unexpected(own.error());
   if (const auto* h = (*o)->if_contains("hooks")) {
     auto list = r.array(*h, member_path(path, "hooks"));

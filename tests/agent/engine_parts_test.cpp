@@ -135,19 +135,21 @@ TEST(EngineParts, RequestNamesRefusesUnknownPurposesAndBadNames) {
   EXPECT_THAT(bad.error().message, HasSubstr("--domain-name \"not a name\""));
 }
 
-TEST(EngineParts, ConsumersCarryHooksAndCombinedPemAndNameWhatIsNotWritten) {
-  std::vector<std::string> unsupported;
-  auto consumers = consumers_from_policy(pool_policy(), unsupported);
+TEST(EngineParts, ConsumersCarryHooksAndEveryOutputWithItsMode) {
+  auto consumers = consumers_from_policy(pool_policy());
   const auto& wse = consumers.at("WebServicesExternal");
   ASSERT_EQ(wse.hooks.size(), 1u);
   EXPECT_THAT(wse.hooks[0].argv, ElementsAre("/usr/bin/true", "x"));
   EXPECT_EQ(wse.hooks[0].timeout, std::chrono::seconds(5));
-  ASSERT_EQ(wse.outputs.size(), 1u);
+  ASSERT_EQ(wse.outputs.size(), 2u);
   EXPECT_EQ(wse.outputs[0].path, "/srv/wse.pem");
+  EXPECT_EQ(wse.outputs[0].format, OutputFormat::CombinedPem);
   EXPECT_EQ(wse.outputs[0].group, "ssl-cert");
-  EXPECT_EQ(wse.outputs[0].mode, 0640u);
-  ASSERT_EQ(unsupported.size(), 1u);
-  EXPECT_THAT(unsupported[0], HasSubstr("fullchain"));
+  EXPECT_EQ(wse.outputs[0].mode, 0640u) << "files holding the key take key_mode";
+  EXPECT_EQ(wse.outputs[1].path, "/srv/wse-full.pem");
+  EXPECT_EQ(wse.outputs[1].format, OutputFormat::Fullchain);
+  EXPECT_EQ(wse.outputs[1].mode, 0644u) << "public files take cert_mode";
+  EXPECT_EQ(wse.outputs[1].group, "ssl-cert");
 }
 
 TEST(EngineParts, OrderJournalRoundTripsPrivatelyAndIsRemoved) {

@@ -182,7 +182,8 @@ TEST(Hooks, MissingExecutableIsAFailureNotACrash) {
 TEST(Outputs, CombinedPemWithModeFollowsTheBindingAndTheRollback) {
   HookFixture f;
   auto path = f.t.path() / "edge.pem";
-  OutputSpec spec{path, OutputFormat::CombinedPem, std::to_string(::getuid()), std::to_string(::getgid()), 0640};
+  OutputSpec spec{path, OutputFormat::CombinedPem, std::to_string(::getuid()), std::to_string(::getgid()), 0640,
+                  std::nullopt, ""};
   auto c = f.consumers();
   c["Default"].outputs = {spec};
   ASSERT_TRUE(rebind(f.s, kDefault, f.a, c));
@@ -200,10 +201,10 @@ TEST(Outputs, CombinedPemWithModeFollowsTheBindingAndTheRollback) {
 TEST(Outputs, UnknownOwnerOrRelativePathIsRefused) {
   HookFixture f;
   auto v = *f.s.load_version(f.a);
-  auto r = write_output(v, {f.t.path() / "x.pem", OutputFormat::CombinedPem, "no-such-user-certagent", "", 0600});
+  auto r = write_output(v, {f.t.path() / "x.pem", OutputFormat::CombinedPem, "no-such-user-certagent", "", 0600, std::nullopt, ""});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("no user named"), std::string::npos) << r.error().message;
-  EXPECT_FALSE(write_output(v, {"relative.pem", OutputFormat::CombinedPem, "", "", 0600}));
+  EXPECT_FALSE(write_output(v, {"relative.pem", OutputFormat::CombinedPem, "", "", 0600, std::nullopt, ""}));
   EXPECT_FALSE(fs::exists(f.t.path() / "x.pem"));
 }
 

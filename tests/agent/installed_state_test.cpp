@@ -9,6 +9,7 @@
 #include "agent/installed_state.hpp"
 #include "agent/store.hpp"
 #include "store_support.hpp"
+#include "support/cli_runner.hpp"
 
 namespace certagent::agent {
 namespace {
@@ -31,15 +32,12 @@ std::string add(Store& s, const std::vector<std::string>& names) {
 }
 
 json::value plan_json_for(const fs::path& state) {
-  std::string cmd = std::string(CERTAGENT_BINARY) + " plan --json --state-dir " + state.string() + " --policy " +
-                    (fs::path(CERTAGENT_SOURCE_DIR) / "docs/examples/standard-edition-shared.json").string();
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  EXPECT_EQ(WEXITSTATUS(::pclose(p)), 0) << out;
-  return json::parse(out);
+  auto r = certagent::testing::run_certagent(
+      "plan --json --state-dir " + state.string() + " --policy " +
+          (fs::path(CERTAGENT_SOURCE_DIR) / "docs/examples/standard-edition-shared.json").string(),
+      false);
+  EXPECT_EQ(r.code, 0) << r.out;
+  return json::parse(r.out);
 }
 
 TEST(InstalledState, MapsBindingsToThumbprintsAndVersionsToCertificates) {

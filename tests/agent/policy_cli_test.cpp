@@ -3,31 +3,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
 #include <boost/json.hpp>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "support/cli_runner.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-struct Run { int code; std::string out; };
-
-Run run(const std::string& args) {
-  std::string cmd = std::string(CERTAGENT_BINARY) + " " + args + " 2>&1";
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = ::pclose(p);
-  return {WEXITSTATUS(status), out};
-}
+using certagent::testing::run_certagent;
 
 std::string example(const std::string& name) {
   return (fs::path(CERTAGENT_SOURCE_DIR) / "docs" / "examples" / name).string();
@@ -49,7 +38,7 @@ class PolicyCli : public ::testing::Test {
 };
 
 TEST_F(PolicyCli, PlanJsonListsEveryCertificateAsIssueWhenNothingIsStored) {
-  auto r = run("plan --json --state-dir " + (dir_ / "state").string() + " --policy " +
+  auto r = run_certagent("plan --json --state-dir " + (dir_ / "state").string() + " --policy " +
                example("enterprise-pool-separate.json"));
   ASSERT_EQ(r.code, 0) << r.out;
   json::value v = json::parse(r.out);
@@ -69,11 +58,11 @@ TEST_F(PolicyCli, PlanJsonListsEveryCertificateAsIssueWhenNothingIsStored) {
 
 TEST_F(PolicyCli, PlanTableAndVerboseRules) {
   const std::string state = " --state-dir " + (dir_ / "state").string();
-  auto r = run("--policy " + example("standard-edition-shared.json") + state + " plan");
+  auto r = run_certagent("--policy " + example("standard-edition-shared.json") + state + " plan");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("CERTIFICATE"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("front-end    issue"), std::string::npos) << r.out;
-  auto v = run("plan -v --policy " + example("standard-edition-shared.json") + state);
+  auto v = run_certagent("plan -v --policy " + example("standard-edition-shared.json") + state);
   ASSERT_EQ(v.code, 0) << v.out;
   EXPECT_NE(v.out.find("lyncse01.contoso.net"), std::string::npos);
   EXPECT_NE(v.out.find("pool, server, web-services"), std::string::npos) << v.out;
@@ -82,7 +71,7 @@ TEST_F(PolicyCli, PlanTableAndVerboseRules) {
 
 TEST_F(PolicyCli, PlanRefusesAnInvalidPolicyWithItsLocation) {
   auto file = write("bad.json", "{\"ca\": {\"directory\": \"https://ca.example/d\"},\n \"roles\": 7}\n");
-  auto r = run("plan --policy " + file);
+  auto r = run_certagent("plan --policy " + file);
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.out, file + ":2:11: roles: expected an array [...], found a number\n");
 }
@@ -90,7 +79,7 @@ TEST_F(PolicyCli, PlanRefusesAnInvalidPolicyWithItsLocation) {
 TEST_F(PolicyCli, CheckAcceptsEveryExample) {
   for (const char* name : {"standard-edition-shared.json", "enterprise-pool-separate.json", "director.json",
                            "reverse-proxy.json", "explicit-domain-list.json", "generic-service.json"}) {
-    auto r = run("policy check " + example(name));
+    auto r = run_certagent("policy check " + example(name));
     EXPECT_EQ(r.code, 0) << name << ": " << r.out;
     EXPECT_NE(r.out.find(": valid: "), std::string::npos) << r.out;
   }
@@ -107,38 +96,38 @@ TEST_F(PolicyCli, CheckPrintsFileLineColumnAndExits2) {
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     auto file = write("p" + std::to_string(i) + ".json", cases[i].text);
-    auto r = run("policy check " + file);
+    auto r = run_certagent("policy check " + file);
     EXPECT_EQ(r.code, 2) << r.out;
     EXPECT_EQ(r.out.rfind(file + cases[i].want, 0), 0u) << r.out;
   }
-  auto idn = run("policy check " + dir_.string() + "/p0.json");
+  auto idn = run_certagent("policy check " + dir_.string() + "/p0.json");
   EXPECT_NE(idn.out.find("'xn--bcher-kva.example'"), std::string::npos) << idn.out;
 }
 
 TEST_F(PolicyCli, CheckRefusesDevicesFifosHugeAndMissingFiles) {
   fs::create_symlink("/dev/zero", dir_ / "zero.json");
-  auto zero = run("policy check " + (dir_ / "zero.json").string());
+  auto zero = run_certagent("policy check " + (dir_ / "zero.json").string());
   EXPECT_EQ(zero.code, 2);
   EXPECT_NE(zero.out.find("it is a character device; a policy is a regular file"), std::string::npos) << zero.out;
 
   ASSERT_EQ(::mkfifo((dir_ / "fifo.json").c_str(), 0600), 0);
-  auto fifo = run("policy check " + (dir_ / "fifo.json").string());
+  auto fifo = run_certagent("policy check " + (dir_ / "fifo.json").string());
   EXPECT_EQ(fifo.code, 2);
   EXPECT_NE(fifo.out.find("it is a FIFO"), std::string::npos) << fifo.out;
 
   auto big = write("big.json", "{" + std::string(1 << 20, ' ') + "}");
-  auto huge = run("policy check " + big);
+  auto huge = run_certagent("policy check " + big);
   EXPECT_EQ(huge.code, 2);
   EXPECT_NE(huge.out.find("a policy is at most 1048576 bytes"), std::string::npos) << huge.out;
 
-  auto missing = run("policy check " + (dir_ / "nope.json").string());
+  auto missing = run_certagent("policy check " + (dir_ / "nope.json").string());
   EXPECT_EQ(missing.code, 2);
   EXPECT_NE(missing.out.find("nope.json: cannot read the policy: No such file or directory"), std::string::npos)
       << missing.out;
 }
 
 TEST_F(PolicyCli, ShowPresetsPrintsThePolicyForm) {
-  auto r = run("policy show-presets");
+  auto r = run_certagent("policy show-presets");
   ASSERT_EQ(r.code, 0) << r.out;
   json::parse_options opt;
   opt.allow_comments = true;

@@ -10,6 +10,7 @@
 #include "agent/schedule_store.hpp"
 #include "agent/status_report.hpp"
 #include "store_support.hpp"
+#include "support/cli_runner.hpp"
 
 namespace certagent::agent {
 namespace {
@@ -94,13 +95,8 @@ TEST(Status, MissingStateDirectoryIsAClearError) {
 }
 
 std::pair<int, std::string> run_binary(const std::string& args) {
-  std::string out;
-  FILE* p = ::popen((std::string(CERTAGENT_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  return {WEXITSTATUS(status), out};
+  auto r = certagent::testing::run_certagent(args);
+  return {r.code, r.out};
 }
 
 TEST(Status, TheCommandPrintsTextOrJson) {

@@ -15,6 +15,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include "support/cli_runner.hpp"
 
 namespace {
 
@@ -23,18 +24,7 @@ namespace fs = std::filesystem;
 const fs::path source_dir = CERTAGENT_SOURCE_DIR;
 const fs::path unit_file = source_dir / "systemd/certagent.service";
 
-struct Run { int code; std::string out; };
-
-Run run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return {-1, "popen failed for: " + cmd};
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using certagent::testing::run_shell;
 
 std::string read(const fs::path& p) {
   std::ifstream in(p);
@@ -79,7 +69,7 @@ fs::path unit_with_built_binary(const TempDir& dir, const std::string& unit_text
 TEST(SystemdUnit, VerifyIsCleanWithTheBuiltBinary) {
   TempDir dir;
   ASSERT_FALSE(dir.path().empty());
-  const auto r = run("systemd-analyze verify " + unit_with_built_binary(dir, read(unit_file)).string());
+  const auto r = run_shell("systemd-analyze verify " + unit_with_built_binary(dir, read(unit_file)).string());
   EXPECT_EQ(r.code, 0) << r.out;
   // verify exits 0 on unknown keys and unparsable values (it only warns), so any output fails.
   EXPECT_EQ(r.out, "") << r.out;
@@ -89,7 +79,7 @@ TEST(SystemdUnit, VerifyWouldCatchATypoOrABadValue) {
   TempDir dir;
   std::string text = replace_all(read(unit_file), "ProtectClock=yes", "ProtectClok=yes");
   text = replace_all(text, "Type=notify", "Type=notfy");
-  const auto r = run("systemd-analyze verify " + unit_with_built_binary(dir, text).string());
+  const auto r = run_shell("systemd-analyze verify " + unit_with_built_binary(dir, text).string());
   EXPECT_NE(r.out.find("Unknown key 'ProtectClok'"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Failed to parse service type"), std::string::npos) << r.out;
 }
@@ -114,7 +104,7 @@ TEST(SystemdUnit, CarriesTheContractAndTheHardening) {
 
 TEST(SystemdUnit, SecurityExposureStaysAtOrBelowTwo) {
   // --threshold is the exposure times ten; the command exits non-zero above it.
-  const auto r = run("systemd-analyze security --offline=yes --threshold=20 " + unit_file.string());
+  const auto r = run_shell("systemd-analyze security --offline=yes --threshold=20 " + unit_file.string());
   EXPECT_EQ(r.code, 0) << r.out;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(Overall exposure level for certagent\.service: (\d+\.\d))")))
@@ -126,13 +116,13 @@ TEST(SystemdUnit, SysusersAndTmpfilesMakeThePrivateStateDirectory) {
   if (::geteuid() != 0) GTEST_SKIP() << "systemd-tmpfiles can only chown to the new user as root";
   TempDir root;
   fs::create_directories(root.path() / "etc");
-  const auto users = run("systemd-sysusers --root=" + root.path().string() + " " +
+  const auto users = run_shell("systemd-sysusers --root=" + root.path().string() + " " +
                          (source_dir / "systemd/certagent.sysusers").string());
   ASSERT_EQ(users.code, 0) << users.out;
   const std::string passwd = read(root.path() / "etc/passwd");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(passwd, m, std::regex(R"(certagent:x:(\d+):(\d+):[^:]*:/var/lib/certagent:)"))) << passwd;
-  const auto dirs = run("systemd-tmpfiles --create --root=" + root.path().string() + " " +
+  const auto dirs = run_shell("systemd-tmpfiles --create --root=" + root.path().string() + " " +
                         (source_dir / "systemd/certagent.tmpfiles").string());
   ASSERT_EQ(dirs.code, 0) << dirs.out;
   struct stat st {};
@@ -145,7 +135,7 @@ TEST(SystemdUnit, SysusersAndTmpfilesMakeThePrivateStateDirectory) {
 TEST(SystemdUnit, CmakeInstallPutsUnitsWhereSystemdLooks) {
   TempDir prefix;
   const fs::path build_dir = fs::path(CERTAGENT_BINARY).parent_path();
-  const auto r = run("cmake --install " + build_dir.string() + " --prefix " + prefix.path().string());
+  const auto r = run_shell("cmake --install " + build_dir.string() + " --prefix " + prefix.path().string());
   ASSERT_EQ(r.code, 0) << r.out;
   for (const char* file : {"bin/certagent", "lib/systemd/system/certagent.service", "lib/tmpfiles.d/certagent.conf",
                            "lib/sysusers.d/certagent.conf", "share/doc/certagent/renewal.md"})

@@ -5,35 +5,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "acme_flow.hpp"
 #include "protocol/x509.hpp"
+#include "support/cli_runner.hpp"
 
 namespace certagent::integration {
 namespace {
 namespace fs = std::filesystem;
 
-struct Run {
-  int code;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  std::string cmd = std::string(CERTAGENT_BINARY) + " " + args + " 2>&1";
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return {-1, "popen failed"};
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = ::pclose(p);
-  return {WEXITSTATUS(status), out};
-}
+using certagent::testing::run_certagent;
 
 fs::path temp_dir(const std::string& tag) {
   auto dir = fs::temp_directory_path() / ("certagent-cli-issue-" + tag + "-" + std::to_string(::getpid()));
@@ -50,7 +34,7 @@ TEST(CliAcmeIssue, WritesKeyCertChainAndFullchain) {
   auto env = require_pebble_env("default");
   auto out = temp_dir("ok");
   auto names = fresh_names(2, "cli");
-  auto r = run(base_args(env) + " --name " + names[0] + " --name " + names[1] + " --key rsa-2048 -v --out " +
+  auto r = run_certagent(base_args(env) + " --name " + names[0] + " --name " + names[1] + " --key rsa-2048 -v --out " +
                out.string() + " --account-key " + (out.string() + "-account.pem"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("HTTP requests"), std::string::npos) << r.out;
@@ -68,7 +52,7 @@ TEST(CliAcmeIssue, WritesKeyCertChainAndFullchain) {
   ASSERT_TRUE(key);
   EXPECT_TRUE(protocol::check_key_matches(chain->front(), *key));
   // The same account key again: the existing account is used.
-  auto again = run(base_args(env) + " --name " + names[0] + " --out " + (out.string() + "-2") + " --account-key " +
+  auto again = run_certagent(base_args(env) + " --name " + names[0] + " --out " + (out.string() + "-2") + " --account-key " +
                    (out.string() + "-account.pem"));
   EXPECT_EQ(again.code, 0) << again.out;
   fs::remove_all(out);
@@ -81,7 +65,7 @@ TEST(CliAcmeIssue, EabWithAWrongKeyFailsClearly) {
   auto dir = temp_dir("eab");
   fs::create_directories(dir);
   std::ofstream(dir / "mac") << "d3Jvbmcgd3Jvbmcgd3Jvbmcgd3Jvbmcgd3Jvbmc";
-  auto r = run(base_args(env) + " --name " + fresh_names(1, "cli")[0] + " --eab-kid " + env.key_id +
+  auto r = run_certagent(base_args(env) + " --name " + fresh_names(1, "cli")[0] + " --eab-kid " + env.key_id +
                " --eab-hmac-key-file " + (dir / "mac").string() + " --out " + (dir / "out").string());
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("creating an ACME account"), std::string::npos) << r.out;
@@ -91,7 +75,7 @@ TEST(CliAcmeIssue, EabWithAWrongKeyFailsClearly) {
 
 TEST(CliAcmeIssue, BadKeyTypeIsAUsageError) {
   auto env = require_pebble_env("default");
-  auto r = run(base_args(env) + " --name a.example --key dsa-1024 --out /tmp/never");
+  auto r = run_certagent(base_args(env) + " --name a.example --key dsa-1024 --out /tmp/never");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("unknown key type"), std::string::npos) << r.out;
 }

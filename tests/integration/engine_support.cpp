@@ -39,6 +39,10 @@ std::string EngineSandbox::policy_text(const PoolPolicy& p) const {
   json::object purposes;
   for (const auto& [purpose, argv] : p.hooks)
     purposes[purpose] = json::object{{"hooks", json::array{json::object{{"argv", json::array(argv.begin(), argv.end())}}}}};
+  for (const auto& [purpose, settings] : p.outputs) {
+    if (!purposes.contains(purpose)) purposes[purpose] = json::object{};
+    for (const auto& [key, value] : settings) purposes[purpose].as_object()[key] = value;
+  }
   json::object policy{
       {"ca", json::object{{"directory", pebble_.directory_url}, {"trust_bundle", pebble_.tls_root}}},
       {"challenge", json::object{{"type", "http-01"}, {"listen", fmt::format("127.0.0.1:{}", pebble_.http01_port)}}},

@@ -19,6 +19,8 @@ struct PoolPolicy {
   std::string layout = "shared";
   // purpose -> hook argv (absolute program first)
   std::map<std::string, std::vector<std::string>> hooks;
+  // purpose -> output settings, e.g. {"combined_pem", "/abs/path"} (string values)
+  std::map<std::string, std::map<std::string, std::string>> outputs;
   std::string renewal;     // the policy's `renewal` ("92%", "30s"); empty: not written (auto)
   std::string dns01_hook;  // set: challenge dns-01 through this hook instead of http-01
   std::string preferred_chain;  // ca.preferred_chain when not empty

@@ -31,6 +31,7 @@ const std::map<std::string, Expected>& expectations() {
       {"reverse-proxy.json", {{"reverse-proxy"}, {6}, "webpool01.contoso.com"}},
       {"explicit-domain-list.json", {{"front-end"}, {7}, "lyncse01.contoso.net"}},
       {"generic-service.json", {{"mail-smtp", "mail-imap", "web"}, {4, 2, 6}, "mail.example.org"}},
+      {"front-end-outputs.json", {{"front-end"}, {6}, "lyncse01.contoso.net"}},
   };
   return table;
 }

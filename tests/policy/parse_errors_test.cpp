@@ -88,6 +88,16 @@ std::vector<ErrorCase> cases() {
       {"same output file twice",
        lync_policy(kServer, R"("sip_domains": ["a.com"], "purposes": {"Default": {"cert": "/a", "key": "/a"}},)"),
        "\"/a\"}", "purposes.Default.key", "also written as purposes.Default.cert"},
+      {"PKCS#12 without a password source",
+       lync_policy(kServer, R"("sip_domains": ["a.com"], "purposes": {"Default": {"pkcs12": "/p/d.p12"}},)"),
+       "\"pkcs12\"", "purposes.Default.pkcs12", "needs a password: name the file holding it"},
+      {"PKCS#12 with a password file and an empty password",
+       lync_policy(kServer, R"("sip_domains": ["a.com"], "purposes": {"Default": {"pkcs12": "/p/d.p12", )"
+                            R"("pkcs12_password_file": "/p/pw", "pkcs12_empty_password": true}},)"),
+       "\"pkcs12_empty_password\"", "purposes.Default.pkcs12_empty_password", "contradicts"},
+      {"empty PKCS#12 password without a bundle",
+       lync_policy(kServer, R"("sip_domains": ["a.com"], "purposes": {"Default": {"pkcs12_empty_password": true}},)"),
+       "\"pkcs12_empty_password\"", "purposes.Default.pkcs12_empty_password", "applies only with \"pkcs12\""},
       {"Enterprise pool named like its member",
        lync_policy(R"("server_fqdn": "fe01.contoso.net", "pool_fqdn": "FE01.contoso.net.")")
            .replace(lync_policy("").find("front-end-standard"), 18, "front-end-enterprise"),

@@ -9,6 +9,7 @@
 #include "protocol/csr.hpp"
 #include "protocol/x509.hpp"
 #include "support/test_pki.hpp"
+#include "support/cli_runner.hpp"
 
 namespace certagent::protocol {
 namespace {
@@ -31,12 +32,9 @@ std::filesystem::path temp_file(const std::string& name, const std::string& cont
 std::string openssl_x509(const std::string& pem, const std::string& args) {
   auto file = temp_file("cli.pem", pem);
   std::string cmd = "openssl x509 -noout " + args + " -in '" + file.string() + "'";
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    char buf[512];
-    while (size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    EXPECT_EQ(::pclose(p), 0) << cmd;
-  }
+  auto r = certagent::testing::run_shell(cmd, false);
+  EXPECT_EQ(r.code, 0) << cmd;
+  std::string out = std::move(r.out);
   std::filesystem::remove(file);
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
