@@ -16,6 +16,7 @@
 #include "agent/installed_state.hpp"
 #include "agent/logging.hpp"
 #include "agent/policy_file.hpp"
+#include "agent/rebind.hpp"
 #include "agent/system_waiter.hpp"
 #include "policy/plan.hpp"
 #include "policy/required.hpp"
@@ -231,6 +232,7 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   std::vector<std::string> unsupported;
   EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy, unsupported)};
   for (const auto& u : unsupported) log()->warn("{}", u);
+  replay_owed_notifications(store, ctx.consumers);
   run_bounded(rebinds, 1, request, [&](Job& j) { rebind_stored(ctx, j); });
   run_orders(ctx, policy, orders, concurrency, request);
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store};

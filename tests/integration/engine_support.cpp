@@ -29,8 +29,10 @@ void EngineSandbox::write_policy(const PoolPolicy& p) const {
   json::object purposes;
   for (const auto& [purpose, argv] : p.hooks)
     purposes[purpose] = json::object{{"hooks", json::array{json::object{{"argv", json::array(argv.begin(), argv.end())}}}}};
+  json::object ca{{"directory", p.directory.empty() ? pebble_.directory_url : p.directory}};
+  if (p.trust_pebble) ca["trust_bundle"] = pebble_.tls_root;
   json::object policy{
-      {"ca", json::object{{"directory", pebble_.directory_url}, {"trust_bundle", pebble_.tls_root}}},
+      {"ca", ca},
       {"challenge", json::object{{"type", "http-01"}, {"listen", fmt::format("127.0.0.1:{}", pebble_.http01_port)}}},
       {"sip_domains", domains},
       {"roles", json::array{json::object{{"role", "front-end-enterprise"},

@@ -19,6 +19,8 @@ struct PoolPolicy {
   std::string layout = "shared";
   // purpose -> hook argv (absolute program first)
   std::map<std::string, std::vector<std::string>> hooks;
+  std::string directory;      // the CA's directory URL; "" for the fixture's pebble
+  bool trust_pebble = true;   // name pebble's root as the trust bundle
 };
 
 [[nodiscard]] inline PoolPolicy pool(std::string layout) {
