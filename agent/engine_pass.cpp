@@ -268,6 +268,10 @@ PassSummary Engine::pass(const PassRequest& request) {
       summary.status_line = "policy invalid: " + *summary.policy_error;
       return summary;
     }
+    // Every temporary in the state directory is a crashed run's: this pass holds the writer lock and has not
+    // written yet.
+    if (auto swept = store_->remove_stale_temporaries(Seconds{0}); !swept)
+      log()->warn("cannot remove the temporaries of an interrupted run: {}", swept.error().message);
     Rng rng{std::random_device{}()};
     auto before = plan_now(*store_, *policy_, request.now, rng);
     if (!before) throw std::runtime_error(before.error().message);
