@@ -58,7 +58,8 @@ class EngineSandbox {
   std::filesystem::path dir_;
 };
 
-// newOrder requests pebble has handled so far ("POST /order-plz" in its log).
+// Orders pebble has created so far ("Added order" in its log; a newOrder POST
+// that pebble rejects with badNonce, and the client retries, is not an order).
 [[nodiscard]] std::size_t new_order_count(const PebbleEnv& pebble);
 
 [[nodiscard]] std::vector<std::string> names_of(const boost::json::object& cert);

@@ -66,6 +66,11 @@ StoreCheck check_store(const EngineSandbox& box, bool must_be_bound, const std::
   return check;
 }
 
+std::string outcome_text(const ProcessOutcome& r) {
+  return fmt::format("exit {} signal {}{}\nstdout:\n{}\nstderr:\n{}", r.exit_code, r.signal,
+                     r.timed_out ? " (timed out)" : "", r.out, r.err);
+}
+
 std::size_t count_from_env(const char* name, std::size_t fallback) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') return fallback;

@@ -29,6 +29,9 @@ struct StoreCheck {
 // requires (the new one, never something in between).
 [[nodiscard]] StoreCheck check_store(const EngineSandbox& box, bool must_be_bound, const std::string& old_thumbprint);
 
+// How a run ended, its stdout and stderr, for a failure message.
+[[nodiscard]] std::string outcome_text(const ProcessOutcome& r);
+
 // The value of an env var as a positive count, or `fallback`.
 [[nodiscard]] std::size_t count_from_env(const char* name, std::size_t fallback);
 

@@ -62,7 +62,7 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
   const std::string hook = write_sweep_hook(box);
   box.write_policy(pool_with("base.example", hook));
   auto first = box.certagent({"run", "--once"});
-  ASSERT_EQ(first.exit_code, 0) << describe(first);
+  ASSERT_EQ(first.exit_code, 0) << outcome_text(first);
 
   const std::vector<std::string> kill_env =
       kp.point == std::string("hook") ? std::vector<std::string>{} : std::vector<std::string>{
@@ -77,18 +77,22 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
     if (kp.point == std::string("hook")) std::ofstream(box.dir() / "arm") << "";
 
     auto killed = box.certagent({"run", "--once"}, kill_env);
-    ASSERT_EQ(killed.signal, SIGKILL) << "the kill point was never reached: " << describe(killed);
+    ASSERT_EQ(killed.signal, SIGKILL) << "the kill point was never reached: " << outcome_text(killed);
     ++kills;
     auto after_kill = check_store(box, true, old);
     EXPECT_THAT(after_kill.failures, ::testing::IsEmpty());
     store_failures += after_kill.failures.empty() ? 0 : 1;
-    if (!kp.rebind_began)
-      for (const auto& t : after_kill.thumbprints) EXPECT_EQ(t, old) << "the old certificate stays bound until the new one is";
+    if (!kp.rebind_began) {
+      for (const auto& t : after_kill.thumbprints) {
+        EXPECT_EQ(t, old) << "the old certificate stays bound until the new one is";
+      }
+    }
 
     auto next = box.certagent({"run", "--once"});
-    ASSERT_EQ(next.exit_code, 0) << describe(next);
+    ASSERT_EQ(next.exit_code, 0) << outcome_text(next);
     const auto orders = new_order_count(box.pebble()) - orders_before;
-    EXPECT_EQ(orders, kp.orders) << "newOrder requests for this reissue, killed run and resumed run together";
+    EXPECT_EQ(orders, kp.orders) << "newOrder requests for this reissue, killed run and resumed run together\n"
+                                 << "killed run:\n" << killed.err << "\nnext run:\n" << next.err;
     extra_orders += orders > 1 ? orders - 1 : 0;
 
     auto done = check_store(box, true, old);
