@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iostream>
 
 #include "kill_support.hpp"
 
@@ -181,6 +182,7 @@ TEST(EnvFaults, TwoAgentsStartedAtOnceOnOneStateDirectoryPlaceOneOrder) {
   box.write_policy(pool_with("base.example", hook));
   ASSERT_EQ(box.certagent({"run", "--once"}).exit_code, 0);
   const std::size_t rounds = count_from_env("CERTAGENT_TWO_AGENTS_ROUNDS", 3);
+  std::size_t one_order = 0, refused = 0;
   for (std::size_t i = 0; i < rounds; ++i) {
     SCOPED_TRACE(fmt::format("round {}", i));
     box.write_policy(pool_with(fmt::format("two{}.example", i), hook));
@@ -189,6 +191,8 @@ TEST(EnvFaults, TwoAgentsStartedAtOnceOnOneStateDirectoryPlaceOneOrder) {
     auto b = std::async(std::launch::async, [&] { return box.certagent({"run", "--once"}); });
     const ProcessOutcome ra = a.get(), rb = b.get();
     EXPECT_EQ(new_order_count(box.pebble()) - orders_before, 1u) << "exactly one order for the due certificate";
+    one_order += new_order_count(box.pebble()) - orders_before == 1u ? 1 : 0;
+    refused += (ra.exit_code == 1) + (rb.exit_code == 1);
     const int ok = (ra.exit_code == 0) + (rb.exit_code == 0);
     EXPECT_GE(ok, 1) << outcome_text(ra) << "\n" << outcome_text(rb);
     for (const auto* r : {&ra, &rb})
@@ -201,6 +205,8 @@ TEST(EnvFaults, TwoAgentsStartedAtOnceOnOneStateDirectoryPlaceOneOrder) {
     auto check = check_store(box, true, "");
     EXPECT_THAT(check.failures, IsEmpty());
   }
+  std::cout << fmt::format("TWO-AGENTS: {} rounds, {} with exactly one order, {} second agents refused\n", rounds,
+                           one_order, refused);
 }
 
 }  // namespace
