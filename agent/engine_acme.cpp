@@ -81,6 +81,19 @@ Result<CaConnection> connect_to_ca(const std::string& directory_url, const std::
   return c;
 }
 
+bool is_lost_account(const Error& e) { return e.problem_type == "urn:ietf:params:acme:error:accountDoesNotExist"; }
+
+Result<void> forget_account_url(Store& store, const policy::CaConfig& ca) {
+  auto stored = store.load_account(ca.directory_url);
+  if (!stored) return std::unexpected(stored.error());
+  if (!*stored) return ok();
+  Account account = **stored;
+  module_logger("engine")->warn("{} no longer knows account {}; registering the account key again",
+                                ca.directory_url, account.account_url);
+  account.account_url.clear();
+  return store.save_account(account);
+}
+
 Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, const protocol::Clock& clock,
                                  protocol::Waiter& waiter) {
   CaAccess access{ca.directory_url, ca.trust_bundle.value_or(""), {}, ca.profile.value_or(""),

@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "policy/model.hpp"
 #include "protocol/acme_issue.hpp"
+#include "protocol/acme_order.hpp"
 #include "protocol/acme_session.hpp"
 #include "protocol/challenge.hpp"
 #include "protocol/waiting.hpp"
@@ -45,19 +46,37 @@ struct CaConnection {
 // agreed, contacts and EAB from the policy; the MAC key is read from its file
 // and never logged) and saved — the key before the registration, so a crash
 // in between re-registers the same key instead of orphaning an account.
+// The CA no longer knows the stored account (a new or reset CA): forget its URL
+// (keeping the key), so that prepare_account registers it again.
+[[nodiscard]] bool is_lost_account(const Error& e);
+[[nodiscard]] Result<void> forget_account_url(Store& store, const policy::CaConfig& ca);
+
 [[nodiscard]] Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, const protocol::Clock& clock,
                                                protocol::Waiter& waiter);
 
 // One order for exactly `names` with a new key of `key`, through its own
 // session. Resumes the order journaled for `certificate_id` (agent/order_journal.hpp)
-// when the CA still has it; journals a new order before finalizing it.
+// when the CA still has it; journals a new order before finalizing it. A new
+// order carries `replaces` when the CA offers ARI (placed again without it if
+// the CA refuses it). Notes the CA's directory (agent/engine_ari.hpp).
 // Journal writes take `store_mutex`. The caller removes the journal once the
 // result is stored.
 struct OrderRequest {
   std::string certificate_id;
   std::vector<std::string> names;
   policy::KeyType key = policy::KeyType::EcP256;
+  std::string replaces;  // ARI certID of the certificate this renews (RFC 9773 §5); "" none
 };
+// The new-order step of order_certificate: a new key, newOrder (with `replaces`
+// when the CA offers ARI, placed again without it when the CA refuses it), and
+// the journal entry (under `store_mutex`).
+struct PlacedOrder {
+  protocol::Order order;
+  std::shared_ptr<const protocol::PrivateKey> key;
+};
+[[nodiscard]] Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& ca,
+                                              const OrderRequest& request, Store& store, std::mutex& store_mutex);
+
 [[nodiscard]] Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& request,
                                                                     Store& store, std::mutex& store_mutex,
                                                                     protocol::ChallengeSolver& solver,

@@ -1,8 +1,34 @@
 #include "agent/engine_backoff.hpp"
 
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "agent/logging.hpp"
 #include "agent/schedule_store.hpp"
 
 namespace certagent::agent {
+
+BackoffPolicy engine_backoff_policy() {
+  BackoffPolicy policy;
+  const char* text = std::getenv("CERTAGENT_BACKOFF_INITIAL");
+  if (text == nullptr || *text == '\0') return policy;
+  long seconds = 0;
+  const char* end = text + std::strlen(text);
+  auto [at, ec] = std::from_chars(text, end, seconds);
+  if (ec != std::errc{} || at != end || seconds < 1 || seconds > 3600) {
+    module_logger("engine")->warn("ignoring CERTAGENT_BACKOFF_INITIAL={}: not a number of seconds in 1..3600", text);
+    return policy;
+  }
+  static std::once_flag said;
+  std::call_once(said, [&] {
+    module_logger("engine")->warn("CERTAGENT_BACKOFF_INITIAL: failed attempts back off from {} s, not {} s", seconds,
+                                  policy.initial.count());
+  });
+  policy.initial = Seconds(seconds);
+  return policy;
+}
 
 Result<BackoffState> load_backoff(const std::filesystem::path& state_dir, std::string_view certificate_id) {
   auto record = read_schedule(state_dir, certificate_id);

@@ -21,6 +21,12 @@ namespace certagent::agent {
 // Writes the certificate's schedule: its purposes, when renewal is due (keep /
 // renew) and the random point drawn for it, the plan's reason, and the
 // back-off. Needs the writer lock.
+// The back-off the engine uses: agent/backoff.hpp's defaults, except that
+// CERTAGENT_BACKOFF_INITIAL=<seconds> (1..3600) shortens the first step of the
+// transient-failure back-off — for tests and demonstrations of recovery, which
+// would otherwise wait a minute; a warning says when it is in effect.
+[[nodiscard]] BackoffPolicy engine_backoff_policy();
+
 [[nodiscard]] Result<void> save_schedule(const Store& store, const policy::Action& action, const BackoffState& backoff,
                                          TimePoint now, std::optional<TimePoint> selected = std::nullopt);
 

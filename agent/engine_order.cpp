@@ -5,6 +5,7 @@
 #include <span>
 
 #include "agent/engine_acme.hpp"
+#include "agent/engine_ari.hpp"
 #include "agent/fault.hpp"
 #include "agent/logging.hpp"
 #include "agent/order_journal.hpp"
@@ -46,12 +47,21 @@ std::optional<InFlight> resume(protocol::AcmeSession& session, const OrderReques
   return InFlight{std::move(*order), std::make_shared<const protocol::PrivateKey>(std::move(*key)), true};
 }
 
-Result<InFlight> place(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req, Store& store,
-                       std::mutex& m) {
+}  // namespace
+
+Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req,
+                                Store& store, std::mutex& m) {
   auto key = protocol::PrivateKey::generate(to_protocol_key(req.key));
   if (!key) return std::unexpected(key.error().context("generating the certificate key"));
   if (fault_point("engine.order.after_key")) return fail(ErrorKind::Storage, "injected fault at engine.order.after_key");
-  auto order = protocol::new_order(session, protocol::NewOrder{req.names, "", ca.profile});
+  auto order = protocol::new_order(session, protocol::NewOrder{req.names, req.replaces, ca.profile});
+  if (!order && !req.replaces.empty() && !session.directory().renewal_info.empty() &&
+      order.error().kind != ErrorKind::Transport && order.error().kind != ErrorKind::Cancelled &&
+      !is_lost_account(order.error())) {
+    module_logger("engine")->warn("{}: the CA refused the order replacing {} ({}); ordering without `replaces`",
+                                  req.certificate_id, req.replaces, order.error().message);
+    order = protocol::new_order(session, protocol::NewOrder{req.names, "", ca.profile});
+  }
   if (!order) return std::unexpected(order.error());
   auto pem = key->to_pem();
   if (!pem) return std::unexpected(pem.error());
@@ -62,8 +72,10 @@ Result<InFlight> place(protocol::AcmeSession& session, const CaAccess& ca, const
   // the two leaves an order the CA abandons; a new one is placed).
   if (fault_point("engine.order.after_new_order"))
     return fail(ErrorKind::Storage, "injected fault at engine.order.after_new_order");
-  return InFlight{std::move(*order), std::make_shared<const protocol::PrivateKey>(std::move(*key)), false};
+  return PlacedOrder{std::move(*order), std::make_shared<const protocol::PrivateKey>(std::move(*key))};
 }
+
+namespace {
 
 // pending -> ready -> (finalize) processing -> valid.
 Result<Order> drive_to_valid(protocol::AcmeSession& session, Order order, const protocol::PrivateKey& key,
@@ -98,11 +110,18 @@ Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const 
   if (!conn) return std::unexpected(conn.error());
   auto& session = *conn->session;
   session.set_account(ca.account);
+  {
+    std::lock_guard lock(store_mutex);
+    const CaDirectoryNote note{ca.directory_url, session.directory().renewal_info,
+                               std::chrono::floor<Seconds>(clock.now())};
+    if (auto noted = note_ca_directory(store, note); !noted)
+      module_logger("engine")->warn("{}: {}", req.certificate_id, noted.error().message);
+  }
   auto inflight = resume(session, req, store, store_mutex);
   if (!inflight) {
-    auto placed = place(session, ca, req, store, store_mutex);
+    auto placed = place_order(session, ca, req, store, store_mutex);
     if (!placed) return std::unexpected(placed.error());
-    inflight = std::move(*placed);
+    inflight = InFlight{std::move(placed->order), std::move(placed->key), false};
   }
   auto valid = drive_to_valid(session, inflight->order, *inflight->key, req.names, solver);
   if (!valid) return std::unexpected(valid.error());

@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "agent/engine_ari.hpp"
 #include "agent/engine_backoff.hpp"
 #include "agent/engine_consumers.hpp"
 #include "agent/engine_renewal.hpp"
@@ -50,8 +51,13 @@ struct PassState {
 
 void record(PassState& ps, Job& job) {
   const auto now = ps.request->now;
+  if (job.error && job.error->kind == ErrorKind::Cancelled) {
+    log()->info("{}: {} interrupted: the agent is stopping; it is taken up at the next start",
+                job.action.certificate.id, to_string(job.action.kind));
+    return;  // not a failure of the CA or the certificate: no back-off
+  }
   if (job.error) {
-    job.backoff = record_failure(job.backoff, *job.error, now, ps.rng);
+    job.backoff = record_failure(job.backoff, *job.error, now, ps.rng, engine_backoff_policy());
     log()->error("{}: {} failed: {}; {}", job.action.certificate.id, to_string(job.action.kind), job.error->message,
                  describe(job.backoff, now));
   } else {
@@ -85,9 +91,19 @@ void rebind_stored(EngineContext& ctx, Job& job) {
   else log()->info("{}: bound stored version {} to {}", a.certificate.id, (*found)->id, fmt::join(a.rebind, ", "));
 }
 
+// The ARI certID of the certificate a renewal replaces (RFC 9773 §5), "" when there is none.
+std::string replaced_cert_id(EngineContext& ctx, const policy::Action& a) {
+  if (a.kind != ActionKind::Renew || !a.thumbprint) return "";
+  auto found = ctx.store->find_by_thumbprint(*a.thumbprint);
+  if (!found || !*found) return "";
+  auto id = ari_cert_id_of(**found);
+  if (!id) log()->debug("{}: no ARI certID for {}: {}", a.certificate.id, *a.thumbprint, id.error().message);
+  return id.value_or("");
+}
+
 void order_and_bind(EngineContext& ctx, Job& job) {
   const auto& c = job.action.certificate;
-  auto version = obtain_version(ctx, c.id, plain_names(c.names), c.key);
+  auto version = obtain_version(ctx, c.id, plain_names(c.names), c.key, replaced_cert_id(ctx, job.action));
   if (!version) {
     job.error = version.error();
     return;
@@ -128,7 +144,7 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
                 const PassRequest& req) {
   if (jobs.empty()) return;
   auto ca = prepare_account(*ctx.store, policy.ca, *ctx.clock, *ctx.waiter);
-  auto solver = ca ? start_solver(policy.challenge) : Result<std::unique_ptr<protocol::ChallengeSolver>>{nullptr};
+  auto solver = ca ? start_solver(policy.challenge, req.cancel) : Result<std::unique_ptr<protocol::ChallengeSolver>>{nullptr};
   if (!ca || !solver) {
     Error e = !ca ? ca.error() : solver.error();
     for (auto* j : jobs) {
@@ -140,6 +156,21 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
   ctx.ca = &*ca;
   ctx.solver = solver->get();
   run_bounded(jobs, limit, req, [&](Job& j) { order_and_bind(ctx, j); });
+  // A CA that lost the account (a new or reset CA): register the key again, retry those jobs.
+  std::vector<Job*> lost;
+  for (auto* j : jobs)
+    if (j->error && is_lost_account(*j->error)) lost.push_back(j);
+  if (lost.empty() || req.cancelled()) return;
+  auto forgotten = forget_account_url(*ctx.store, policy.ca);
+  auto again = forgotten ? prepare_account(*ctx.store, policy.ca, *ctx.clock, *ctx.waiter)
+                         : Result<CaAccess>{std::unexpected(forgotten.error())};
+  if (!again) {
+    for (auto* j : lost) j->error = again.error();
+    return;
+  }
+  ctx.ca = &*again;
+  for (auto* j : lost) j->error.reset();
+  run_bounded(lost, limit, req, [&](Job& j) { order_and_bind(ctx, j); });
 }
 
 PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
@@ -193,6 +224,7 @@ struct Planned {
   Inventory inventory;
   std::vector<policy::Action> actions;
   Selections selections;  // the random renewal points drawn, by thumbprint
+  std::optional<TimePoint> ari_recheck;  // the earliest renewal-information re-check ahead
 };
 
 // The actions of the plan for what the store holds now.
@@ -201,10 +233,11 @@ Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimeP
   if (!inv) return std::unexpected(inv.error().context("reading the state directory"));
   for (const auto& p : inv->problems) log()->warn("skipped in the state directory: {}: {}", p.path.string(), p.what);
   auto installed = to_installed(*inv);
-  auto selections = precompute_renewal(installed, *inv, policy.renewal, store.dir(), now, rng);
+  auto ari = ari_windows(store.dir(), *inv, policy.ca.directory_url, now);
+  auto selections = precompute_renewal(installed, *inv, policy.renewal, store.dir(), now, rng, ari.windows);
   auto required = policy::required_certificates(policy, installed.bindings);
   auto actions = policy::plan(required, installed, now);
-  return Planned{std::move(*inv), std::move(actions), std::move(selections)};
+  return Planned{std::move(*inv), std::move(actions), std::move(selections), ari.earliest_recheck};
 }
 
 void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::Action>& after,
@@ -215,7 +248,7 @@ void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::A
     const Job& job = it == jobs.end() ? none : it->second;
     s.certificates.push_back(certificate_status(inv, a, job, now));
     if (a.kind != ActionKind::Keep) s.incomplete = true;
-    if (job.attempted && job.error) s.failed = true;
+    if (job.attempted && job.error && job.error->kind != ErrorKind::Cancelled) s.failed = true;
     if (job.attempted && needs_order(job.action.kind))
       s.attempts.push_back({a.certificate.id, std::string(to_string(job.action.kind)), !job.error, job.duration});
     const auto& next = s.certificates.back().next_renewal;
@@ -273,6 +306,8 @@ PassSummary Engine::pass(const PassRequest& request) {
     if (auto swept = store_->remove_stale_temporaries(Seconds{0}); !swept)
       log()->warn("cannot remove the temporaries of an interrupted run: {}", swept.error().message);
     Rng rng{std::random_device{}()};
+    if (auto inv = store_->inventory(); inv)
+      refresh_renewal_info_from_ca(*store_, store_mutex_, *inv, policy_->ca, request.now, request.cancel);
     auto before = plan_now(*store_, *policy_, request.now, rng);
     if (!before) throw std::runtime_error(before.error().message);
     std::map<std::string, Job> jobs;
@@ -292,6 +327,8 @@ PassSummary Engine::pass(const PassRequest& request) {
     auto after = plan_now(*store_, *policy_, request.now, rng);
     if (!after) throw std::runtime_error(after.error().message);
     summarize(summary, after->inventory, after->actions, jobs, request.now);
+    if (after->ari_recheck && (!summary.next_wake || *after->ari_recheck < *summary.next_wake))
+      summary.next_wake = after->ari_recheck;
     save_schedules(*store_, store_mutex_, *after, jobs, request.now);
   } catch (const std::exception& e) {
     log()->error("the pass failed: {}", e.what());

@@ -30,11 +30,14 @@ std::optional<TimePoint> previous_selection(const Inventory& inventory, const st
 }  // namespace
 
 Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory, const policy::Renewal& renewal,
-                              const std::filesystem::path& state_dir, TimePoint now, Rng& rng) {
+                              const std::filesystem::path& state_dir, TimePoint now, Rng& rng,
+                              const std::map<std::string, AriWindow>& ari) {
   Selections out;
   for (auto& c : installed.certificates) {
-    RenewalInput in{std::chrono::floor<Seconds>(c.not_before), std::chrono::floor<Seconds>(c.not_after), std::nullopt,
-                    renew_before(renewal), previous_selection(inventory, c.thumbprint, state_dir)};
+    const auto window = ari.find(c.thumbprint);
+    RenewalInput in{std::chrono::floor<Seconds>(c.not_before), std::chrono::floor<Seconds>(c.not_after),
+                    window == ari.end() ? std::nullopt : std::optional{window->second}, renew_before(renewal),
+                    previous_selection(inventory, c.thumbprint, state_dir)};
     auto decision = decide_renewal(in, now, rng);
     if (!decision) {
       module_logger("engine")->warn("certificate {}: {}", c.thumbprint, decision.error().message);

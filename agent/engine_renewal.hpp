@@ -4,11 +4,13 @@
 // expiry at once), handed to policy::plan as InstalledCertificate::renew_at.
 // The random draw is kept in the certificate's schedule file (`selected`) and
 // reused while still valid, so a restart or an early wake-up does not re-roll it.
-// (The CA's ARI window is not fetched yet: the plan stays free of network I/O.)
+// The CA's ARI window, when it offers one, comes in `ari` (by thumbprint), fetched
+// before planning (agent/engine_ari.hpp): the plan stays free of network I/O.
 #include <filesystem>
 #include <map>
 #include <string>
 
+#include "agent/renewal.hpp"
 #include "agent/schedule_time.hpp"
 #include "agent/store.hpp"
 #include "policy/model.hpp"
@@ -23,6 +25,7 @@ using Selections = std::map<std::string, TimePoint>;
 // come from is left to the plan's own rule, and logged).
 [[nodiscard]] Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory,
                                             const policy::Renewal& renewal,
-                                            const std::filesystem::path& state_dir, TimePoint now, Rng& rng);
+                                            const std::filesystem::path& state_dir, TimePoint now, Rng& rng,
+                                            const std::map<std::string, AriWindow>& ari = {});
 
 }  // namespace certagent::agent

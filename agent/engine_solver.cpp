@@ -24,10 +24,12 @@ Result<protocol::Http01ResponderOptions> parse_listen(const std::string& listen)
   return options;
 }
 
-Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const policy::Challenge& challenge) {
+Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const policy::Challenge& challenge,
+                                                                const std::atomic<bool>* cancel) {
   if (challenge.type == policy::Challenge::Type::Dns01) {
     protocol::Dns01HookOptions options;
     options.hook = challenge.dns_hook;
+    options.cancel = cancel;
     return std::make_unique<protocol::Dns01HookSolver>(std::move(options));
   }
   if (challenge.webroot) return std::make_unique<protocol::WebrootSolver>(*challenge.webroot);

@@ -2,6 +2,7 @@
 // The challenge solver of one pass, per the policy: ONE built-in http-01
 // responder shared by every order of the pass (listening on the policy's
 // address), the webroot solver, or the dns-01 hook.
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,8 @@ namespace certagent::agent {
 [[nodiscard]] Result<protocol::Http01ResponderOptions> parse_listen(const std::string& listen);
 
 // The solver, started (the responder is listening when this returns).
-[[nodiscard]] Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const policy::Challenge& challenge);
+// `cancel` (may be null) ends a running dns-01 hook when the agent stops.
+[[nodiscard]] Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const policy::Challenge& challenge,
+                                                                          const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace certagent::agent

@@ -15,9 +15,10 @@ std::vector<std::string> plain_names(const std::vector<policy::RequiredName>& na
 }
 
 Result<StoredVersion> obtain_version(EngineContext& ctx, const std::string& certificate_id,
-                                     const std::vector<std::string>& names, policy::KeyType key) {
+                                     const std::vector<std::string>& names, policy::KeyType key,
+                                     const std::string& replaces) {
   const std::string what = fmt::format("ordering certificate {} ({} names)", certificate_id, names.size());
-  auto issued = order_certificate(*ctx.ca, OrderRequest{certificate_id, names, key}, *ctx.store, *ctx.store_mutex,
+  auto issued = order_certificate(*ctx.ca, OrderRequest{certificate_id, names, key, replaces}, *ctx.store, *ctx.store_mutex,
                                   *ctx.solver, *ctx.clock, *ctx.waiter);
   if (!issued) return std::unexpected(issued.error().context(what));
   auto key_pem = issued->key->to_pem();

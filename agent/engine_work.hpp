@@ -29,7 +29,8 @@ struct EngineContext {
 // One ACME order for exactly `names` with a new key of `key`; the result is
 // stored (verified: the key matches, the names are the order's) and returned.
 [[nodiscard]] Result<StoredVersion> obtain_version(EngineContext& ctx, const std::string& certificate_id,
-                                                   const std::vector<std::string>& names, policy::KeyType key);
+                                                   const std::vector<std::string>& names, policy::KeyType key,
+                                                   const std::string& replaces = "");
 
 // Binds `version_id` to `purposes`, running each purpose's outputs and hooks;
 // a failure rolls the purpose back to its previous version (agent/rebind.hpp)

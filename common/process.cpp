@@ -216,9 +216,11 @@ class Supervisor {
   }
 
   void enforce_deadline() {
-    if (Clock::now() < deadline_) return;
-    if (!result_.timed_out) {
-      result_.timed_out = true;
+    const bool ending = result_.timed_out || result_.cancelled;
+    const bool cancel = !ending && spec_.cancel != nullptr && spec_.cancel->load();
+    if (Clock::now() < deadline_ && !cancel) return;
+    if (!ending) {
+      (cancel ? result_.cancelled : result_.timed_out) = true;
       ::kill(-pid_, SIGTERM);
       deadline_ = Clock::now() + spec_.kill_grace;
       return;
@@ -276,6 +278,7 @@ std::string describe(const ProcessOutcome& o, const ProcessSpec& spec) {
     ending = "ended, but its exit status was lost";
   }
   if (o.timed_out) return "timed out after " + std::to_string(spec.timeout.count()) + " ms; " + ending;
+  if (o.cancelled) return "stopped because the agent is stopping; " + ending;
   return ending;
 }
 

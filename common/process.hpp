@@ -3,6 +3,7 @@
 // environment, a working directory, a timeout that kills the whole process
 // group (SIGTERM, then SIGKILL after a grace period), and capped capture of
 // stdout and stderr. Used by the dns-01 hook solver and the consumer hooks.
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -29,19 +30,23 @@ struct ProcessSpec {
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds kill_grace{std::chrono::seconds(2)};  // SIGTERM → SIGKILL
   std::size_t output_cap = 64 * 1024;  // bytes kept of stdout and of stderr each
+  // When given and it becomes true (the agent is stopping), the process group is ended as on
+  // a timeout (SIGTERM, then SIGKILL after kill_grace) and the outcome says `cancelled`.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct ProcessOutcome {
   int exit_code = -1;      // the exit status when the program exited, else -1
   int signal = 0;          // the signal that ended it, else 0
   bool timed_out = false;  // we killed it because the timeout ran out
+  bool cancelled = false;  // we killed it because spec.cancel became true
   std::string out;         // captured stdout (at most output_cap bytes)
   std::string err;         // captured stderr (at most output_cap bytes)
   bool out_truncated = false;
   bool err_truncated = false;
   std::chrono::milliseconds elapsed{0};
 
-  [[nodiscard]] bool succeeded() const { return !timed_out && signal == 0 && exit_code == 0; }
+  [[nodiscard]] bool succeeded() const { return !timed_out && !cancelled && signal == 0 && exit_code == 0; }
 };
 
 // Runs the program to completion (or to the timeout) and reports how it ended.

@@ -54,6 +54,7 @@ struct Dns01HookSolver::Impl {
     spec.inherit_path = options.inherit_path;
     spec.working_dir = options.working_dir.string();
     spec.timeout = options.timeout;
+    spec.cancel = options.cancel;
     const std::string what = "dns-01 hook '" + escape_control(options.hook.string(), 400) + "' " +
                              std::string(verb) + " " + record;
     if (options.hook.empty() || options.hook.is_relative())
@@ -62,6 +63,7 @@ struct Dns01HookSolver::Impl {
     if (!outcome) return std::unexpected(outcome.error().context(what));
     if (outcome->succeeded()) return ok();
     std::string message = what + ": " + describe(*outcome, spec);
+    if (outcome->cancelled) return fail(ErrorKind::Cancelled, std::move(message));
     if (!outcome->err.empty()) message += "; stderr: " + escape_control(outcome->err, 2000);
     return fail(outcome->timed_out ? ErrorKind::Timeout : ErrorKind::Hook, std::move(message), outcome->timed_out);
   }

@@ -5,6 +5,7 @@
 // hook is run directly (common/process: argv, no shell) with a timeout, and
 // every argument is checked first: the record name is a valid DNS name and the
 // value is base64url, so no CA-chosen text reaches the hook unchecked.
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -23,6 +24,7 @@ struct Dns01HookOptions {
   bool inherit_path = true;                    // also pass our PATH (when env has none)
   std::filesystem::path working_dir;           // empty: ours
   std::chrono::milliseconds timeout{std::chrono::seconds(120)};  // per call; then SIGTERM, SIGKILL
+  const std::atomic<bool>* cancel = nullptr;   // true: end a running hook (error kind Cancelled)
 };
 
 // "_acme-challenge.<identifier>" with a wildcard's "*." removed, normalised

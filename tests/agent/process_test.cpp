@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -85,6 +86,39 @@ TEST(Process, HookSleepingPastTheTimeoutIsKilledInTime) {
   EXPECT_EQ(r->out, "started\n");
   EXPECT_LT(took, 3s);
   EXPECT_NE(describe(*r, spec).find("timed out after 300 ms"), std::string::npos) << describe(*r, spec);
+}
+
+TEST(Process, ACancelRequestEndsTheProcessLongBeforeItsTimeout) {
+  std::atomic<bool> cancel{false};
+  auto spec = sh("echo started; sleep 30");
+  spec.timeout = 60s;
+  spec.kill_grace = 300ms;
+  spec.cancel = &cancel;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);
+    cancel = true;
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = run_process(spec);
+  auto took = std::chrono::steady_clock::now() - t0;
+  stopper.join();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->cancelled);
+  EXPECT_FALSE(r->timed_out);
+  EXPECT_FALSE(r->succeeded());
+  EXPECT_EQ(r->signal, SIGTERM);
+  EXPECT_LT(took, 5s);
+  EXPECT_NE(describe(*r, spec).find("the agent is stopping"), std::string::npos) << describe(*r, spec);
+}
+
+TEST(Process, AnUnsetCancelFlagChangesNothing) {
+  std::atomic<bool> cancel{false};
+  auto spec = sh("exit 0");
+  spec.cancel = &cancel;
+  auto r = run_process(spec);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->succeeded());
+  EXPECT_FALSE(r->cancelled);
 }
 
 TEST(Process, ProgramIgnoringSigtermGetsSigkillAfterGrace) {

@@ -12,7 +12,9 @@
 namespace certagent::integration {
 namespace fs = std::filesystem;
 
-EngineSandbox::EngineSandbox(const std::string& profile) : pebble_(require_pebble_env(profile)) {
+EngineSandbox::EngineSandbox(const std::string& profile) : EngineSandbox(require_pebble_env(profile)) {}
+
+EngineSandbox::EngineSandbox(PebbleEnv pebble) : pebble_(std::move(pebble)) {
   std::random_device rd;
   dir_ = fs::temp_directory_path() / fmt::format("certagent-engine-{}-{:08x}", ::getpid(), rd());
   fs::create_directories(dir_);
@@ -23,7 +25,15 @@ EngineSandbox::~EngineSandbox() {
   fs::remove_all(dir_, ec);
 }
 
-void EngineSandbox::write_policy(const PoolPolicy& p) const {
+void EngineSandbox::write_policy(const PoolPolicy& p) const { std::ofstream(policy_file()) << policy_text(p); }
+
+void EngineSandbox::replace_policy(const std::string& text) const {
+  const fs::path temp = dir_ / ".policy.json.swp";
+  std::ofstream(temp) << text;
+  fs::rename(temp, policy_file());
+}
+
+std::string EngineSandbox::policy_text(const PoolPolicy& p) const {
   namespace json = boost::json;
   json::array domains(p.sip_domains.begin(), p.sip_domains.end());
   json::object purposes;
@@ -44,7 +54,9 @@ void EngineSandbox::write_policy(const PoolPolicy& p) const {
                                                                        {"external", "webpool01.contoso.com"}}},
                                          {"layout", p.layout}}}},
       {"purposes", purposes}};
-  std::ofstream(policy_file()) << json::serialize(policy) << "\n";
+  if (!p.renewal.empty()) policy["renewal"] = p.renewal;
+  if (!p.dns01_hook.empty()) policy["challenge"] = json::object{{"type", "dns-01"}, {"hook", p.dns01_hook}};
+  return json::serialize(policy) + "\n";
 }
 
 std::string EngineSandbox::make_hook(const std::string& name, int exit_code) const {

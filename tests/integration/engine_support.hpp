@@ -21,6 +21,8 @@ struct PoolPolicy {
   std::map<std::string, std::vector<std::string>> hooks;
   std::string directory;      // the CA's directory URL; "" for the fixture's pebble
   bool trust_pebble = true;   // name pebble's root as the trust bundle
+  std::string renewal;     // the policy's `renewal` ("92%", "30s"); empty: not written (auto)
+  std::string dns01_hook;  // set: challenge dns-01 through this hook instead of http-01
 };
 
 [[nodiscard]] inline PoolPolicy pool(std::string layout) {
@@ -33,6 +35,7 @@ struct PoolPolicy {
 class EngineSandbox {
  public:
   explicit EngineSandbox(const std::string& profile = "default");
+  explicit EngineSandbox(PebbleEnv pebble);  // a private pebble the test started
   ~EngineSandbox();
   EngineSandbox(const EngineSandbox&) = delete;
   EngineSandbox& operator=(const EngineSandbox&) = delete;
@@ -43,6 +46,10 @@ class EngineSandbox {
   [[nodiscard]] std::filesystem::path policy_file() const { return dir_ / "policy.json"; }
 
   void write_policy(const PoolPolicy& p) const;
+  // The policy document write_policy writes, as text (one line of JSON and a newline).
+  [[nodiscard]] std::string policy_text(const PoolPolicy& p) const;
+  // Replaces the policy file as editors do: write a temporary beside it, then rename it over.
+  void replace_policy(const std::string& text) const;
   // A hook script that appends "PURPOSE ACTION OLD NEW" to hooks.log and exits `exit_code`.
   [[nodiscard]] std::string make_hook(const std::string& name, int exit_code = 0) const;
   [[nodiscard]] std::vector<std::string> hook_log() const;

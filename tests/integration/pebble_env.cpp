@@ -52,6 +52,10 @@ Result<PebbleEnv> load_pebble_env(std::string_view profile) {
     return fail(ErrorKind::Invalid,
                 "the pebble fixture is not running: CERTAGENT_PEBBLE_DIR is not set (run the integration "
                 "tests through ctest, whose `pebble.start` fixture starts the CA)");
+  return load_pebble_env_from(dir, profile);
+}
+
+Result<PebbleEnv> load_pebble_env_from(const std::string& dir, std::string_view profile) {
   const std::string path = fmt::format("{}/{}.env", dir, profile);
   auto kv = read_key_values(path);
   if (!kv) return std::unexpected(kv.error());

@@ -36,6 +36,8 @@ struct PebbleEnv {
 // Reads a profile's env file; fails when CERTAGENT_PEBBLE_DIR is unset or the file
 // is missing or incomplete.
 [[nodiscard]] Result<PebbleEnv> load_pebble_env(std::string_view profile);
+// The same from an explicit run directory (a private pebble a test started with pebble-ctl).
+[[nodiscard]] Result<PebbleEnv> load_pebble_env_from(const std::string& run_dir, std::string_view profile);
 
 // load_pebble_env, or throws std::runtime_error (GoogleTest reports it as a failure
 // of the test, with the message).

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -115,6 +116,20 @@ TEST_F(Dns01Hook, HookThatHangsIsKilledAtTheTimeout) {
   EXPECT_EQ(r.error().kind, ErrorKind::Timeout);
   EXPECT_TRUE(r.error().retryable);
   EXPECT_NE(r.error().message.find("timed out"), std::string::npos) << r.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
+TEST_F(Dns01Hook, AHookRunningWhenTheAgentStopsIsEndedAsCancelled) {
+  std::atomic<bool> cancel{true};  // the agent is already stopping
+  Dns01HookOptions o;
+  o.hook = hook("sleep 30");
+  o.timeout = 60s;
+  o.cancel = &cancel;
+  Dns01HookSolver s(o);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = s.present(task("a.example"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::Cancelled) << r.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
 
