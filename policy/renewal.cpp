@@ -19,7 +19,11 @@ TimePoint renewal_time(TimePoint not_before, TimePoint not_after, const Renewal&
       due = not_after - std::min<Clock::duration>(renewal.before_expiry, lifetime);
       break;
   }
-  return precomputed ? std::min(*precomputed, due) : due;
+  if (!precomputed) return due;
+  // The agent's time (the CA's ARI window, jitter) replaces the automatic rule, but never
+  // past the near-expiry point; an explicit policy setting stays an upper bound.
+  const TimePoint cap = renewal.mode == Renewal::Mode::Auto ? not_after - lifetime / 20 : due;
+  return std::min(*precomputed, cap);
 }
 
 }  // namespace certagent::policy

@@ -15,8 +15,9 @@ using TimePoint = Clock::time_point;
 //   "N%"          when N% of the lifetime remains
 //   "30d", "12h"  that long before not_after (at not_before if longer than the lifetime)
 // If the agent has computed a time of its own (the CA's ARI window, jitter),
-// `precomputed` is used, but never later than the policy's time: nearness to
-// expiry wins over the CA's suggestion.
+// `precomputed` is used: in `auto` mode it may be later than the one-third
+// point (a CA's ARI window), but never later than the near-expiry point (1/20
+// of the lifetime left); with an explicit setting, never later than that setting.
 [[nodiscard]] TimePoint renewal_time(TimePoint not_before, TimePoint not_after, const Renewal& renewal,
                                      std::optional<TimePoint> precomputed = std::nullopt);
 

@@ -101,6 +101,7 @@ Result<HttpResponse> AcmeSession::post_jws(std::string_view url, const BodyBuild
     Error err = error_from_response(*resp, doing, retry_after(*resp));
     if (err.kind == ErrorKind::BadNonce && bad_nonces < options_.max_bad_nonce_retries) {
       ++bad_nonces;
+      ++bad_nonce_retries_;
       acme_log().trace("badNonce from {}; retrying with a fresh nonce ({})", url, bad_nonces);
       continue;
     }

@@ -45,6 +45,8 @@ class AcmeSession {
   [[nodiscard]] const Clock& clock() const { return *clock_; }
   [[nodiscard]] Waiter& waiter() { return *waiter_; }
   [[nodiscard]] size_t request_count() const { return requests_; }
+  // badNonce answers retried with a fresh nonce so far (each one a request the CA refused).
+  [[nodiscard]] size_t bad_nonce_retries() const { return bad_nonce_retries_; }
 
   void set_account(AccountRef account) { account_ = std::move(account); }
   [[nodiscard]] const AccountRef& account() const { return account_; }
@@ -78,6 +80,7 @@ class AcmeSession {
   NoncePool nonces_;
   AccountRef account_;
   size_t requests_ = 0;
+  size_t bad_nonce_retries_ = 0;
 };
 
 // The body of a successful response as a JSON object; a Protocol error when

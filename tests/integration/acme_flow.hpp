@@ -32,7 +32,8 @@ struct AcmeFlow {
   std::unique_ptr<protocol::Http01Responder> responder;
   std::optional<protocol::AcmeSession> session;
 
-  explicit AcmeFlow(std::string_view profile) : env(require_pebble_env(profile)) {
+  explicit AcmeFlow(std::string_view profile) : AcmeFlow(require_pebble_env(profile)) {}
+  explicit AcmeFlow(PebbleEnv pebble) : env(std::move(pebble)) {
     protocol::CurlTransportOptions options;
     options.trust_file = env.tls_root;
     transport = ok_or_throw(protocol::CurlTransport::create(options), "creating the transport");

@@ -56,6 +56,7 @@ std::string EngineSandbox::policy_text(const PoolPolicy& p) const {
       {"purposes", purposes}};
   if (!p.renewal.empty()) policy["renewal"] = p.renewal;
   if (!p.dns01_hook.empty()) policy["challenge"] = json::object{{"type", "dns-01"}, {"hook", p.dns01_hook}};
+  if (!p.preferred_chain.empty()) policy["ca"].as_object()["preferred_chain"] = p.preferred_chain;
   return json::serialize(policy) + "\n";
 }
 

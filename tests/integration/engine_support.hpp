@@ -23,6 +23,7 @@ struct PoolPolicy {
   bool trust_pebble = true;   // name pebble's root as the trust bundle
   std::string renewal;     // the policy's `renewal` ("92%", "30s"); empty: not written (auto)
   std::string dns01_hook;  // set: challenge dns-01 through this hook instead of http-01
+  std::string preferred_chain;  // ca.preferred_chain when not empty
 };
 
 [[nodiscard]] inline PoolPolicy pool(std::string layout) {

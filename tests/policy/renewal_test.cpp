@@ -19,7 +19,10 @@ TEST(Renewal, DueTimeForEachSetting) {
       {"longer than the lifetime: at once", {Renewal::Mode::BeforeExpiry, 0, std::chrono::seconds(200 * 86400)},
        std::nullopt, start},
       {"the agent's earlier time wins", {}, start + 45 * kDay, start + 45 * kDay},
-      {"nearness to expiry beats a later suggestion", {}, start + 80 * kDay, start + 60 * kDay},
+      {"auto: a later ARI suggestion is followed", {}, start + 80 * kDay, start + 80 * kDay},
+      {"nearness to expiry beats a later suggestion", {}, start + 88 * kDay, start + hours(24 * 85 + 12)},
+      {"an explicit setting caps a later suggestion", {Renewal::Mode::BeforeExpiry, 0, std::chrono::seconds(30 * 86400)},
+       start + 80 * kDay, start + 60 * kDay},
   };
   for (const auto& c : cases) EXPECT_EQ(renewal_time(start, end, c.r, c.pre), c.want) << c.name;
 }

@@ -115,6 +115,7 @@ TEST_F(SessionTest, BadNonceIsRetriedWithTheNonceFromTheErrorResponse) {
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(net.sent.size(), 4u);  // no second newNonce
   EXPECT_EQ(sent_nonce(3), fresh);
+  EXPECT_EQ(s.bad_nonce_retries(), 1u);
 }
 
 TEST_F(SessionTest, BadNonceRetriesAreBoundedAndNoNonceIsSentTwice) {
@@ -128,6 +129,7 @@ TEST_F(SessionTest, BadNonceRetriesAreBoundedAndNoNonceIsSentTwice) {
   std::set<std::string> nonces;
   for (size_t i = 2; i < net.sent.size(); ++i) EXPECT_TRUE(nonces.insert(sent_nonce(i)).second);
   EXPECT_EQ(nonces.size(), 11u);
+  EXPECT_EQ(s.bad_nonce_retries(), 10u);  // the 11th badNonce is returned, not retried
 }
 
 TEST_F(SessionTest, RateLimitedWithShortRetryAfterWaitsThroughTheWaiterThenSucceeds) {
