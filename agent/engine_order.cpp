@@ -53,6 +53,7 @@ Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& 
                                 Store& store, std::mutex& m) {
   auto key = protocol::PrivateKey::generate(to_protocol_key(req.key));
   if (!key) return std::unexpected(key.error().context("generating the certificate key"));
+  if (fault_point("engine.order.after_key")) return fail(ErrorKind::Storage, "injected fault at engine.order.after_key");
   auto order = protocol::new_order(session, protocol::NewOrder{req.names, req.replaces, ca.profile});
   if (!order && !req.replaces.empty() && !session.directory().renewal_info.empty() &&
       order.error().kind != ErrorKind::Transport && order.error().kind != ErrorKind::Cancelled &&
@@ -67,6 +68,10 @@ Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& 
   std::lock_guard lock(m);
   if (auto j = write_order_journal(store, OrderJournal{req.certificate_id, order->url, req.names, *pem}); !j)
     return std::unexpected(j.error().context("journaling order " + order->url));
+  // After the CA created the order and the journal names it (a crash between
+  // the two leaves an order the CA abandons; a new one is placed).
+  if (fault_point("engine.order.after_new_order"))
+    return fail(ErrorKind::Storage, "injected fault at engine.order.after_new_order");
   return PlacedOrder{std::move(*order), std::make_shared<const protocol::PrivateKey>(std::move(*key))};
 }
 
@@ -86,7 +91,10 @@ Result<Order> drive_to_valid(protocol::AcmeSession& session, Order order, const 
       return fail(ErrorKind::Storage, "injected fault at engine.order.before_finalize");
     auto csr = protocol::make_csr(names, key);
     if (!csr) return std::unexpected(csr.error().context("building the CSR"));
-    return protocol::finalize_order(session, order, csr->der, poll);
+    auto finalized = protocol::finalize_order(session, order, csr->der, poll);
+    if (finalized && fault_point("engine.order.after_finalize"))
+      return fail(ErrorKind::Storage, "injected fault at engine.order.after_finalize");
+    return finalized;
   }
   if (order.status == "processing") return protocol::poll_while_processing(session, std::move(order), poll);
   if (order.status == "valid") return order;
@@ -118,6 +126,8 @@ Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const 
   if (!chain) return std::unexpected(chain.error());
   if (auto checked = protocol::verify_issued(*chain, *inflight->key, req.names, clock.now()); !checked)
     return std::unexpected(checked.error());
+  if (fault_point("engine.order.after_download"))
+    return fail(ErrorKind::Storage, "injected fault at engine.order.after_download");
   return protocol::assemble_issued_certificate(inflight->key, std::move(*chain), valid->url);
 }
 

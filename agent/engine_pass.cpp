@@ -18,6 +18,7 @@
 #include "agent/installed_state.hpp"
 #include "agent/logging.hpp"
 #include "agent/policy_file.hpp"
+#include "agent/rebind.hpp"
 #include "agent/system_waiter.hpp"
 #include "policy/plan.hpp"
 #include "policy/required.hpp"
@@ -278,6 +279,7 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   SystemClock clock;
   SleepingWaiter waiter(request.cancel);
   EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy)};
+  replay_owed_notifications(store, ctx.consumers);
   run_bounded(rebinds, 1, request, [&](Job& j, std::size_t) { rebind_stored(ctx, j); });
   run_orders(ctx, policy, orders, concurrency, request);
   write_missing_outputs(ctx);
@@ -314,6 +316,10 @@ PassSummary Engine::pass(const PassRequest& request) {
       summary.status_line = "policy invalid: " + *summary.policy_error;
       return summary;
     }
+    // Every temporary in the state directory is a crashed run's: this pass holds the writer lock and has not
+    // written yet.
+    if (auto swept = store_->remove_stale_temporaries(Seconds{0}); !swept)
+      log()->warn("cannot remove the temporaries of an interrupted run: {}", swept.error().message);
     Rng rng{std::random_device{}()};
     if (auto inv = store_->inventory(); inv)
       refresh_renewal_info_from_ca(*store_, store_mutex_, *inv, policy_->ca, request.now, request.cancel);

@@ -1,5 +1,6 @@
 #include "agent/fault.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <string>
@@ -13,20 +14,33 @@ FaultInjector& injector() {
   return f;
 }
 
-const std::string& kill_point_from_env() {
-  static const std::string point = [] {
+struct KillPoint {
+  std::string name;
+  unsigned long nth = 1;  // "<point>@N": the Nth time the point is reached
+};
+
+const KillPoint& kill_point_from_env() {
+  static const KillPoint point = [] {
     const char* v = std::getenv("CERTAGENT_FAULT_KILL");
-    return std::string(v ? v : "");
+    KillPoint k{v ? v : "", 1};
+    if (auto at = k.name.rfind('@'); at != std::string::npos) {
+      k.nth = std::strtoul(k.name.c_str() + at + 1, nullptr, 10);
+      k.name.resize(at);
+    }
+    return k;
   }();
   return point;
 }
+
+std::atomic<unsigned long> kill_point_hits{0};
 
 }  // namespace
 
 void set_fault_injector(FaultInjector f) { injector() = std::move(f); }
 
 bool fault_point(std::string_view point) {
-  if (!kill_point_from_env().empty() && kill_point_from_env() == point) ::raise(SIGKILL);
+  const KillPoint& k = kill_point_from_env();
+  if (!k.name.empty() && k.name == point && ++kill_point_hits == k.nth) ::raise(SIGKILL);
   auto& f = injector();
   return f && f(point);
 }

@@ -16,8 +16,9 @@ using FaultInjector = std::function<bool(std::string_view point)>;
 void set_fault_injector(FaultInjector injector);
 
 // Called at each named point. Also honours CERTAGENT_FAULT_KILL=<point> in
-// the environment (the process SIGKILLs itself there), so integration tests
-// can crash the real binary at a chosen step.
+// the environment (the process SIGKILLs itself there; "<point>@N": the Nth
+// time it is reached), so integration tests can crash the real binary at a
+// chosen step.
 [[nodiscard]] bool fault_point(std::string_view point);
 
 }  // namespace certagent::agent

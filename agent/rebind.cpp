@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "agent/fault.hpp"
 #include "agent/logging.hpp"
+#include "agent/notify_journal.hpp"
 
 namespace certagent::agent {
 namespace {
@@ -65,6 +67,10 @@ Result<void> switch_all(Store& store, std::vector<Step>& steps, const StoredVers
     s.previous = (*previous)[s.purpose];
     if (!s.previous.empty())
       if (auto old = store.load_version(s.previous)) s.old_thumbprint = old->meta.thumbprint;
+    if (fault_point("rebind.after_bind")) {
+      unswitch(store, steps);
+      return fail(ErrorKind::Storage, "injected fault at rebind.after_bind");
+    }
   }
   return ok();
 }
@@ -86,6 +92,8 @@ std::optional<std::pair<std::size_t, Error>> commit_and_tell(const Store& store,
     if (auto r = run_hooks(s.consumers->hooks, event_for(store, s, version, s.old_thumbprint, HookAction::Bind)); !r)
       return std::pair{i, r.error()};
     s.told = true;
+    if (fault_point("rebind.after_purpose"))
+      return std::pair{i, Error(ErrorKind::Storage, "injected fault at rebind.after_purpose")};
   }
   return std::nullopt;
 }
@@ -116,7 +124,58 @@ void tell_restore(const Store& store, const Step& s, RebindOutcome& o, const Sto
                                "attempt", s.purpose, previous->id, previous->meta.thumbprint, failed.id);
 }
 
+std::string bound_thumbprint(const Store& store, const std::string& purpose) {
+  auto b = store.binding(purpose);
+  if (!b || !*b || !(*b)->complete) return "";
+  auto v = store.load_version((*b)->version_id);
+  return v ? v->meta.thumbprint : "";
+}
+
+// Noted before the switch: a crash after it still tells the consumers (replay_owed_notifications).
+Result<void> note_owed(const Store& store, const std::vector<Step>& steps, const std::string& version_id) {
+  for (const auto& s : steps)
+    if (auto noted = note_pending_notification(store, {s.purpose, version_id, bound_thumbprint(store, s.purpose)});
+        !noted)
+      return noted;
+  return ok();
+}
+
+void clear_owed(const Store& store, const std::vector<Step>& steps, const std::vector<RebindOutcome>& outcomes) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (i < outcomes.size() && outcomes[i].rollback_failure) continue;  // the next pass tries again
+    if (auto cleared = clear_pending_notification(store, steps[i].purpose); !cleared)
+      module_logger("store")->warn("{}: {}", steps[i].purpose, cleared.error().message);
+  }
+}
+
 }  // namespace
+
+void replay_owed_notifications(Store& store, const std::map<std::string, PurposeConsumers>& consumers) {
+  auto log = module_logger("store");
+  auto pending = pending_notifications(store.dir());
+  if (!pending) return log->error("cannot read the hooks owed: {}", pending.error().message);
+  for (const auto& n : *pending) {
+    auto b = store.binding(n.purpose);
+    if (b && *b && (*b)->complete && (*b)->version_id == n.version_id) {
+      auto now_bound = store.load_version(n.version_id);
+      if (!now_bound) return log->error("{}: {}", n.purpose, now_bound.error().message);
+      log->warn("{}: bound to version {} by a run that stopped before its consumers were told; telling them now",
+                n.purpose, n.version_id);
+      const auto& c = consumers_of(consumers, n.purpose);
+      Result<void> told = write_outputs(*now_bound, c.outputs);
+      if (told)
+        told = run_hooks(c.hooks, HookEvent{n.purpose, HookAction::Bind, now_bound->id, n.old_thumbprint,
+                                            now_bound->meta.thumbprint, store.live_path(n.purpose),
+                                            now_bound->meta.names});
+      if (!told) {
+        log->error("{}: {} (tried again on the next pass)", n.purpose, told.error().message);
+        continue;
+      }
+    }
+    if (auto cleared = clear_pending_notification(store, n.purpose); !cleared)
+      log->warn("{}: {}", n.purpose, cleared.error().message);
+  }
+}
 
 Result<std::vector<RebindOutcome>> rebind(Store& store, std::span<const std::string> purposes,
                                           std::string_view version_id,
@@ -125,11 +184,18 @@ Result<std::vector<RebindOutcome>> rebind(Store& store, std::span<const std::str
   if (!version) return std::unexpected(version.error().context("rebinding"));
   auto steps = stage(*version, purposes, consumers);
   if (!steps) return std::unexpected(steps.error().context(fmt::format("binding version {}", version->id)));
-  if (auto switched = switch_all(store, *steps, *version); !switched) return std::unexpected(switched.error());
+  if (auto noted = note_owed(store, *steps, version->id); !noted) return std::unexpected(noted.error());
+  if (auto switched = switch_all(store, *steps, *version); !switched) {
+    clear_owed(store, *steps, {});
+    return std::unexpected(switched.error());
+  }
   auto failed = commit_and_tell(store, *steps, *version);
   std::vector<RebindOutcome> outcomes;
   for (const auto& s : *steps) outcomes.push_back(RebindOutcome{s.purpose, s.previous, version->id, {}, false, {}});
-  if (!failed) return outcomes;
+  if (!failed) {
+    clear_owed(store, *steps, outcomes);
+    return outcomes;
+  }
   const auto& [index, error] = *failed;
   const std::string culprit = (*steps)[index].purpose;
   std::vector<std::size_t> restored;
@@ -150,6 +216,7 @@ Result<std::vector<RebindOutcome>> rebind(Store& store, std::span<const std::str
   }
   // Every binding and file is back before any consumer is told.
   for (std::size_t i : restored) tell_restore(store, (*steps)[i], outcomes[i], *version);
+  clear_owed(store, *steps, outcomes);
   return outcomes;
 }
 

@@ -47,4 +47,10 @@ struct RebindOutcome {
                                                         std::string_view version_id,
                                                         const std::map<std::string, PurposeConsumers>& consumers);
 
+// For each purpose a crashed rebind switched without telling its consumers
+// (agent/notify_journal.hpp): writes its outputs and runs its hooks now. A
+// record whose switch never happened is dropped; one whose hooks fail stays
+// for the next pass.
+void replay_owed_notifications(Store& store, const std::map<std::string, PurposeConsumers>& consumers);
+
 }  // namespace certagent::agent

@@ -104,7 +104,8 @@ class Store {
   [[nodiscard]] Result<Inventory> inventory() const;
 
   // Removes certagent's own temporaries (".tmp-…-<pid>-<hex>") left by a
-  // crash in certs/, live/ and accounts/*, when older than `min_age`. Needs
+  // crash in the state directory, certs/, live/, orders/, notify/, schedule/,
+  // ari/ and accounts/*, when older than `min_age`. Needs
   // the writer lock. Returns what it removed.
   [[nodiscard]] Result<std::vector<std::filesystem::path>> remove_stale_temporaries(std::chrono::seconds min_age);
 

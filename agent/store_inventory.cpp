@@ -78,7 +78,7 @@ Result<Inventory> Store::inventory() const {
 
 Result<std::vector<fs::path>> Store::remove_stale_temporaries(std::chrono::seconds min_age) {
   if (auto r = require_writable("removing stale temporaries"); !r) return std::unexpected(r.error());
-  std::vector<fs::path> dirs = {dir_ / "certs", dir_ / "live"};
+  std::vector<fs::path> dirs = {dir_, dir_ / "certs", dir_ / "live", dir_ / "orders", dir_ / "notify", dir_ / "schedule", dir_ / "ari"};
   auto accounts = list_names(dir_ / "accounts");
   if (!accounts) return std::unexpected(accounts.error());
   for (const auto& a : *accounts) dirs.push_back(dir_ / "accounts" / a);

@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "agent/fault.hpp"
 #include "agent/fsutil.hpp"
+#include "agent/notify_journal.hpp"
 #include "agent/rebind.hpp"
 #include "store_support.hpp"
 
@@ -120,6 +122,59 @@ TEST(Hooks, SecondBindSeesOldAndNewThumbprints) {
   EXPECT_NE(second.find("CERTAGENT_OLD_THUMBPRINT=" + f.thumb(f.a)), std::string::npos) << second;
   EXPECT_NE(second.find("CERTAGENT_NEW_THUMBPRINT=" + f.thumb(f.b)), std::string::npos) << second;
   EXPECT_EQ(f.bound(), f.b);
+}
+
+// A crash between switching the binding and running the hooks (rebind.after_bind
+// fails here as a SIGKILL would stop it): the record of the hooks owed stays,
+// and the next pass runs them for the version bound, with the old thumbprint.
+TEST(Hooks, HooksOwedByACrashedRebindAreRunByTheNextPass) {
+  HookFixture f;
+  ASSERT_TRUE(rebind(f.s, kDefault, f.a, f.consumers()));
+  set_fault_injector([](std::string_view p) { return p == "rebind.after_bind"; });
+  auto crashed = rebind(f.s, kDefault, f.b, f.consumers());
+  set_fault_injector({});
+  ASSERT_FALSE(crashed);
+  EXPECT_EQ(f.bound(), f.b) << "switched, but the hook never ran";
+  EXPECT_EQ(f.calls().find("CERTAGENT_NEW_THUMBPRINT=" + f.thumb(f.b)), std::string::npos);
+  auto owed = pending_notifications(f.state);
+  ASSERT_TRUE(owed) << owed.error().message;
+  ASSERT_EQ(owed->size(), 1u);
+  EXPECT_EQ((*owed)[0].version_id, f.b);
+  EXPECT_EQ((*owed)[0].old_thumbprint, f.thumb(f.a));
+
+  replay_owed_notifications(f.s, f.consumers());
+  auto calls = f.calls();
+  auto last = calls.substr(calls.rfind("--- call"));
+  EXPECT_NE(last.find("CERTAGENT_ACTION=bind"), std::string::npos) << last;
+  EXPECT_NE(last.find("CERTAGENT_OLD_THUMBPRINT=" + f.thumb(f.a)), std::string::npos) << last;
+  EXPECT_NE(last.find("CERTAGENT_NEW_THUMBPRINT=" + f.thumb(f.b)), std::string::npos) << last;
+  EXPECT_TRUE(pending_notifications(f.state)->empty()) << "told once, the record goes";
+  replay_owed_notifications(f.s, f.consumers());
+  EXPECT_EQ(f.calls(), calls) << "nothing owed any more";
+}
+
+TEST(Hooks, AnOwedRecordWhoseSwitchNeverHappenedIsDroppedWithoutRunningHooks) {
+  HookFixture f;
+  ASSERT_TRUE(rebind(f.s, kDefault, f.a, f.consumers()));
+  set_fault_injector([](std::string_view p) { return p == "store.bind.before_rename"; });
+  ASSERT_FALSE(rebind(f.s, kDefault, f.b, f.consumers()));
+  set_fault_injector({});
+  EXPECT_EQ(f.bound(), f.a);
+  ASSERT_EQ(pending_notifications(f.state)->size(), 1u);
+  const auto before = f.calls();
+  replay_owed_notifications(f.s, f.consumers());
+  EXPECT_EQ(f.calls(), before);
+  EXPECT_TRUE(pending_notifications(f.state)->empty());
+}
+
+TEST(Hooks, AnOwedRecordCertagentDidNotWriteIsAClearError) {
+  HookFixture f;
+  ASSERT_TRUE(fsutil::make_private_dir(f.state / "notify"));
+  std::ofstream(f.state / "notify" / "Default") << "../../etc\n";
+  auto owed = pending_notifications(f.state);
+  ASSERT_FALSE(owed);
+  EXPECT_NE(owed.error().message.find("notify/Default is not a record certagent wrote"), std::string::npos)
+      << owed.error().message;
 }
 
 TEST(Hooks, FailingHookRollsBackToTheOldThumbprint) {

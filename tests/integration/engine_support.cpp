@@ -43,8 +43,10 @@ std::string EngineSandbox::policy_text(const PoolPolicy& p) const {
     if (!purposes.contains(purpose)) purposes[purpose] = json::object{};
     for (const auto& [key, value] : settings) purposes[purpose].as_object()[key] = value;
   }
+  json::object ca{{"directory", p.directory.empty() ? pebble_.directory_url : p.directory}};
+  if (p.trust_pebble) ca["trust_bundle"] = pebble_.tls_root;
   json::object policy{
-      {"ca", json::object{{"directory", pebble_.directory_url}, {"trust_bundle", pebble_.tls_root}}},
+      {"ca", ca},
       {"challenge", json::object{{"type", "http-01"}, {"listen", fmt::format("127.0.0.1:{}", pebble_.http01_port)}}},
       {"sip_domains", domains},
       {"roles", json::array{json::object{{"role", "front-end-enterprise"},
@@ -100,16 +102,24 @@ std::map<std::string, boost::json::object> EngineSandbox::certs() const {
   return out;
 }
 
-std::size_t new_order_count(const PebbleEnv& pebble) { return handled_count(pebble, "POST /order-plz"); }
+namespace {
 
-std::size_t handled_count(const PebbleEnv& pebble, const std::string& method_and_path) {
+std::size_t lines_containing(const PebbleEnv& pebble, const std::string& needle) {
   std::ifstream in(pebble.log);
   if (!in) throw std::runtime_error("cannot read pebble's log " + pebble.log);
-  const std::string needle = " " + method_and_path + " -> calling handler()";
   std::size_t n = 0;
   for (std::string line; std::getline(in, line);)
     if (line.find(needle) != std::string::npos) ++n;
   return n;
+}
+
+}  // namespace
+
+// Not "POST /order-plz": a newOrder rejected with badNonce and retried repeats that.
+std::size_t new_order_count(const PebbleEnv& pebble) { return lines_containing(pebble, "Added order \""); }
+
+std::size_t handled_count(const PebbleEnv& pebble, const std::string& method_and_path) {
+  return lines_containing(pebble, " " + method_and_path + " -> calling handler()");
 }
 
 std::vector<std::string> names_of(const boost::json::object& cert) {

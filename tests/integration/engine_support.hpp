@@ -21,6 +21,8 @@ struct PoolPolicy {
   std::map<std::string, std::vector<std::string>> hooks;
   // purpose -> output settings, e.g. {"combined_pem", "/abs/path"} (string values)
   std::map<std::string, std::map<std::string, std::string>> outputs;
+  std::string directory;      // the CA's directory URL; "" for the fixture's pebble
+  bool trust_pebble = true;   // name pebble's root as the trust bundle
   std::string renewal;     // the policy's `renewal` ("92%", "30s"); empty: not written (auto)
   std::string dns01_hook;  // set: challenge dns-01 through this hook instead of http-01
   std::string preferred_chain;  // ca.preferred_chain when not empty
@@ -66,7 +68,8 @@ class EngineSandbox {
   std::filesystem::path dir_;
 };
 
-// newOrder requests pebble has handled so far ("POST /order-plz" in its log).
+// Orders pebble has created so far ("Added order" in its log; a newOrder POST
+// that pebble rejects with badNonce, and the client retries, is not an order).
 [[nodiscard]] std::size_t new_order_count(const PebbleEnv& pebble);
 // Requests of one kind pebble has handled so far, e.g. "GET /dir", "HEAD /nonce-plz".
 [[nodiscard]] std::size_t handled_count(const PebbleEnv& pebble, const std::string& method_and_path);

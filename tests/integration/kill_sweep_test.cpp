@@ -1,0 +1,145 @@
+// The SIGKILL sweep: the real `certagent run --once` against pebble, killed at
+// each step of an issuance and of a rebind (CERTAGENT_FAULT_KILL=<point>, or a
+// hook that kills its agent), again and again on one state directory. After
+// every kill: the store loads, every binding is a complete version whose key
+// matches its certificate, every purpose is still bound — to the old
+// certificate, or (once the rebind began) to the whole new one — and the next
+// run finishes without a second order, binds every purpose to the current
+// certificate and tells every purpose's consumer about it.
+//
+// CERTAGENT_KILL_SWEEP_ITERATIONS=20 for the full sweep (about 3 minutes for
+// all points); the default, 5, keeps `scripts/test` short.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "kill_support.hpp"
+
+namespace certagent::integration {
+namespace {
+
+struct KillPoint {
+  const char* point;       // a fault point, or "hook" (the hook kills its agent)
+  bool rebind_began;       // purposes may already be on the new certificate
+  std::size_t orders;      // newOrder requests per killed issuance, the resumed run included
+};
+
+// The hook: logs "PURPOSE ACTION OLD NEW"; when armed, kills its agent (as
+// SIGKILL of the service would, the hook with it) and does not log.
+std::string write_sweep_hook(const EngineSandbox& box) {
+  const auto dir = box.dir();
+  const auto script = dir / "sweep-hook";
+  std::ofstream(script) << "#!/bin/sh\n"
+                        << "if [ -e '" << (dir / "arm").string() << "' ]; then rm -f '" << (dir / "arm").string()
+                        << "'; kill -9 $PPID; exit 1; fi\n"
+                        << "echo \"$CERTAGENT_PURPOSE $CERTAGENT_ACTION $CERTAGENT_OLD_THUMBPRINT "
+                           "$CERTAGENT_NEW_THUMBPRINT\" >> '"
+                        << (dir / "hooks.log").string() << "'\n";
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  return script.string();
+}
+
+// The thumbprint the last "bind" line of `purpose` announced.
+std::string last_announced(const std::vector<std::string>& log, const std::string& purpose) {
+  std::string out;
+  for (const auto& line : log)
+    if (line.starts_with(purpose + " bind ")) out = line.substr(line.rfind(' ') + 1);
+  return out;
+}
+
+class KillSweep : public ::testing::TestWithParam<KillPoint> {};
+
+TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrder) {
+  const KillPoint kp = GetParam();
+  const std::size_t iterations = count_from_env("CERTAGENT_KILL_SWEEP_ITERATIONS", 5);
+  EngineSandbox box;
+  const std::string hook = write_sweep_hook(box);
+  box.write_policy(pool_with("base.example", hook));
+  auto first = box.certagent({"run", "--once"});
+  ASSERT_EQ(first.exit_code, 0) << outcome_text(first);
+
+  const std::vector<std::string> kill_env =
+      kp.point == std::string("hook") ? std::vector<std::string>{} : std::vector<std::string>{
+                                                                          std::string("CERTAGENT_FAULT_KILL=") + kp.point};
+  std::size_t kills = 0, extra_orders = 0, store_failures = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < iterations; ++i) {
+    SCOPED_TRACE(fmt::format("{} iteration {}", kp.point, i));
+    box.write_policy(pool_with(fmt::format("i{}.example", i), hook));  // new names: a reissue is due
+    const std::string old = thumbprint_of(box.certs().at("Default"));
+    const auto orders_before = new_order_count(box.pebble());
+    if (kp.point == std::string("hook")) std::ofstream(box.dir() / "arm") << "";
+
+    auto killed = box.certagent({"run", "--once"}, kill_env);
+    ASSERT_EQ(killed.signal, SIGKILL) << "the kill point was never reached: " << outcome_text(killed);
+    ++kills;
+    auto after_kill = check_store(box, true, old);
+    EXPECT_THAT(after_kill.failures, ::testing::IsEmpty());
+    store_failures += after_kill.failures.empty() ? 0 : 1;
+    if (!kp.rebind_began) {
+      for (const auto& t : after_kill.thumbprints) {
+        EXPECT_EQ(t, old) << "the old certificate stays bound until the new one is";
+      }
+    }
+
+    auto next = box.certagent({"run", "--once"});
+    ASSERT_EQ(next.exit_code, 0) << outcome_text(next);
+    const auto orders = new_order_count(box.pebble()) - orders_before;
+    EXPECT_EQ(orders, kp.orders) << "newOrder requests for this reissue, killed run and resumed run together\n"
+                                 << "killed run:\n" << killed.err << "\nnext run:\n" << next.err;
+    extra_orders += orders > 1 ? orders - 1 : 0;
+
+    auto done = check_store(box, true, old);
+    EXPECT_THAT(done.failures, ::testing::IsEmpty());
+    const auto log = box.hook_log();
+    for (std::size_t p = 0; p < kPurposes.size(); ++p) {
+      EXPECT_NE(done.thumbprints[p], old) << kPurposes[p] << " is on the new certificate";
+      EXPECT_EQ(done.thumbprints[p], done.thumbprints[0]) << kPurposes[p];
+      EXPECT_EQ(last_announced(log, kPurposes[p]), done.thumbprints[p]) << kPurposes[p] << "'s hook was told";
+    }
+    EXPECT_FALSE(std::filesystem::exists(box.state() / "orders" / "front-end.json")) << "no journal left behind";
+    EXPECT_FALSE(std::filesystem::exists(box.state() / "notify" / "Default")) << "no hooks still owed";
+    for (const auto& e : std::filesystem::recursive_directory_iterator(box.state()))
+      EXPECT_FALSE(e.path().filename().string().starts_with(".tmp-")) << "the next run removes " << e.path();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << fmt::format("KILL-SWEEP {}: {}/{} kills, store failures {}, extra orders {}, {:.1f} s\n", kp.point,
+                           kills, iterations, store_failures, extra_orders, seconds);
+}
+
+std::string point_name(const ::testing::TestParamInfo<KillPoint>& info) {
+  std::string s = info.param.point;
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Points, KillSweep,
+    ::testing::Values(KillPoint{"engine.order.after_key", false, 1}, KillPoint{"engine.order.after_new_order", false, 1},
+                      KillPoint{"engine.order.before_finalize", false, 1},
+                      KillPoint{"engine.order.after_finalize", false, 1},
+                      KillPoint{"engine.order.after_download", false, 1},
+                      // The first file write of the run: the CA directory note (ari/ca.json), before newOrder.
+                      KillPoint{"write_file.mid_write", false, 1},
+                      // The second: the order journal's, after newOrder. Killed there, the order is
+                      // not journaled yet and the next run places another (the CA abandons the first).
+                      KillPoint{"write_file.mid_write@2", false, 2},
+                      // The third: privkey.pem of the new version, half written.
+                      KillPoint{"write_file.mid_write@3", false, 1},
+                      KillPoint{"store.version.after_cert.pem", false, 1},
+                      KillPoint{"store.version.before_rename", false, 1},
+                      KillPoint{"store.bind.before_rename", false, 1}, KillPoint{"store.bind.after_rename", true, 1},
+                      KillPoint{"rebind.after_bind", true, 1}, KillPoint{"rebind.after_purpose", true, 1},
+                      KillPoint{"hook", true, 1}),
+    point_name);
+
+}  // namespace
+}  // namespace certagent::integration
