@@ -67,10 +67,9 @@ Result<void> switch_all(Store& store, std::vector<Step>& steps, const StoredVers
     s.previous = (*previous)[s.purpose];
     if (!s.previous.empty())
       if (auto old = store.load_version(s.previous)) s.old_thumbprint = old->meta.thumbprint;
-    if (fault_point("rebind.after_bind")) {
-      unswitch(store, steps);
-      return fail(ErrorKind::Storage, "injected fault at rebind.after_bind");
-    }
+    // A crash here (the injected failure stops as a SIGKILL would: nothing undone) leaves
+    // the owed-hook records for the next pass.
+    if (fault_point("rebind.after_bind")) return fail(ErrorKind::Storage, "injected fault at rebind.after_bind");
   }
   return ok();
 }
@@ -185,10 +184,8 @@ Result<std::vector<RebindOutcome>> rebind(Store& store, std::span<const std::str
   auto steps = stage(*version, purposes, consumers);
   if (!steps) return std::unexpected(steps.error().context(fmt::format("binding version {}", version->id)));
   if (auto noted = note_owed(store, *steps, version->id); !noted) return std::unexpected(noted.error());
-  if (auto switched = switch_all(store, *steps, *version); !switched) {
-    clear_owed(store, *steps, {});
-    return std::unexpected(switched.error());
-  }
+  // A failed switch leaves the records: the next pass drops those whose switch never happened.
+  if (auto switched = switch_all(store, *steps, *version); !switched) return std::unexpected(switched.error());
   auto failed = commit_and_tell(store, *steps, *version);
   std::vector<RebindOutcome> outcomes;
   for (const auto& s : *steps) outcomes.push_back(RebindOutcome{s.purpose, s.previous, version->id, {}, false, {}});

@@ -159,7 +159,9 @@ TEST_P(CaFaultAuthzReuse, SecondOrderForTheSameNamesNeedsAChallengeOnlyForAuthor
               "%zu challenged, %lld ms\n", percent, kNames, reused, challenged, ms);
   RecordProperty("reused", std::to_string(reused));
   if (percent == 0) {
-    EXPECT_EQ(challenged, kNames);
+    // pebble places a new authorization when rand.Intn(100) > PEBBLE_AUTHZREUSE, so even 0
+    // reuses one with p = 1/100; more than 5 of 20 reused has p < 1e-7.
+    EXPECT_GE(challenged, kNames - 5);
   }
   if (percent == 100) {
     EXPECT_EQ(challenged, 0u);
