@@ -152,6 +152,15 @@ Result<std::optional<CaDirectoryNote>> read_ca_directory_note(const fs::path& st
 }
 
 Result<void> note_ca_directory(const Store& store, const CaDirectoryNote& note) {
+  // Every order of a pass notes the directory the pass fetched once: rewriting
+  // the same note (a file and a directory fsync) per order only moved
+  // checked_at by seconds. An unchanged note younger than kCaNoteRewrite stands.
+  if (auto known = read_ca_directory_note(store.dir()); known && *known) {
+    const auto& k = **known;
+    if (k.directory_url == note.directory_url && k.renewal_info == note.renewal_info && note.checked_at >= k.checked_at &&
+        note.checked_at - k.checked_at < kCaNoteRewrite)
+      return ok();
+  }
   return write_object(store, "ca.json",
                       json::object{{"version", 1}, {"directory", note.directory_url},
                                    {"renewal_info", note.renewal_info}, {"checked_at", seconds_of(note.checked_at)}});

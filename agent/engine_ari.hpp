@@ -41,6 +41,8 @@ struct AriRecord {
 };
 
 inline constexpr Seconds kCaDirectoryRecheck{24 * 3600};
+// note_ca_directory leaves an identical note younger than this as it is (once per pass, not per order).
+inline constexpr Seconds kCaNoteRewrite{3600};
 inline constexpr Seconds kAriRetryAfterFailure{3600};  // a failed re-check of a known window
 
 // The certID of a stored version's leaf (<version>/cert.pem): AKI keyIdentifier and serial.

@@ -349,6 +349,7 @@ PassSummary Engine::pass(const PassRequest& request) {
     log()->error("the pass failed: {}", e.what());
     summary.failed = true;
   }
+  store_->forget_verified();  // each pass verifies what it binds afresh; an idle daemon keeps nothing
   summary.status_line = status_line(summary);
   log()->info("{}", summary.status_line);
   return summary;

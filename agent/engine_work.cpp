@@ -4,6 +4,7 @@
 
 #include "agent/logging.hpp"
 #include "agent/order_journal.hpp"
+#include "protocol/x509.hpp"
 
 namespace certagent::agent {
 
@@ -21,19 +22,15 @@ Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& 
   auto issued = order_certificate(*ctx.ca, OrderRequest{certificate_id, names, key, replaces}, session, *ctx.store,
                                   *ctx.store_mutex, *ctx.solver, *ctx.clock);
   if (!issued) return std::unexpected(issued.error().context(what));
-  auto key_pem = issued->key->to_pem();
-  if (!key_pem) return std::unexpected(key_pem.error().context(what));
-  NewVersion version;
-  version.key_pem = std::move(*key_pem);
-  version.leaf_pem = issued->certificate_pem;
-  version.chain_pem = issued->chain_pem;
-  version.meta.certificate_id = certificate_id;
-  version.meta.order_url = issued->order_url;
-  version.meta.key_type = std::string(policy::to_string(key));
+  CertificateMeta meta;
+  meta.certificate_id = certificate_id;
+  meta.order_url = issued->order_url;
+  meta.key_type = std::string(policy::to_string(key));
+  // The key and chain as the order left them (already checked by verify_issued): nothing is decoded again.
   std::lock_guard lock(*ctx.store_mutex);
-  auto id = ctx.store->add_version(version);
+  auto id = ctx.store->add_version(*issued->key, issued->chain.certificates, std::move(meta));
   if (!id) return std::unexpected(id.error().context("storing " + certificate_id + " from order " + issued->order_url));
-  auto stored = ctx.store->verify_version(*id);
+  auto stored = ctx.store->verify_version(*id);  // reads it back; add_version verified these bytes
   if (!stored) return std::unexpected(stored.error().context("verifying the stored " + certificate_id));
   if (auto removed = remove_order_journal(*ctx.store, certificate_id); !removed)
     module_logger("engine")->warn("{}: {}", certificate_id, removed.error().message);

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,6 +23,11 @@
 #include "agent/certificate_meta.hpp"
 #include "agent/state_lock.hpp"
 #include "common/error.hpp"
+
+namespace certagent::protocol {
+class Certificate;
+class PrivateKey;
+}  // namespace certagent::protocol
 
 namespace certagent::agent {
 
@@ -84,12 +90,25 @@ class Store {
   // Stores a version (atomically: it exists complete or not at all) and
   // returns its id. Refuses a key that does not match the certificate and
   // PEM that holds anything but certificates. Storing the same certificate
-  // again returns the existing id.
+  // again returns the existing id. The files are read back and compared with
+  // what was checked, and the version counts as verified (verify_version).
   [[nodiscard]] Result<std::string> add_version(const NewVersion& version);
+  // The same from objects already parsed (an order's key and its downloaded
+  // chain, leaf first): nothing is decoded again; the store writes their PEM.
+  [[nodiscard]] Result<std::string> add_version(const protocol::PrivateKey& key,
+                                                std::span<const protocol::Certificate> chain, CertificateMeta meta);
   [[nodiscard]] Result<StoredVersion> load_version(std::string_view id) const;
-  // Everything load_version checks, plus: the key matches cert.pem and
-  // meta.json's fingerprints are cert.pem's.
+  // Everything load_version checks, plus: the key matches cert.pem,
+  // meta.json's fingerprints are cert.pem's, fullchain.pem is cert.pem
+  // followed by chain.pem. Every call reads the five files; a version whose
+  // bytes are those it had when it was last verified (or written by
+  // add_version) — compared by SHA-256 — is not parsed again: the same bytes
+  // pass the same checks. Any changed byte means a full verification.
   [[nodiscard]] Result<StoredVersion> verify_version(std::string_view id) const;
+  // Drops what verify_version remembers (the engine does at the end of each
+  // pass, so an idle daemon holds nothing). Full verifications so far: tests.
+  void forget_verified() const;
+  [[nodiscard]] std::size_t full_verifications() const;
   // SHA-1 (as Windows prints it, spaces and case ignored) or SHA-256.
   [[nodiscard]] Result<std::optional<StoredVersion>> find_by_thumbprint(std::string_view thumbprint) const;
 
@@ -113,11 +132,15 @@ class Store {
   [[nodiscard]] std::filesystem::path live_path(std::string_view purpose) const;
 
  private:
-  Store(std::filesystem::path dir, std::optional<StateLock> lock) : dir_(std::move(dir)), lock_(std::move(lock)) {}
+  struct Verified;  // the verification memo (agent/store_versions.cpp)
+  struct Prepared;
+  Store(std::filesystem::path dir, std::optional<StateLock> lock);
   [[nodiscard]] Result<void> require_writable(std::string_view what) const;
+  [[nodiscard]] Result<std::string> store_prepared(const Prepared& p);
 
   std::filesystem::path dir_;
   std::optional<StateLock> lock_;
+  std::shared_ptr<Verified> verified_;
 };
 
 // Purpose names are file names: 1–64 of [A-Za-z0-9._-], not starting with '.'.

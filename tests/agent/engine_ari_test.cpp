@@ -163,6 +163,21 @@ TEST(EngineAriRecords, ARecordCertagentDidNotWriteIsRefused) {
   EXPECT_FALSE(read_ari_record(dir.path(), "../../etc/passwd"));
 }
 
+TEST_F(EngineAri, TheDirectoryNoteIsWrittenOncePerPassNotOncePerOrder) {
+  const CaDirectoryNote first{kDirectory, "https://ca.test/renewal-info", now_};
+  ASSERT_TRUE(note_ca_directory(*store_, first));
+  // The orders of the same pass, seconds later, note the same directory: the note stands.
+  ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{kDirectory, first.renewal_info, now_ + 30s}));
+  EXPECT_EQ(read_ca_directory_note(store_->dir()).value()->checked_at, now_) << "not rewritten";
+  // A later pass (an hour on), another renewalInfo or another CA: written again.
+  ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{kDirectory, first.renewal_info, now_ + kCaNoteRewrite}));
+  EXPECT_EQ(read_ca_directory_note(store_->dir()).value()->checked_at, now_ + kCaNoteRewrite);
+  ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{kDirectory, "", now_ + kCaNoteRewrite + 1s}));
+  EXPECT_EQ(read_ca_directory_note(store_->dir()).value()->renewal_info, "");
+  ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{"https://other.test/dir", "", now_ + kCaNoteRewrite + 2s}));
+  EXPECT_EQ(read_ca_directory_note(store_->dir()).value()->directory_url, "https://other.test/dir");
+}
+
 TEST(EngineAriRecords, ALostAccountIsRecognisedByItsProblemType) {
   Error lost{ErrorKind::Unauthorized, "no such account"};
   lost.problem_type = "urn:ietf:params:acme:error:accountDoesNotExist";
