@@ -15,6 +15,7 @@
 #include "agent/engine_renewal.hpp"
 #include "agent/engine_solver.hpp"
 #include "agent/engine_work.hpp"
+#include "agent/fsutil.hpp"
 #include "agent/installed_state.hpp"
 #include "agent/logging.hpp"
 #include "agent/policy_file.hpp"
@@ -284,9 +285,11 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   run_orders(ctx, policy, orders, concurrency, request);
   write_missing_outputs(ctx);
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store};
+  fsutil::DirSyncBatch batch;  // schedule/ is fsynced once for all the records (fsutil.hpp says why that is safe)
   for (auto* group : {&rebinds, &orders})
     for (auto* j : *group)
       if (j->attempted) record(ps, *j);
+  if (auto synced = batch.commit(); !synced) log()->error("cannot save the back-off states: {}", synced.error().message);
 }
 
 // The plan after the pass, with each certificate's back-off, for the next
@@ -294,6 +297,7 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
 void save_schedules(const Store& store, std::mutex& m, const Planned& after, const std::map<std::string, Job>& jobs,
                     TimePoint now) {
   std::lock_guard lock(m);
+  fsutil::DirSyncBatch batch;  // one fsync of schedule/ for every certificate's record
   for (const auto& a : after.actions) {
     auto it = jobs.find(a.certificate.id);
     const BackoffState backoff = it == jobs.end() ? BackoffState{} : it->second.backoff;
@@ -302,6 +306,7 @@ void save_schedules(const Store& store, std::mutex& m, const Planned& after, con
     if (auto saved = save_schedule(store, a, backoff, now, selected); !saved)
       log()->error("{}: cannot save its schedule: {}", a.certificate.id, saved.error().message);
   }
+  if (auto synced = batch.commit(); !synced) log()->error("cannot save the schedules: {}", synced.error().message);
 }
 
 }  // namespace

@@ -34,6 +34,8 @@ struct Fd {
   }
 };
 
+thread_local DirSyncBatch* t_batch = nullptr;  // the innermost batch alive on this thread
+
 Error injected(std::string_view point, const fs::path& path) {
   return Error(ErrorKind::Storage, fmt::format("injected fault at {} for {}", point, path.string()));
 }
@@ -147,7 +149,31 @@ Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode
     ::unlink(tmp.c_str());
     return std::unexpected(errno_error("renaming into place", file, e));
   }
+  if (t_batch != nullptr) {
+    t_batch->defer(dir);
+    return ok();
+  }
   return fsync_dir(dir);
+}
+
+DirSyncBatch::DirSyncBatch() : outer_(t_batch) { t_batch = this; }
+
+DirSyncBatch::~DirSyncBatch() {
+  t_batch = outer_;
+  (void)commit();
+}
+
+void DirSyncBatch::defer(const fs::path& dir) {
+  if (std::find(dirs_.begin(), dirs_.end(), dir) == dirs_.end()) dirs_.push_back(dir);
+}
+
+Result<void> DirSyncBatch::commit() {
+  std::vector<fs::path> dirs;
+  dirs.swap(dirs_);
+  Result<void> result = ok();
+  for (const auto& d : dirs)
+    if (auto r = fsync_dir(d); !r && result) result = r;
+  return result;
 }
 
 Result<std::string> read_file(const fs::path& file, std::size_t cap) {

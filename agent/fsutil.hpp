@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.hpp"
 
@@ -57,6 +58,29 @@ struct FileOwner {
 
 // fsync() on a directory, so renames and creations inside it are durable.
 [[nodiscard]] Result<void> fsync_dir(const fs::path& dir);
+
+// While one is alive on this thread, write_file_atomic leaves the fsync of the
+// directory after its rename to commit(), which fsyncs each directory once.
+// For a run of independent whole-file replacements (the schedule of every
+// certificate at the end of a pass): each file's data is fsynced before its
+// rename, so after a crash every file is old or new, whole, as without the
+// batch; a crash before commit() may lose the latest renames, which is the
+// same as crashing before they were made. Never for a write that something
+// later must find durable before it proceeds (then call fsync_dir yourself).
+class DirSyncBatch {
+ public:
+  DirSyncBatch();
+  ~DirSyncBatch();  // commits what commit() was not called for (errors ignored)
+  DirSyncBatch(const DirSyncBatch&) = delete;
+  DirSyncBatch& operator=(const DirSyncBatch&) = delete;
+  [[nodiscard]] Result<void> commit();
+  [[nodiscard]] std::size_t pending() const { return dirs_.size(); }
+  void defer(const fs::path& dir);
+
+ private:
+  std::vector<fs::path> dirs_;
+  DirSyncBatch* outer_;
+};
 
 // ".tmp-<stem>-<pid>-<8 random hex digits>": the name of every temporary
 // file, directory or symlink certagent creates.

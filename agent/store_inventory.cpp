@@ -1,6 +1,10 @@
 // Reading the whole state directory: what is stored, what is bound, and
 // everything that was skipped because the store cannot vouch for it.
+#include <dirent.h>
 #include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <system_error>
@@ -16,17 +20,23 @@ namespace certagent::agent {
 namespace fs = std::filesystem;
 namespace {
 
-// Entry names of `dir`, sorted; a missing directory has none.
+// Entry names of `dir` (without "." and ".."), sorted; a missing directory has none.
 Result<std::vector<std::string>> list_names(const fs::path& dir) {
   std::vector<std::string> names;
-  std::error_code ec;
-  fs::directory_iterator it(dir, ec);
-  if (ec == std::errc::no_such_file_or_directory) return names;
-  if (ec) return fail(ErrorKind::Storage, fmt::format("listing {}: {}", dir.string(), ec.message()));
-  for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) return fail(ErrorKind::Storage, fmt::format("listing {}: {}", dir.string(), ec.message()));
-    names.push_back(it->path().filename().string());
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return names;
+    return fail(ErrorKind::Storage, fmt::format("listing {}: {}", dir.string(), std::strerror(errno)));
   }
+  errno = 0;
+  while (const dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name != "." && name != "..") names.emplace_back(name);
+    errno = 0;
+  }
+  const int err = errno;
+  ::closedir(d);
+  if (err != 0) return fail(ErrorKind::Storage, fmt::format("listing {}: {}", dir.string(), std::strerror(err)));
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -42,16 +52,17 @@ Result<Inventory> Store::inventory() const {
   Inventory inv;
   auto certs = list_names(dir_ / "certs");
   if (!certs) return std::unexpected(certs.error());
+  inv.versions.reserve(certs->size());
+  const fs::path certs_dir = dir_ / "certs";
   for (const auto& name : *certs) {
-    fs::path path = dir_ / "certs" / name;
     if (fsutil::is_temp_name(name)) {
-      inv.problems.push_back({path, kLeftover});
+      inv.problems.push_back({certs_dir / name, kLeftover});
     } else if (!is_version_id(name)) {
-      inv.problems.push_back({path, "not a certificate version certagent made; ignored"});
+      inv.problems.push_back({certs_dir / name, "not a certificate version certagent made; ignored"});
     } else if (auto v = load_version(name); v) {
       inv.versions.push_back(std::move(*v));
     } else {
-      inv.problems.push_back({path, v.error().message + "; ignored"});
+      inv.problems.push_back({certs_dir / name, v.error().message + "; ignored"});
     }
   }
   auto live = list_names(dir_ / "live");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
 
 #include "agent/fault.hpp"
 #include "store_support.hpp"
@@ -159,6 +160,39 @@ TEST(FsUtil, TempNamesAreRecognised) {
   EXPECT_FALSE(fsutil::is_temp_name("tmp-x-12-0123abcd"));
   EXPECT_FALSE(fsutil::is_temp_name(".tmp-x-1a-0123abcd"));
   EXPECT_FALSE(fsutil::is_temp_name(".tmp-x-12-0123abcg"));
+}
+
+TEST(FsUtil, ADirSyncBatchDefersEachDirectoryOnceAndOnlyOnItsThread) {
+  TempDir t;
+  fs::create_directory(t.path() / "a");
+  fs::create_directory(t.path() / "b");
+  {
+    fsutil::DirSyncBatch batch;
+    ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "a" / "1", "one", 0644));
+    ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "a" / "2", "two", 0644));
+    EXPECT_EQ(batch.pending(), 1u) << "one fsync for the directory, not one per file";
+    {
+      fsutil::DirSyncBatch inner;
+      ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "b" / "3", "three", 0644));
+      EXPECT_EQ(inner.pending(), 1u);
+      EXPECT_EQ(batch.pending(), 1u) << "the innermost batch takes it";
+    }
+    std::size_t other_thread = 0;
+    std::thread([&] {
+      ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "b" / "4", "four", 0644));
+      other_thread = batch.pending();
+    }).join();
+    EXPECT_EQ(other_thread, 1u) << "another thread's writes sync as always";
+    EXPECT_EQ(*fsutil::read_file(t.path() / "a" / "2"), "two") << "the file is in place before the commit";
+    ASSERT_TRUE(batch.commit());
+    EXPECT_EQ(batch.pending(), 0u);
+  }
+  ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "a" / "5", "five", 0644)) << "no batch: synced at once";
+  fs::remove_all(t.path() / "a");
+  fsutil::DirSyncBatch gone;
+  ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "b" / "6", "six", 0644));
+  fs::remove_all(t.path() / "b");
+  EXPECT_FALSE(gone.commit()) << "a directory that cannot be synced is reported by commit()";
 }
 
 }  // namespace
