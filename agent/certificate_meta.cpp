@@ -79,7 +79,11 @@ json::value to_json(const CertificateMeta& m) {
 
 Result<CertificateMeta> meta_from_json(std::string_view text) {
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  // The document lives only in this call: a bump allocator (a stack buffer first) instead of
+  // one malloc/free per value. `certagent plan` reads one meta.json per stored version.
+  unsigned char buffer[4096];
+  json::monotonic_resource arena(buffer, sizeof buffer);
+  json::value v = json::parse(text, ec, &arena);
   if (ec) return fail(ErrorKind::Invalid, "not JSON: " + ec.message());
   if (!v.is_object()) return fail(ErrorKind::Invalid, "not a JSON object");
   const auto& o = v.as_object();

@@ -14,7 +14,9 @@ namespace {
 
 namespace json = boost::json;
 
-json::array strings(const std::vector<std::string>& v) { return json::array(v.begin(), v.end()); }
+json::array strings(const std::vector<std::string>& v, const json::storage_ptr& sp) {
+  return json::array(v.begin(), v.end(), sp);
+}
 
 std::string purposes_of(const policy::Action& a) { return fmt::format("{}", fmt::join(a.certificate.purposes, ",")); }
 
@@ -66,33 +68,39 @@ std::string plan_table(const std::vector<policy::Action>& actions, int verbosity
 }
 
 json::value plan_json(const std::vector<policy::Action>& actions) {
-  json::array certs;
+  // One bump allocator for the whole document (shared by its values, freed with it): a plan of
+  // a thousand certificates is some 30,000 values.
+  const json::storage_ptr sp = json::make_shared_resource<json::monotonic_resource>();
+  json::array certs(sp);
+  certs.reserve(actions.size());
   for (const auto& a : actions) {
-    json::object c;
+    json::object c(sp);
     c["id"] = a.certificate.id;
     c["role"] = a.certificate.role;
-    c["purposes"] = strings(a.certificate.purposes);
-    json::array names;
-    json::object rules;
+    c["purposes"] = strings(a.certificate.purposes, sp);
+    json::array names(sp);
+    json::object rules(sp);
     for (const auto& n : a.certificate.names) {
       names.emplace_back(n.name);
-      rules[n.name] = strings(n.rules);
+      rules[n.name] = strings(n.rules, sp);
     }
     c["names"] = std::move(names);
     c["action"] = policy::to_string(a.kind);
     c["reason"] = a.reason;
-    c["missing"] = strings(a.missing);
-    c["extra"] = strings(a.extra);
+    c["missing"] = strings(a.missing, sp);
+    c["extra"] = strings(a.extra, sp);
     c["key"] = policy::to_string(a.certificate.key);
     c["layout"] = policy::to_string(a.certificate.layout);
     c["rules"] = std::move(rules);
     if (a.thumbprint) c["thumbprint"] = *a.thumbprint;
-    if (!a.rebind.empty()) c["rebind"] = strings(a.rebind);
+    if (!a.rebind.empty()) c["rebind"] = strings(a.rebind, sp);
     if (a.renewal_due)
       c["renewal_due"] = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(*a.renewal_due));
     certs.emplace_back(std::move(c));
   }
-  return json::object{{"certificates", std::move(certs)}};
+  json::object root(sp);
+  root["certificates"] = std::move(certs);
+  return root;
 }
 
 }  // namespace certagent::agent
