@@ -1,6 +1,8 @@
 // Reading the whole state directory: what is stored, what is bound, and
 // everything that was skipped because the store cannot vouch for it.
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -14,6 +16,7 @@
 #include "agent/fsutil.hpp"
 #include "agent/logging.hpp"
 #include "agent/store.hpp"
+#include "agent/store_internal.hpp"
 #include "agent/store_verify.hpp"
 
 namespace certagent::agent {
@@ -41,6 +44,31 @@ Result<std::vector<std::string>> list_names(const fs::path& dir) {
   return names;
 }
 
+// A directory opened for the *at() calls; fd -1 when it cannot be (callers fall back to paths).
+struct DirHandle {
+  int fd;
+  explicit DirHandle(const fs::path& dir) : fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) {}
+  DirHandle(const DirHandle&) = delete;
+  DirHandle& operator=(const DirHandle&) = delete;
+  ~DirHandle() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// The version id of live/<name> when it is a valid binding certagent made: a purpose name,
+// a symlink to ../certs/<version-id>. Anything else: nullopt, and the caller asks
+// bound_version_id for the precise reason.
+std::optional<std::string> read_target_at(int live_fd, const std::string& name) {
+  if (!check_purpose_name(name)) return std::nullopt;
+  char buf[256];
+  const ssize_t n = ::readlinkat(live_fd, name.c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<std::size_t>(n) == sizeof buf) return std::nullopt;
+  constexpr std::string_view kPrefix = "../certs/";
+  std::string_view target(buf, static_cast<std::size_t>(n));
+  if (!target.starts_with(kPrefix) || !is_version_id(target.substr(kPrefix.size()))) return std::nullopt;
+  return std::string(target.substr(kPrefix.size()));
+}
+
 std::string_view id_of(const StoredVersion& v) { return v.id; }
 std::string_view id_of(const std::string& id) { return id; }
 
@@ -54,12 +82,15 @@ Result<Inventory> Store::inventory() const {
   if (!certs) return std::unexpected(certs.error());
   inv.versions.reserve(certs->size());
   const fs::path certs_dir = dir_ / "certs";
+  const DirHandle certs_fd(certs_dir);  // each version opened relative to it (AT_FDCWD if it cannot be)
   for (const auto& name : *certs) {
     if (fsutil::is_temp_name(name)) {
       inv.problems.push_back({certs_dir / name, kLeftover});
     } else if (!is_version_id(name)) {
       inv.problems.push_back({certs_dir / name, "not a certificate version certagent made; ignored"});
-    } else if (auto v = load_version(name); v) {
+    } else if (auto v = certs_fd.fd >= 0 ? load_version_at(certs_fd.fd, name.c_str(), certs_dir / name, name)
+                                          : load_version(name);
+               v) {
       inv.versions.push_back(std::move(*v));
     } else {
       inv.problems.push_back({certs_dir / name, v.error().message + "; ignored"});
@@ -67,13 +98,17 @@ Result<Inventory> Store::inventory() const {
   }
   auto live = list_names(dir_ / "live");
   if (!live) return std::unexpected(live.error());
+  const DirHandle live_fd(dir_ / "live");
   for (const auto& name : *live) {
     fs::path path = dir_ / "live" / name;
     if (fsutil::is_temp_name(name)) {
       inv.problems.push_back({path, kLeftover});
       continue;
     }
-    auto id = check_purpose_name(name) ? bound_version_id(*this, name) : fail(ErrorKind::Storage, "not a purpose name");
+    auto quick = live_fd.fd >= 0 ? read_target_at(live_fd.fd, name) : std::nullopt;
+    auto id = quick ? Result<std::optional<std::string>>(std::move(quick))
+              : check_purpose_name(name) ? bound_version_id(*this, name)
+                                         : fail(ErrorKind::Storage, "not a purpose name");
     if (!id || !*id) {
       inv.problems.push_back({path, (id ? std::string("gone") : id.error().message) + "; not a binding certagent made; ignored"});
       continue;

@@ -29,6 +29,7 @@
 #include "agent/fsutil.hpp"
 #include "agent/logging.hpp"
 #include "agent/store.hpp"
+#include "agent/store_internal.hpp"
 #include "agent/store_verify.hpp"
 #include "protocol/keys.hpp"
 
@@ -257,9 +258,15 @@ Result<std::string> Store::store_prepared(const Prepared& p) {
 Result<StoredVersion> Store::load_version(std::string_view id) const {
   if (!is_version_id(id)) return fail(ErrorKind::Invalid, fmt::format("\"{}\" is not a version id", id));
   fs::path dir = dir_ / "certs" / std::string(id);
+  return load_version_at(AT_FDCWD, dir.c_str(), std::move(dir), id);
+}
+
+// `at_fd` + `rel` name the version directory (relative to certs/ when the
+// inventory opened it once, so the kernel walks one path component, not all).
+Result<StoredVersion> load_version_at(int at_fd, const char* rel, fs::path dir, std::string_view id) {
   const std::string what = "loading version " + dir.string();
   // One open of the directory (never through a symlink), then each file by name inside it.
-  DirFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  DirFd d(::openat(at_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (d.fd < 0) {
     if (errno == ENOENT) return fail(ErrorKind::Storage, what + ": it does not exist");
     if (errno == ENOTDIR || errno == ELOOP) return fail(ErrorKind::Storage, what + ": not a directory");

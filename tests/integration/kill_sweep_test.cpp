@@ -127,12 +127,14 @@ INSTANTIATE_TEST_SUITE_P(
                       KillPoint{"engine.order.before_finalize", false, 1},
                       KillPoint{"engine.order.after_finalize", false, 1},
                       KillPoint{"engine.order.after_download", false, 1},
-                      // The first file write of the run: the CA directory note (ari/ca.json), before newOrder.
-                      KillPoint{"write_file.mid_write", false, 1},
-                      // The second: the order journal's, after newOrder. Killed there, the order is
-                      // not journaled yet and the next run places another (the CA abandons the first).
-                      KillPoint{"write_file.mid_write@2", false, 2},
-                      // The third: privkey.pem of the new version, half written.
+                      // The first file write of the run: the order journal's, after newOrder (the CA
+                      // directory note, ari/ca.json, is rewritten at most hourly, and the sandbox's
+                      // first run has just written it). Killed there, the order is not journaled yet
+                      // and the next run places another (the CA abandons the first).
+                      KillPoint{"write_file.mid_write", false, 2},
+                      // The second: privkey.pem of the new version, half written.
+                      KillPoint{"write_file.mid_write@2", false, 1},
+                      // The third: its cert.pem, half written.
                       KillPoint{"write_file.mid_write@3", false, 1},
                       KillPoint{"store.version.after_cert.pem", false, 1},
                       KillPoint{"store.version.before_rename", false, 1},
