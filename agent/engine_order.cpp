@@ -28,7 +28,7 @@ struct InFlight {
   KeyPtr key;  // null until generated and journaled (no CSR sent yet)
 };
 
-Result<void> journal_step(Store& store, std::mutex& m, const OrderJournal& j, const char* step) {
+Result<void> journal_step(Store& store, std::mutex& m, const OrderJournal& j, const std::string& step) {
   std::lock_guard lock(m);
   if (auto w = write_order_journal(store, j); !w) return std::unexpected(w.error().context(step));
   return ok();

@@ -26,8 +26,8 @@ struct OrderJournal {
   std::string order_url;  // "" : only the intent (newOrder may or may not have reached the CA)
   std::vector<std::string> names;
   std::string key_pem;      // the certificate key the CSR is (or will be) made from; "" not yet generated
-  std::string profile;      // the profile newOrder asks for ("" none)
-  std::string account_url;  // the account the order is placed with
+  std::string profile{};    // the profile newOrder asks for ("" none)
+  std::string account_url{};  // the account the order is placed with
   std::int64_t intent_time = 0;  // Unix seconds when the intent was journaled (0: unknown, format 1)
 };
 

@@ -95,7 +95,7 @@ bool expect_old_still_bound(const EngineSandbox& box, const std::string& old) {
 
 // The failed assertions of the running test so far.
 int failed_parts() {
-  const auto* r = ::testing::UnitTest::GetInstance()->current_test_result();
+  const auto* r = ::testing::UnitTest::GetInstance()->current_test_info()->result();
   int n = 0;
   for (int i = 0; i < r->total_part_count(); ++i) n += r->GetTestPartResult(i).failed() ? 1 : 0;
   return n;

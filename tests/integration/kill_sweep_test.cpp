@@ -102,7 +102,9 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
     EXPECT_EQ(orders, 1u) << "orders for this reissue, killed run and resumed run together: never a second\n"
                                  << "killed run:\n" << killed.err << "\nnext run:\n" << next.err;
     extra_orders += orders > 1 ? orders - 1 : 0;
-    if (kp.resumed_by != nullptr) EXPECT_THAT(next.err, ::testing::HasSubstr(kp.resumed_by));
+    if (kp.resumed_by != nullptr) {
+      EXPECT_THAT(next.err, ::testing::HasSubstr(kp.resumed_by));
+    }
 
     auto done = check_store(box, true, old);
     EXPECT_THAT(done.failures, ::testing::IsEmpty());
