@@ -21,6 +21,7 @@
 #include <iostream>
 #include <ostream>
 
+#include "agent/order_journal.hpp"
 #include "kill_support.hpp"
 
 namespace certagent::integration {
@@ -30,7 +31,26 @@ struct KillPoint {
   const char* point;       // a fault point, or "hook" (the hook kills its agent)
   bool rebind_began;       // purposes may already be on the new certificate
   const char* resumed_by = nullptr;  // what the next run's log must say, if anything
+  const char* torn_in = nullptr;     // a write_file point: the state subdirectory holding the torn .tmp- file
+  int journaled = -1;  // after the kill the order journal holds: 0 nothing, 1 the intent, 2 + the order URL,
+                       // 3 + the key; -1 not checked
 };
+
+// What the order journal holds (see KillPoint::journaled), or -2 when it cannot be read.
+int journal_stage(const std::filesystem::path& state) {
+  auto j = agent::read_order_journal(state, "front-end");
+  if (!j) return -2;
+  if (!*j) return 0;
+  return (*j)->order_url.empty() ? 1 : (*j)->key_pem.empty() ? 2 : 3;
+}
+
+// Whether a certagent temporary (".tmp-…") is under `dir`.
+bool has_temporary(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != decltype(it){}; it.increment(ec))
+    if (it->path().filename().string().starts_with(".tmp-")) return true;
+  return false;
+}
 
 // gtest prints the parameter in test names and failures ("24-byte object <…>" without it).
 void PrintTo(const KillPoint& kp, std::ostream* os) {
@@ -86,6 +106,12 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
     auto killed = box.certagent({"run", "--once"}, kill_env);
     ASSERT_EQ(killed.signal, SIGKILL) << "the kill point was never reached: " << outcome_text(killed);
     ++kills;
+    if (kp.torn_in != nullptr) {
+      EXPECT_TRUE(has_temporary(box.state() / kp.torn_in)) << "the kill tore a write in " << kp.torn_in;
+    }
+    if (kp.journaled >= 0) {
+      EXPECT_EQ(journal_stage(box.state()), kp.journaled) << "the step the kill interrupted";
+    }
     auto after_kill = check_store(box, true, old);
     EXPECT_THAT(after_kill.failures, ::testing::IsEmpty());
     store_failures += after_kill.failures.empty() ? 0 : 1;
@@ -138,24 +164,24 @@ INSTANTIATE_TEST_SUITE_P(
     Points, KillSweep,
     ::testing::Values(
         // The first file write of the run: the CA directory note (ari/ca.json), before anything is ordered.
-        KillPoint{"write_file.mid_write", false},
+        KillPoint{"write_file.mid_write", false, nullptr, "ari", 0},
         // The second: the intent, half written: nothing was ordered; the next run orders.
-        KillPoint{"write_file.mid_write@2", false},
-        KillPoint{"engine.order.after_intent", false, "no order for the journaled intent"},
+        KillPoint{"write_file.mid_write@2", false, nullptr, "orders", 0},
+        KillPoint{"engine.order.after_intent", false, "no order for the journaled intent", nullptr, 1},
         // The third: the order's URL, after newOrder, half written: the journal holds only the
         // intent, and the next run finds the order in the account's orders list.
-        KillPoint{"write_file.mid_write@3", false, "found in the account's orders list"},
-        KillPoint{"engine.order.after_new_order", false, "resuming order"},
+        KillPoint{"write_file.mid_write@3", false, "found in the account's orders list", "orders", 1},
+        KillPoint{"engine.order.after_new_order", false, "resuming order", nullptr, 2},
         // The fourth: the new certificate key, journaled before finalize, half written.
-        KillPoint{"write_file.mid_write@4", false, "resuming order"},
-        KillPoint{"engine.order.after_key", false, "resuming order"},
-        KillPoint{"engine.order.before_finalize", false, "resuming order"},
-        KillPoint{"engine.order.after_finalize", false, "resuming order"},
-        KillPoint{"engine.order.after_download", false, "resuming order"},
+        KillPoint{"write_file.mid_write@4", false, "resuming order", "orders", 2},
+        KillPoint{"engine.order.after_key", false, "resuming order", nullptr, 3},
+        KillPoint{"engine.order.before_finalize", false, "resuming order", nullptr, 3},
+        KillPoint{"engine.order.after_finalize", false, "resuming order", nullptr, 3},
+        KillPoint{"engine.order.after_download", false, "resuming order", nullptr, 3},
         // The fifth: privkey.pem of the new version, half written.
-        KillPoint{"write_file.mid_write@5", false, "resuming order"},
-        KillPoint{"store.version.after_cert.pem", false, "resuming order"},
-        KillPoint{"store.version.before_rename", false, "resuming order"},
+        KillPoint{"write_file.mid_write@5", false, "resuming order", "certs", 3},
+        KillPoint{"store.version.after_cert.pem", false, "resuming order", nullptr, 3},
+        KillPoint{"store.version.before_rename", false, "resuming order", nullptr, 3},
         KillPoint{"store.bind.before_rename", false}, KillPoint{"store.bind.after_rename", true},
         KillPoint{"rebind.after_bind", true}, KillPoint{"rebind.after_purpose", true}, KillPoint{"hook", true}),
     point_name);
