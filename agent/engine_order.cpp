@@ -104,6 +104,12 @@ Result<Order> new_order(protocol::AcmeSession& session, const CaAccess& ca, cons
   return order;
 }
 
+// The CA answered newOrder with a refusal (a problem document other than
+// serverInternal): it created no order, and the intent is void.
+bool refused_outright(const Error& e) {
+  return !e.problem_type.empty() && e.problem_type != "urn:ietf:params:acme:error:serverInternal";
+}
+
 }  // namespace
 
 Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req,
@@ -116,7 +122,12 @@ Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& 
   if (auto j = journal_step(store, m, journal, "journaling the intent to order"); !j) return std::unexpected(j.error());
   if (fault_point("engine.order.after_intent")) return fail(ErrorKind::Storage, "injected fault at engine.order.after_intent");
   auto order = new_order(session, ca, req);
-  if (!order) return std::unexpected(order.error());
+  if (!order && refused_outright(order.error())) {
+    std::lock_guard lock(m);
+    if (auto r = remove_order_journal(store, req.certificate_id); !r)
+      module_logger("engine")->error("{}: {}", req.certificate_id, r.error().message);
+  }
+  if (!order) return std::unexpected(order.error());  // else the CA may hold it: the intent stays
   journal.order_url = order->url;
   if (auto j = journal_step(store, m, journal, "journaling order " + order->url); !j) return std::unexpected(j.error());
   if (fault_point("engine.order.after_new_order"))

@@ -157,6 +157,15 @@ TEST_F(IntentJournal, TheIntentIsJournaledBeforeNewOrderIsSent) {
   EXPECT_EQ((*journal)->intent_time, 1'700'000'000);
 }
 
+TEST_F(IntentJournal, AnOrderTheCaRefusedVoidsTheIntent) {
+  net_.add(Method::Post, "https://ca.test/order",
+           protocol::testing::problem(400, "rejectedIdentifier", "a.example is not ours to issue for"));
+  ASSERT_FALSE(place_order(*session_, ca_, request_, *store_, mutex_));
+  auto journal = read_order_journal(store_->dir(), "web");
+  ASSERT_TRUE(journal);
+  EXPECT_FALSE(*journal) << "no order was created: nothing to look up next time";
+}
+
 TEST_F(IntentJournal, ThePlacedOrdersUrlIsJournaledWithTheIntentAndNoKey) {
   net_.add(Method::Post, "https://ca.test/order",
            reply(201, order_json("pending", request_.names), "application/json", {{"Location", "https://ca.test/o/7"}}));
