@@ -43,7 +43,10 @@ void drop_journal(Store& store, std::mutex& m, const std::string& id, const std:
 // Only the intent was journaled: the order a killed run placed, from the account's orders list.
 std::optional<InFlight> look_up(protocol::AcmeSession& session, OrderJournal journal, Store& store, std::mutex& m) {
   const auto& id = journal.certificate_id;
-  if (journal.account_url != session.account().url) return std::nullopt;  // another account: not in its list
+  if (journal.account_url != session.account().url) {
+    module_logger("engine")->info("{}: the journaled intent was for another account; placing a new order", id);
+    return std::nullopt;
+  }
   const OrderIntent intent{journal.names, journal.profile,
                            protocol::TimePoint(std::chrono::seconds(journal.intent_time))};
   auto found = find_intended_order(session, intent);
