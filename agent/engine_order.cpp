@@ -123,7 +123,8 @@ Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& 
   // The intent first: killed after newOrder but before its URL is journaled,
   // the next run finds the order in the account's orders list.
   if (auto j = journal_step(store, m, journal, "journaling the intent to order"); !j) return std::unexpected(j.error());
-  if (fault_point("engine.order.after_intent")) return fail(ErrorKind::Storage, "injected fault at engine.order.after_intent");
+  if (fault_point("engine.order.after_intent"))
+    return fail(ErrorKind::Storage, "injected fault at engine.order.after_intent");
   auto order = new_order(session, ca, req);
   if (!order && refused_outright(order.error())) {
     std::lock_guard lock(m);
@@ -156,8 +157,10 @@ class PendingKey {
     auto pem = key->to_pem();
     if (!pem) return std::unexpected(pem.error());
     f.journal.key_pem = std::move(*pem);
-    if (auto j = journal_step(store, m, f.journal, "journaling the certificate key"); !j) return std::unexpected(j.error());
-    if (fault_point("engine.order.after_key")) return fail(ErrorKind::Storage, "injected fault at engine.order.after_key");
+    if (auto j = journal_step(store, m, f.journal, "journaling the certificate key"); !j)
+      return std::unexpected(j.error());
+    if (fault_point("engine.order.after_key"))
+      return fail(ErrorKind::Storage, "injected fault at engine.order.after_key");
     f.key = std::make_shared<const protocol::PrivateKey>(std::move(*key));
     return f.key;
   }
