@@ -21,6 +21,13 @@ TEST(Cli, HelpTeachesCommandsAndExitCodes) {
   EXPECT_NE(r.out.find("Get-CsCertificate"), std::string::npos) << r.out;
 }
 
+TEST(Cli, RunHelpTeachesTheWayOutOfABackoff) {
+  auto r = run_certagent("run --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--now"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("backing off"), std::string::npos) << r.out;
+}
+
 TEST(Cli, UnknownOptionIsUsageErrorExit2) {
   auto r = run_certagent("--no-such-option");
   EXPECT_EQ(r.code, 2);

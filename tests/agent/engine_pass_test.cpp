@@ -69,6 +69,22 @@ TEST_F(EnginePass, AnUnreachableCaFailsThePassAndBacksOffTheCertificate) {
   EXPECT_EQ(later.certificates[0].consecutive_failures, 2u);
 }
 
+TEST_F(EnginePass, RetryNowAttemptsACertificateThatIsBackingOffAndKeepsCounting) {
+  Engine engine({policy.string(), 4}, store);
+  const auto t = now();
+  ASSERT_EQ(engine.pass(at(t)).certificates.at(0).consecutive_failures, 1u);
+  ASSERT_TRUE(engine.pass(at(t + std::chrono::seconds(5))).attempts.empty()) << "backing off";
+
+  PassRequest request = at(t + std::chrono::seconds(10));
+  request.retry_now = true;
+  auto s = engine.pass(request);
+  ASSERT_EQ(s.attempts.size(), 1u) << "run --now lifts the wait";
+  EXPECT_TRUE(s.failed);
+  EXPECT_EQ(s.certificates[0].consecutive_failures, 2u) << "the CA is still unreachable: the count goes on";
+  ASSERT_TRUE(s.next_wake);
+  EXPECT_GT(*s.next_wake, t + std::chrono::seconds(10) + std::chrono::seconds(90)) << "the second step: about 2 min";
+}
+
 TEST_F(EnginePass, AnInvalidPolicyKeepsThePreviousOneInForce) {
   Engine engine({policy.string(), 4}, store);
   (void)engine.pass(at(now()));
