@@ -9,33 +9,14 @@
 
 #include "agent/engine_pass.hpp"
 #include "agent/store.hpp"
-#include "store_support.hpp"
+#include "agent_fixtures.hpp"
 
 namespace certagent::agent {
 namespace {
 
 using ::testing::HasSubstr;
 
-constexpr const char* kPolicy = R"({
-  "ca": {"directory": "https://127.0.0.1:1/dir"},
-  "challenge": {"type": "http-01", "listen": "127.0.0.1:1"},
-  "sip_domains": ["contoso.com"],
-  "roles": [{"role": "front-end-standard", "server_fqdn": "se01.contoso.net", "layout": "shared"}]
-})";
-
-struct EnginePass : ::testing::Test {
-  testing::TempDir dir;
-  std::filesystem::path policy = dir.path() / "policy.json";
-  std::shared_ptr<Store> store;
-  std::atomic<bool> cancel{false};
-
-  void SetUp() override {
-    std::ofstream(policy) << kPolicy;
-    auto s = Store::open(dir.path() / "state", OpenOptions{true, {}});
-    ASSERT_TRUE(s) << s.error().message;
-    store = std::make_shared<Store>(std::move(*s));
-  }
-  PassRequest at(std::chrono::sys_seconds now) { return PassRequest{WakeReason::Timer, now, &cancel}; }
+struct EnginePass : ::testing::Test, testing::EngineFixture {
   std::chrono::sys_seconds now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 };
 
