@@ -109,6 +109,13 @@ TEST(EngineCommands, RunNowRetriesABackedOffCertificateOnceTheCauseIsFixedAndCle
   ASSERT_EQ(status.exit_code, 0) << describe(status);
   EXPECT_THAT(status.out, HasSubstr("\"consecutive_failures\": 0")) << status.out;
   EXPECT_THAT(status.out, HasSubstr("\"retry_at\": null")) << status.out;
+  // pebble offers no renewal information (ARI): the order noted so, and the renewal time
+  // comes from the lifetime rule.
+  EXPECT_THAT(status.out, HasSubstr("\"offered\": false")) << status.out;
+  EXPECT_THAT(status.out, HasSubstr("\"renewal_basis\": \"lifetime\"")) << status.out;
+  auto text = box.certagent({"status"});
+  EXPECT_THAT(text.out, HasSubstr("renewal by")) << text.out;
+  EXPECT_THAT(text.out, HasSubstr("the lifetime rule")) << text.out;
   // The back-off is gone for good: a plain pass afterwards has nothing to wait for.
   auto after = box.certagent({"run", "--once"});
   EXPECT_EQ(after.exit_code, 0) << describe(after);
