@@ -20,8 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using testing::make_cert;
-using testing::TempDir;
 
 // A hook that appends its argv (one per line) and its CERTAGENT_*/PATH
 // environment to the file named by its first argument, then exits with the

@@ -16,8 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using testing::make_cert;
-using testing::TempDir;
 
 // Appends "PURPOSE ACTION NEW_THUMBPRINT" to the log; fails a bind when the
 // purpose is named in the fail file.
