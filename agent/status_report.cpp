@@ -183,6 +183,7 @@ std::string render_status_text(const StatusReport& report, TimePoint now) {
     for (const auto& p : c.purposes) out += fmt::format("  {:<{}}  {}\n", p.purpose, width, purpose_line(p, now));
     if (!c.schedule) {
       out += fmt::format("  {:<{}}  no schedule recorded yet\n", "next", width);
+      for (const auto& w : c.ari) out += ari_lines(w, width, c.ari.size() > 1, now);
       continue;
     }
     out += fmt::format("  {:<{}}  {}\n", "next", width, when(next_attempt_time(*c.schedule), now));

@@ -158,6 +158,17 @@ TEST(StatusAri, NoRenewalTimeYetIsUnknownAndNullInJson) {
   EXPECT_TRUE(json::parse(render_status_json(report, s.now)).at("certificates").at(0).at("renewal_basis").is_null());
 }
 
+TEST(StatusAri, ABoundCertificateWithoutAScheduleStillShowsItsWindow) {
+  StateWithAri s;
+  std::filesystem::remove(s.t.path() / "schedule" / "front-end.json");
+  const StatusReport report = s.report();
+  ASSERT_EQ(report.certificates.at(0).ari.size(), 1u);
+  EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Unknown);
+  const std::string text = render_status_text(report, s.now);
+  EXPECT_NE(text.find("no schedule recorded yet"), std::string::npos) << text;
+  EXPECT_NE(text.find("ARI window    " + format_time(s.record.start)), std::string::npos) << text;
+}
+
 TEST(StatusAri, TheBasisLooksAtEveryBoundCertificatesWindowEdgesIncluded) {
   const TimePoint t0{Seconds{1'750'000'000}};
   const CaDirectoryNote offered{kDirectory, "https://ca.example/ri", t0};
