@@ -258,7 +258,8 @@ Result<std::string> Store::store_prepared(const Prepared& p) {
 Result<StoredVersion> Store::load_version(std::string_view id) const {
   if (!is_version_id(id)) return fail(ErrorKind::Invalid, fmt::format("\"{}\" is not a version id", id));
   fs::path dir = dir_ / "certs" / std::string(id);
-  return load_version_at(AT_FDCWD, dir.c_str(), std::move(dir), id);
+  const std::string rel = dir.native();  // not dir.c_str(): `dir` is moved into the call
+  return load_version_at(AT_FDCWD, rel.c_str(), std::move(dir), id);
 }
 
 // `at_fd` + `rel` name the version directory (relative to certs/ when the
