@@ -36,11 +36,11 @@ Result<void> HttpsTransport::Impl::connect(const HttpsTransportOptions& o, const
   stream.reset();
   const bool via_proxy = proxy && !bypasses_proxy(no_proxy, url.host);
   const std::string target = fmt::format("{}:{}", url.host, url.port);
-  IoBudget phase = budget.narrowed(o.connect_timeout, via_proxy ? fmt::format("connecting to the proxy {} for {}",
-                                                                              proxy->where(), target)
-                                                                 : "connecting to " + target);
+  const std::string what =
+      via_proxy ? fmt::format("connecting to the proxy {} for {}", proxy->where(), target) : "connecting to " + target;
+  IoBudget phase = budget.narrowed(o.connect_timeout, what);
   auto socket = via_proxy ? tcp_connect(proxy->host, proxy->port, phase) : tcp_connect(url.host, url.port, phase);
-  if (!socket) return std::unexpected(socket.error());
+  if (!socket) return std::unexpected(phase.spent() ? socket.error() : socket.error().context(what));
   if (via_proxy) {
     if (auto tunnel = open_tunnel(socket->fd(), *proxy, url, o.user_agent, o.max_header_bytes, phase); !tunnel)
       return tunnel;

@@ -10,14 +10,24 @@
 namespace certagent::protocol {
 
 IoBudget::IoBudget(std::chrono::milliseconds limit, const std::atomic<bool>* cancel, std::string what)
-    : start_(Clock::now()), deadline_(start_ + limit), cancel_(cancel), what_(std::move(what)),
-      window_start_(start_) {}
+    : start_(Clock::now()), deadline_(start_ + limit), cancel_(cancel), what_(std::move(what)) {}
 
 void IoBudget::watch_speed(long bytes_per_second, std::chrono::seconds window) {
   min_rate_ = bytes_per_second;
   window_ = window;
-  window_start_ = Clock::now();
-  window_bytes_ = 0;
+  speed_start_ = Clock::now();
+  samples_.assign(1, {speed_start_, total_bytes_});
+}
+
+bool IoBudget::too_slow(Clock::time_point now) {
+  if (min_rate_ <= 0) return false;
+  if (now - samples_.back().first >= std::chrono::seconds(1)) samples_.emplace_back(now, total_bytes_);
+  while (samples_.size() > 1 && now - samples_[1].first >= window_) samples_.pop_front();
+  if (now - speed_start_ < window_) return false;
+  const auto& [since, bytes_then] = samples_.front();
+  window_bytes_ = total_bytes_ - bytes_then;
+  const double seconds = std::chrono::duration<double>(now - since).count();
+  return static_cast<double>(window_bytes_) < static_cast<double>(min_rate_) * seconds;
 }
 
 IoBudget IoBudget::narrowed(std::chrono::milliseconds limit, std::string what) const {
@@ -27,28 +37,23 @@ IoBudget IoBudget::narrowed(std::chrono::milliseconds limit, std::string what) c
 }
 
 Result<void> IoBudget::check() {
-  const std::string prefix = what_.empty() ? std::string() : what_ + ": ";
+  auto prefix = [this] { return what_.empty() ? std::string() : what_ + ": "; };
   if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) {
     spent_ = true;
-    return fail(ErrorKind::Cancelled, prefix + "cancelled (the agent is stopping)");
+    return fail(ErrorKind::Cancelled, prefix() + "cancelled (the agent is stopping)");
   }
   const auto now = Clock::now();
   if (now >= deadline_) {
     spent_ = true;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - start_).count();
-    return fail(ErrorKind::Transport, fmt::format("{}timed out after {} ms", prefix, ms), true);
+    return fail(ErrorKind::Transport, fmt::format("{}timed out after {} ms", prefix(), ms), true);
   }
-  if (min_rate_ > 0 && now - window_start_ >= window_) {
-    const auto need = static_cast<std::uint64_t>(min_rate_) * static_cast<std::uint64_t>(window_.count());
-    if (window_bytes_ < need) {
-      spent_ = true;
-      return fail(ErrorKind::Transport,
-                  fmt::format("{}transfer too slow: {} bytes in the last {} s (the floor is {} bytes/s)", prefix,
-                              window_bytes_, window_.count(), min_rate_),
-                  true);
-    }
-    window_start_ = now;
-    window_bytes_ = 0;
+  if (too_slow(now)) {
+    spent_ = true;
+    return fail(ErrorKind::Transport,
+                fmt::format("{}transfer too slow: {} bytes in the last {} s (the floor is {} bytes/s)", prefix(),
+                            window_bytes_, window_.count(), min_rate_),
+                true);
   }
   return ok();
 }

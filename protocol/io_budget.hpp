@@ -1,12 +1,14 @@
 #pragma once
 // The bounds of one request's blocking I/O: a deadline, a low-speed window
-// (a transfer averaging fewer than `min_bytes_per_second` over `window` fails)
+// (a transfer averaging fewer than `min_bytes_per_second` over the last
+// `window` fails)
 // and a cancellation flag, checked whenever poll() wakes — at least every
 // 100 ms. Not a sleep: the transport only ever waits in poll() for its socket.
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string>
 
 #include "common/error.hpp"
@@ -31,7 +33,7 @@ class IoBudget {
   // (retryable) once the deadline passed or the transfer is too slow.
   [[nodiscard]] Result<void> check();
   // Counts bytes that moved (either direction) for the low-speed window.
-  void moved(std::size_t bytes) { window_bytes_ += bytes; }
+  void moved(std::size_t bytes) { total_bytes_ += bytes; }
   // How long the next poll() may block: at most kTick, never past the deadline.
   [[nodiscard]] int poll_ms() const;
   [[nodiscard]] const std::atomic<bool>* cancel_flag() const { return cancel_; }
@@ -43,10 +45,16 @@ class IoBudget {
   Clock::time_point deadline_;
   const std::atomic<bool>* cancel_;
   std::string what_;
+  [[nodiscard]] bool too_slow(Clock::time_point now);
+
   long min_rate_ = 0;
   std::chrono::seconds window_{0};
-  Clock::time_point window_start_;
-  std::uint64_t window_bytes_ = 0;
+  Clock::time_point speed_start_;
+  std::uint64_t total_bytes_ = 0;
+  // (time, bytes moved so far), about one a second, the oldest ~window ago:
+  // the rate is measured over a sliding window, as curl's low-speed limit is.
+  std::deque<std::pair<Clock::time_point, std::uint64_t>> samples_;
+  std::uint64_t window_bytes_ = 0;  // moved in the last window, for the message
   bool spent_ = false;
 };
 

@@ -73,7 +73,8 @@ Result<AddrList> resolve(const std::string& host, std::uint16_t port, IoBudget& 
   lookup->cb.ar_request = &lookup->hints;
   gaicb* list[] = {&lookup->cb};
   int rc = ::getaddrinfo_a(GAI_NOWAIT, list, 1, nullptr);
-  while (rc == 0 && (rc = ::gai_error(&lookup->cb)) == EAI_INPROGRESS) {
+  if (rc == 0) rc = ::gai_error(&lookup->cb);
+  for (; rc == EAI_INPROGRESS; rc = ::gai_error(&lookup->cb)) {
     if (auto left = budget.check(); !left) {
       abandon(std::move(lookup));
       return std::unexpected(left.error());
@@ -122,7 +123,7 @@ Result<Socket> tcp_connect(const std::string& host, std::uint16_t port, IoBudget
     if (!s) return std::unexpected(s.error());
     if (s->fd() >= 0) return std::move(*s);
   }
-  return fail(ErrorKind::Transport, fmt::format("connecting to {} port {}: {}", host, port, std::strerror(error)), true);
+  return fail(ErrorKind::Transport, std::strerror(error), true);
 }
 
 Result<void> send_all(int fd, std::string_view bytes, IoBudget& budget) {

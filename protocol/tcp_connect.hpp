@@ -30,7 +30,8 @@ class Socket {
 };
 
 // Connects to host:port. Errors are Transport and retryable (could not
-// resolve, refused, unreachable, timed out), or Cancelled.
+// resolve, refused, unreachable, timed out), or Cancelled; the caller names
+// what was being connected to.
 [[nodiscard]] Result<Socket> tcp_connect(const std::string& host, std::uint16_t port, IoBudget& budget);
 
 // Plain (not TLS) I/O on a non-blocking socket, within `budget`.

@@ -31,6 +31,7 @@ TEST(DaemonCancel, SigtermInterruptsARequestToACaThatNeverAnswers) {
   const auto took = std::chrono::steady_clock::now() - t0;
   ASSERT_EQ(code, std::optional<int>(0)) << agent.log();
   EXPECT_LT(took, 5s) << "not the 20 s grace: the request itself was cancelled\n" << agent.log();
+  EXPECT_NE(agent.log().find("interrupted: the agent is stopping"), std::string::npos) << agent.log();
 }
 
 }  // namespace

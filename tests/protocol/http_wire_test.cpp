@@ -89,7 +89,9 @@ TEST(ResponseParser, ChunkedBodyWithExtensionsAndTrailers) {
     auto r = parse(text, step, false, 1024, 1024, &rest);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->body, "hello world");
-    if (step == text.size()) EXPECT_EQ(rest, "NEXT") << "bytes after the response stay unconsumed";
+    if (step == text.size()) {
+      EXPECT_EQ(rest, "NEXT") << "bytes after the response stay unconsumed";
+    }
   }
 }
 
