@@ -78,6 +78,12 @@ BackoffState reset_after_policy_change(const BackoffState& before) {
   return s;
 }
 
+BackoffState lift_wait(const BackoffState& before) {
+  BackoffState s = before;
+  s.next_attempt.reset();
+  return s;
+}
+
 bool attempt_allowed(const BackoffState& state, TimePoint now) {
   return !state.next_attempt || now >= *state.next_attempt;
 }

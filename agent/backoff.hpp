@@ -61,6 +61,11 @@ inline constexpr std::string_view bad_csr_problem = "urn:ietf:params:acme:error:
 // is lifted, so a fixed policy is tried at once; last_success and last_attempt are kept.
 [[nodiscard]] BackoffState reset_after_policy_change(const BackoffState& before);
 
+// The state after the operator asked for an attempt now (`run --now`, having fixed the cause):
+// the wait is lifted; the failure count and the last error stay, so a further failure backs
+// off from where it was, and a success clears it all (record_success).
+[[nodiscard]] BackoffState lift_wait(const BackoffState& before);
+
 // May an attempt be made at `now`?
 [[nodiscard]] bool attempt_allowed(const BackoffState& state, TimePoint now);
 

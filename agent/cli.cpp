@@ -19,6 +19,7 @@ constexpr const char* kFooter = R"(Exit codes:
   1  the operation failed (CA, network, storage or hook error)
   2  bad command line or invalid policy
   3  `run --once` finished but some purpose is unbound, expired or lacks a name
+     (one backing off after failures: fix the cause, then `run --once --now`)
 
 Lync Server cmdlets and their certagent counterparts:
   Get-CsCertificate      certagent certs     (every SAN, and what is missing)

@@ -244,7 +244,7 @@ void Loop::start_pass(WakeReason reason) {
   stall_reported_ = false;
   pass_started_ = steady_clock::now();
   const auto started = std::chrono::floor<std::chrono::seconds>(system_clock::now());
-  const PassRequest request{reason, started, &link_->cancel};
+  const PassRequest request{reason, started, &link_->cancel, options_.retry_now && reason == WakeReason::Startup};
   log_->debug("pass ({}) starting", to_string(reason));
   worker_ = std::thread([this, link = link_, pass = pass_, request, reason, started] {
     PassOutcome outcome;

@@ -32,6 +32,7 @@ namespace certagent::agent {
 struct DaemonOptions {
   std::filesystem::path policy_file;                  // its directory is watched; empty: no watch
   bool once = false;                                  // one Startup pass, then exit (run --once)
+  bool retry_now = false;                             // the Startup pass lifts back-off waits (run --now)
   std::optional<ListenAddress> metrics;               // serve /metrics here
   std::function<void(std::uint16_t port)> on_metrics_listening;  // the bound port (port 0: tests)
   std::optional<std::chrono::microseconds> watchdog;  // $WATCHDOG_USEC

@@ -48,6 +48,7 @@ struct PassRequest {
   WakeReason reason = WakeReason::Startup;
   std::chrono::sys_seconds now{};           // wall-clock time the pass was started
   const std::atomic<bool>* cancel = nullptr;  // never null; true: the agent is stopping
+  bool retry_now = false;  // `run --now`: attempt what is due even where a back-off says wait
 
   [[nodiscard]] bool cancelled() const { return cancel->load(std::memory_order_relaxed); }
 };

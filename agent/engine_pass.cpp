@@ -79,6 +79,20 @@ BackoffState initial_backoff(const Store& store, const std::string& id, WakeReas
   return *state;
 }
 
+// May the pass work on this certificate now? A back-off says no, unless the operator asked
+// for an attempt now (run --now), which lifts the wait.
+bool may_attempt(Job& job, const PassRequest& request) {
+  const auto& id = job.action.certificate.id;
+  if (attempt_allowed(job.backoff, request.now)) return true;
+  if (!request.retry_now) {
+    log()->warn("{}: skipped, backing off: {}", id, describe(job.backoff, request.now));
+    return false;
+  }
+  log()->warn("{}: retrying at once (run --now) instead of backing off: {}", id, describe(job.backoff, request.now));
+  job.backoff = lift_wait(job.backoff);
+  return true;
+}
+
 void rebind_stored(EngineContext& ctx, Job& job) {
   const auto& a = job.action;
   auto found = ctx.store->find_by_thumbprint(a.thumbprint.value_or(""));
@@ -332,10 +346,7 @@ PassSummary Engine::pass(const PassRequest& request) {
                                              std::nullopt, {}};
       log()->info("{}: {} — {}", a.certificate.id, to_string(a.kind), a.reason);
       if (a.kind == ActionKind::Keep) continue;
-      if (!attempt_allowed(job.backoff, request.now)) {
-        log()->warn("{}: skipped, backing off: {}", a.certificate.id, describe(job.backoff, request.now));
-        continue;
-      }
+      if (!may_attempt(job, request)) continue;
       (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
     }
     work(request, *policy_, *store_, store_mutex_, options_.concurrency, rebinds, orders);

@@ -15,6 +15,7 @@ Result<DaemonOptions> daemon_options(const GlobalOptions& globals, const RunOpti
   DaemonOptions d;
   d.policy_file = globals.policy;
   d.once = options.once;
+  d.retry_now = options.now;
   if (!options.metrics_listen.empty()) {
     if (options.once) return fail(ErrorKind::Invalid, "--metrics-listen has no use with --once");
     auto address = parse_listen_address(options.metrics_listen, options.metrics_allow_remote);

@@ -13,6 +13,7 @@ namespace certagent::agent {
 
 struct RunOptions {
   bool once = false;
+  bool now = false;                  // the first pass retries certificates in back-off at once
   std::string metrics_listen;        // "127.0.0.1:9464"; empty: no metrics endpoint
   bool metrics_allow_remote = false;
 };

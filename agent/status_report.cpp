@@ -59,6 +59,56 @@ json::object purpose_json(const StatusPurpose& p) {
   return o;
 }
 
+json::object ari_json(const StatusAriWindow& w) {
+  json::object o;
+  o["thumbprint"] = w.thumbprint;
+  o["window_start"] = format_time(w.start);
+  o["window_end"] = format_time(w.end);
+  o["fetched_at"] = time_json(w.fetched_at);
+  o["next_check"] = format_time(w.next_check);
+  return o;
+}
+
+json::value ca_ari_json(const std::optional<CaDirectoryNote>& note) {
+  if (!note) return nullptr;
+  return json::object{{"directory", note->directory_url},
+                      {"offered", !note->renewal_info.empty()},
+                      {"renewal_info", note->renewal_info},
+                      {"checked_at", format_time(note->checked_at)}};
+}
+
+// The distinct thumbprints bound to the certificate's purposes.
+std::vector<std::string> bound_thumbprints(const StatusCertificate& c) {
+  std::vector<std::string> out;
+  for (const auto& p : c.purposes)
+    if (p.meta && std::find(out.begin(), out.end(), p.meta->thumbprint) == out.end()) out.push_back(p.meta->thumbprint);
+  return out;
+}
+
+// The stored ARI windows of each certificate, and where its renewal time comes from.
+void add_renewal_info(const std::filesystem::path& state_dir, StatusReport& report) {
+  auto note = read_ca_directory_note(state_dir);
+  if (!note) report.problems.push_back({state_dir / "ari" / "ca.json", note.error().message});
+  else report.ca_ari = *note;
+  for (StatusCertificate& c : report.certificates) {
+    for (const auto& thumbprint : bound_thumbprints(c)) {
+      auto window = read_status_ari(state_dir, thumbprint);
+      if (!window) report.problems.push_back({state_dir / "ari" / (thumbprint + ".json"), window.error().message});
+      else if (*window) c.ari.push_back(std::move(**window));
+    }
+    c.renewal_basis = renewal_basis_seen(report.ca_ari, c.ari, c.schedule);
+  }
+}
+
+std::string basis_text(RenewalBasisSeen b) {
+  switch (b) {
+    case RenewalBasisSeen::Ari: return "the CA's ARI window";
+    case RenewalBasisSeen::Lifetime: return "the lifetime rule (no ARI window applies)";
+    case RenewalBasisSeen::Unknown: break;
+  }
+  return "-";
+}
+
 json::object schedule_json(const ScheduleRecord& s, TimePoint now) {
   json::object o;
   o["next_attempt"] = time_json(next_attempt_time(s));
@@ -102,8 +152,26 @@ Result<StatusReport> gather_status(const std::filesystem::path& state_dir) {
   for (auto& [id, c] : by_id) report.certificates.push_back(std::move(c));
   report.problems = std::move(inventory->problems);
   report.problems.insert(report.problems.end(), schedules->problems.begin(), schedules->problems.end());
+  add_renewal_info(state_dir, report);
   return report;
 }
+
+namespace {
+
+std::string ari_lines(const StatusAriWindow& w, std::size_t width, bool name_it, TimePoint now) {
+  std::string out = fmt::format("  {:<{}}  {} .. {}{}\n", "ARI window", width, format_time(w.start), format_time(w.end),
+                                name_it ? " (certificate " + w.thumbprint + ")" : "");
+  out += fmt::format("  {:<{}}  {}\n", "ARI fetched", width, when(w.fetched_at, now));
+  out += fmt::format("  {:<{}}  {}\n", "ARI next", width, when(w.next_check, now));
+  return out;
+}
+
+std::string ca_ari_line(const CaDirectoryNote& note, TimePoint now) {
+  return fmt::format("renewal information (ARI): {} {} (looked at {})\n", note.directory_url,
+                     note.renewal_info.empty() ? "offers none" : "offers it", when(note.checked_at, now));
+}
+
+}  // namespace
 
 std::string render_status_text(const StatusReport& report, TimePoint now) {
   std::string out;
@@ -115,14 +183,18 @@ std::string render_status_text(const StatusReport& report, TimePoint now) {
     for (const auto& p : c.purposes) out += fmt::format("  {:<{}}  {}\n", p.purpose, width, purpose_line(p, now));
     if (!c.schedule) {
       out += fmt::format("  {:<{}}  no schedule recorded yet\n", "next", width);
+      for (const auto& w : c.ari) out += ari_lines(w, width, c.ari.size() > 1, now);
       continue;
     }
     out += fmt::format("  {:<{}}  {}\n", "next", width, when(next_attempt_time(*c.schedule), now));
+    out += fmt::format("  {:<{}}  {}\n", "renewal by", width, basis_text(c.renewal_basis));
+    for (const auto& w : c.ari) out += ari_lines(w, width, c.ari.size() > 1, now);
     if (!c.schedule->decision.empty()) out += fmt::format("  {:<{}}  {}\n", "decision", width, c.schedule->decision);
     out += fmt::format("  {:<{}}  {}\n", "back-off", width, describe(c.schedule->backoff, now));
     if (c.schedule->backoff.last_success)
       out += fmt::format("  {:<{}}  {}\n", "last issued", width, when(c.schedule->backoff.last_success, now));
   }
+  if (report.ca_ari) out += ca_ari_line(*report.ca_ari, now);
   for (const Problem& p : report.problems) out += fmt::format("problem: {}: {}\n", p.path.string(), p.what);
   return out;
 }
@@ -138,9 +210,15 @@ std::string render_status_json(const StatusReport& report, TimePoint now) {
     for (const auto& p : c.purposes) purposes.push_back(purpose_json(p));
     o["purposes"] = std::move(purposes);
     o["schedule"] = c.schedule ? json::value(schedule_json(*c.schedule, now)) : json::value(nullptr);
+    o["renewal_basis"] = c.renewal_basis == RenewalBasisSeen::Unknown ? json::value(nullptr)
+                                                                      : json::value(to_string(c.renewal_basis));
+    json::array ari;
+    for (const auto& w : c.ari) ari.push_back(ari_json(w));
+    o["ari"] = std::move(ari);
     certificates.push_back(std::move(o));
   }
   root["certificates"] = std::move(certificates);
+  root["ari"] = ca_ari_json(report.ca_ari);
   json::array problems;
   for (const Problem& p : report.problems) problems.push_back(json::object{{"path", p.path.string()}, {"what", p.what}});
   root["problems"] = std::move(problems);

@@ -1,6 +1,7 @@
 #pragma once
 // `certagent status`: what the state directory says about each certificate — its purposes and
-// what is bound to them, the next renewal and the back-off — gathered without the writer lock
+// what is bound to them, the next renewal, the CA's renewal information (ARI) and the back-off —
+// gathered without the writer lock
 // (every change in the store is an atomic rename) and rendered for a person or as JSON.
 #include <filesystem>
 #include <optional>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "agent/schedule_store.hpp"
+#include "agent/status_ari.hpp"
 #include "agent/store.hpp"
 
 namespace certagent::agent {
@@ -23,11 +25,14 @@ struct StatusCertificate {
   std::string id;                        // the policy's certificate id ("" for a version without one)
   std::vector<StatusPurpose> purposes;   // bound purposes first, then the schedule's unbound ones
   std::optional<ScheduleRecord> schedule;
+  std::vector<StatusAriWindow> ari;      // the CA's window per bound certificate that has one
+  RenewalBasisSeen renewal_basis = RenewalBasisSeen::Unknown;
 };
 
 struct StatusReport {
   std::vector<StatusCertificate> certificates;  // sorted by id
-  std::vector<Problem> problems;                // from the store and the schedule directory
+  std::vector<Problem> problems;                // from the store, the schedule and the ari directories
+  std::optional<CaDirectoryNote> ca_ari;        // whether the CA offers ARI, as last looked at
 };
 
 [[nodiscard]] Result<StatusReport> gather_status(const std::filesystem::path& state_dir);

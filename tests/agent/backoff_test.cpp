@@ -217,6 +217,25 @@ TEST(Backoff, PolicyChangeLiftsAPermanentWait) {
   EXPECT_EQ(reset.last_success, t0);
 }
 
+TEST(Backoff, LiftingTheWaitAllowsAnAttemptButKeepsTheCountSoAFailureWaitsLonger) {
+  Rng rng(3);
+  BackoffState s = record_failure(BackoffState{}, transport(), t0, rng);
+  s = record_failure(s, transport(), t0 + 1min, rng);
+  ASSERT_FALSE(attempt_allowed(s, t0 + 2min));
+  const BackoffState lifted = lift_wait(s);
+  EXPECT_TRUE(attempt_allowed(lifted, t0 + 2min));
+  EXPECT_EQ(lifted.consecutive_failures, 2u);
+  EXPECT_EQ(lifted.last_error_message, s.last_error_message);
+  // The third failure in a row waits at least 4 minutes less 20% jitter, not the first step.
+  const BackoffState again = record_failure(lifted, transport(), t0 + 2min, rng);
+  EXPECT_EQ(again.consecutive_failures, 3u);
+  EXPECT_GE(*again.next_attempt - (t0 + 2min), Seconds(192));
+  // And a success clears it all.
+  const BackoffState fixed = record_success(lifted, t0 + 2min);
+  EXPECT_EQ(fixed.consecutive_failures, 0u);
+  EXPECT_FALSE(fixed.next_attempt);
+}
+
 TEST(Backoff, DescribeSaysWhenAndWhy) {
   Rng rng(1);
   const BackoffState s = record_failure(record_failure(BackoffState{}, transport(), t0, rng), transport(), t0 + 1min, rng);

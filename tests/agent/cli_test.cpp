@@ -19,6 +19,14 @@ TEST(Cli, HelpTeachesCommandsAndExitCodes) {
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("Exit codes"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Get-CsCertificate"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("run --once --now"), std::string::npos) << r.out;
+}
+
+TEST(Cli, RunHelpTeachesTheWayOutOfABackoff) {
+  auto r = run_certagent("run --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("--now"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("backing off"), std::string::npos) << r.out;
 }
 
 TEST(Cli, UnknownOptionIsUsageErrorExit2) {

@@ -13,7 +13,7 @@
 #include "agent/engine_pass.hpp"
 #include "agent/status_report.hpp"
 #include "agent/store.hpp"
-#include "store_support.hpp"
+#include "agent_fixtures.hpp"
 
 namespace certagent::agent {
 namespace {
@@ -21,23 +21,12 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-constexpr const char* kPolicy = R"({
-  "ca": {"directory": "https://127.0.0.1:1/dir"},
-  "challenge": {"type": "http-01", "listen": "127.0.0.1:1"},
-  "sip_domains": ["contoso.com"],
-  "roles": [{"role": "front-end-standard", "server_fqdn": "se01.contoso.net", "layout": "shared"}]
-})";
-
 const std::vector<std::string> kNames = {"se01.contoso.net", "lyncdiscoverinternal.contoso.com",
                                          "lyncdiscover.contoso.com"};
 
 TEST(ClockJump, PastNotAfterTheCertificateIsDueAtOnceStatusSaysExpiredAndAssignRefusesIt) {
-  testing::TempDir dir;
-  const auto policy = dir.path() / "policy.json";
-  std::ofstream(policy) << kPolicy;
-  auto opened = Store::open(dir.path() / "state", OpenOptions{true, {}});
-  ASSERT_TRUE(opened) << opened.error().message;
-  auto store = std::make_shared<Store>(std::move(*opened));
+  testing::EngineFixture f;
+  const auto& store = f.store;
   auto cert = testing::make_cert(kNames, -60s, 24h * 90);
   NewVersion v{cert.key_pem, cert.leaf_pem, cert.chain_pem, {}};
   v.meta.certificate_id = "front-end";
@@ -48,15 +37,14 @@ TEST(ClockJump, PastNotAfterTheCertificateIsDueAtOnceStatusSaysExpiredAndAssignR
   ASSERT_TRUE(stored);
   const auto not_after = stored->meta.not_after;
 
-  std::atomic<bool> cancel{false};
-  Engine engine({policy.string(), 4}, store);
+  Engine engine({f.policy.string(), 4}, store);
   const auto today = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  auto bound = engine.pass(PassRequest{WakeReason::Timer, today, &cancel});
+  auto bound = engine.pass(f.at(today));
   ASSERT_TRUE(bound.attempts.empty()) << "today it is current: bound, not renewed";
   ASSERT_EQ(bound.certificates.at(0).purposes.at(0).thumbprint, stored->meta.thumbprint);
 
   const auto jumped = not_after + 1h;  // the clock jumped past expiry
-  auto s = engine.pass(PassRequest{WakeReason::Timer, jumped, &cancel});
+  auto s = engine.pass(f.at(jumped));
   ASSERT_EQ(s.attempts.size(), 1u) << s.status_line;
   EXPECT_EQ(s.attempts[0].action, "renew");
   EXPECT_FALSE(s.attempts[0].succeeded) << "no CA at 127.0.0.1:1";

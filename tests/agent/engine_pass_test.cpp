@@ -9,33 +9,14 @@
 
 #include "agent/engine_pass.hpp"
 #include "agent/store.hpp"
-#include "store_support.hpp"
+#include "agent_fixtures.hpp"
 
 namespace certagent::agent {
 namespace {
 
 using ::testing::HasSubstr;
 
-constexpr const char* kPolicy = R"({
-  "ca": {"directory": "https://127.0.0.1:1/dir"},
-  "challenge": {"type": "http-01", "listen": "127.0.0.1:1"},
-  "sip_domains": ["contoso.com"],
-  "roles": [{"role": "front-end-standard", "server_fqdn": "se01.contoso.net", "layout": "shared"}]
-})";
-
-struct EnginePass : ::testing::Test {
-  testing::TempDir dir;
-  std::filesystem::path policy = dir.path() / "policy.json";
-  std::shared_ptr<Store> store;
-  std::atomic<bool> cancel{false};
-
-  void SetUp() override {
-    std::ofstream(policy) << kPolicy;
-    auto s = Store::open(dir.path() / "state", OpenOptions{true, {}});
-    ASSERT_TRUE(s) << s.error().message;
-    store = std::make_shared<Store>(std::move(*s));
-  }
-  PassRequest at(std::chrono::sys_seconds now) { return PassRequest{WakeReason::Timer, now, &cancel}; }
+struct EnginePass : ::testing::Test, testing::EngineFixture {
   std::chrono::sys_seconds now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 };
 
@@ -67,6 +48,22 @@ TEST_F(EnginePass, AnUnreachableCaFailsThePassAndBacksOffTheCertificate) {
   auto later = engine.pass(at(t + std::chrono::minutes(2)));
   EXPECT_EQ(later.attempts.size(), 1u);
   EXPECT_EQ(later.certificates[0].consecutive_failures, 2u);
+}
+
+TEST_F(EnginePass, RetryNowAttemptsACertificateThatIsBackingOffAndKeepsCounting) {
+  Engine engine({policy.string(), 4}, store);
+  const auto t = now();
+  ASSERT_EQ(engine.pass(at(t)).certificates.at(0).consecutive_failures, 1u);
+  ASSERT_TRUE(engine.pass(at(t + std::chrono::seconds(5))).attempts.empty()) << "backing off";
+
+  PassRequest request = at(t + std::chrono::seconds(10));
+  request.retry_now = true;
+  auto s = engine.pass(request);
+  ASSERT_EQ(s.attempts.size(), 1u) << "run --now lifts the wait";
+  EXPECT_TRUE(s.failed);
+  EXPECT_EQ(s.certificates[0].consecutive_failures, 2u) << "the CA is still unreachable: the count goes on";
+  ASSERT_TRUE(s.next_wake);
+  EXPECT_GT(*s.next_wake, t + std::chrono::seconds(10) + std::chrono::seconds(90)) << "the second step: about 2 min";
 }
 
 TEST_F(EnginePass, AnInvalidPolicyKeepsThePreviousOneInForce) {

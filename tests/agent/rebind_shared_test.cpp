@@ -9,15 +9,13 @@
 #include "agent/fault.hpp"
 #include "agent/fsutil.hpp"
 #include "agent/rebind.hpp"
-#include "store_support.hpp"
+#include "agent_fixtures.hpp"
 
 namespace certagent::agent {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using testing::make_cert;
-using testing::TempDir;
 
 // Appends "PURPOSE ACTION NEW_THUMBPRINT" to the log; fails a bind when the
 // purpose is named in the fail file.
@@ -29,13 +27,11 @@ exit 0
 
 const std::vector<std::string> kThree = {"Default", "WebServicesInternal", "WebServicesExternal"};
 
-struct SharedFixture {
-  TempDir t;
+struct SharedFixture : testing::StoreFixture {
   fs::path log = t.path() / "hooks.log";
   fs::path fail_list = t.path() / "fail";
   fs::path script = t.path() / "hook.sh";
   fs::path out = t.path() / "out";
-  Store s = std::move(*Store::open(t.path() / "state", {.write = true}));
   std::string a = add({"a.example"});
   std::string b = add({"b.example"});
   std::map<std::string, PurposeConsumers> consumers;
@@ -50,13 +46,6 @@ struct SharedFixture {
       c.outputs.push_back({out / (p + ".pem"), OutputFormat::Fullchain, "", "", 0644, std::nullopt, ""});
     }
   }
-  std::string add(const std::vector<std::string>& names) {
-    auto c = make_cert(names);
-    NewVersion v{c.key_pem, c.leaf_pem, c.chain_pem, {}};
-    v.meta.names = names;
-    return *s.add_version(v);
-  }
-  std::string thumb(const std::string& id) { return s.load_version(id)->meta.thumbprint; }
   std::string bound(const std::string& p) {
     auto b = s.binding(p);
     return b && *b ? (*b)->version_id : "";

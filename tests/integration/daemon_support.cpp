@@ -1,8 +1,6 @@
 #include "daemon_support.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -73,23 +71,6 @@ std::string read_text(const fs::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-bool accepts_connections(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::uint16_t port_of(const std::string& url) {  // https://127.0.0.1:PORT/dir
-  const auto colon = url.rfind(':');
-  return static_cast<std::uint16_t>(std::stoi(url.substr(colon + 1)));
 }
 
 }  // namespace
@@ -179,61 +160,6 @@ bool NotifySocket::wait_for(const std::string& prefix, std::chrono::milliseconds
     drain();
     return count(prefix) >= times;
   }, limit);
-}
-
-PrivatePebble::PrivatePebble(const fs::path& run_dir, const std::string& profile_spec) : run_dir_(run_dir) {
-  fs::create_directories(run_dir_);
-  const std::string ctl = CERTAGENT_SOURCE_DIR "/tests/integration/pebble-ctl";
-  ProcessSpec spec;
-  spec.argv = {ctl, "start", run_dir_.string(), profile_spec};
-  spec.inherit_path = true;
-  spec.timeout = 120s;
-  auto r = run_process(spec);
-  if (!r || !r->succeeded())
-    throw std::runtime_error("pebble-ctl start failed: " + (r ? r->err : r.error().message));
-  const std::string name = profile_spec.substr(0, profile_spec.find('='));
-  auto env = load_pebble_env_from(run_dir_.string(), name);
-  if (!env) throw std::runtime_error(env.error().message);
-  env_ = *env;
-}
-
-PrivatePebble::~PrivatePebble() {
-  if (restarted_ > 0) {
-    ::kill(restarted_, SIGTERM);
-    int st = 0;
-    ::waitpid(restarted_, &st, 0);
-  }
-  ProcessSpec spec;
-  spec.argv = {CERTAGENT_SOURCE_DIR "/tests/integration/pebble-ctl", "stop", run_dir_.string()};
-  spec.inherit_path = true;
-  spec.timeout = 60s;
-  (void)run_process(spec);
-  std::error_code ec;
-  fs::remove_all(run_dir_, ec);
-}
-
-void PrivatePebble::stop() {
-  const pid_t pid = restarted_ > 0 ? restarted_ : static_cast<pid_t>(env_.pid);
-  ::kill(pid, SIGTERM);
-  if (restarted_ > 0) {
-    int st = 0;
-    ::waitpid(restarted_, &st, 0);
-    restarted_ = -1;
-  }
-  const auto port = port_of(env_.directory_url);
-  if (!poll_until([&] { return !accepts_connections(port); }, 20s))
-    throw std::runtime_error("pebble still accepts connections after SIGTERM");
-}
-
-void PrivatePebble::restart() {
-  const fs::path config = run_dir_ / (env_.profile + ".json");
-  std::vector<std::string> env{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=" + std::to_string(env_.nonce_reject_percent)};
-  restarted_ = spawn({"/usr/bin/pebble", "-config", config.string(), "-dnsserver", env_.dns_server}, base_env(env),
-                     run_dir_ / (env_.profile + "-restarted.log"));
-  const auto port = port_of(env_.directory_url);
-  if (!poll_until([&] { return accepts_connections(port); }, 30s))
-    throw std::runtime_error("the restarted pebble does not accept connections; see its log in " + run_dir_.string());
-  env_.log = (run_dir_ / (env_.profile + "-restarted.log")).string();
 }
 
 }  // namespace certagent::integration

@@ -1,7 +1,7 @@
 #pragma once
 // Helpers for the daemon's integration tests: the real `certagent run` as a child process
 // (its log in a file the test reads while it runs), a systemd-style NOTIFY_SOCKET the test
-// listens on, and polling with a deadline.
+// listens on, and polling with a deadline. A pebble of the test's own: pebble_instances.hpp.
 #include <sys/types.h>
 
 #include <chrono>
@@ -67,27 +67,6 @@ class NotifySocket {
   std::filesystem::path path_;
   int fd_ = -1;
   std::vector<std::string> lines_;
-};
-
-// A pebble the test starts and stops itself (pebble-ctl start RUNDIR NAME=BASE,...), so that
-// stopping it disturbs no other test. restart() runs the same pebble again on the same ports
-// (a new process: it has forgotten every account and order). The destructor stops it and
-// removes the run directory.
-class PrivatePebble {
- public:
-  PrivatePebble(const std::filesystem::path& run_dir, const std::string& profile_spec);
-  ~PrivatePebble();
-  PrivatePebble(const PrivatePebble&) = delete;
-  PrivatePebble& operator=(const PrivatePebble&) = delete;
-
-  [[nodiscard]] const PebbleEnv& env() const { return env_; }
-  void stop();     // the CA is gone: connections to its port are refused
-  void restart();  // back on the same ports (waits until it accepts connections)
-
- private:
-  std::filesystem::path run_dir_;
-  PebbleEnv env_;
-  pid_t restarted_ = -1;  // our child after restart()
 };
 
 }  // namespace certagent::integration

@@ -65,16 +65,20 @@ TEST(EngineCommands, RevokeRefusesABoundCertificateAndRevokesAnUnboundOne) {
   EXPECT_EQ(bad_reason.exit_code, 2);
 }
 
-TEST(EngineCommands, AFailedPassBacksOffAndTheNextPassSaysSo) {
-  EngineSandbox box;
-  box.write_policy(pool("shared"));
-  // Point the policy at a CA that is not there (a closed loopback port).
+// Points the sandbox's policy at a CA that is not there (a closed loopback port).
+void point_at_a_dead_ca(const EngineSandbox& box) {
   auto text = [&] {
     std::ifstream in(box.policy_file());
     return std::string(std::istreambuf_iterator<char>(in), {});
   }();
   text = std::regex_replace(text, std::regex("https://127\\.0\\.0\\.1:[0-9]+/dir"), "https://127.0.0.1:1/dir");
   std::ofstream(box.policy_file()) << text;
+}
+
+TEST(EngineCommands, AFailedPassBacksOffAndTheNextPassSaysSo) {
+  EngineSandbox box;
+  box.write_policy(pool("shared"));
+  point_at_a_dead_ca(box);
   auto first = box.certagent({"run", "--once"});
   EXPECT_EQ(first.exit_code, 1) << describe(first);
   EXPECT_THAT(first.err, HasSubstr("127.0.0.1:1"));
@@ -83,6 +87,39 @@ TEST(EngineCommands, AFailedPassBacksOffAndTheNextPassSaysSo) {
   EXPECT_EQ(second.exit_code, 3) << describe(second);
   EXPECT_THAT(second.err, HasSubstr("skipped, backing off"));
   EXPECT_THAT(second.err, Not(HasSubstr("connection refused")));
+}
+
+TEST(EngineCommands, RunNowRetriesABackedOffCertificateOnceTheCauseIsFixedAndClearsTheBackoff) {
+  EngineSandbox box;
+  box.write_policy(pool("shared"));
+  point_at_a_dead_ca(box);
+  auto failed = box.certagent({"run", "--once"});
+  ASSERT_EQ(failed.exit_code, 1) << describe(failed);
+  box.write_policy(pool("shared"));  // the operator fixes the cause: the CA's address
+
+  auto waiting = box.certagent({"run", "--once"});
+  EXPECT_EQ(waiting.exit_code, 3) << describe(waiting);
+  EXPECT_THAT(waiting.err, HasSubstr("skipped, backing off"));
+
+  auto now = box.certagent({"run", "--once", "--now"});
+  EXPECT_EQ(now.exit_code, 0) << describe(now);
+  EXPECT_THAT(now.err, HasSubstr("front-end: retrying at once (run --now) instead of backing off"));
+  EXPECT_THAT(now.err, HasSubstr("1 issued this pass"));
+  auto status = box.certagent({"status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << describe(status);
+  EXPECT_THAT(status.out, HasSubstr("\"consecutive_failures\": 0")) << status.out;
+  EXPECT_THAT(status.out, HasSubstr("\"retry_at\": null")) << status.out;
+  // pebble offers no renewal information (ARI): the order noted so, and the renewal time
+  // comes from the lifetime rule.
+  EXPECT_THAT(status.out, HasSubstr("\"offered\": false")) << status.out;
+  EXPECT_THAT(status.out, HasSubstr("\"renewal_basis\": \"lifetime\"")) << status.out;
+  auto text = box.certagent({"status"});
+  EXPECT_THAT(text.out, HasSubstr("renewal by")) << text.out;
+  EXPECT_THAT(text.out, HasSubstr("the lifetime rule")) << text.out;
+  // The back-off is gone for good: a plain pass afterwards has nothing to wait for.
+  auto after = box.certagent({"run", "--once"});
+  EXPECT_EQ(after.exit_code, 0) << describe(after);
+  EXPECT_THAT(after.err, Not(HasSubstr("backing off")));
 }
 
 TEST(EngineCommands, AnInvalidPolicyIsExitTwoWithTheLocation) {

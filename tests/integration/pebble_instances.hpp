@@ -1,8 +1,8 @@
 #pragma once
 // Pebbles of a test's own, one per profile (tests/integration/pebble-ctl in a private run
-// directory; daemon_support.hpp's PrivatePebble is the one-profile variant of the daemon tests),
-// for the CA-fault tests that need settings the shared fixture does not run, or that
-// stop and restart the CA — which would disturb every other test on the shared one.
+// directory), for the CA-fault and daemon tests that need settings the shared fixture does
+// not run, or that stop and restart the CA — which would disturb every other test on the
+// shared one. The one helper for that: every test that starts a pebble of its own uses it.
 #include <filesystem>
 #include <string>
 #include <vector>

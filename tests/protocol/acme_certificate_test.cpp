@@ -9,10 +9,7 @@
 namespace certagent::protocol {
 namespace {
 using namespace testing;
-using certagent::testing::CertSpec;
-using certagent::testing::must;
-using certagent::testing::new_key;
-using certagent::testing::TestCa;
+using namespace certagent::testing::pki;
 using namespace std::chrono_literals;
 
 constexpr const char* kPemChain = "application/pem-certificate-chain";

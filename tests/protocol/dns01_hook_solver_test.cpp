@@ -116,7 +116,7 @@ TEST_F(Dns01Hook, HookThatHangsIsKilledAtTheTimeout) {
   EXPECT_EQ(r.error().kind, ErrorKind::Timeout);
   EXPECT_TRUE(r.error().retryable);
   EXPECT_NE(r.error().message.find("timed out"), std::string::npos) << r.error().message;
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 20s) << "ended early, not after the hook's 30 s";
 }
 
 TEST_F(Dns01Hook, AHookRunningWhenTheAgentStopsIsEndedAsCancelled) {
@@ -130,7 +130,7 @@ TEST_F(Dns01Hook, AHookRunningWhenTheAgentStopsIsEndedAsCancelled) {
   auto r = s.present(task("a.example"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::Cancelled) << r.error().message;
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 20s) << "ended early, not after the hook's 30 s";
 }
 
 TEST_F(Dns01Hook, HostileIdentifiersAndValuesNeverReachTheHook) {

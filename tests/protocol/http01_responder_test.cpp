@@ -288,7 +288,8 @@ TEST(Http01Lifecycle, ConnectionCapMakesExtraClientsWaitInTheBacklog) {
   auto waited = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(body_of(resp), "capped." + kThumb);
   EXPECT_GE(waited, 500ms);  // served only once the idle ones timed out
-  EXPECT_LT(waited, 3s);
+  // ...and then served, however slow the machine (load only makes waits longer, so no tight
+  // upper bound: the response arriving at all is what shows the backlog was worked off).
   ::close(idle1);
   ::close(idle2);
 }

@@ -13,10 +13,7 @@
 namespace certagent::protocol {
 namespace {
 
-using certagent::testing::CertSpec;
-using certagent::testing::must;
-using certagent::testing::new_key;
-using certagent::testing::TestCa;
+using namespace certagent::testing::pki;
 
 struct Bundle {
   TestCa root{"p12 root"};

@@ -10,10 +10,7 @@
 namespace certagent::protocol {
 namespace {
 
-using certagent::testing::CertSpec;
-using certagent::testing::must;
-using certagent::testing::new_key;
-using certagent::testing::TestCa;
+using namespace certagent::testing::pki;
 
 class BadPem : public ::testing::Test {
  protected:

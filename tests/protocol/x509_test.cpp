@@ -14,10 +14,7 @@
 namespace certagent::protocol {
 namespace {
 
-using certagent::testing::CertSpec;
-using certagent::testing::must;
-using certagent::testing::new_key;
-using certagent::testing::TestCa;
+using namespace certagent::testing::pki;
 using std::chrono::system_clock;
 using Strings = std::vector<std::string>;
 using namespace std::chrono_literals;

@@ -11,10 +11,7 @@
 namespace certagent::protocol {
 namespace {
 
-using certagent::testing::CertSpec;
-using certagent::testing::must;
-using certagent::testing::new_key;
-using certagent::testing::TestCa;
+using namespace certagent::testing::pki;
 using std::chrono::system_clock;
 using namespace std::chrono_literals;
 

@@ -58,4 +58,13 @@ T must(certagent::Result<T> r) {
 // A generated key; throws on failure.
 [[nodiscard]] protocol::PrivateKey new_key(protocol::KeyType type = protocol::KeyType::EcP256);
 
+// The helpers above under their short names, for a test's own namespace:
+// `using namespace certagent::testing::pki;`
+namespace pki {
+using certagent::testing::CertSpec;
+using certagent::testing::must;
+using certagent::testing::new_key;
+using certagent::testing::TestCa;
+}  // namespace pki
+
 }  // namespace certagent::testing
