@@ -1,6 +1,6 @@
 #pragma once
 // One ACME flow against the fixture's pebble, wired the way the agent wires it:
-// libcurl transport trusting the fixture root, the real clock and waiter, the
+// HTTPS transport trusting the fixture root, the real clock and waiter, the
 // built-in http-01 responder on the port pebble validates, and a session.
 #include <atomic>
 #include <chrono>
