@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/order_journal.hpp"
 #include "agent/store.hpp"
 #include "common/error.hpp"
 #include "policy/model.hpp"
@@ -76,9 +77,13 @@ struct OpenCa {
 
 // One order for exactly `names` with a new key of `key`, through `session`
 // (one thread's). Resumes the order journaled for `certificate_id`
-// (agent/order_journal.hpp) when the CA still has it; journals a new order
-// before finalizing it. A new order carries `replaces` when the CA offers ARI
-// (placed again without it if the CA refuses it). Notes the CA's directory
+// (agent/order_journal.hpp) when the CA still has it — with only the intent
+// journaled, the order found in the account's orders list
+// (agent/order_lookup.hpp); otherwise journals the intent, places a new order
+// and journals its URL. The new certificate key is generated after newOrder
+// (an RSA key on another thread while the authorizations are answered) and
+// journaled before finalize. A new order carries `replaces` when the CA offers
+// ARI (placed again without it if the CA refuses it). Notes the CA's directory
 // (agent/engine_ari.hpp).
 // Journal writes take `store_mutex`. The caller removes the journal once the
 // result is stored.
@@ -88,12 +93,13 @@ struct OrderRequest {
   policy::KeyType key = policy::KeyType::EcP256;
   std::string replaces;  // ARI certID of the certificate this renews (RFC 9773 §5); "" none
 };
-// The new-order step of order_certificate: a new key, newOrder (with `replaces`
-// when the CA offers ARI, placed again without it when the CA refuses it), and
-// the journal entry (under `store_mutex`).
+// The new-order step of order_certificate: the intent journaled, newOrder
+// (with `replaces` when the CA offers ARI, placed again without it when the CA
+// refuses it), and the order's URL journaled (each journal write under
+// `store_mutex`). No key yet.
 struct PlacedOrder {
   protocol::Order order;
-  std::shared_ptr<const protocol::PrivateKey> key;
+  OrderJournal journal;  // as written: intent and order URL
 };
 [[nodiscard]] Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& ca,
                                               const OrderRequest& request, Store& store, std::mutex& store_mutex);

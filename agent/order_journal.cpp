@@ -16,11 +16,14 @@ Result<void> write_order_journal(const Store& store, const OrderJournal& j) {
     return fail(ErrorKind::Invalid, "certificate id \"" + j.certificate_id + "\" cannot name a file");
   auto file = order_journal_path(store.dir(), j.certificate_id);
   if (auto dir = fsutil::make_private_dir(file.parent_path()); !dir) return dir;
-  json::object o{{"format", 1},
+  json::object o{{"format", 2},
                  {"certificate_id", j.certificate_id},
                  {"order_url", j.order_url},
                  {"names", json::array(j.names.begin(), j.names.end())},
-                 {"key", j.key_pem}};
+                 {"key", j.key_pem},
+                 {"profile", j.profile},
+                 {"account_url", j.account_url},
+                 {"intent_time", j.intent_time}};
   return fsutil::write_file_atomic(file, json::serialize(o) + "\n", 0600);
 }
 
@@ -37,7 +40,13 @@ Result<std::optional<OrderJournal>> read_order_journal(const std::filesystem::pa
     OrderJournal j{std::string(o.at("certificate_id").as_string()), std::string(o.at("order_url").as_string()), {},
                    std::string(o.at("key").as_string())};
     for (const auto& n : o.at("names").as_array()) j.names.emplace_back(n.as_string());
-    if (o.at("format").as_int64() != 1 || j.certificate_id != certificate_id)
+    const auto format = o.at("format").as_int64();
+    if (format == 2) {
+      j.profile = o.at("profile").as_string();
+      j.account_url = o.at("account_url").as_string();
+      j.intent_time = o.at("intent_time").as_int64();
+    }
+    if ((format != 1 && format != 2) || j.certificate_id != certificate_id)
       return fail(ErrorKind::Storage, file.string() + " is not an order journal for " + certificate_id);
     return j;
   } catch (const std::exception& e) {

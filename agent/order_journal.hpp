@@ -1,11 +1,16 @@
 #pragma once
-// The in-flight order journal: before an order is finalized, its URL, names
-// and the new certificate key are written (0600) to
-// <state>/orders/<certificate-id>.json. After a crash (SIGKILL, power loss)
-// the next attempt for that certificate resumes the same order if the CA still
-// has it — finalized or not — instead of placing a new one. The journal is
-// removed once the certificate is stored, or when the CA no longer has a
+// The in-flight order journal, <state>/orders/<certificate-id>.json (0600),
+// written in three steps so that a crash at any point leaves enough to finish
+// the issuance without placing a second order:
+//   1. the intent (names, profile, account, time), before newOrder is sent;
+//   2. the order URL, once the CA created the order;
+//   3. the new certificate key, before the CSR made from it is sent (finalize).
+// The next attempt for that certificate resumes the journaled order if the CA
+// still has it; with only an intent, it looks the order up in the account's
+// orders list (agent/order_lookup.hpp) before placing a new one. The journal
+// is removed once the certificate is stored, or when the CA no longer has a
 // usable order.
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -18,16 +23,19 @@ namespace certagent::agent {
 
 struct OrderJournal {
   std::string certificate_id;
-  std::string order_url;
+  std::string order_url;  // "" : only the intent (newOrder may or may not have reached the CA)
   std::vector<std::string> names;
-  std::string key_pem;  // the certificate key the CSR is (or will be) made from
+  std::string key_pem;      // the certificate key the CSR is (or will be) made from; "" not yet generated
+  std::string profile{};    // the profile newOrder asks for ("" none)
+  std::string account_url{};  // the account the order is placed with
+  std::int64_t intent_time = 0;  // Unix seconds when the intent was journaled (0: unknown, format 1)
 };
 
 [[nodiscard]] std::filesystem::path order_journal_path(const std::filesystem::path& state_dir,
                                                        const std::string& certificate_id);
 [[nodiscard]] Result<void> write_order_journal(const Store& store, const OrderJournal& journal);
 // Absent when there is none; an unreadable one is an error (the caller logs
-// it, removes it and places a new order).
+// it, removes it and places a new order). Format 1 (URL and key only) is read too.
 [[nodiscard]] Result<std::optional<OrderJournal>> read_order_journal(const std::filesystem::path& state_dir,
                                                                      const std::string& certificate_id);
 [[nodiscard]] Result<void> remove_order_journal(const Store& store, const std::string& certificate_id);

@@ -9,6 +9,7 @@
 
 #include "common/dns_name.hpp"
 #include "protocol/acme_json.hpp"
+#include "protocol/ari.hpp"
 
 namespace certagent::protocol {
 namespace json = boost::json;
@@ -95,6 +96,8 @@ Result<Order> parse_order(const json::object& obj, std::string_view url) {
   order.certificate = string_member(obj, "certificate").value_or("");
   order.profile = string_member(obj, "profile").value_or("");
   order.error = problem_member(obj);
+  if (auto expires = string_member(obj, "expires"))
+    if (auto t = parse_rfc3339(*expires)) order.expires = *t;
   return order;
 }
 

@@ -59,6 +59,7 @@ std::string EngineSandbox::policy_text(const PoolPolicy& p) const {
                                          {"layout", p.layout}}}},
       {"purposes", purposes}};
   if (!p.renewal.empty()) policy["renewal"] = p.renewal;
+  if (!p.key.empty()) policy["key"] = p.key;
   if (!p.dns01_hook.empty()) policy["challenge"] = json::object{{"type", "dns-01"}, {"hook", p.dns01_hook}};
   if (!p.preferred_chain.empty()) policy["ca"].as_object()["preferred_chain"] = p.preferred_chain;
   return json::serialize(policy) + "\n";

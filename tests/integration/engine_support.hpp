@@ -26,6 +26,7 @@ struct PoolPolicy {
   std::string renewal;     // the policy's `renewal` ("92%", "30s"); empty: not written (auto)
   std::string dns01_hook;  // set: challenge dns-01 through this hook instead of http-01
   std::string preferred_chain;  // ca.preferred_chain when not empty
+  std::string key;              // the policy's `key` ("rsa-2048") when not empty
 };
 
 [[nodiscard]] inline PoolPolicy pool(std::string layout) {

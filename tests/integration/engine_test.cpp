@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <csignal>
 
+#include "agent/fsutil.hpp"
 #include "agent/store.hpp"
+#include "protocol/keys.hpp"
 #include "engine_support.hpp"
 
 namespace certagent::integration {
@@ -44,6 +46,28 @@ TEST(Engine, SharedLayoutBindsOneCertificateToAllThreePurposesWithEveryName) {
   expect_run_ok(box.certagent({"run", "--once"}));
   EXPECT_EQ(box.pebble().request_count().value(), before.value());
   EXPECT_EQ(thumbprint_of(box.certs().at("Default")), thumbprint);
+}
+
+// The RSA key is generated on another thread while the authorizations are
+// answered, journaled before finalize, and is the key of the stored certificate.
+TEST(Engine, AnRsaKeyGeneratedAlongsideTheAuthorizationsIsTheStoredCertificatesKey) {
+  EngineSandbox box;
+  PoolPolicy p;
+  p.key = "rsa-2048";
+  box.write_policy(p);
+  expect_run_ok(box.certagent({"run", "--once"}));
+  auto store = agent::Store::open(box.state());
+  ASSERT_TRUE(store) << store.error().message;
+  auto bound = store->binding("Default");
+  ASSERT_TRUE(bound && *bound);
+  auto version = store->verify_version((*bound)->version_id);
+  ASSERT_TRUE(version) << version.error().message << " (the key matches the certificate)";
+  auto pem = agent::fsutil::read_file(version->dir / "privkey.pem", 64 * 1024);
+  ASSERT_TRUE(pem) << pem.error().message;
+  auto key = protocol::PrivateKey::from_pem(*pem);
+  ASSERT_TRUE(key) << key.error().message;
+  EXPECT_EQ(key->type(), protocol::KeyType::Rsa2048);
+  EXPECT_FALSE(std::filesystem::exists(box.state() / "orders" / "front-end.json")) << "the journal is removed";
 }
 
 TEST(Engine, SeparateLayoutGivesEachPurposeItsOwnCertificateAndNames) {

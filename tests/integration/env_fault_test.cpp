@@ -5,6 +5,10 @@
 // http:// directory. Each: a clear error, the previously bound certificate
 // untouched, the store still loads, and the next run after the fault is gone
 // finishes. Also two real agents started at once on one state directory.
+//
+// Each fault runs CERTAGENT_ENV_FAULT_ITERATIONS times (default 2, so that
+// `scripts/test` stays short; issue 8 asks for 20), each time on a fresh state
+// directory, and prints "ENV-FAULT <name>: N runs, F failed, D data lost".
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -18,6 +22,7 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <ostream>
 
 #include "kill_support.hpp"
 
@@ -76,10 +81,41 @@ std::string bound_then_due(const EngineSandbox& box, PoolPolicy due) {
   return old;
 }
 
-void expect_old_still_bound(const EngineSandbox& box, const std::string& old) {
+// True when the store loads and every purpose is still bound to `old` (false: data lost).
+bool expect_old_still_bound(const EngineSandbox& box, const std::string& old) {
   auto check = check_store(box, true, old);
   EXPECT_THAT(check.failures, IsEmpty());
-  for (const auto& t : check.thumbprints) EXPECT_EQ(t, old) << "the previously bound certificate is untouched";
+  bool intact = check.failures.empty();
+  for (const auto& t : check.thumbprints) {
+    EXPECT_EQ(t, old) << "the previously bound certificate is untouched";
+    intact = intact && t == old;
+  }
+  return intact;
+}
+
+// The failed assertions of the running test so far.
+int failed_parts() {
+  const auto* r = ::testing::UnitTest::GetInstance()->current_test_info()->result();
+  int n = 0;
+  for (int i = 0; i < r->total_part_count(); ++i) n += r->GetTestPartResult(i).failed() ? 1 : 0;
+  return n;
+}
+
+// Runs `once(i)` (true: no data lost) CERTAGENT_ENV_FAULT_ITERATIONS times and prints the tally.
+template <typename Once>
+void repeat_fault(const std::string& name, Once once) {
+  const std::size_t runs = count_from_env("CERTAGENT_ENV_FAULT_ITERATIONS", 2);
+  std::size_t failed = 0, lost = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < runs; ++i) {
+    SCOPED_TRACE(fmt::format("{} run {}", name, i));
+    const int before = failed_parts();
+    lost += once(i) ? 0 : 1;
+    failed += failed_parts() > before ? 1 : 0;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << fmt::format("ENV-FAULT {}: {} runs, {} failed, {} data lost, {:.1f} s\n", name, runs, failed, lost,
+                           seconds);
 }
 
 std::uint64_t free_bytes(const fs::path& p) {
@@ -88,25 +124,31 @@ std::uint64_t free_bytes(const fs::path& p) {
   return static_cast<std::uint64_t>(s.f_bavail) * s.f_frsize;
 }
 
-TEST(EnvFaults, DiskFullWhileStoringTheNewVersionKeepsTheOldBoundAndTheNextRunResumesTheOrder) {
+bool disk_full_once() {
   EngineSandbox box;
   fs::create_directories(box.state());
   Mount m(box.state(), "a 1 MiB tmpfs");
-  ASSERT_EQ(m.tmpfs("size=1m,mode=0700"), "");
+  if (auto e = m.tmpfs("size=1m,mode=0700"); !e.empty()) {
+    ADD_FAILURE() << e;
+    return false;
+  }
   const std::string hook = box.make_hook("hook");
   const std::string old = bound_then_due(box, pool_with("full.example", hook));
 
   // Room for the order journal (one page) but not for the five files of a version.
   const std::uint64_t leave = 12 * 1024;
   const std::uint64_t avail = free_bytes(box.state());
-  ASSERT_GT(avail, leave);
+  if (avail <= leave) {
+    ADD_FAILURE() << "only " << avail << " bytes free";
+    return false;
+  }
   std::ofstream(box.state() / "filler", std::ios::binary) << std::string(avail - leave, 'x');
   const auto orders_before = new_order_count(box.pebble());
   auto full = box.certagent({"run", "--once"});
   EXPECT_EQ(full.exit_code, 1) << outcome_text(full);
   EXPECT_THAT(full.err, HasSubstr("No space left on device")) << full.err;
   EXPECT_THAT(full.err, HasSubstr("storing")) << "the store write is what failed: " << full.err;
-  expect_old_still_bound(box, old);
+  const bool intact = expect_old_still_bound(box, old);
   for (const auto& e : fs::recursive_directory_iterator(box.state() / "certs"))
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << "left behind: " << e.path();
 
@@ -120,26 +162,39 @@ TEST(EnvFaults, DiskFullWhileStoringTheNewVersionKeepsTheOldBoundAndTheNextRunRe
   auto done = check_store(box, true, old);
   EXPECT_THAT(done.failures, IsEmpty());
   EXPECT_NE(done.thumbprints[0], old);
+  return intact && done.failures.empty();
 }
 
-TEST(EnvFaults, AReadOnlyStateDirectoryIsAClearErrorAndNothingChanges) {
+TEST(EnvFaults, DiskFullWhileStoringTheNewVersionKeepsTheOldBoundAndTheNextRunResumesTheOrder) {
+  repeat_fault("disk_full", [](std::size_t) { return disk_full_once(); });
+}
+
+bool read_only_once() {
   EngineSandbox box;
   const std::string hook = box.make_hook("hook");
   const std::string old = bound_then_due(box, pool_with("ro.example", hook));
   Mount m(box.state(), "a read-only bind mount");
-  ASSERT_EQ(m.bind_read_only(), "");
+  if (auto e = m.bind_read_only(); !e.empty()) {
+    ADD_FAILURE() << e;
+    return false;
+  }
   const auto orders_before = new_order_count(box.pebble());
   auto ro = box.certagent({"run", "--once"});
   EXPECT_EQ(ro.exit_code, 1) << outcome_text(ro);
   EXPECT_THAT(ro.err, HasSubstr("Read-only file system")) << ro.err;
   EXPECT_THAT(ro.err, HasSubstr(box.state().string())) << ro.err;
   EXPECT_EQ(new_order_count(box.pebble()), orders_before) << "nothing ordered that could not be stored";
-  expect_old_still_bound(box, old);  // certs and status work on a read-only directory
+  const bool intact = expect_old_still_bound(box, old);  // certs and status work on a read-only directory
 
   m.unmount();
   auto next = box.certagent({"run", "--once"});
   EXPECT_EQ(next.exit_code, 0) << outcome_text(next);
   EXPECT_NE(thumbprint_of(box.certs().at("Default")), old);
+  return intact;
+}
+
+TEST(EnvFaults, AReadOnlyStateDirectoryIsAClearErrorAndNothingChanges) {
+  repeat_fault("read_only", [](std::size_t) { return read_only_once(); });
 }
 
 struct CaFault {
@@ -150,10 +205,13 @@ struct CaFault {
   const char* error;
 };
 
-class CaEnvFaults : public ::testing::TestWithParam<CaFault> {};
+// gtest prints the parameter in test names and failures ("…-byte object <…>" without it).
+void PrintTo(const CaFault& f, std::ostream* os) {
+  *os << f.name << " (directory " << (f.directory.empty() ? "pebble's" : f.directory) << ", exit " << f.exit_code
+      << ")";
+}
 
-TEST_P(CaEnvFaults, ClearErrorInBoundedTimeAndTheOldCertificateStaysBound) {
-  const CaFault f = GetParam();
+bool ca_fault_once(const CaFault& f) {
   EngineSandbox box;
   PoolPolicy due = pool_with("ca-fault.example", box.make_hook("hook"));
   due.directory = f.directory;
@@ -166,7 +224,14 @@ TEST_P(CaEnvFaults, ClearErrorInBoundedTimeAndTheOldCertificateStaysBound) {
   EXPECT_LT(r.elapsed, std::chrono::seconds(30)) << "no hang";
   EXPECT_EQ(new_order_count(box.pebble()), orders_before);
   box.write_policy(pool_with("base.example", box.make_hook("hook")));  // `certs` needs a valid policy
-  expect_old_still_bound(box, old);
+  return expect_old_still_bound(box, old);
+}
+
+class CaEnvFaults : public ::testing::TestWithParam<CaFault> {};
+
+TEST_P(CaEnvFaults, ClearErrorInBoundedTimeAndTheOldCertificateStaysBound) {
+  const CaFault f = GetParam();
+  repeat_fault(f.name, [&f](std::size_t) { return ca_fault_once(f); });
 }
 
 INSTANTIATE_TEST_SUITE_P(

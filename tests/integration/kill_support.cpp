@@ -30,8 +30,10 @@ void verify_bindings(const EngineSandbox& box, StoreCheck& check) {
     }
     if (!*b) continue;
     if (!(*b)->complete) check.failures.push_back(purpose + " is bound to an incomplete version " + (*b)->version_id);
-    if (auto v = store->verify_version((*b)->version_id); !v)
+    if (auto v = store->verify_version((*b)->version_id); !v) {
       check.failures.push_back(purpose + ": " + v.error().message);
+      ++check.verify_failures;
+    }
   }
 }
 

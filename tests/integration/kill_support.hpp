@@ -20,6 +20,7 @@ inline const std::vector<std::string> kPurposes = {"Default", "WebServicesIntern
 struct StoreCheck {
   std::vector<std::string> failures;  // empty: every invariant held
   std::vector<std::string> thumbprints;  // per kPurposes, "" when unbound
+  std::size_t verify_failures = 0;  // bindings Store::verify_version refused (key ≠ certificate, meta ≠ cert)
 };
 
 // The store loads (`certs --json` and `status` exit 0); every purpose is bound

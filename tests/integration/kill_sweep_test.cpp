@@ -19,7 +19,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <ostream>
 
+#include "agent/order_journal.hpp"
 #include "kill_support.hpp"
 
 namespace certagent::integration {
@@ -28,8 +30,32 @@ namespace {
 struct KillPoint {
   const char* point;       // a fault point, or "hook" (the hook kills its agent)
   bool rebind_began;       // purposes may already be on the new certificate
-  std::size_t orders;      // newOrder requests per killed issuance, the resumed run included
+  const char* resumed_by = nullptr;  // what the next run's log must say, if anything
+  const char* torn_in = nullptr;     // a write_file point: the state subdirectory holding the torn .tmp- file
+  int journaled = -1;  // after the kill the order journal holds: 0 nothing, 1 the intent, 2 + the order URL,
+                       // 3 + the key; -1 not checked
 };
+
+// What the order journal holds (see KillPoint::journaled), or -2 when it cannot be read.
+int journal_stage(const std::filesystem::path& state) {
+  auto j = agent::read_order_journal(state, "front-end");
+  if (!j) return -2;
+  if (!*j) return 0;
+  return (*j)->order_url.empty() ? 1 : (*j)->key_pem.empty() ? 2 : 3;
+}
+
+// Whether a certagent temporary (".tmp-…") is under `dir`.
+bool has_temporary(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != decltype(it){}; it.increment(ec))
+    if (it->path().filename().string().starts_with(".tmp-")) return true;
+  return false;
+}
+
+// gtest prints the parameter in test names and failures ("24-byte object <…>" without it).
+void PrintTo(const KillPoint& kp, std::ostream* os) {
+  *os << kp.point << (kp.rebind_began ? " (rebind began)" : "");
+}
 
 // The hook: logs "PURPOSE ACTION OLD NEW"; when armed, kills its agent (as
 // SIGKILL of the service would, the hook with it) and does not log.
@@ -68,7 +94,7 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
   const std::vector<std::string> kill_env =
       kp.point == std::string("hook") ? std::vector<std::string>{} : std::vector<std::string>{
                                                                           std::string("CERTAGENT_FAULT_KILL=") + kp.point};
-  std::size_t kills = 0, extra_orders = 0, store_failures = 0;
+  std::size_t kills = 0, extra_orders = 0, store_failures = 0, key_mismatches = 0;
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < iterations; ++i) {
     SCOPED_TRACE(fmt::format("{} iteration {}", kp.point, i));
@@ -80,9 +106,16 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
     auto killed = box.certagent({"run", "--once"}, kill_env);
     ASSERT_EQ(killed.signal, SIGKILL) << "the kill point was never reached: " << outcome_text(killed);
     ++kills;
+    if (kp.torn_in != nullptr) {
+      EXPECT_TRUE(has_temporary(box.state() / kp.torn_in)) << "the kill tore a write in " << kp.torn_in;
+    }
+    if (kp.journaled >= 0) {
+      EXPECT_EQ(journal_stage(box.state()), kp.journaled) << "the step the kill interrupted";
+    }
     auto after_kill = check_store(box, true, old);
     EXPECT_THAT(after_kill.failures, ::testing::IsEmpty());
     store_failures += after_kill.failures.empty() ? 0 : 1;
+    key_mismatches += after_kill.verify_failures;
     if (!kp.rebind_began) {
       for (const auto& t : after_kill.thumbprints) {
         EXPECT_EQ(t, old) << "the old certificate stays bound until the new one is";
@@ -92,12 +125,17 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
     auto next = box.certagent({"run", "--once"});
     ASSERT_EQ(next.exit_code, 0) << outcome_text(next);
     const auto orders = new_order_count(box.pebble()) - orders_before;
-    EXPECT_EQ(orders, kp.orders) << "newOrder requests for this reissue, killed run and resumed run together\n"
+    EXPECT_EQ(orders, 1u) << "orders for this reissue, killed run and resumed run together: never a second\n"
                                  << "killed run:\n" << killed.err << "\nnext run:\n" << next.err;
     extra_orders += orders > 1 ? orders - 1 : 0;
+    if (kp.resumed_by != nullptr) {
+      EXPECT_THAT(next.err, ::testing::HasSubstr(kp.resumed_by));
+    }
 
     auto done = check_store(box, true, old);
     EXPECT_THAT(done.failures, ::testing::IsEmpty());
+    store_failures += done.failures.empty() ? 0 : 1;
+    key_mismatches += done.verify_failures;
     const auto log = box.hook_log();
     for (std::size_t p = 0; p < kPurposes.size(); ++p) {
       EXPECT_NE(done.thumbprints[p], old) << kPurposes[p] << " is on the new certificate";
@@ -110,8 +148,9 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
       EXPECT_FALSE(e.path().filename().string().starts_with(".tmp-")) << "the next run removes " << e.path();
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << fmt::format("KILL-SWEEP {}: {}/{} kills, store failures {}, extra orders {}, {:.1f} s\n", kp.point,
-                           kills, iterations, store_failures, extra_orders, seconds);
+  std::cout << fmt::format("KILL-SWEEP {}: {}/{} kills, store-load failures {}, key mismatches {}, extra orders {}, "
+                           "{:.1f} s\n", kp.point, kills, iterations, store_failures, key_mismatches, extra_orders,
+                           seconds);
 }
 
 std::string point_name(const ::testing::TestParamInfo<KillPoint>& info) {
@@ -123,22 +162,28 @@ std::string point_name(const ::testing::TestParamInfo<KillPoint>& info) {
 
 INSTANTIATE_TEST_SUITE_P(
     Points, KillSweep,
-    ::testing::Values(KillPoint{"engine.order.after_key", false, 1}, KillPoint{"engine.order.after_new_order", false, 1},
-                      KillPoint{"engine.order.before_finalize", false, 1},
-                      KillPoint{"engine.order.after_finalize", false, 1},
-                      KillPoint{"engine.order.after_download", false, 1},
-                      // The first file write of the run: the CA directory note (ari/ca.json), before newOrder.
-                      KillPoint{"write_file.mid_write", false, 1},
-                      // The second: the order journal's, after newOrder. Killed there, the order is
-                      // not journaled yet and the next run places another (the CA abandons the first).
-                      KillPoint{"write_file.mid_write@2", false, 2},
-                      // The third: privkey.pem of the new version, half written.
-                      KillPoint{"write_file.mid_write@3", false, 1},
-                      KillPoint{"store.version.after_cert.pem", false, 1},
-                      KillPoint{"store.version.before_rename", false, 1},
-                      KillPoint{"store.bind.before_rename", false, 1}, KillPoint{"store.bind.after_rename", true, 1},
-                      KillPoint{"rebind.after_bind", true, 1}, KillPoint{"rebind.after_purpose", true, 1},
-                      KillPoint{"hook", true, 1}),
+    ::testing::Values(
+        // The first file write of the run: the CA directory note (ari/ca.json), before anything is ordered.
+        KillPoint{"write_file.mid_write", false, nullptr, "ari", 0},
+        // The second: the intent, half written: nothing was ordered; the next run orders.
+        KillPoint{"write_file.mid_write@2", false, nullptr, "orders", 0},
+        KillPoint{"engine.order.after_intent", false, "no order for the journaled intent", nullptr, 1},
+        // The third: the order's URL, after newOrder, half written: the journal holds only the
+        // intent, and the next run finds the order in the account's orders list.
+        KillPoint{"write_file.mid_write@3", false, "found in the account's orders list", "orders", 1},
+        KillPoint{"engine.order.after_new_order", false, "resuming order", nullptr, 2},
+        // The fourth: the new certificate key, journaled before finalize, half written.
+        KillPoint{"write_file.mid_write@4", false, "resuming order", "orders", 2},
+        KillPoint{"engine.order.after_key", false, "resuming order", nullptr, 3},
+        KillPoint{"engine.order.before_finalize", false, "resuming order", nullptr, 3},
+        KillPoint{"engine.order.after_finalize", false, "resuming order", nullptr, 3},
+        KillPoint{"engine.order.after_download", false, "resuming order", nullptr, 3},
+        // The fifth: privkey.pem of the new version, half written.
+        KillPoint{"write_file.mid_write@5", false, "resuming order", "certs", 3},
+        KillPoint{"store.version.after_cert.pem", false, "resuming order", nullptr, 3},
+        KillPoint{"store.version.before_rename", false, "resuming order", nullptr, 3},
+        KillPoint{"store.bind.before_rename", false}, KillPoint{"store.bind.after_rename", true},
+        KillPoint{"rebind.after_bind", true}, KillPoint{"rebind.after_purpose", true}, KillPoint{"hook", true}),
     point_name);
 
 }  // namespace
