@@ -10,7 +10,7 @@
 
 #include "agent/commands.hpp"
 #include "agent/json_pretty.hpp"
-#include "protocol/curl_transport.hpp"
+#include "protocol/https_transport.hpp"
 
 namespace certagent::agent {
 
@@ -22,9 +22,9 @@ struct DirectoryOptions {
 };
 
 Result<boost::json::value> fetch_directory(const DirectoryOptions& o) {
-  protocol::CurlTransportOptions transport_options;
+  protocol::HttpsTransportOptions transport_options;
   transport_options.trust_file = o.trust_file;
-  auto transport = protocol::CurlTransport::create(transport_options);
+  auto transport = protocol::HttpsTransport::create(transport_options);
   if (!transport) return std::unexpected(transport.error());
 
   protocol::HttpRequest request;

@@ -14,7 +14,7 @@
 #include "protocol/acme_issue.hpp"
 #include "protocol/acme_log.hpp"
 #include "protocol/base64.hpp"
-#include "protocol/curl_transport.hpp"
+#include "protocol/https_transport.hpp"
 #include "protocol/http01_responder.hpp"
 
 namespace certagent::agent {
@@ -128,9 +128,9 @@ Result<void> run_issue(const IssueOptions& o) {
   auto listen = listen_options(o.http01_listen);
   if (!listen) return std::unexpected(listen.error());
   auto start = std::chrono::steady_clock::now();
-  CurlTransportOptions transport_options;
+  HttpsTransportOptions transport_options;
   transport_options.trust_file = o.trust;
-  auto transport = CurlTransport::create(transport_options);
+  auto transport = HttpsTransport::create(transport_options);
   if (!transport) return std::unexpected(transport.error());
   Http01Responder responder(*listen);
   if (auto r = responder.start(); !r) return r;

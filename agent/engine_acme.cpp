@@ -7,7 +7,7 @@
 #include "agent/fsutil.hpp"
 #include "agent/logging.hpp"
 #include "protocol/acme_account.hpp"
-#include "protocol/curl_transport.hpp"
+#include "protocol/https_transport.hpp"
 
 namespace certagent::agent {
 namespace {
@@ -71,10 +71,12 @@ protocol::KeyType to_protocol_key(policy::KeyType k) {
 
 namespace {
 
-Result<std::unique_ptr<protocol::Transport>> new_transport(const std::string& trust_file) {
-  protocol::CurlTransportOptions options;
+Result<std::unique_ptr<protocol::Transport>> new_transport(const std::string& trust_file,
+                                                           const std::atomic<bool>* cancel) {
+  protocol::HttpsTransportOptions options;
   options.trust_file = trust_file;
-  auto transport = protocol::CurlTransport::create(options);
+  options.cancel = cancel;
+  auto transport = protocol::HttpsTransport::create(options);
   if (!transport) return std::unexpected(transport.error());
   return std::unique_ptr<protocol::Transport>(std::move(*transport));
 }
@@ -82,8 +84,9 @@ Result<std::unique_ptr<protocol::Transport>> new_transport(const std::string& tr
 }  // namespace
 
 Result<CaConnection> connect_to_ca(const std::string& directory_url, const std::string& trust_file,
-                                   const protocol::Clock& clock, protocol::Waiter& waiter) {
-  auto transport = new_transport(trust_file);
+                                   const protocol::Clock& clock, protocol::Waiter& waiter,
+                                   const std::atomic<bool>* cancel) {
+  auto transport = new_transport(trust_file, cancel);
   if (!transport) return std::unexpected(transport.error());
   CaConnection c;
   c.transport = std::move(*transport);
@@ -93,8 +96,9 @@ Result<CaConnection> connect_to_ca(const std::string& directory_url, const std::
   return c;
 }
 
-Result<CaConnection> another_connection(const CaConnection& first, const std::string& trust_file) {
-  auto transport = new_transport(trust_file);
+Result<CaConnection> another_connection(const CaConnection& first, const std::string& trust_file,
+                                        const std::atomic<bool>* cancel) {
+  auto transport = new_transport(trust_file, cancel);
   if (!transport) return std::unexpected(transport.error());
   CaConnection c;
   c.transport = std::move(*transport);
@@ -141,16 +145,16 @@ Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, proto
 }
 
 Result<OpenCa> open_ca(Store& store, const policy::CaConfig& ca, std::size_t workers, const protocol::Clock& clock,
-                       protocol::Waiter& waiter) {
+                       protocol::Waiter& waiter, const std::atomic<bool>* cancel) {
   const std::string trust = ca.trust_bundle.value_or("");
-  auto first = connect_to_ca(ca.directory_url, trust, clock, waiter);
+  auto first = connect_to_ca(ca.directory_url, trust, clock, waiter, cancel);
   if (!first) return std::unexpected(first.error());
   auto access = prepare_account(store, ca, *first->session);
   if (!access) return std::unexpected(access.error());
   OpenCa out{std::move(*access), {}};
   out.connections.push_back(std::move(*first));
   while (out.connections.size() < std::max<std::size_t>(workers, 1)) {
-    auto more = another_connection(out.connections.front(), trust);
+    auto more = another_connection(out.connections.front(), trust, cancel);
     if (!more) return std::unexpected(more.error());
     out.connections.push_back(std::move(*more));
   }

@@ -38,15 +38,19 @@ struct CaAccess {
 
 // Opens a transport and a session to the policy's CA (TLS verified, against
 // the policy's trust bundle when it names one): one directory request.
+// `cancel` (may be null): once true, a request on the wire fails with Cancelled
+// within ~100 ms (protocol/https_transport.hpp).
 struct CaConnection {
   std::unique_ptr<protocol::Transport> transport;
   std::unique_ptr<protocol::AcmeSession> session;
 };
 [[nodiscard]] Result<CaConnection> connect_to_ca(const std::string& directory_url, const std::string& trust_file,
-                                                 const protocol::Clock& clock, protocol::Waiter& waiter);
+                                                 const protocol::Clock& clock, protocol::Waiter& waiter,
+                                                 const std::atomic<bool>* cancel = nullptr);
 // A further connection to the same CA for another thread: a new transport and
 // a sibling of `first`'s session (protocol::AcmeSession::sibling); no request.
-[[nodiscard]] Result<CaConnection> another_connection(const CaConnection& first, const std::string& trust_file);
+[[nodiscard]] Result<CaConnection> another_connection(const CaConnection& first, const std::string& trust_file,
+                                                      const std::atomic<bool>* cancel = nullptr);
 
 // The CA no longer knows the stored account (a new or reset CA): forget its URL
 // (keeping the key), so that prepare_account registers it again.
@@ -68,7 +72,8 @@ struct OpenCa {
   std::vector<CaConnection> connections;
 };
 [[nodiscard]] Result<OpenCa> open_ca(Store& store, const policy::CaConfig& ca, std::size_t workers,
-                                     const protocol::Clock& clock, protocol::Waiter& waiter);
+                                     const protocol::Clock& clock, protocol::Waiter& waiter,
+                                     const std::atomic<bool>* cancel = nullptr);
 
 // One order for exactly `names` with a new key of `key`, through `session`
 // (one thread's). Resumes the order journaled for `certificate_id`

@@ -204,7 +204,7 @@ void refresh_renewal_info_from_ca(const Store& store, std::mutex& store_mutex, c
   std::optional<CaConnection> conn;
   auto session = [&]() -> Result<protocol::AcmeSession*> {
     if (!conn) {
-      auto opened = connect_to_ca(ca.directory_url, trust, clock, waiter);
+      auto opened = connect_to_ca(ca.directory_url, trust, clock, waiter, cancel);
       if (!opened) return std::unexpected(opened.error());
       conn = std::move(*opened);
     }

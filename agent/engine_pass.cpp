@@ -168,7 +168,7 @@ void retry_lost_account(EngineContext& ctx, const policy::Policy& policy, std::v
   if (lost.empty() || req.cancelled()) return;
   const std::size_t workers = worker_count(lost.size(), limit);
   auto forgotten = forget_account_url(*ctx.store, policy.ca);
-  auto again = forgotten ? open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter)
+  auto again = forgotten ? open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel)
                          : Result<OpenCa>{std::unexpected(forgotten.error())};
   if (!again) {
     for (auto* j : lost) j->error = again.error();
@@ -187,7 +187,7 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
                 const PassRequest& req) {
   if (jobs.empty()) return;
   const std::size_t workers = worker_count(jobs.size(), limit);
-  auto ca = open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter);
+  auto ca = open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel);
   auto solver = ca ? start_solver(policy.challenge, req.cancel) : Result<std::unique_ptr<protocol::ChallengeSolver>>{nullptr};
   if (!ca || !solver) {
     Error e = !ca ? ca.error() : solver.error();

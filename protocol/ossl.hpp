@@ -7,6 +7,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -43,6 +44,8 @@ using Bignum = Ptr<BIGNUM, BN_free>;
 using EcdsaSig = Ptr<ECDSA_SIG, ECDSA_SIG_free>;
 using OsslString = Ptr<char, free_ossl_str>;
 using Pkcs12 = Ptr<PKCS12, PKCS12_free>;
+using SslCtx = Ptr<SSL_CTX, SSL_CTX_free>;
+using Ssl = Ptr<SSL, SSL_free>;
 
 // Drains OpenSSL's thread-local error queue into one line ("a; b; c").
 // Returns "no detail from OpenSSL" when the queue is empty.

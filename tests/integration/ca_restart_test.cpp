@@ -15,7 +15,7 @@
 #include "engine_support.hpp"
 #include "pebble_instances.hpp"
 #include "protocol/acme_certificate.hpp"
-#include "protocol/curl_transport.hpp"
+#include "protocol/https_transport.hpp"
 #include "protocol/x509.hpp"
 
 namespace certagent::integration {
@@ -34,9 +34,9 @@ std::string read_text(const fs::path& p) {
 
 // pebble's root number `index` (management interface, /roots/N) as a certificate.
 protocol::Certificate pebble_root(const PebbleEnv& env, int index) {
-  protocol::CurlTransportOptions options;
+  protocol::HttpsTransportOptions options;
   options.trust_file = env.tls_root;
-  auto transport = protocol::CurlTransport::create(options);
+  auto transport = protocol::HttpsTransport::create(options);
   if (!transport) throw std::runtime_error(transport.error().message);
   auto resp = (*transport)->send(protocol::HttpRequest{
       protocol::Method::Get, env.management_url + "/roots/" + std::to_string(index), "", "", {}});

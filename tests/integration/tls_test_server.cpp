@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fmt/format.h>
@@ -37,19 +38,34 @@ class SslReply final : public Reply {
     return true;
   }
   [[nodiscard]] bool stopping() const override { return stop_.load(); }
+  void keep_open() override { keep_ = true; }
+  [[nodiscard]] bool kept_open() const { return keep_; }
 
  private:
   SSL* ssl_;
   const std::atomic<bool>& stop_;
+  bool keep_ = false;
 };
 
+// SSL_read that waits (in 200 ms slices) until data, the peer's close, 5 s or `stop`.
+int read_some(SSL* ssl, char* buf, int size, const std::atomic<bool>& stop) {
+  for (int slices = 0; slices < 25 && !stop.load(); ++slices) {
+    const int n = SSL_read(ssl, buf, size);
+    if (n > 0) return n;
+    const int e = SSL_get_error(ssl, n);
+    if (e != SSL_ERROR_WANT_READ && !(e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))) return n;
+    ERR_clear_error();
+  }
+  return 0;
+}
+
 // Reads the header block and a Content-Length body; empty on error.
-std::string read_request(SSL* ssl) {
+std::string read_request(SSL* ssl, const std::atomic<bool>& stop) {
   std::string in;
   char buf[4096];
   std::size_t header_end = std::string::npos;
   while (header_end == std::string::npos) {
-    int n = SSL_read(ssl, buf, sizeof buf);
+    int n = read_some(ssl, buf, sizeof buf, stop);
     if (n <= 0) return {};
     in.append(buf, static_cast<std::size_t>(n));
     header_end = in.find("\r\n\r\n");
@@ -60,7 +76,7 @@ std::string read_request(SSL* ssl) {
     if (pos != std::string::npos && pos < header_end) length = std::stoul(in.substr(pos + std::strlen(name)));
   }
   while (in.size() < header_end + 4 + length) {
-    int n = SSL_read(ssl, buf, sizeof buf);
+    int n = read_some(ssl, buf, sizeof buf, stop);
     if (n <= 0) break;
     in.append(buf, static_cast<std::size_t>(n));
   }
@@ -77,6 +93,7 @@ struct TlsTestServer::State {
   std::atomic<bool> stop{false};
   mutable std::mutex mutex;
   std::vector<std::string> requests;
+  std::size_t connections = 0;
 
   ~State() {
     if (listen_fd >= 0) ::close(listen_fd);
@@ -90,14 +107,23 @@ struct TlsTestServer::State {
       ERR_clear_error();
       return;
     }
-    std::string request = read_request(ssl.get());
-    if (request.empty()) return;
+    timeout = {0, 200'000};  // requests are read in slices that watch `stop`
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     {
       std::lock_guard lock(mutex);
-      requests.push_back(request);
+      ++connections;
     }
-    SslReply reply(ssl.get(), stop);
-    handler(request, reply);
+    for (;;) {
+      std::string request = read_request(ssl.get(), stop);
+      if (request.empty()) return;
+      {
+        std::lock_guard lock(mutex);
+        requests.push_back(request);
+      }
+      SslReply reply(ssl.get(), stop);
+      handler(request, reply);
+      if (!reply.kept_open()) break;
+    }
     SSL_shutdown(ssl.get());
     ERR_clear_error();
   }
@@ -149,6 +175,13 @@ TlsTestServer::~TlsTestServer() {
 std::string TlsTestServer::url(std::string_view path) const {
   return fmt::format("https://127.0.0.1:{}{}", state_->port, path);
 }
+
+std::size_t TlsTestServer::connections() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->connections;
+}
+
+int TlsTestServer::port() const { return state_->port; }
 
 std::vector<std::string> TlsTestServer::requests() const {
   std::lock_guard lock(state_->mutex);

@@ -1,8 +1,10 @@
 #pragma once
 // A tiny HTTPS server for transport tests that pebble cannot stage: bodies that
 // trickle, oversize bodies and headers, redirects. It serves with the fixture's
-// leaf certificate (localhost/127.0.0.1, signed by the fixture root), one request
-// per connection, on 127.0.0.1 and a port the kernel picks.
+// leaf certificate (localhost/127.0.0.1, signed by the fixture root) or any
+// other, on 127.0.0.1 and a port the kernel picks. One request per connection
+// unless the handler calls Reply::keep_open() (then the next request is read
+// from the same connection); connections are served one after another.
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -20,6 +22,8 @@ class Reply {
   virtual ~Reply() = default;
   virtual bool write(std::string_view bytes) = 0;
   [[nodiscard]] virtual bool stopping() const = 0;
+  // Serve the next request on this connection instead of closing it.
+  virtual void keep_open() = 0;
 };
 
 class TlsTestServer {
@@ -35,6 +39,9 @@ class TlsTestServer {
 
   [[nodiscard]] std::string url(std::string_view path) const;
   [[nodiscard]] std::vector<std::string> requests() const;
+  // Connections accepted (TLS handshake done) so far.
+  [[nodiscard]] std::size_t connections() const;
+  [[nodiscard]] int port() const;
 
  private:
   struct State;

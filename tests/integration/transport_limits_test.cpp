@@ -1,4 +1,4 @@
-// CurlTransport's bounds, staged by a small HTTPS server that uses the fixture's
+// HttpsTransport's bounds, staged by a small HTTPS server that uses the fixture's
 // leaf certificate: trickling bodies, oversize bodies and headers, redirects.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 
 #include "common/version.hpp"
 #include "pebble_env.hpp"
-#include "protocol/curl_transport.hpp"
+#include "protocol/https_transport.hpp"
 #include "tls_test_server.hpp"
 
 namespace {
@@ -28,14 +28,14 @@ std::unique_ptr<TlsTestServer> serve(TlsTestServer::Handler handler) {
   return std::move(*server);
 }
 
-std::unique_ptr<CurlTransport> transport(CurlTransportOptions options = {}) {
+std::unique_ptr<HttpsTransport> transport(HttpsTransportOptions options = {}) {
   options.trust_file = require_pebble_env("default").tls_root;
-  auto t = CurlTransport::create(options);
+  auto t = HttpsTransport::create(options);
   if (!t) throw std::runtime_error(t.error().message);
   return std::move(*t);
 }
 
-Result<HttpResponse> get(CurlTransport& t, const std::string& url) {
+Result<HttpResponse> get(HttpsTransport& t, const std::string& url) {
   HttpRequest request;
   request.url = url;
   return t.send(request);
@@ -67,7 +67,7 @@ TlsTestServer::Handler trickle(int rate) {
 
 TEST(TransportLimits, BodyTricklingOneByteASecondFailsWithinTheLowSpeedWindow) {
   auto server = serve(trickle(1));
-  CurlTransportOptions options;
+  HttpsTransportOptions options;
   options.low_speed_bytes_per_second = 16;
   options.low_speed_window = 2s;
   auto t = transport(options);
@@ -84,7 +84,7 @@ TEST(TransportLimits, BodyTricklingOneByteASecondFailsWithinTheLowSpeedWindow) {
 
 TEST(TransportLimits, TotalTimeoutBoundsAStreamFastEnoughForTheLowSpeedLimit) {
   auto server = serve(trickle(40));
-  CurlTransportOptions options;
+  HttpsTransportOptions options;
   options.low_speed_bytes_per_second = 16;
   options.low_speed_window = 2s;
   options.total_timeout = 2500ms;
@@ -100,7 +100,7 @@ TEST(TransportLimits, TotalTimeoutBoundsAStreamFastEnoughForTheLowSpeedLimit) {
 
 TEST(TransportLimits, BodyAtTheCapIsAccepted) {
   auto server = serve(answer(std::string(1000, 'a')));
-  CurlTransportOptions options;
+  HttpsTransportOptions options;
   options.max_body_bytes = 1000;
   auto response = get(*transport(options), server->url("/exact"));
   ASSERT_TRUE(response) << response.error().message;
@@ -109,7 +109,7 @@ TEST(TransportLimits, BodyAtTheCapIsAccepted) {
 
 TEST(TransportLimits, DeclaredBodyOverTheCapIsAnErrorNotATruncation) {
   auto server = serve(answer(std::string(1001, 'a')));
-  CurlTransportOptions options;
+  HttpsTransportOptions options;
   options.max_body_bytes = 1000;
   auto response = get(*transport(options), server->url("/big"));
   ASSERT_FALSE(response);
@@ -121,7 +121,7 @@ TEST(TransportLimits, DeclaredBodyOverTheCapIsAnErrorNotATruncation) {
 
 TEST(TransportLimits, UndeclaredBodyOverTheCapIsAnError) {
   auto server = serve(answer(std::string(1001, 'a'), /*chunked=*/true));
-  CurlTransportOptions options;
+  HttpsTransportOptions options;
   options.max_body_bytes = 1000;
   auto response = get(*transport(options), server->url("/big-chunked"));
   ASSERT_FALSE(response);

@@ -1,8 +1,11 @@
-// CurlTransport behaviour that needs no server (the rest is in tests/integration).
+// HttpsTransport behaviour that needs no server (the rest is in tests/integration:
+// transport_limits_test.cpp, transport_connection_test.cpp).
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "common/version.hpp"
-#include "protocol/curl_transport.hpp"
+#include "protocol/https_transport.hpp"
 
 namespace {
 
@@ -19,8 +22,8 @@ TEST(IsHttpsUrl, AcceptsOnlyHttpsWithAHost) {
   EXPECT_FALSE(is_https_url(""));
 }
 
-TEST(CurlTransport, DefaultsAreTheDocumentedBounds) {
-  auto t = CurlTransport::create();
+TEST(HttpsTransport, DefaultsAreTheDocumentedBounds) {
+  auto t = HttpsTransport::create();
   ASSERT_TRUE(t) << t.error().message;
   const auto& o = (*t)->options();
   EXPECT_EQ(o.max_body_bytes, 1u << 20);
@@ -30,26 +33,46 @@ TEST(CurlTransport, DefaultsAreTheDocumentedBounds) {
   EXPECT_EQ((*t)->requests_sent(), 0u);
 }
 
-TEST(CurlTransport, MissingTrustFileIsRefusedAtCreation) {
-  CurlTransportOptions options;
+TEST(HttpsTransport, MissingTrustFileIsRefusedAtCreation) {
+  HttpsTransportOptions options;
   options.trust_file = "/nonexistent/bundle.pem";
-  auto t = CurlTransport::create(options);
+  auto t = HttpsTransport::create(options);
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().kind, ErrorKind::Invalid);
   EXPECT_NE(t.error().message.find("/nonexistent/bundle.pem"), std::string::npos) << t.error().message;
 }
 
-TEST(CurlTransport, ZeroBoundsAreRefused) {
-  CurlTransportOptions no_body;
+TEST(HttpsTransport, ZeroBoundsAreRefused) {
+  HttpsTransportOptions no_body;
   no_body.max_body_bytes = 0;
-  EXPECT_FALSE(CurlTransport::create(no_body));
-  CurlTransportOptions no_time;
+  EXPECT_FALSE(HttpsTransport::create(no_body));
+  HttpsTransportOptions no_time;
   no_time.total_timeout = std::chrono::milliseconds(0);
-  EXPECT_FALSE(CurlTransport::create(no_time));
+  EXPECT_FALSE(HttpsTransport::create(no_time));
 }
 
-TEST(CurlTransport, NonHttpsUrlsAreRefusedWithoutARequest) {
-  auto t = CurlTransport::create();
+TEST(HttpsTransport, AProxyThatIsNotHttpIsRefusedAtCreation) {
+  HttpsTransportOptions options;
+  options.proxy = "socks5://127.0.0.1:1080";
+  auto t = HttpsTransport::create(options);
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().kind, ErrorKind::Invalid);
+  EXPECT_NE(t.error().message.find("only http:// proxies"), std::string::npos) << t.error().message;
+}
+
+TEST(HttpsTransport, ATrustFileWithoutCertificatesIsRefusedAtCreation) {
+  const std::string path = ::testing::TempDir() + "/empty-bundle.pem";
+  { std::ofstream(path) << "not a certificate\n"; }
+  HttpsTransportOptions options;
+  options.trust_file = path;
+  auto t = HttpsTransport::create(options);
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().kind, ErrorKind::Invalid);
+  EXPECT_NE(t.error().message.find(path), std::string::npos) << t.error().message;
+}
+
+TEST(HttpsTransport, NonHttpsUrlsAreRefusedWithoutARequest) {
+  auto t = HttpsTransport::create();
   ASSERT_TRUE(t) << t.error().message;
   for (const char* url : {"http://127.0.0.1:1/dir", "file:///etc/passwd", "127.0.0.1/dir", ""}) {
     HttpRequest request;
@@ -63,8 +86,8 @@ TEST(CurlTransport, NonHttpsUrlsAreRefusedWithoutARequest) {
   EXPECT_EQ((*t)->requests_sent(), 0u);
 }
 
-TEST(CurlTransport, UnresolvableHostIsARetryableTransportError) {
-  auto t = CurlTransport::create();
+TEST(HttpsTransport, UnresolvableHostIsARetryableTransportError) {
+  auto t = HttpsTransport::create();
   ASSERT_TRUE(t) << t.error().message;
   HttpRequest request;
   request.url = "https://no-such-host.invalid/dir";
