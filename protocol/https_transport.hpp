@@ -30,9 +30,12 @@
 //    POST is NOT (the server may have acted on it; an ACME POST carries a nonce
 //    and must be re-signed with a fresh one): it fails retryable and the caller
 //    decides.
-//  - Proxy: `https_proxy`/`HTTPS_PROXY` (http://[user:pass@]host[:port]) and
-//    `no_proxy`/`NO_PROXY` as curl reads them (protocol/http_proxy.hpp), unless
-//    `proxy`/`no_proxy` are given here; a CONNECT tunnel, TLS end to end.
+//  - Proxy: `https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY` (the first
+//    set; http://[user:pass@]host[:port]; `http_proxy` is not read, as in curl
+//    for https URLs) and `no_proxy`/`NO_PROXY` (names, addresses, CIDR ranges,
+//    "*") as curl reads them (protocol/http_proxy.hpp), unless `proxy`/`no_proxy`
+//    are given here; a CONNECT tunnel, TLS end to end. Malformed no_proxy
+//    entries are ignored and warned about once per process and value.
 // Errors are ErrorKind::Transport naming the method and URL, retryable for
 // lookup and connect failures, timeouts and dropped connections;
 // ErrorKind::Invalid for a refused URL, an unreadable trust file or a bad

@@ -223,16 +223,33 @@ TEST(TransportConnection, NoProxyHostsAreReachedDirectly) {
   EXPECT_TRUE(proxy.requests().empty());
 }
 
+TEST(TransportConnection, NoProxyCidrRangesReachLiteralAddressesDirectly) {
+  auto server = serve(keep_alive("{}"));
+  ConnectProxy proxy;
+  auto options = fixture_trust();
+  options.proxy = proxy.url();
+  options.no_proxy = "10.0.0.0/33 fd00::/8, 127.0.0.0/8";  // a malformed entry is skipped
+  auto direct = send(*transport(options), server->url("/dir"));
+  ASSERT_TRUE(direct) << direct.error().message;
+  EXPECT_TRUE(proxy.requests().empty());
+  options.no_proxy = "127.0.0.0/8";  // a range does not cover a name, even one for that address
+  auto named = send(*transport(options), fmt::format("https://localhost:{}/dir", server->port()));
+  ASSERT_TRUE(named) << named.error().message;
+  EXPECT_EQ(proxy.requests().size(), 1u);
+}
+
 TEST(TransportConnection, TheProxyComesFromTheEnvironmentByDefault) {
   auto server = serve(keep_alive("{}"));
   ConnectProxy proxy;
   ::setenv("https_proxy", proxy.url().c_str(), 1);
+  ::setenv("all_proxy", "http://127.0.0.1:1", 1);  // https_proxy wins
   ::unsetenv("no_proxy");
   ::unsetenv("NO_PROXY");
   HttpsTransportOptions options;
   options.trust_file = require_pebble_env("default").tls_root;
   auto t = HttpsTransport::create(options);
   ::unsetenv("https_proxy");
+  ::unsetenv("all_proxy");
   ASSERT_TRUE(t) << t.error().message;
   auto r = send(**t, server->url("/dir"));
   ASSERT_TRUE(r) << r.error().message;
