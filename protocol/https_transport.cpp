@@ -58,6 +58,7 @@ Result<void> HttpsTransport::Impl::connect(const HttpsTransportOptions& o, const
 
 Result<HttpResponse> HttpsTransport::Impl::round_trip(const HttpsTransportOptions& o, const HttpRequest& request,
                                                       const UrlParts& url, IoBudget& budget, Outcome& outcome) {
+  // The low-speed window starts here, after connect() (bounded by connect_timeout alone, handshake included).
   budget.watch_speed(o.low_speed_bytes_per_second, o.low_speed_window);
   if (auto sent = stream->write_all(serialize_request(request, url, o.user_agent), budget); !sent) {
     outcome.dropped = !budget.spent();

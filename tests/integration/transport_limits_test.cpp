@@ -82,6 +82,68 @@ TEST(TransportLimits, BodyTricklingOneByteASecondFailsWithinTheLowSpeedWindow) {
   EXPECT_LE(elapsed, 5s);
 }
 
+// Answers at once with a small body.
+TlsTestServer::Handler prompt() {
+  return [](const std::string&, Reply& reply) {
+    reply.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+  };
+}
+
+// Reads the request and never answers (until the server stops).
+TlsTestServer::Handler stall() {
+  return [](const std::string&, Reply& reply) {
+    while (!reply.stopping()) std::this_thread::sleep_for(20ms);
+  };
+}
+
+TEST(TransportLimits, AHandshakeLongerThanTheLowSpeedWindowIsNotTooSlow) {
+  auto server = serve(prompt());
+  server->delay_handshake(1500ms);  // the TCP connection is accepted, then nothing for 1.5 s
+  HttpsTransportOptions options;
+  // A floor the ~100-byte request cannot meet alone: a window started at connect would fail at the first wait.
+  options.low_speed_bytes_per_second = 1000;
+  options.low_speed_window = 1s;
+  options.connect_timeout = 5s;
+  auto response = get(*transport(options), server->url("/after-a-slow-handshake"));
+  ASSERT_TRUE(response) << response.error().message;
+  EXPECT_EQ(response->body, "ok");
+}
+
+TEST(TransportLimits, TheLowSpeedWindowIsCountedFromTheEndOfTheHandshake) {
+  auto server = serve(stall());
+  server->delay_handshake(1000ms);
+  HttpsTransportOptions options;
+  options.low_speed_bytes_per_second = 1000;  // the request's bytes alone do not meet it
+  options.low_speed_window = 2s;
+  options.connect_timeout = 5s;
+  const auto start = std::chrono::steady_clock::now();
+  auto response = get(*transport(options), server->url("/stalls"));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(response);
+  EXPECT_TRUE(response.error().retryable);
+  EXPECT_NE(response.error().message.find("too slow"), std::string::npos) << response.error().message;
+  EXPECT_GE(elapsed, 2800ms) << "1 s of handshake, then the whole 2 s window";
+  EXPECT_LE(elapsed, 5s);
+}
+
+TEST(TransportLimits, AStalledHandshakeIsBoundedByTheConnectTimeoutNotTheLowSpeedWindow) {
+  auto server = serve(prompt());
+  server->delay_handshake(4s);
+  HttpsTransportOptions options;
+  options.connect_timeout = 1200ms;
+  options.low_speed_window = 1s;
+  const auto start = std::chrono::steady_clock::now();
+  auto response = get(*transport(options), server->url("/never-shakes-hands"));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().kind, ErrorKind::Transport);
+  EXPECT_TRUE(response.error().retryable);
+  EXPECT_NE(response.error().message.find("timed out after 1200 ms"), std::string::npos) << response.error().message;
+  EXPECT_EQ(response.error().message.find("too slow"), std::string::npos) << response.error().message;
+  EXPECT_GE(elapsed, 1100ms);
+  EXPECT_LE(elapsed, 3s);
+}
+
 TEST(TransportLimits, TotalTimeoutBoundsAStreamFastEnoughForTheLowSpeedLimit) {
   auto server = serve(trickle(40));
   HttpsTransportOptions options;
