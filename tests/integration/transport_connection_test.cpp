@@ -17,52 +17,14 @@
 #include "protocol/https_transport.hpp"
 #include "support/test_pki.hpp"
 #include "tls_test_server.hpp"
+#include "transport_support.hpp"
 
 namespace {
 
 using certagent::ErrorKind;
-using certagent::Result;
-using certagent::integration::ConnectProxy;
-using certagent::integration::Reply;
-using certagent::integration::require_pebble_env;
-using certagent::integration::SilentListener;
-using certagent::integration::TlsTestServer;
+using namespace certagent::integration;
 using namespace certagent::protocol;
 using namespace std::chrono_literals;
-
-std::unique_ptr<TlsTestServer> serve(TlsTestServer::Handler handler, const std::string& cert = "",
-                                     const std::string& key = "") {
-  auto env = require_pebble_env("default");
-  auto server = TlsTestServer::start(cert.empty() ? env.tls_cert : cert, key.empty() ? env.tls_key : key,
-                                     std::move(handler));
-  if (!server) throw std::runtime_error(server.error().message);
-  return std::move(*server);
-}
-
-HttpsTransportOptions fixture_trust() {
-  HttpsTransportOptions o;
-  o.trust_file = require_pebble_env("default").tls_root;
-  o.proxy = "";
-  o.no_proxy = "";
-  return o;
-}
-
-std::unique_ptr<HttpsTransport> transport(HttpsTransportOptions options = fixture_trust()) {
-  auto t = HttpsTransport::create(options);
-  if (!t) throw std::runtime_error(t.error().message);
-  return std::move(*t);
-}
-
-Result<HttpResponse> send(HttpsTransport& t, const std::string& url, Method method = Method::Get) {
-  HttpRequest request;
-  request.method = method;
-  request.url = url;
-  if (method == Method::Post) {
-    request.content_type = "application/jose+json";
-    request.body = "{}";
-  }
-  return t.send(request);
-}
 
 // 200 with `body`, keeping the connection open (no Connection: close).
 TlsTestServer::Handler keep_alive(std::string body, bool chunked = false) {
