@@ -135,7 +135,8 @@ class AccountSessionTest : public ::testing::Test {
  protected:
   ScriptedTransport net;
   SimTime time;
-  std::shared_ptr<const PrivateKey> key = std::make_shared<PrivateKey>(*PrivateKey::generate(KeyType::EcP256));
+  std::shared_ptr<const PrivateKey> account_key =
+      std::make_shared<PrivateKey>(*PrivateKey::generate(KeyType::EcP256));
   std::optional<AcmeSession> session;
 
   void SetUp() override {
@@ -143,7 +144,7 @@ class AccountSessionTest : public ::testing::Test {
     auto s = AcmeSession::open(net, time, time, kDir);
     ASSERT_TRUE(s);
     session.emplace(std::move(*s));
-    session->set_account(AccountRef{key, kAccountUrl});
+    session->set_account(AccountRef{account_key, kAccountUrl});
     net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
   }
 };

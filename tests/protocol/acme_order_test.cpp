@@ -170,7 +170,7 @@ TEST_F(OrderTest, PresentsAllAnswersAllThenWatchesTheOrderAndCleansUp) {
   EXPECT_EQ(r->status, "ready");
   ASSERT_EQ(solver.presented.size(), 2u);  // the valid authorization is skipped
   EXPECT_EQ(solver.presented[0].identifier, "a.example");
-  EXPECT_EQ(solver.presented[0].key_authorization, "tokA." + *jwk_thumbprint(*key));
+  EXPECT_EQ(solver.presented[0].key_authorization, "tokA." + *jwk_thumbprint(*account_key));
   EXPECT_EQ(solver.cleaned.size(), 2u);
   EXPECT_EQ(decode_jws(net.sent[5].body).payload, "{}");  // challenge answers are {}
   EXPECT_EQ(decode_jws(net.sent[3].body).payload, "");    // authorization reads are POST-as-GET
