@@ -300,6 +300,9 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   write_missing_outputs(ctx);
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store};
   fsutil::DirSyncBatch batch;  // schedule/ is fsynced once for all the records (fsutil.hpp says why that is safe)
+  // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp).
+  for (const char* dir : {"orders", "notify"})
+    if (std::error_code ec; std::filesystem::is_directory(store.dir() / dir, ec)) batch.defer(store.dir() / dir);
   for (auto* group : {&rebinds, &orders})
     for (auto* j : *group)
       if (j->attempted) record(ps, *j);

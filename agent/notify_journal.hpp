@@ -22,6 +22,10 @@ struct PendingNotification {
 };
 
 [[nodiscard]] Result<void> note_pending_notification(const Store& store, const PendingNotification& pending);
+// Removes the record without an fsync of notify/ of its own: a removal lost in a
+// power failure only makes the next pass run those hooks again (at least once),
+// the next record's write fsyncs notify/ anyway, and an engine pass fsyncs it
+// once at its end.
 [[nodiscard]] Result<void> clear_pending_notification(const Store& store, const std::string& purpose);
 // Every record in <state>/notify; unreadable ones are an error naming the file.
 [[nodiscard]] Result<std::vector<PendingNotification>> pending_notifications(const std::filesystem::path& state_dir);

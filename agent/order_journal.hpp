@@ -38,6 +38,11 @@ struct OrderJournal {
 // it, removes it and places a new order). Format 1 (URL and key only) is read too.
 [[nodiscard]] Result<std::optional<OrderJournal>> read_order_journal(const std::filesystem::path& state_dir,
                                                                      const std::string& certificate_id);
+// Removes the journal without an fsync of orders/ of its own: it goes once the
+// certificate is stored (durably) or the order is void, and a removal lost in a
+// power failure only makes the next pass resume that order, which finds the
+// version already stored (or the order gone) — no second order. The next
+// journal write fsyncs orders/ anyway, and an engine pass fsyncs it at its end.
 [[nodiscard]] Result<void> remove_order_journal(const Store& store, const std::string& certificate_id);
 
 }  // namespace certagent::agent

@@ -130,18 +130,24 @@ std::string bound_thumbprint(const Store& store, const std::string& purpose) {
   return v ? v->meta.thumbprint : "";
 }
 
+// A purpose without hooks or outputs is owed nothing: no record, no fsyncs.
+bool owes_notification(const Step& s) { return !s.consumers->hooks.empty() || !s.consumers->outputs.empty(); }
+
 // Noted before the switch: a crash after it still tells the consumers (replay_owed_notifications).
 Result<void> note_owed(const Store& store, const std::vector<Step>& steps, const std::string& version_id) {
-  for (const auto& s : steps)
+  for (const auto& s : steps) {
+    if (!owes_notification(s)) continue;
     if (auto noted = note_pending_notification(store, {s.purpose, version_id, bound_thumbprint(store, s.purpose)});
         !noted)
       return noted;
+  }
   return ok();
 }
 
 void clear_owed(const Store& store, const std::vector<Step>& steps, const std::vector<RebindOutcome>& outcomes) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     if (i < outcomes.size() && outcomes[i].rollback_failure) continue;  // the next pass tries again
+    if (!owes_notification(steps[i])) continue;                        // none was noted
     if (auto cleared = clear_pending_notification(store, steps[i].purpose); !cleared)
       module_logger("store")->warn("{}: {}", steps[i].purpose, cleared.error().message);
   }

@@ -46,7 +46,7 @@ Result<CertificateChain> download_chain(AcmeSession& session, std::string_view u
   auto type = resp->header("Content-Type").value_or("");
   if (!type.starts_with(kPemChain))
     return fail(ErrorKind::Protocol, doing + ": it came as '" + sanitize(type, 80) + "', not " + std::string(kPemChain));
-  auto certs = parse_pem_chain(resp->body);
+  auto certs = parse_pem_chain(resp->body, session.intermediates());
   if (!certs) return std::unexpected(std::move(certs.error()).context(doing));
   auto alternates = alternates_of(*resp, url);
   if (!alternates) return std::unexpected(std::move(alternates.error()).context(doing));

@@ -20,6 +20,7 @@
 #include "protocol/keys.hpp"
 #include "protocol/nonce_pool.hpp"
 #include "protocol/waiting.hpp"
+#include "protocol/x509.hpp"
 
 namespace certagent::protocol {
 
@@ -68,6 +69,9 @@ class AcmeSession {
   }
   // Unauthenticated GET (directory, renewalInfo); retries short 429/503.
   [[nodiscard]] Result<HttpResponse> get(std::string_view url, std::string_view doing);
+  // The intermediates of the chains this session downloaded, parsed once
+  // (protocol/acme_certificate.cpp); each session has its own.
+  [[nodiscard]] CertificateMemo& intermediates() { return *intermediates_; }
   // The response's Retry-After (delta-seconds or HTTP-date) as a duration from now.
   [[nodiscard]] std::optional<std::chrono::seconds> retry_after(const HttpResponse& r) const;
 
@@ -85,6 +89,7 @@ class AcmeSession {
   Directory directory_;
   std::shared_ptr<NoncePool> nonces_ = std::make_shared<NoncePool>();
   AccountRef account_;
+  std::unique_ptr<CertificateMemo> intermediates_ = std::make_unique<CertificateMemo>();
   size_t requests_ = 0;
   size_t bad_nonce_retries_ = 0;
 };

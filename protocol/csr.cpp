@@ -4,15 +4,14 @@
 
 #include <set>
 
-#include <openssl/pem.h>
+#include <openssl/evp.h>
 
 #include "common/dns_name.hpp"
+#include "protocol/base64.hpp"
+#include "protocol/der.hpp"
 
 namespace certagent::protocol {
 namespace {
-
-using GeneralName = ossl::Ptr<GENERAL_NAME, GENERAL_NAME_free>;
-using Asn1String = ossl::Ptr<ASN1_STRING, ASN1_STRING_free>;
 
 constexpr size_t kMaxCommonName = 64;  // ub-common-name, RFC 5280 Appendix A
 
@@ -46,77 +45,81 @@ Result<std::vector<std::string>> normalize_ips(std::span<const std::string> ips)
   return out;
 }
 
-// One SAN entry: GEN_DNS with an IA5String or GEN_IPADD with the address octets.
-Result<void> push_general_name(GENERAL_NAMES* names, int type, const std::string& value) {
-  Asn1String str(type == GEN_DNS ? ASN1_IA5STRING_new() : ASN1_OCTET_STRING_new());
-  GeneralName gn(GENERAL_NAME_new());
-  if (!str || !gn || ASN1_STRING_set(str.get(), value.data(), static_cast<int>(value.size())) != 1)
-    return std::unexpected(ossl::crypto_error("building a subjectAltName entry"));
-  GENERAL_NAME_set0_value(gn.get(), type, str.release());
-  if (sk_GENERAL_NAME_push(names, gn.get()) <= 0)
-    return std::unexpected(ossl::crypto_error("adding a subjectAltName entry"));
-  (void)gn.release();  // the stack owns it now
-  return ok();
+// OID content octets (X.690 §8.19).
+constexpr std::string_view kCommonName{"\x55\x04\x03", 3};                                    // 2.5.4.3
+constexpr std::string_view kSubjectAltName{"\x55\x1d\x11", 3};                                // 2.5.29.17
+constexpr std::string_view kExtensionRequest{"\x2a\x86\x48\x86\xf7\x0d\x01\x09\x0e", 9};  // 1.2.840.113549.1.9.14
+constexpr std::string_view kEcdsaWithSha256{"\x2a\x86\x48\xce\x3d\x04\x03\x02", 8};        // 1.2.840.10045.4.3.2
+constexpr std::string_view kSha256WithRsa{"\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b", 9};     // 1.2.840.113549.1.1.11
+constexpr unsigned char kDnsNameTag = 0x82;    // [2] IMPLICIT IA5String
+constexpr unsigned char kIpAddressTag = 0x87;  // [7] IMPLICIT OCTET STRING
+constexpr unsigned char kAttributesTag = 0xa0;  // [0] IMPLICIT SET OF Attribute
+
+// Name ::= SEQUENCE OF RDN: CN=<first DNS name> (UTF8String), or empty.
+std::string subject(const CsrNames& names) {
+  if (names.dns_names.empty() || names.dns_names.front().size() > kMaxCommonName) return der::tlv(der::kSequence, "");
+  const std::string attribute = der::tlv(der::kOid, kCommonName) + der::tlv(der::kUtf8String, names.dns_names.front());
+  return der::tlv(der::kSequence, der::tlv(der::kSet, der::tlv(der::kSequence, attribute)));
 }
 
-Result<void> add_san_extension(X509_REQ* req, const CsrNames& names) {
-  ossl::GeneralNames gens(sk_GENERAL_NAME_new_null());
-  if (!gens) return std::unexpected(ossl::crypto_error("allocating the subjectAltName list"));
-  for (const auto& dns : names.dns_names)
-    if (auto r = push_general_name(gens.get(), GEN_DNS, dns); !r) return r;
+// [0] { extensionRequest (PKCS#9) { Extensions { subjectAltName (not critical) } } }
+Result<std::string> attributes(const CsrNames& names) {
+  std::string general_names;
+  for (const auto& dns : names.dns_names) general_names += der::tlv(kDnsNameTag, dns);
   for (const auto& ip : names.ip_addresses) {
     auto bytes = ip_bytes(ip);
     if (!bytes) return std::unexpected(bytes.error());
-    if (auto r = push_general_name(gens.get(), GEN_IPADD, *bytes); !r) return r;
+    general_names += der::tlv(kIpAddressTag, *bytes);
   }
-  ossl::X509Ext ext(X509V3_EXT_i2d(NID_subject_alt_name, 0, gens.get()));
-  ossl::X509ExtStack exts(sk_X509_EXTENSION_new_null());
-  if (!ext || !exts) return std::unexpected(ossl::crypto_error("encoding the subjectAltName extension"));
-  if (sk_X509_EXTENSION_push(exts.get(), ext.get()) <= 0)
-    return std::unexpected(ossl::crypto_error("collecting the CSR extensions"));
-  (void)ext.release();
-  if (X509_REQ_add_extensions(req, exts.get()) != 1)
-    return std::unexpected(ossl::crypto_error("adding the extension request to the CSR"));
-  return ok();
+  const std::string san = der::tlv(der::kSequence, der::tlv(der::kOid, kSubjectAltName) +
+                                                       der::tlv(der::kOctetString, der::tlv(der::kSequence, general_names)));
+  const std::string extensions = der::tlv(der::kSequence, san);
+  return der::tlv(kAttributesTag,
+                  der::tlv(der::kSequence, der::tlv(der::kOid, kExtensionRequest) + der::tlv(der::kSet, extensions)));
 }
 
-Result<void> set_subject(X509_REQ* req, const CsrNames& names) {
-  if (names.dns_names.empty() || names.dns_names.front().size() > kMaxCommonName) return ok();
-  const std::string& cn = names.dns_names.front();
-  X509_NAME* subject = X509_REQ_get_subject_name(req);  // owned by req
-  if (subject == nullptr ||
-      X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.data()),
-                                 static_cast<int>(cn.size()), -1, 0) != 1)
-    return std::unexpected(ossl::crypto_error("setting the CSR subject CN to " + cn));
-  return ok();
+std::string signature_algorithm(KeyType type) {
+  if (type == KeyType::EcP256 || type == KeyType::EcP384) return der::tlv(der::kSequence, der::tlv(der::kOid, kEcdsaWithSha256));
+  return der::tlv(der::kSequence, der::tlv(der::kOid, kSha256WithRsa) + der::tlv(der::kNull, ""));
 }
 
-Result<Csr> encode(X509_REQ* req, CsrNames names) {
+// SHA-256 with the key: a DER ECDSA-Sig-Value, or the PKCS#1 v1.5 signature.
+Result<std::string> sign(const PrivateKey& key, std::string_view tbs) {
+  ossl::MdCtx ctx(EVP_MD_CTX_new());
+  const auto* in = reinterpret_cast<const unsigned char*>(tbs.data());
+  size_t len = 0;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, in, tbs.size()) != 1)
+    return std::unexpected(ossl::crypto_error("preparing the CSR signature"));
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, tbs.size()) != 1)
+    return std::unexpected(ossl::crypto_error("signing the CSR with the " + std::string(to_string(key.type())) + " key"));
+  sig.resize(len);
+  return sig;
+}
+
+std::string pem_of(std::string_view der) {
+  const std::string b64 = base64_encode(der);
+  std::string pem = "-----BEGIN CERTIFICATE REQUEST-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64) pem.append(b64, i, 64).push_back('\n');
+  return pem + "-----END CERTIFICATE REQUEST-----\n";
+}
+
+// CertificationRequest (RFC 2986 §4): version 0, subject, SubjectPublicKeyInfo,
+// the extension request; signed over the DER of that info.
+Result<Csr> build_and_sign(CsrNames names, const PrivateKey& key) {
+  auto spki = der::subject_public_key_info(key);
+  if (!spki) return std::unexpected(spki.error());
+  auto attrs = attributes(names);
+  if (!attrs) return std::unexpected(attrs.error());
+  const std::string info = der::tlv(der::kSequence, der::unsigned_integer("") + subject(names) + *spki + *attrs);
+  auto sig = sign(key, info);
+  if (!sig) return std::unexpected(sig.error());
   Csr csr;
-  int len = i2d_X509_REQ(req, nullptr);
-  if (len <= 0) return std::unexpected(ossl::crypto_error("encoding the CSR as DER"));
-  csr.der.resize(static_cast<size_t>(len));
-  auto* p = reinterpret_cast<unsigned char*>(csr.der.data());
-  if (i2d_X509_REQ(req, &p) != len) return std::unexpected(ossl::crypto_error("encoding the CSR as DER"));
-  ossl::Bio bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509_REQ(bio.get(), req) != 1)
-    return std::unexpected(ossl::crypto_error("encoding the CSR as PEM"));
-  csr.pem = ossl::bio_to_string(bio.get());
+  csr.der = der::tlv(der::kSequence, info + signature_algorithm(key.type()) + der::bit_string(*sig));
+  csr.pem = pem_of(csr.der);
   csr.names = std::move(names);
   return csr;
-}
-
-Result<Csr> build_and_sign(CsrNames names, const PrivateKey& key) {
-  ossl::X509Req req(X509_REQ_new());
-  if (!req || X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1)
-    return std::unexpected(ossl::crypto_error("creating a CSR"));
-  if (auto r = set_subject(req.get(), names); !r) return std::unexpected(r.error());
-  if (auto r = add_san_extension(req.get(), names); !r) return std::unexpected(r.error());
-  if (X509_REQ_set_pubkey(req.get(), key.get()) != 1)
-    return std::unexpected(ossl::crypto_error("putting the public key into the CSR"));
-  if (X509_REQ_sign(req.get(), key.get(), EVP_sha256()) <= 0)
-    return std::unexpected(ossl::crypto_error("signing the CSR with the " + std::string(to_string(key.type())) + " key"));
-  return encode(req.get(), std::move(names));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
@@ -115,11 +116,31 @@ Result<PrivateKey> PrivateKey::load(const std::filesystem::path& file) {
   return key;
 }
 
-Result<std::string> PrivateKey::to_pem() const {
+namespace {
+
+Result<std::string> encode_pem(EVP_PKEY* key) {
   ossl::Bio bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return std::unexpected(ossl::crypto_error("writing a private key as PEM"));
   return ossl::bio_to_string(bio.get());
+}
+
+}  // namespace
+
+// The key never changes, so neither does its PEM: encoded once, under a
+// once_flag (a key may be shared between threads as const).
+struct PrivateKey::PemOnce {
+  std::once_flag once;
+  Result<std::string> pem;
+};
+
+PrivateKey::PrivateKey(ossl::PKey key, KeyType type)
+    : key_(std::move(key)), type_(type), pem_(std::make_shared<PemOnce>()) {}
+
+Result<std::string> PrivateKey::to_pem() const {
+  if (!pem_) return encode_pem(key_.get());
+  std::call_once(pem_->once, [this] { pem_->pem = encode_pem(key_.get()); });
+  return pem_->pem;
 }
 
 Result<std::string> PrivateKey::public_pem() const {

@@ -1,6 +1,7 @@
 #pragma once
 // Private keys: generation, PEM (PKCS#8) in and out, 0600 key files.
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -22,7 +23,8 @@ class PrivateKey {
   [[nodiscard]] static Result<PrivateKey> from_pem(std::string_view pem);
   [[nodiscard]] static Result<PrivateKey> load(const std::filesystem::path& file);
 
-  // PKCS#8, unencrypted.
+  // PKCS#8, unencrypted. Encoded once per key (OpenSSL's encoders cost more
+  // than the rest of an issuance's key handling); later calls return a copy.
   [[nodiscard]] Result<std::string> to_pem() const;
   // SubjectPublicKeyInfo PEM of the public half.
   [[nodiscard]] Result<std::string> public_pem() const;
@@ -34,9 +36,11 @@ class PrivateKey {
   [[nodiscard]] EVP_PKEY* get() const { return key_.get(); }
 
  private:
-  PrivateKey(ossl::PKey key, KeyType type) : key_(std::move(key)), type_(type) {}
+  struct PemOnce;
+  PrivateKey(ossl::PKey key, KeyType type);
   ossl::PKey key_;
   KeyType type_;
+  std::shared_ptr<PemOnce> pem_;  // the PKCS#8 PEM, encoded at the first to_pem()
 };
 
 // The KeyType of an existing key, or an error for curves/sizes certagent does not use.

@@ -52,6 +52,24 @@ class Certificate {
   CertificateInfo info_;
 };
 
+// Certificates parsed before, by their exact DER bytes. A CA sends the same
+// intermediates with every chain, and decoding a certificate costs more than
+// checking it (OpenSSL 3 decodes its public key through the provider
+// decoders): the same bytes give the same certificate, so they are parsed
+// once. Holds at most kMaxEntries (the oldest goes first). Not thread-safe:
+// one per session.
+class CertificateMemo {
+ public:
+  static constexpr size_t kMaxEntries = 8;
+  // Another owner of the certificate parsed from `der` (parsed now if new).
+  [[nodiscard]] Result<Certificate> from_der(std::string_view der);
+  [[nodiscard]] size_t parsed() const { return parsed_; }  // how many were parsed, not found
+
+ private:
+  std::vector<std::pair<std::string, Certificate>> entries_;
+  size_t parsed_ = 0;
+};
+
 // Limits on PEM input; a CA's chain is a handful of certificates.
 struct PemLimits {
   size_t max_certificates = 10;
@@ -67,6 +85,9 @@ inline constexpr PemLimits kTrustBundleLimits{1000, 8u << 20, true};
 // outside the blocks, a truncated block, trailing bytes inside a block's DER,
 // no certificate at all, or more than the limits allow are errors.
 [[nodiscard]] Result<std::vector<Certificate>> parse_pem_chain(std::string_view pem, const PemLimits& limits = {});
+// The same, with every certificate after the first (the intermediates) taken
+// from `intermediates` when it parsed the same bytes before.
+[[nodiscard]] Result<std::vector<Certificate>> parse_pem_chain(std::string_view pem, CertificateMemo& intermediates);
 
 // A trust bundle: PEM text or a PEM file (kTrustBundleLimits).
 [[nodiscard]] Result<std::vector<Certificate>> parse_trust_bundle(std::string_view pem);

@@ -98,7 +98,7 @@ Result<std::vector<PemBlock>> split_blocks(std::string_view in, const PemLimits&
   return blocks;
 }
 
-Result<Certificate> decode_block(const PemBlock& block) {
+Result<Certificate> decode_block(const PemBlock& block, CertificateMemo* memo) {
   if (block.label != "CERTIFICATE")
     return fail(ErrorKind::Invalid, "found a '" + excerpt(block.label, 40) + "' PEM block at line " +
                                         std::to_string(block.line) + " (only CERTIFICATE blocks are accepted)");
@@ -114,7 +114,8 @@ Result<Certificate> decode_block(const PemBlock& block) {
   if (rc != 1) return std::unexpected(ossl::crypto_error("decoding " + where));
   if (header != nullptr && header[0] != '\0')
     return fail(ErrorKind::Invalid, where + " has PEM headers (encrypted or legacy PEM is not accepted)");
-  auto cert = Certificate::from_der(std::string_view(reinterpret_cast<const char*>(data), static_cast<size_t>(len)));
+  const std::string_view der(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
+  auto cert = memo != nullptr ? memo->from_der(der) : Certificate::from_der(der);
   if (!cert) return std::unexpected(std::move(cert.error()).context(where));
   return cert;
 }
@@ -129,9 +130,7 @@ Result<std::string> read_file_capped(const std::filesystem::path& file, size_t m
   return text;
 }
 
-}  // namespace
-
-Result<std::vector<Certificate>> parse_pem_chain(std::string_view pem, const PemLimits& limits) {
+Result<std::vector<Certificate>> parse_chain(std::string_view pem, const PemLimits& limits, CertificateMemo* memo) {
   ERR_clear_error();
   if (pem.size() > limits.max_bytes)
     return fail(ErrorKind::Invalid, "parsing a PEM certificate chain: " + std::to_string(pem.size()) +
@@ -140,11 +139,34 @@ Result<std::vector<Certificate>> parse_pem_chain(std::string_view pem, const Pem
   if (!blocks) return std::unexpected(std::move(blocks.error()).context("parsing a PEM certificate chain"));
   std::vector<Certificate> certs;
   for (const auto& block : *blocks) {
-    auto cert = decode_block(block);
+    auto cert = decode_block(block, certs.empty() ? nullptr : memo);
     if (!cert) return std::unexpected(std::move(cert.error()).context("parsing a PEM certificate chain"));
     certs.push_back(std::move(*cert));
   }
   return certs;
+}
+
+}  // namespace
+
+Result<std::vector<Certificate>> parse_pem_chain(std::string_view pem, const PemLimits& limits) {
+  return parse_chain(pem, limits, nullptr);
+}
+
+Result<std::vector<Certificate>> parse_pem_chain(std::string_view pem, CertificateMemo& intermediates) {
+  return parse_chain(pem, PemLimits{}, &intermediates);
+}
+
+Result<Certificate> CertificateMemo::from_der(std::string_view der) {
+  for (const auto& [bytes, cert] : entries_)
+    if (bytes == der) return cert.clone();
+  auto cert = Certificate::from_der(der);
+  if (!cert) return cert;
+  ++parsed_;
+  auto kept = cert->clone();
+  if (!kept) return cert;  // not remembered; the parse itself is good
+  if (entries_.size() >= kMaxEntries) entries_.erase(entries_.begin());
+  entries_.emplace_back(std::string(der), std::move(*kept));
+  return cert;
 }
 
 Result<std::vector<Certificate>> parse_trust_bundle(std::string_view pem) {

@@ -142,6 +142,23 @@ TEST(Hooks, HooksOwedByACrashedRebindAreRunByTheNextPass) {
   EXPECT_EQ(f.calls(), calls) << "nothing owed any more";
 }
 
+// A purpose with neither hooks nor outputs is owed nothing: its switch writes no
+// record (no notify/ write, no fsyncs), and one with hooks still does.
+TEST(Hooks, APurposeWithoutConsumersIsOwedNoRecord) {
+  HookFixture f;
+  set_fault_injector([](std::string_view p) { return p == "rebind.after_bind"; });
+  ASSERT_FALSE(rebind(f.s, kDefault, f.a, {}));
+  set_fault_injector({});
+  EXPECT_EQ(f.bound(), f.a);
+  std::error_code ec;
+  EXPECT_FALSE(fs::exists(f.state / "notify" / "Default", ec));
+  EXPECT_TRUE(pending_notifications(f.state)->empty());
+  set_fault_injector([](std::string_view p) { return p == "rebind.after_bind"; });
+  ASSERT_FALSE(rebind(f.s, kDefault, f.b, f.consumers()));
+  set_fault_injector({});
+  EXPECT_EQ(pending_notifications(f.state)->size(), 1u);
+}
+
 TEST(Hooks, AnOwedRecordWhoseSwitchNeverHappenedIsDroppedWithoutRunningHooks) {
   HookFixture f;
   ASSERT_TRUE(rebind(f.s, kDefault, f.a, f.consumers()));

@@ -126,6 +126,61 @@ TEST_F(CertificateTest, VerifyRefusesAChainThatDoesNotLinkUp) {
   EXPECT_NE(r.error().message.find("not issued by the next one"), std::string::npos);
 }
 
+// A CA sends the same intermediate with every chain: the session parses it once,
+// and every chain is still checked link by link.
+TEST_F(CertificateTest, TheSameIntermediateIsParsedOnceAcrossDownloads) {
+  for (int i = 0; i < 3; ++i) {
+    const std::string url = "https://ca.test/cert/" + std::to_string(i);
+    net.add(Method::Post, url, reply(200, pem_of(leaf(intermediate, {"a.example"}, key)) + pem_of(intermediate.certificate()), kPemChain));
+    auto chain = download_chain(*session, url);
+    ASSERT_TRUE(chain) << chain.error().message;
+    ASSERT_EQ(chain->certificates.size(), 2u);
+    EXPECT_EQ(chain->certificates[1].info().sha256_fingerprint, intermediate.certificate().info().sha256_fingerprint);
+    auto checked = verify_issued(*chain, key, {"a.example"}, time.now());
+    EXPECT_TRUE(checked) << checked.error().message;
+  }
+  EXPECT_EQ(session->intermediates().parsed(), 1u);
+}
+
+// What the session remembers never stands in for a check: after a good chain, a
+// leaf from another CA with the remembered intermediate is refused, and so is
+// our leaf with an intermediate that did not issue it.
+TEST_F(CertificateTest, ARememberedIntermediateDoesNotMakeAMismatchedChainPass) {
+  const std::string good = pem_of(leaf(intermediate, {"a.example"}, key)) + pem_of(intermediate.certificate());
+  const std::string foreign_leaf = pem_of(leaf(alt_intermediate, {"a.example"}, key)) + pem_of(intermediate.certificate());
+  const std::string foreign_top = pem_of(leaf(intermediate, {"a.example"}, key)) + pem_of(alt_intermediate.certificate());
+  net.add(Method::Post, "https://ca.test/cert/1", reply(200, good, kPemChain));
+  net.add(Method::Post, "https://ca.test/cert/2", reply(200, foreign_leaf, kPemChain));
+  net.add(Method::Post, "https://ca.test/cert/3", reply(200, foreign_top, kPemChain));
+  auto first = download_chain(*session, "https://ca.test/cert/1");
+  ASSERT_TRUE(first && verify_issued(*first, key, {"a.example"}, time.now()));
+  for (const char* url : {"https://ca.test/cert/2", "https://ca.test/cert/3"}) {
+    auto chain = download_chain(*session, url);
+    ASSERT_TRUE(chain) << chain.error().message;
+    auto r = verify_issued(*chain, key, {"a.example"}, time.now());
+    ASSERT_FALSE(r) << url;
+    EXPECT_NE(r.error().message.find("not issued by the next one"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(CertificateMemo, HoldsAtMostItsLimitAndRefusesWhatDoesNotParse) {
+  CertificateMemo memo;
+  std::vector<TestCa> cas;
+  for (size_t i = 0; i < CertificateMemo::kMaxEntries + 2; ++i) cas.emplace_back("CA " + std::to_string(i));
+  for (const auto& ca : cas) ASSERT_TRUE(memo.from_der(must(ca.certificate().der())));
+  EXPECT_EQ(memo.parsed(), cas.size());
+  ASSERT_TRUE(memo.from_der(must(cas.back().certificate().der())));  // remembered
+  EXPECT_EQ(memo.parsed(), cas.size());
+  ASSERT_TRUE(memo.from_der(must(cas.front().certificate().der())));  // the oldest went first
+  EXPECT_EQ(memo.parsed(), cas.size() + 1);
+  std::string bad = must(cas[3].certificate().der());
+  bad.back() = static_cast<char>(bad.back() ^ 0x01);  // a signature bit: still DER, another certificate
+  auto other = memo.from_der(bad);
+  ASSERT_TRUE(other);
+  EXPECT_NE(other->info().sha256_fingerprint, cas[3].certificate().info().sha256_fingerprint);
+  EXPECT_FALSE(memo.from_der(bad.substr(0, bad.size() - 5)));
+}
+
 }  // namespace
 }  // namespace certagent::protocol
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "protocol/csr.hpp"
@@ -117,6 +118,49 @@ TEST(Csr, IpAddressesOnlyHaveNoCommonName) {
   auto req = decode(csr->der);
   EXPECT_EQ(common_name(req.get()), "");
   EXPECT_EQ(sans(req.get()), (Strings{"IP:10.0.0.1"}));
+}
+
+// The most names a policy template yields (policy::kMaxNamesPerTemplate): long-form
+// lengths throughout; OpenSSL parses the request, verifies it and reads every name back.
+TEST_P(CsrKeys, TheLargestRequestParsesVerifiesAndCarriesEveryName) {
+  auto key = PrivateKey::generate(GetParam());
+  ASSERT_TRUE(key) << key.error().message;
+  Strings dns;
+  Strings want;
+  for (int i = 0; i < 1000; ++i) {
+    dns.push_back("host" + std::to_string(i) + ".pool.example.com");
+    want.push_back("DNS:" + dns.back());
+  }
+  auto csr = make_csr(dns, *key, Strings{"10.1.2.3"});
+  ASSERT_TRUE(csr) << csr.error().message;
+  want.push_back("IP:10.1.2.3");
+  auto req = decode(csr->der);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(X509_REQ_verify(req.get(), key->get()), 1);
+  EXPECT_EQ(EVP_PKEY_eq(X509_REQ_get0_pubkey(req.get()), key->get()), 1);
+  EXPECT_EQ(X509_REQ_get_version(req.get()), X509_REQ_VERSION_1);
+  EXPECT_EQ(common_name(req.get()), "host0.pool.example.com");
+  EXPECT_EQ(sans(req.get()), want);
+}
+
+// Another key cannot pass for the request's: the signature is over the request's own key.
+TEST_P(CsrKeys, TheSignatureDoesNotVerifyWithAnotherKey) {
+  auto key = PrivateKey::generate(GetParam());
+  auto other = PrivateKey::generate(GetParam());
+  ASSERT_TRUE(key && other);
+  auto csr = make_csr(Strings{"a.example.com"}, *key);
+  ASSERT_TRUE(csr) << csr.error().message;
+  auto req = decode(csr->der);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(X509_REQ_verify(req.get(), key->get()), 1);
+  EXPECT_NE(X509_REQ_verify(req.get(), other->get()), 1);
+  ERR_clear_error();
+  std::string tampered = csr->der;
+  tampered[tampered.find("a.example.com")] = 'b';  // the name inside the signed info
+  auto bad = decode(tampered);
+  ASSERT_TRUE(bad);
+  EXPECT_NE(X509_REQ_verify(bad.get(), key->get()), 1);
+  ERR_clear_error();
 }
 
 struct Refusal {

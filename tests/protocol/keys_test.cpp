@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include <openssl/pem.h>
 
@@ -29,6 +31,28 @@ TEST_P(KeyTypes, GenerateRoundTripsThroughPem) {
 INSTANTIATE_TEST_SUITE_P(All, KeyTypes,
                          ::testing::Values(KeyType::EcP256, KeyType::EcP384, KeyType::Rsa2048,
                                            KeyType::Rsa3072));
+
+// to_pem() encodes once: every call (from any thread, after a move too) gives the
+// same PKCS#8 text, and that text is this key.
+TEST(PrivateKey, PemIsEncodedOnceAndIsTheSameForEveryCaller) {
+  auto key = PrivateKey::generate(KeyType::EcP256);
+  ASSERT_TRUE(key) << key.error().message;
+  std::vector<std::string> seen(4);
+  {
+    std::vector<std::jthread> threads;
+    for (auto& out : seen) threads.emplace_back([&key, &out] { out = key->to_pem().value_or(""); });
+  }
+  for (const auto& pem : seen) EXPECT_EQ(pem, seen.front());
+  ASSERT_TRUE(seen.front().starts_with("-----BEGIN PRIVATE KEY-----\n"));
+  PrivateKey moved = std::move(*key);
+  EXPECT_EQ(moved.to_pem().value_or(""), seen.front());
+  auto back = PrivateKey::from_pem(seen.front());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(EVP_PKEY_eq(back->get(), moved.get()), 1);
+  auto other = PrivateKey::generate(KeyType::EcP256);
+  ASSERT_TRUE(other);
+  EXPECT_NE(other->to_pem().value_or(""), seen.front());
+}
 
 TEST(KeyType, ParsesEveryNameAndRefusesOthers) {
   for (auto t : {KeyType::EcP256, KeyType::EcP384, KeyType::Rsa2048, KeyType::Rsa3072, KeyType::Rsa4096})
