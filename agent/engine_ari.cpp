@@ -116,7 +116,7 @@ void refresh_one(const Store& store, std::mutex& m, const StoredVersion& v, cons
     return;
   }
   const AriRecord fresh{*cert_id, std::chrono::floor<Seconds>(info->window_start),
-                        std::chrono::ceil<Seconds>(info->window_end), now + ari_recheck_delay(info->retry_after)};
+                        std::chrono::ceil<Seconds>(info->window_end), now + ari_recheck_delay(info->retry_after), now};
   log()->info("{}: the CA suggests renewing certificate {} between {} and {}; asking again at {}{}",
               v.meta.certificate_id, thumbprint, format_time(fresh.start), format_time(fresh.end),
               format_time(fresh.recheck_at), info->explanation_url.empty() ? "" : " (" + info->explanation_url + ")");
@@ -177,14 +177,21 @@ Result<std::optional<AriRecord>> read_ari_record(const fs::path& state_dir, std:
   auto start = time_at(*o, "start", file), end = time_at(*o, "end", file), recheck = time_at(*o, "recheck_at", file);
   if (!id) return std::unexpected(id.error());
   if (!start || !end || !recheck) return std::unexpected(!start ? start.error() : !end ? end.error() : recheck.error());
-  return AriRecord{*id, *start, *end, *recheck};
+  std::optional<TimePoint> fetched;
+  if (o->contains("fetched_at")) {
+    auto at = time_at(*o, "fetched_at", file);
+    if (!at) return std::unexpected(at.error());
+    fetched = *at;
+  }
+  return AriRecord{*id, *start, *end, *recheck, fetched};
 }
 
 Result<void> write_ari_record(const Store& store, std::string_view thumbprint, const AriRecord& r) {
   if (!is_thumbprint(thumbprint)) return fail(ErrorKind::Invalid, "'" + std::string(thumbprint) + "' is not a thumbprint");
-  return write_object(store, std::string(thumbprint) + ".json",
-                      json::object{{"version", 1}, {"cert_id", r.cert_id}, {"start", seconds_of(r.start)},
-                                   {"end", seconds_of(r.end)}, {"recheck_at", seconds_of(r.recheck_at)}});
+  json::object o{{"version", 1}, {"cert_id", r.cert_id}, {"start", seconds_of(r.start)},
+                 {"end", seconds_of(r.end)}, {"recheck_at", seconds_of(r.recheck_at)}};
+  if (r.fetched_at) o["fetched_at"] = seconds_of(*r.fetched_at);
+  return write_object(store, std::string(thumbprint) + ".json", o);
 }
 
 void refresh_renewal_info(const Store& store, std::mutex& store_mutex, const Inventory& inventory,

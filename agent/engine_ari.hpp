@@ -6,7 +6,10 @@
 // planning reads them (agent/engine_renewal.hpp, agent/renewal.hpp rule 2).
 //
 //   <state>/ari/ca.json             {"version":1,"directory":URL,"renewal_info":URL or "","checked_at":T}
-//   <state>/ari/<thumbprint>.json   {"version":1,"cert_id":ID,"start":T,"end":T,"recheck_at":T}
+//   <state>/ari/<thumbprint>.json   {"version":1,"cert_id":ID,"start":T,"end":T,"recheck_at":T,
+//                                    "fetched_at":T}
+// (`fetched_at`: when the CA sent this window; a failed re-check moves recheck_at, not
+// fetched_at. Records written before it was kept lack it: readers take it as unknown.)
 //
 // Whether the CA offers ARI at all is learned from its directory — by every order
 // (note_ca_directory) and otherwise at most once a day — so a pass with nothing to do makes
@@ -38,6 +41,7 @@ struct AriRecord {
   std::string cert_id;  // RFC 9773 §4.1
   TimePoint start{}, end{};
   TimePoint recheck_at{};
+  std::optional<TimePoint> fetched_at;  // absent in records written before it was kept
 };
 
 inline constexpr Seconds kCaDirectoryRecheck{24 * 3600};

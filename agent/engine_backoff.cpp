@@ -38,12 +38,16 @@ Result<BackoffState> load_backoff(const std::filesystem::path& state_dir, std::s
 }
 
 Result<void> save_schedule(const Store& store, const policy::Action& action, const BackoffState& backoff,
-                           TimePoint now, std::optional<TimePoint> selected) {
+                           TimePoint now, std::optional<RenewalChoice> choice) {
   ScheduleRecord record;
   record.certificate_id = action.certificate.id;
   record.purposes = action.certificate.purposes;
   if (action.renewal_due) record.renew_at = std::chrono::floor<std::chrono::seconds>(*action.renewal_due);
-  record.selected = selected;
+  if (choice) {
+    record.selected = choice->selected;
+    record.basis = choice->basis;
+    record.ari_fetched_at = choice->ari_fetched_at;
+  }
   record.decision = std::string(policy::to_string(action.kind)) + ": " + action.reason;
   record.decided_at = now;
   record.backoff = backoff;

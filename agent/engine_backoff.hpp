@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "agent/backoff.hpp"
+#include "agent/engine_renewal.hpp"
 #include "agent/store.hpp"
 #include "common/error.hpp"
 #include "policy/plan.hpp"
@@ -19,8 +20,9 @@ namespace certagent::agent {
 [[nodiscard]] Result<BackoffState> load_backoff(const std::filesystem::path& state_dir, std::string_view certificate_id);
 
 // Writes the certificate's schedule: its purposes, when renewal is due (keep /
-// renew) and the random point drawn for it, the plan's reason, and the
-// back-off. Needs the writer lock.
+// renew), the random point drawn for it, the rule that set it and when the ARI
+// window it used was fetched (`choice`; absent: not recorded), the plan's
+// reason, and the back-off. Needs the writer lock.
 // The back-off the engine uses: agent/backoff.hpp's defaults, except that
 // CERTAGENT_BACKOFF_INITIAL=<seconds> (1..3600) shortens the first step of the
 // transient-failure back-off — for tests and demonstrations of recovery, which
@@ -28,6 +30,6 @@ namespace certagent::agent {
 [[nodiscard]] BackoffPolicy engine_backoff_policy();
 
 [[nodiscard]] Result<void> save_schedule(const Store& store, const policy::Action& action, const BackoffState& backoff,
-                                         TimePoint now, std::optional<TimePoint> selected = std::nullopt);
+                                         TimePoint now, std::optional<RenewalChoice> choice = std::nullopt);
 
 }  // namespace certagent::agent

@@ -254,7 +254,7 @@ namespace {
 struct Planned {
   Inventory inventory;
   std::vector<policy::Action> actions;
-  Selections selections;  // the random renewal points drawn, by thumbprint
+  Selections selections;  // the renewal decisions (random point, basis), by thumbprint
   std::optional<TimePoint> ari_recheck;  // the earliest renewal-information re-check ahead
 };
 
@@ -315,9 +315,9 @@ void save_schedules(const Store& store, std::mutex& m, const Planned& after, con
   for (const auto& a : after.actions) {
     auto it = jobs.find(a.certificate.id);
     const BackoffState backoff = it == jobs.end() ? BackoffState{} : it->second.backoff;
-    std::optional<TimePoint> selected;
-    if (auto sel = after.selections.find(a.thumbprint.value_or("")); sel != after.selections.end()) selected = sel->second;
-    if (auto saved = save_schedule(store, a, backoff, now, selected); !saved)
+    std::optional<RenewalChoice> choice;
+    if (auto sel = after.selections.find(a.thumbprint.value_or("")); sel != after.selections.end()) choice = sel->second;
+    if (auto saved = save_schedule(store, a, backoff, now, choice); !saved)
       log()->error("{}: cannot save its schedule: {}", a.certificate.id, saved.error().message);
   }
   if (auto synced = batch.commit(); !synced) log()->error("cannot save the schedules: {}", synced.error().message);

@@ -1,5 +1,6 @@
 #include "agent/engine_renewal.hpp"
 
+#include "agent/engine_ari.hpp"
 #include "agent/logging.hpp"
 #include "agent/renewal.hpp"
 #include "agent/schedule_store.hpp"
@@ -27,6 +28,13 @@ std::optional<TimePoint> previous_selection(const Inventory& inventory, const st
   return std::nullopt;
 }
 
+// When the ARI window of the certificate with this thumbprint was fetched, as its record says.
+std::optional<TimePoint> ari_fetched_at(const std::filesystem::path& state_dir, const std::string& thumbprint) {
+  auto record = read_ari_record(state_dir, thumbprint);
+  if (!record || !*record) return std::nullopt;
+  return (*record)->fetched_at;
+}
+
 }  // namespace
 
 Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory, const policy::Renewal& renewal,
@@ -44,7 +52,8 @@ Selections precompute_renewal(policy::Installed& installed, const Inventory& inv
       continue;
     }
     c.renew_at = decision->renew_at;
-    if (decision->selected) out[c.thumbprint] = *decision->selected;
+    out[c.thumbprint] = RenewalChoice{decision->selected, decision->basis,
+                                      window == ari.end() ? std::nullopt : ari_fetched_at(state_dir, c.thumbprint)};
   }
   return out;
 }

@@ -5,9 +5,11 @@
 // The random draw is kept in the certificate's schedule file (`selected`) and
 // reused while still valid, so a restart or an early wake-up does not re-roll it.
 // The CA's ARI window, when it offers one, comes in `ari` (by thumbprint), fetched
-// before planning (agent/engine_ari.hpp): the plan stays free of network I/O.
+// before planning (agent/engine_ari.hpp): the plan stays free of network I/O; when
+// it was fetched is read from the certificate's ARI record.
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "agent/renewal.hpp"
@@ -18,8 +20,15 @@
 
 namespace certagent::agent {
 
-// Thumbprint -> the random point drawn for it (to save as the schedule's `selected`).
-using Selections = std::map<std::string, TimePoint>;
+// What the schedule keeps of a certificate's renewal decision.
+struct RenewalChoice {
+  std::optional<TimePoint> selected;        // the random point drawn (the schedule's `selected`)
+  RenewalBasis basis = RenewalBasis::Lifetime;  // the rule that set renew_at (`renewal_basis`)
+  std::optional<TimePoint> ari_fetched_at;  // when the ARI window it looked at was fetched, if any
+};
+
+// Thumbprint -> the decision for it, for every certificate a renewal time was decided for.
+using Selections = std::map<std::string, RenewalChoice>;
 
 // Sets renew_at of every certificate in `installed` (an input no schedule can
 // come from is left to the plan's own rule, and logged).

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <system_error>
 
 #include "agent/fsutil.hpp"
@@ -16,12 +17,17 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::int64_t kFormat = 1;
+constexpr std::int64_t kFormat = 2;
+constexpr std::int64_t kFormatWithoutBasis = 1;  // before renewal_basis and ari_fetched_at
 constexpr std::int64_t kLatest = 253402300799;  // 9999-12-31T23:59:59Z
 constexpr std::size_t kMaxText = 4096;
 constexpr std::size_t kMaxPurposes = 64;
-constexpr std::array<std::string_view, 9> kKeys = {"version", "certificate_id", "purposes", "renew_at", "selected",
-                                                   "ari_recheck_at", "decision", "decided_at", "backoff"};
+constexpr std::array<std::string_view, 11> kKeys = {"version",    "certificate_id", "purposes",      "renew_at",
+                                                    "selected",   "ari_recheck_at", "decision",      "decided_at",
+                                                    "backoff",    "renewal_basis",  "ari_fetched_at"};
+constexpr std::size_t kKeysWithoutBasis = 9;  // version 1: the first nine
+constexpr std::array<RenewalBasis, 5> kBases = {RenewalBasis::Expired, RenewalBasis::NearExpiry, RenewalBasis::AriWindow,
+                                                RenewalBasis::RenewBefore, RenewalBasis::Lifetime};
 
 std::unexpected<Error> corrupt(const std::string& what) {
   return fail(ErrorKind::Storage, "reading the schedule: " + what);
@@ -60,14 +66,38 @@ Result<std::vector<std::string>> purposes_field(const json::object& o) {
   return out;
 }
 
-Result<void> check_keys(const json::object& o) {
+// The version, and that the keys are exactly that version's.
+Result<std::int64_t> check_keys(const json::object& o) {
+  const json::value* version = o.if_contains("version");
+  if (version == nullptr || !version->is_int64() ||
+      (version->get_int64() != kFormat && version->get_int64() != kFormatWithoutBasis))
+    return corrupt(fmt::format("\"version\" is not a supported version ({} or {})", kFormatWithoutBasis, kFormat));
+  const auto keys = std::span(kKeys).first(version->get_int64() == kFormat ? kKeys.size() : kKeysWithoutBasis);
   for (const auto& kv : o)
-    if (std::find(kKeys.begin(), kKeys.end(), std::string_view(kv.key())) == kKeys.end())
-      return corrupt(fmt::format("unknown key \"{}\"", std::string_view(kv.key())));
-  for (auto k : kKeys)
+    if (std::find(keys.begin(), keys.end(), std::string_view(kv.key())) == keys.end())
+      return corrupt(fmt::format("unknown key \"{}\" in a version {} schedule", std::string_view(kv.key()),
+                                 version->get_int64()));
+  for (auto k : keys)
     if (!o.contains(k)) return corrupt(fmt::format("missing key \"{}\"", k));
-  if (!o.at("version").is_int64() || o.at("version").get_int64() != kFormat)
-    return corrupt(fmt::format("\"version\" is not the supported version {}", kFormat));
+  return version->get_int64();
+}
+
+Result<std::optional<RenewalBasis>> basis_field(const json::object& o) {
+  const json::value& v = o.at("renewal_basis");
+  if (v.is_null()) return std::optional<RenewalBasis>{};
+  for (RenewalBasis b : kBases)
+    if (v.is_string() && v.get_string() == to_string(b)) return std::optional<RenewalBasis>{b};
+  return corrupt("\"renewal_basis\" is not one of expired, near-expiry, ari-window, renew-before, lifetime");
+}
+
+// renewal_basis and ari_fetched_at, present in version 2 only.
+Result<void> basis_fields(const json::object& o, ScheduleRecord& r) {
+  auto basis = basis_field(o);
+  if (!basis) return std::unexpected(basis.error());
+  auto fetched = time_field(o, "ari_fetched_at");
+  if (!fetched) return std::unexpected(fetched.error());
+  r.basis = *basis;
+  r.ari_fetched_at = *fetched;
   return ok();
 }
 
@@ -92,6 +122,8 @@ Result<ScheduleRecord> fields(const json::object& o) {
   auto backoff = backoff_state_from_json(o.at("backoff"));
   if (!backoff) return corrupt(backoff.error().message);
   r.backoff = std::move(*backoff);
+  if (o.contains("renewal_basis"))
+    if (auto b = basis_fields(o, r); !b) return std::unexpected(b.error());
   return r;
 }
 
@@ -129,6 +161,8 @@ std::string schedule_to_json(const ScheduleRecord& r) {
   o["renew_at"] = time_value(r.renew_at);
   o["selected"] = time_value(r.selected);
   o["ari_recheck_at"] = time_value(r.ari_recheck_at);
+  o["renewal_basis"] = r.basis ? json::value(to_string(*r.basis)) : json::value(nullptr);
+  o["ari_fetched_at"] = time_value(r.ari_fetched_at);
   o["decision"] = r.decision.substr(0, kMaxText);
   o["decided_at"] = time_value(r.decided_at);
   o["backoff"] = to_json(r.backoff);

@@ -6,12 +6,18 @@
 //   <state>/schedule/                       0700
 //   <state>/schedule/<certificate-id>.json  0644, written atomically (fsutil::write_file_atomic)
 //
-// {"version":1,"certificate_id":"front-end","purposes":["Default","WebServicesInternal"],
+// {"version":2,"certificate_id":"front-end","purposes":["Default","WebServicesInternal"],
 //  "renew_at":1748736420,"selected":1748736420,"ari_recheck_at":null,
+//  "renewal_basis":"ari-window","ari_fetched_at":1746133200,
 //  "decision":"wait until ...","decided_at":1746144000,"backoff":{...backoff.hpp's to_json...}}
 //
-// Times are whole seconds since 1970 (UTC) or null. Only the writer (holding the state lock)
-// writes; readers take no lock.
+// Times are whole seconds since 1970 (UTC) or null. `renewal_basis` is the rule that set
+// renew_at (renewal.hpp's to_string(RenewalBasis)) and `ari_fetched_at` when the CA's ARI window
+// that decision looked at was fetched; either may be null (not decided by the engine's renewal
+// rules, e.g. written after an attempt, or no window). Version 1 files (certagent before the
+// basis was recorded) have neither key and are still read: both come back absent, and
+// `status` infers the basis as it always did. Version 2 is always written. Only the writer
+// (holding the state lock) writes; readers take no lock.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -19,6 +25,7 @@
 #include <vector>
 
 #include "agent/backoff.hpp"
+#include "agent/renewal.hpp"
 #include "agent/schedule_time.hpp"
 #include "agent/store.hpp"
 #include "common/error.hpp"
@@ -31,6 +38,8 @@ struct ScheduleRecord {
   std::optional<TimePoint> renew_at;           // RenewalDecision::renew_at; absent: not issued yet
   std::optional<TimePoint> selected;           // RenewalDecision::selected (previous_selection next time)
   std::optional<TimePoint> ari_recheck_at;     // RenewalDecision::ari_recheck_at
+  std::optional<RenewalBasis> basis;           // RenewalDecision::basis; absent: not recorded (or version 1)
+  std::optional<TimePoint> ari_fetched_at;     // when the ARI window the decision looked at was fetched
   std::string decision;                        // RenewalDecision::reason, or why it is being issued
   std::optional<TimePoint> decided_at;
   BackoffState backoff;
@@ -48,7 +57,8 @@ struct ScheduleRecord {
 [[nodiscard]] std::filesystem::path schedule_path(const std::filesystem::path& state_dir, std::string_view id);
 
 [[nodiscard]] std::string schedule_to_json(const ScheduleRecord& record);
-// Strict: anything schedule_to_json did not write is refused (Storage) with the reason.
+// Strict: anything schedule_to_json did not write — now or as version 1 — is refused (Storage)
+// with the reason.
 [[nodiscard]] Result<ScheduleRecord> schedule_from_json(std::string_view text);
 
 // Needs a writable store (the writer lock).

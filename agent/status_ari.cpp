@@ -25,8 +25,23 @@ const char* to_string(RenewalBasisSeen b) {
     case RenewalBasisSeen::Unknown: return "unknown";
     case RenewalBasisSeen::Ari: return "ari";
     case RenewalBasisSeen::Lifetime: return "lifetime";
+    case RenewalBasisSeen::RenewBefore: return "renew-before";
+    case RenewalBasisSeen::NearExpiry: return "near-expiry";
+    case RenewalBasisSeen::Expired: return "expired";
   }
   return "unknown";
+}
+
+std::optional<RenewalBasisSeen> recorded_renewal_basis(const std::optional<ScheduleRecord>& schedule) {
+  if (!schedule || !schedule->renew_at || !schedule->basis) return std::nullopt;
+  switch (*schedule->basis) {
+    case RenewalBasis::Expired: return RenewalBasisSeen::Expired;
+    case RenewalBasis::NearExpiry: return RenewalBasisSeen::NearExpiry;
+    case RenewalBasis::AriWindow: return RenewalBasisSeen::Ari;
+    case RenewalBasis::RenewBefore: return RenewalBasisSeen::RenewBefore;
+    case RenewalBasis::Lifetime: return RenewalBasisSeen::Lifetime;
+  }
+  return std::nullopt;
 }
 
 Result<std::optional<StatusAriWindow>> read_status_ari(const fs::path& state_dir, std::string_view thumbprint) {
@@ -35,7 +50,7 @@ Result<std::optional<StatusAriWindow>> read_status_ari(const fs::path& state_dir
   if (!*record) return std::nullopt;
   const fs::path file = state_dir / "ari" / (std::string(thumbprint) + ".json");  // engine_ari.hpp's layout
   return StatusAriWindow{std::string(thumbprint), (*record)->start, (*record)->end, (*record)->recheck_at,
-                         modified_at(file)};
+                         (*record)->fetched_at ? (*record)->fetched_at : modified_at(file)};
 }
 
 RenewalBasisSeen renewal_basis_seen(const std::optional<CaDirectoryNote>& note,

@@ -96,7 +96,12 @@ void add_renewal_info(const std::filesystem::path& state_dir, StatusReport& repo
       if (!window) report.problems.push_back({state_dir / "ari" / (thumbprint + ".json"), window.error().message});
       else if (*window) c.ari.push_back(std::move(**window));
     }
-    c.renewal_basis = renewal_basis_seen(report.ca_ari, c.ari, c.schedule);
+    if (auto recorded = recorded_renewal_basis(c.schedule)) {
+      c.renewal_basis = *recorded;
+    } else {
+      c.renewal_basis = renewal_basis_seen(report.ca_ari, c.ari, c.schedule);
+      c.renewal_basis_inferred = c.renewal_basis != RenewalBasisSeen::Unknown;
+    }
   }
 }
 
@@ -104,15 +109,35 @@ std::string basis_text(RenewalBasisSeen b) {
   switch (b) {
     case RenewalBasisSeen::Ari: return "the CA's ARI window";
     case RenewalBasisSeen::Lifetime: return "the lifetime rule (no ARI window applies)";
+    case RenewalBasisSeen::RenewBefore: return "the policy's renew_before";
+    case RenewalBasisSeen::NearExpiry: return "near expiry (less than 1/20 of the lifetime left)";
+    case RenewalBasisSeen::Expired: return "expiry (the certificate had expired)";
     case RenewalBasisSeen::Unknown: break;
   }
   return "-";
+}
+
+// The "renewal by" line's text: the basis, when the ARI window it used was fetched, and
+// whether it was recorded or inferred.
+std::string basis_line(const StatusCertificate& c, TimePoint now) {
+  std::string out = basis_text(c.renewal_basis);
+  if (c.renewal_basis == RenewalBasisSeen::Unknown) return out;
+  if (c.renewal_basis == RenewalBasisSeen::Ari && c.schedule && c.schedule->ari_fetched_at)
+    out += ", window fetched " + when(c.schedule->ari_fetched_at, now);
+  if (c.renewal_basis_inferred) out += " (inferred: the schedule does not record it)";
+  return out;
+}
+
+json::value basis_source_json(const StatusCertificate& c) {
+  if (c.renewal_basis == RenewalBasisSeen::Unknown) return nullptr;
+  return c.renewal_basis_inferred ? "inferred" : "recorded";
 }
 
 json::object schedule_json(const ScheduleRecord& s, TimePoint now) {
   json::object o;
   o["next_attempt"] = time_json(next_attempt_time(s));
   o["renew_at"] = time_json(s.renew_at);
+  o["ari_fetched_at"] = time_json(s.ari_fetched_at);
   o["decision"] = s.decision;
   o["decided_at"] = time_json(s.decided_at);
   o["consecutive_failures"] = s.backoff.consecutive_failures;
@@ -187,7 +212,7 @@ std::string render_status_text(const StatusReport& report, TimePoint now) {
       continue;
     }
     out += fmt::format("  {:<{}}  {}\n", "next", width, when(next_attempt_time(*c.schedule), now));
-    out += fmt::format("  {:<{}}  {}\n", "renewal by", width, basis_text(c.renewal_basis));
+    out += fmt::format("  {:<{}}  {}\n", "renewal by", width, basis_line(c, now));
     for (const auto& w : c.ari) out += ari_lines(w, width, c.ari.size() > 1, now);
     if (!c.schedule->decision.empty()) out += fmt::format("  {:<{}}  {}\n", "decision", width, c.schedule->decision);
     out += fmt::format("  {:<{}}  {}\n", "back-off", width, describe(c.schedule->backoff, now));
@@ -212,6 +237,7 @@ std::string render_status_json(const StatusReport& report, TimePoint now) {
     o["schedule"] = c.schedule ? json::value(schedule_json(*c.schedule, now)) : json::value(nullptr);
     o["renewal_basis"] = c.renewal_basis == RenewalBasisSeen::Unknown ? json::value(nullptr)
                                                                       : json::value(to_string(c.renewal_basis));
+    o["renewal_basis_source"] = basis_source_json(c);
     json::array ari;
     for (const auto& w : c.ari) ari.push_back(ari_json(w));
     o["ari"] = std::move(ari);

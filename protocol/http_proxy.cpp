@@ -6,6 +6,9 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <initializer_list>
+#include <optional>
+#include <utility>
 
 #include "protocol/base64.hpp"
 #include "protocol/tcp_connect.hpp"
@@ -39,16 +42,94 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-std::string env(const char* lower, const char* upper) {
-  const char* v = std::getenv(lower);
-  if (v == nullptr || *v == '\0') v = std::getenv(upper);
-  return v != nullptr ? std::string(v) : std::string();
+// The first of `names` set and not empty: {value, name}; {"", ""} when none is.
+std::pair<std::string, std::string> first_set(std::initializer_list<const char*> names) {
+  for (const char* name : names)
+    if (const char* v = std::getenv(name); v != nullptr && *v != '\0') return {v, name};
+  return {};
 }
 
-bool is_ip_literal(std::string_view host) {
-  unsigned char buf[16];
-  const std::string h(host);
-  return ::inet_pton(AF_INET, h.c_str(), buf) == 1 || ::inet_pton(AF_INET6, h.c_str(), buf) == 1;
+struct IpAddress {
+  int family = 0;  // AF_INET or AF_INET6
+  unsigned char bytes[16] = {};
+  [[nodiscard]] unsigned bits() const { return family == AF_INET ? 32 : 128; }
+};
+
+std::optional<IpAddress> parse_ip(std::string_view text) {
+  if (text.starts_with("[") && text.ends_with("]")) text = text.substr(1, text.size() - 2);
+  if (text.empty() || text.size() > 45) return std::nullopt;
+  const std::string s(text);
+  IpAddress ip;
+  if (::inet_pton(AF_INET, s.c_str(), ip.bytes) == 1) {
+    ip.family = AF_INET;
+  } else if (::inet_pton(AF_INET6, s.c_str(), ip.bytes) == 1) {
+    ip.family = AF_INET6;
+  } else {
+    return std::nullopt;
+  }
+  return ip;
+}
+
+// True when the first `prefix` bits of a and b are equal (same family).
+bool same_prefix(const IpAddress& a, const IpAddress& b, unsigned prefix) {
+  if (a.family != b.family) return false;
+  for (unsigned i = 0; i < prefix / 8; ++i)
+    if (a.bytes[i] != b.bytes[i]) return false;
+  if (prefix % 8 == 0) return true;
+  const auto mask = static_cast<unsigned char>(0xFFu << (8 - prefix % 8));
+  return (a.bytes[prefix / 8] & mask) == (b.bytes[prefix / 8] & mask);
+}
+
+struct CidrRange {
+  IpAddress base;
+  unsigned prefix = 0;
+};
+
+// "10.0.0.0/8", "fd00::/8", "[fd00::]/8"; nullopt when any part is off.
+std::optional<CidrRange> parse_cidr(std::string_view entry) {
+  const auto slash = entry.rfind('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto base = parse_ip(entry.substr(0, slash));
+  const std::string_view length = entry.substr(slash + 1);
+  unsigned prefix = 0;
+  auto [p, ec] = std::from_chars(length.data(), length.data() + length.size(), prefix);
+  if (!base || length.empty() || ec != std::errc{} || p != length.data() + length.size() || prefix > base->bits())
+    return std::nullopt;
+  return CidrRange{*base, prefix};
+}
+
+enum class EntryKind { Skip, Wildcard, Range, Address, Name, Malformed };
+
+EntryKind classify(std::string_view entry) {
+  if (entry.empty()) return EntryKind::Skip;
+  if (entry == "*") return EntryKind::Wildcard;
+  if (entry.find('/') != std::string_view::npos)
+    return parse_cidr(entry) ? EntryKind::Range : EntryKind::Malformed;
+  if (entry.find('*') != std::string_view::npos) return EntryKind::Malformed;
+  return parse_ip(entry) ? EntryKind::Address : EntryKind::Name;
+}
+
+// Calls f(entry) for every entry of the list (separated by commas and/or
+// blanks, as curl splits it) until f returns true.
+template <typename F>
+bool any_entry(std::string_view list, F f) {
+  constexpr std::string_view kSeparators = ", \t\r\n";
+  while (!list.empty()) {
+    const auto end = list.find_first_of(kSeparators);
+    const std::string_view entry = list.substr(0, end);
+    list.remove_prefix(end == std::string_view::npos ? list.size() : end + 1);
+    if (f(entry)) return true;
+  }
+  return false;
+}
+
+bool matches_name(std::string_view entry, std::string_view host) {
+  if (entry.starts_with(".")) entry.remove_prefix(1);
+  while (!entry.empty() && entry.back() == '.') entry.remove_suffix(1);
+  if (entry.empty()) return false;
+  if (iequals(entry, host)) return true;
+  return host.size() > entry.size() && host[host.size() - entry.size() - 1] == '.' &&
+         iequals(host.substr(host.size() - entry.size()), entry);
 }
 
 }  // namespace
@@ -97,26 +178,42 @@ Result<std::optional<ProxyConfig>> parse_proxy_url(std::string_view url) {
 bool bypasses_proxy(std::string_view no_proxy, std::string_view host) {
   if (host.starts_with("[") && host.ends_with("]")) host = host.substr(1, host.size() - 2);
   while (!host.empty() && host.back() == '.') host.remove_suffix(1);
-  const bool ip = is_ip_literal(host);
-  while (!no_proxy.empty()) {
-    auto comma = no_proxy.find(',');
-    std::string_view entry = trim(no_proxy.substr(0, comma));
-    no_proxy.remove_prefix(comma == std::string_view::npos ? no_proxy.size() : comma + 1);
-    if (entry == "*") return true;
-    if (entry.starts_with("[") && entry.find(']') != std::string_view::npos)
-      entry = entry.substr(1, entry.find(']') - 1);
-    if (entry.starts_with(".")) entry.remove_prefix(1);
-    while (!entry.empty() && entry.back() == '.') entry.remove_suffix(1);
-    if (entry.empty()) continue;
-    if (iequals(entry, host)) return true;
-    if (!ip && host.size() > entry.size() && host[host.size() - entry.size() - 1] == '.' &&
-        iequals(host.substr(host.size() - entry.size()), entry))
-      return true;
-  }
-  return false;
+  const std::optional<IpAddress> ip = parse_ip(host);
+  return any_entry(no_proxy, [&](std::string_view entry) {
+    switch (classify(entry)) {
+      case EntryKind::Wildcard:
+        return true;
+      case EntryKind::Range: {
+        const auto range = parse_cidr(entry);
+        return ip.has_value() && same_prefix(range->base, *ip, range->prefix);
+      }
+      case EntryKind::Address: {
+        const auto address = parse_ip(entry);
+        return ip.has_value() && same_prefix(*address, *ip, address->bits());
+      }
+      case EntryKind::Name:
+        return !ip && matches_name(entry, host);
+      case EntryKind::Skip:
+      case EntryKind::Malformed:
+        return false;
+    }
+    return false;
+  });
 }
 
-ProxyEnvironment proxy_environment() { return {env("https_proxy", "HTTPS_PROXY"), env("no_proxy", "NO_PROXY")}; }
+std::vector<std::string> ignored_no_proxy_entries(std::string_view no_proxy) {
+  std::vector<std::string> ignored;
+  (void)any_entry(no_proxy, [&](std::string_view entry) {
+    if (classify(entry) == EntryKind::Malformed) ignored.emplace_back(entry);
+    return false;
+  });
+  return ignored;
+}
+
+ProxyEnvironment proxy_environment() {
+  auto [proxy, variable] = first_set({"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"});
+  return {std::move(proxy), first_set({"no_proxy", "NO_PROXY"}).first, std::move(variable)};
+}
 
 Result<void> open_tunnel(int fd, const ProxyConfig& proxy, const UrlParts& target, std::string_view user_agent,
                          std::size_t max_header_bytes, IoBudget& budget) {

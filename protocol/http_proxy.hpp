@@ -1,6 +1,7 @@
 #pragma once
 // HTTPS through an HTTP proxy, as curl does it: the proxy from `https_proxy`
-// (or `HTTPS_PROXY`), hosts in `no_proxy` (or `NO_PROXY`) reached directly,
+// (else `HTTPS_PROXY`, else `all_proxy`, else `ALL_PROXY`), hosts in `no_proxy`
+// (else `NO_PROXY`) reached directly,
 // and a CONNECT tunnel (RFC 9110 §9.3.6) through which TLS runs end to end —
 // the proxy never sees the CA's traffic, and the CA's certificate is verified
 // as without a proxy. Credentials in the proxy URL (`http://user:pass@host:port`)
@@ -9,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.hpp"
 #include "protocol/http_wire.hpp"
@@ -29,17 +31,34 @@ struct ProxyConfig {
 // plain HTTP to the proxy.
 [[nodiscard]] Result<std::optional<ProxyConfig>> parse_proxy_url(std::string_view url);
 
-// True when `no_proxy` (comma-separated; "*" for every host; entries match
-// the host itself or, as a domain, any name under it — ".example.org" and
-// "example.org" alike; IP addresses match exactly; case-insensitive) says to
-// reach `host` directly.
+// True when `no_proxy` says to reach `host` directly. `no_proxy` is a list
+// separated by commas and/or blanks (as curl splits it; empty entries skipped):
+//  - "*" alone: every host;
+//  - a CIDR range, "10.0.0.0/8", "fd00::/8" or "[fd00::]/8": every IP-literal
+//    host inside it (host bits in the entry are ignored; an IPv4 range never
+//    matches an IPv6 host, IPv4-mapped ones included, nor any host name);
+//  - an IP address ("127.0.0.1", "::1", "[::1]"): that address (compared as
+//    addresses: "::1" and "0::1" are one), never as a suffix;
+//  - a name: the host itself or any name under it — ".example.org" and
+//    "example.org" alike; case-insensitive; never matches an IP literal.
+// Malformed entries (see ignored_no_proxy_entries) match nothing.
 [[nodiscard]] bool bypasses_proxy(std::string_view no_proxy, std::string_view host);
 
-// The proxy settings of the environment: https_proxy, else HTTPS_PROXY;
-// no_proxy, else NO_PROXY (lower case first, as curl reads them).
+// The entries of `no_proxy` that bypasses_proxy ignores as malformed, as
+// written: a '/' that is not a valid CIDR range (bad address, prefix not a
+// number or longer than the address), or a '*' other than "*" alone (curl has
+// no "*.example.org"). For a warning when a transport is created.
+[[nodiscard]] std::vector<std::string> ignored_no_proxy_entries(std::string_view no_proxy);
+
+// The proxy settings of the environment, as curl reads them for https URLs:
+// https_proxy, else HTTPS_PROXY, else all_proxy, else ALL_PROXY (the first one
+// set and not empty; lower case first). http_proxy is NOT read: it is for
+// http:// URLs only, and the CA is always reached over https (curl does the
+// same). no_proxy, else NO_PROXY.
 struct ProxyEnvironment {
   std::string proxy;
   std::string no_proxy;
+  std::string proxy_variable;  // the variable `proxy` came from; empty when none is set
 };
 [[nodiscard]] ProxyEnvironment proxy_environment();
 

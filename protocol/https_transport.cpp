@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
 #include <fstream>
+#include <mutex>
 
 #include "common/version.hpp"
+#include "protocol/acme_log.hpp"
 #include "protocol/http_proxy.hpp"
 #include "protocol/http_wire.hpp"
 #include "protocol/io_budget.hpp"
@@ -54,6 +58,7 @@ Result<void> HttpsTransport::Impl::connect(const HttpsTransportOptions& o, const
 
 Result<HttpResponse> HttpsTransport::Impl::round_trip(const HttpsTransportOptions& o, const HttpRequest& request,
                                                       const UrlParts& url, IoBudget& budget, Outcome& outcome) {
+  // The low-speed window starts here, after connect() (bounded by connect_timeout alone, handshake included).
   budget.watch_speed(o.low_speed_bytes_per_second, o.low_speed_window);
   if (auto sent = stream->write_all(serialize_request(request, url, o.user_agent), budget); !sent) {
     outcome.dropped = !budget.spent();
@@ -100,21 +105,40 @@ Result<void> check_options(const HttpsTransportOptions& o) {
   return ok();
 }
 
+// Says once per process and no_proxy value (transports are made per flow)
+// which entries bypasses_proxy ignores.
+void warn_ignored_no_proxy_entries(const std::string& no_proxy) {
+  static std::mutex mutex;
+  static std::string warned_for;
+  const auto ignored = ignored_no_proxy_entries(no_proxy);
+  if (ignored.empty()) return;
+  const std::lock_guard lock(mutex);
+  if (warned_for == no_proxy) return;
+  warned_for = no_proxy;
+  acme_log().warn("no_proxy: ignoring malformed entr{} {} (expected a host, .domain, IP address, CIDR range or *)",
+                  ignored.size() == 1 ? "y" : "ies", fmt::join(ignored, ", "));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<HttpsTransport>> HttpsTransport::create(HttpsTransportOptions options) {
   if (auto checked = check_options(options); !checked) return std::unexpected(checked.error());
   if (options.user_agent.empty()) options.user_agent = std::string("certagent/") + kVersion;
   auto impl = std::make_unique<Impl>();
+  std::string proxy_source = "the transport's proxy option";
   if (!options.proxy || !options.no_proxy) {
     const ProxyEnvironment env = proxy_environment();
-    if (!options.proxy) options.proxy = env.proxy;
+    if (!options.proxy) {
+      options.proxy = env.proxy;
+      proxy_source = env.proxy_variable;
+    }
     if (!options.no_proxy) options.no_proxy = env.no_proxy;
   }
   auto proxy = parse_proxy_url(*options.proxy);
-  if (!proxy) return std::unexpected(proxy.error().context("reading the proxy setting (https_proxy)"));
+  if (!proxy) return std::unexpected(proxy.error().context(fmt::format("reading the proxy setting ({})", proxy_source)));
   impl->proxy = std::move(*proxy);
   impl->no_proxy = *options.no_proxy;
+  warn_ignored_no_proxy_entries(impl->no_proxy);
   auto ctx = new_client_context(options.trust_file);
   if (!ctx) return std::unexpected(ctx.error());
   impl->ctx = std::move(*ctx);

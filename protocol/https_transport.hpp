@@ -9,11 +9,26 @@
 //    URL's host, also sent as SNI; an IP literal is checked against the
 //    certificate's IP addresses), against the system store — or, when
 //    `trust_file` is named, against that bundle only (a private CA).
-//  - Bounded time: `connect_timeout` for name lookup, TCP connect, proxy tunnel
-//    and TLS handshake; `total_timeout` per request (all of it); and a request
-//    whose transfer averages fewer than `low_speed_bytes_per_second` over
-//    `low_speed_window` fails — a body trickling one byte a second fails after
-//    about `low_speed_window` (default 15 s), never later than `total_timeout`.
+//  - Bounded time, in two phases:
+//     1. Setting up a connection — name lookup, TCP connect, proxy tunnel and
+//        TLS handshake together — is bounded by `connect_timeout` (default
+//        10 s; also by what is left of `total_timeout`). No low-speed check
+//        runs here: a CA that accepts and then stalls the handshake fails with
+//        "timed out after <connect_timeout> ms".
+//     2. The exchange — writing the request and reading the answer — is
+//        watched by the low-speed window, which starts when the request is
+//        about to be written, i.e. after the handshake (or on a reused
+//        connection, at the request). It counts the HTTP bytes moved in either
+//        direction (request written + response read, as curl's low-speed limit
+//        does; TLS record overhead and the handshake are not counted) and the
+//        request fails once fewer than `low_speed_bytes_per_second` on average
+//        moved over the last `low_speed_window` (sliding, sampled about once a
+//        second; never before one whole window has passed): a body trickling
+//        one byte a second, or a server that reads the request and never
+//        answers, fails about `low_speed_window` (default 15 s) after the
+//        handshake.
+//    `total_timeout` (default 60 s) bounds the whole request, both phases and
+//    a GET resent once, whatever the speed.
 //  - Cancellation: with `cancel` set, every wait (lookup, connect, handshake,
 //    send, receive) checks the flag at least every 100 ms and the request
 //    fails with ErrorKind::Cancelled once it is true.
@@ -30,9 +45,12 @@
 //    POST is NOT (the server may have acted on it; an ACME POST carries a nonce
 //    and must be re-signed with a fresh one): it fails retryable and the caller
 //    decides.
-//  - Proxy: `https_proxy`/`HTTPS_PROXY` (http://[user:pass@]host[:port]) and
-//    `no_proxy`/`NO_PROXY` as curl reads them (protocol/http_proxy.hpp), unless
-//    `proxy`/`no_proxy` are given here; a CONNECT tunnel, TLS end to end.
+//  - Proxy: `https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY` (the first
+//    set; http://[user:pass@]host[:port]; `http_proxy` is not read, as in curl
+//    for https URLs) and `no_proxy`/`NO_PROXY` (names, addresses, CIDR ranges,
+//    "*") as curl reads them (protocol/http_proxy.hpp), unless `proxy`/`no_proxy`
+//    are given here; a CONNECT tunnel, TLS end to end. Malformed no_proxy
+//    entries are ignored and warned about once per process and value.
 // Errors are ErrorKind::Transport naming the method and URL, retryable for
 // lookup and connect failures, timeouts and dropped connections;
 // ErrorKind::Invalid for a refused URL, an unreadable trust file or a bad

@@ -7,10 +7,12 @@
 #include <fstream>
 
 #include "agent/engine_acme.hpp"
+#include "agent/engine_backoff.hpp"
 #include "agent/engine_ari.hpp"
 #include "agent/engine_renewal.hpp"
 #include "agent/installed_state.hpp"
 #include "agent/order_journal.hpp"
+#include "agent/schedule_store.hpp"
 #include "protocol/acme_fakes.hpp"
 #include "store_support.hpp"
 #include "support/test_pki.hpp"
@@ -90,17 +92,52 @@ TEST_F(EngineAri, TheWindowOfABoundCertificateIsFetchedKeptAndUsedForItsRenewalT
   EXPECT_EQ((*record)->start, ca_.window_start);
   EXPECT_EQ((*record)->end, ca_.window_end);
   EXPECT_EQ((*record)->recheck_at, now_ + 3h) << "Retry-After";
+  EXPECT_EQ((*record)->fetched_at, now_);
 
   auto windows = ari_windows(store_->dir(), inventory(), kDirectory, now_);
   ASSERT_EQ(windows.windows.count(thumbprint_), 1u);
   EXPECT_EQ(windows.earliest_recheck, now_ + 3h);
   auto installed = to_installed(inventory());
   Rng rng(7);
-  (void)precompute_renewal(installed, inventory(), policy::Renewal{}, store_->dir(), now_, rng, windows.windows);
+  auto choices = precompute_renewal(installed, inventory(), policy::Renewal{}, store_->dir(), now_ + 1h, rng,
+                                    windows.windows);
   ASSERT_TRUE(installed.certificates.at(0).renew_at);
   const auto at = *installed.certificates[0].renew_at;
   EXPECT_GE(at, ca_.window_start);
   EXPECT_LE(at, ca_.window_end) << "inside the CA's window, not at two thirds of the lifetime";
+  ASSERT_EQ(choices.count(thumbprint_), 1u);
+  EXPECT_EQ(choices[thumbprint_].basis, RenewalBasis::AriWindow);
+  EXPECT_EQ(choices[thumbprint_].ari_fetched_at, now_) << "when the window was fetched, not when it was used";
+  EXPECT_EQ(choices[thumbprint_].selected, at);
+}
+
+TEST_F(EngineAri, TheScheduleRecordsTheBasisAndWhenTheWindowWasFetched) {
+  refresh(now_);
+  auto installed = to_installed(inventory());
+  Rng rng(7);
+  auto choices = precompute_renewal(installed, inventory(), policy::Renewal{}, store_->dir(), now_ + 2h, rng,
+                                    ari_windows(store_->dir(), inventory(), kDirectory, now_ + 2h).windows);
+  policy::Action action;
+  action.certificate.id = "web";
+  action.certificate.purposes = {"Default"};
+  action.thumbprint = thumbprint_;
+  action.renewal_due = installed.certificates.at(0).renew_at;
+  ASSERT_TRUE(save_schedule(*store_, action, {}, now_ + 2h, choices.at(thumbprint_)));
+  auto saved = read_schedule(store_->dir(), "web");
+  ASSERT_TRUE(saved && *saved) << (saved ? "no schedule" : saved.error().message);
+  EXPECT_EQ((*saved)->basis, RenewalBasis::AriWindow);
+  EXPECT_EQ((*saved)->ari_fetched_at, now_);
+  EXPECT_EQ((*saved)->decided_at, now_ + 2h);
+
+  // Without a window: the lifetime rule, and no fetch time.
+  auto plain = to_installed(inventory());
+  auto lifetime = precompute_renewal(plain, inventory(), policy::Renewal{}, store_->dir(), now_, rng);
+  EXPECT_EQ(lifetime.at(thumbprint_).basis, RenewalBasis::Lifetime);
+  EXPECT_EQ(lifetime.at(thumbprint_).ari_fetched_at, std::nullopt);
+  ASSERT_TRUE(save_schedule(*store_, action, {}, now_, lifetime.at(thumbprint_)));
+  EXPECT_EQ(read_schedule(store_->dir(), "web").value()->basis, RenewalBasis::Lifetime);
+  ASSERT_TRUE(save_schedule(*store_, action, {}, now_));  // after an attempt: nothing decided
+  EXPECT_EQ(read_schedule(store_->dir(), "web").value()->basis, std::nullopt);
 }
 
 TEST_F(EngineAri, TheWindowIsAskedForAgainOnlyWhenRetryAfterHasPassed) {
@@ -139,6 +176,24 @@ TEST_F(EngineAri, AFailedReCheckKeepsThePreviousWindowAndAsksAgainInAnHour) {
   ASSERT_TRUE(record);
   EXPECT_EQ(record->start, ca_.window_start);
   EXPECT_EQ(record->recheck_at, now_ + 3h + kAriRetryAfterFailure);
+  EXPECT_EQ(record->fetched_at, now_) << "the window is still the one fetched first";
+}
+
+TEST(EngineAriRecords, ARecordWrittenBeforeFetchedAtWasKeptIsReadWithoutIt) {
+  certagent::agent::testing::TempDir dir;
+  const std::string thumbprint(40, 'A');
+  std::filesystem::create_directories(dir.path() / "ari");
+  std::ofstream(dir.path() / "ari" / (thumbprint + ".json"))
+      << R"({"version":1,"cert_id":"aki.serial","start":1750000000,"end":1750086400,"recheck_at":1749990000})";
+  auto record = read_ari_record(dir.path(), thumbprint);
+  ASSERT_TRUE(record && *record) << (record ? "absent" : record.error().message);
+  EXPECT_EQ((*record)->start, TimePoint{Seconds{1750000000}});
+  EXPECT_EQ((*record)->fetched_at, std::nullopt);
+  std::ofstream(dir.path() / "ari" / (thumbprint + ".json"))
+      << R"({"version":1,"cert_id":"x","start":1750000000,"end":1750086400,"recheck_at":1,"fetched_at":"today"})";
+  auto bad = read_ari_record(dir.path(), thumbprint);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("no time \"fetched_at\""), std::string::npos) << bad.error().message;
 }
 
 TEST_F(EngineAri, WindowsLearnedFromAnotherCaAreNotUsed) {

@@ -1,12 +1,14 @@
 // `certagent status` and ARI (RFC 9773): the CA's window per bound certificate as the engine
-// stored it, when it was fetched, the next check, and whether the renewal time comes from the
-// window or from the lifetime rule — in the text, in --json, and for bad records.
+// stored it, when it was fetched, the next check, and which rule set the renewal time — as the
+// schedule records it, or inferred for a schedule that does not (an older certagent's) — in
+// the text, in --json, and for bad records.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 
 #include <chrono>
 #include <fstream>
+#include <tuple>
 
 #include "agent/engine_ari.hpp"
 #include "agent/schedule_store.hpp"
@@ -24,14 +26,15 @@ namespace json = boost::json;
 constexpr const char* kDirectory = "https://ca.example/dir";
 
 // One certificate bound to Default, its schedule renewing in 20 days, and an ARI record whose
-// window is days 19..21 (so the renewal time is inside it), fetched 3 hours ago.
+// window is days 19..21 (so the renewal time is inside it), fetched 3 hours ago (the file itself
+// rewritten 30 minutes ago, as a failed re-check does). The schedule records no basis.
 struct StateWithAri {
   TempDir t;
   std::optional<Store> store;
   std::string thumbprint;
   TimePoint now = std::chrono::floor<Seconds>(std::chrono::system_clock::now());
   TimePoint fetched = now - 3h;
-  AriRecord record{"aki.serial", now + 24h * 19, now + 24h * 21, now + 3h};
+  AriRecord record{"aki.serial", now + 24h * 19, now + 24h * 21, now + 3h, fetched};
 
   StateWithAri() {
     auto s = Store::open(t.path(), {.write = true});
@@ -48,16 +51,19 @@ struct StateWithAri {
     EXPECT_TRUE(note_ca_directory(*store, CaDirectoryNote{kDirectory, "https://ca.example/renewal-info", now - 1h}));
     write_record();
   }
-  void schedule(TimePoint renew_at) {
+  void schedule(TimePoint renew_at, std::optional<RenewalBasis> basis = std::nullopt,
+                std::optional<TimePoint> ari_fetched_at = std::nullopt) {
     ScheduleRecord r;
     r.certificate_id = "front-end";
     r.purposes = {"Default"};
     r.renew_at = renew_at;
+    r.basis = basis;
+    r.ari_fetched_at = ari_fetched_at;
     EXPECT_TRUE(write_schedule(*store, r));
   }
   void write_record() {
     EXPECT_TRUE(write_ari_record(*store, thumbprint, record));
-    std::filesystem::last_write_time(record_file(), std::chrono::file_clock::from_sys(fetched));
+    std::filesystem::last_write_time(record_file(), std::chrono::file_clock::from_sys(now - 30min));
   }
   std::filesystem::path record_file() const { return t.path() / "ari" / (thumbprint + ".json"); }
   StatusReport report() const {
@@ -79,10 +85,12 @@ TEST(StatusAri, ShowsTheWindowWhenItWasFetchedTheNextCheckAndThatItSetsTheRenewa
   EXPECT_EQ(c.ari[0].next_check, s.record.recheck_at);
   EXPECT_EQ(c.ari[0].fetched_at, s.fetched);
   EXPECT_EQ(c.renewal_basis, RenewalBasisSeen::Ari);
+  EXPECT_TRUE(c.renewal_basis_inferred);
   EXPECT_TRUE(report.problems.empty());
 
   const std::string text = render_status_text(report, s.now);
-  EXPECT_NE(text.find("renewal by    the CA's ARI window\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("renewal by    the CA's ARI window (inferred: the schedule does not record it)\n"),
+            std::string::npos) << text;
   EXPECT_NE(text.find("ARI window    " + format_time(s.record.start) + " .. " + format_time(s.record.end)),
             std::string::npos) << text;
   EXPECT_NE(text.find("ARI fetched   " + format_time(s.fetched) + " (3h ago)"), std::string::npos) << text;
@@ -95,6 +103,8 @@ TEST(StatusAri, JsonHasTheWindowTheTimesAndTheBasis) {
   const json::value v = json::parse(render_status_json(s.report(), s.now));
   const auto& c = v.at("certificates").at(0);
   EXPECT_EQ(c.at("renewal_basis"), "ari");
+  EXPECT_EQ(c.at("renewal_basis_source"), "inferred");
+  EXPECT_TRUE(c.at("schedule").at("ari_fetched_at").is_null());
   const auto& w = c.at("ari").at(0);
   EXPECT_EQ(w.at("thumbprint"), s.thumbprint.c_str());
   EXPECT_EQ(w.at("window_start"), format_time(s.record.start).c_str());
@@ -155,7 +165,76 @@ TEST(StatusAri, NoRenewalTimeYetIsUnknownAndNullInJson) {
   ASSERT_TRUE(write_schedule(*s.store, r));
   const StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Unknown);
-  EXPECT_TRUE(json::parse(render_status_json(report, s.now)).at("certificates").at(0).at("renewal_basis").is_null());
+  EXPECT_FALSE(report.certificates.at(0).renewal_basis_inferred);
+  const json::value v = json::parse(render_status_json(report, s.now));
+  EXPECT_TRUE(v.at("certificates").at(0).at("renewal_basis").is_null());
+  EXPECT_TRUE(v.at("certificates").at(0).at("renewal_basis_source").is_null());
+}
+
+TEST(StatusAri, TheRecordedBasisAndFetchTimeAreShownAsRecorded) {
+  StateWithAri s;
+  s.schedule(s.now + 24h * 20, RenewalBasis::AriWindow, s.now - 5h);
+  const StatusReport report = s.report();
+  const StatusCertificate& c = report.certificates.at(0);
+  EXPECT_EQ(c.renewal_basis, RenewalBasisSeen::Ari);
+  EXPECT_FALSE(c.renewal_basis_inferred);
+  const std::string text = render_status_text(report, s.now);
+  EXPECT_NE(text.find("renewal by    the CA's ARI window, window fetched " + format_time(s.now - 5h) + " (5h ago)\n"),
+            std::string::npos) << text;
+  EXPECT_EQ(text.find("inferred"), std::string::npos) << text;
+  const json::value v = json::parse(render_status_json(report, s.now));
+  const auto& j = v.at("certificates").at(0);
+  EXPECT_EQ(j.at("renewal_basis"), "ari");
+  EXPECT_EQ(j.at("renewal_basis_source"), "recorded");
+  EXPECT_EQ(j.at("schedule").at("ari_fetched_at"), format_time(s.now - 5h).c_str());
+}
+
+TEST(StatusAri, ARecordedBasisWinsOverWhatTheWindowSuggests) {
+  StateWithAri s;  // renew_at inside the window, yet the policy's renew_before was earlier and set it
+  s.schedule(s.now + 24h * 20, RenewalBasis::RenewBefore, s.now - 3h);
+  StatusReport report = s.report();
+  EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::RenewBefore);
+  std::string text = render_status_text(report, s.now);
+  EXPECT_NE(text.find("renewal by    the policy's renew_before\n"), std::string::npos) << text;
+  EXPECT_EQ(json::parse(render_status_json(report, s.now)).at("certificates").at(0).at("renewal_basis"),
+            "renew-before");
+  for (auto [basis, seen, words] : {std::tuple{RenewalBasis::NearExpiry, "near-expiry", "near expiry"},
+                                    std::tuple{RenewalBasis::Expired, "expired", "expiry (the certificate had expired)"},
+                                    std::tuple{RenewalBasis::Lifetime, "lifetime", "the lifetime rule"}}) {
+    s.schedule(s.now + 24h * 20, basis);
+    report = s.report();
+    EXPECT_FALSE(report.certificates.at(0).renewal_basis_inferred) << seen;
+    EXPECT_STREQ(to_string(report.certificates.at(0).renewal_basis), seen);
+    text = render_status_text(report, s.now);
+    EXPECT_NE(text.find(std::string("renewal by    ") + words), std::string::npos) << text;
+  }
+}
+
+TEST(StatusAri, AScheduleAnOlderCertagentWroteIsReadAndItsBasisInferred) {
+  StateWithAri s;
+  std::ofstream(s.t.path() / "schedule" / "front-end.json")
+      << R"({"version":1,"certificate_id":"front-end","purposes":["Default"],"renew_at":)"
+      << (s.now + 24h * 20).time_since_epoch().count()
+      << R"(,"selected":null,"ari_recheck_at":null,"decision":"keep","decided_at":null,"backoff":{"version":1,)"
+         R"("consecutive_failures":0,"permanent":false,"last_attempt":null,"next_attempt":null,)"
+         R"("last_error_kind":null,"last_error_message":"","last_problem_type":"","last_success":null}})";
+  const StatusReport report = s.report();
+  EXPECT_TRUE(report.problems.empty()) << report.problems.at(0).what;
+  ASSERT_TRUE(report.certificates.at(0).schedule);
+  EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Ari);
+  EXPECT_TRUE(report.certificates.at(0).renewal_basis_inferred);
+  const json::value v = json::parse(render_status_json(report, s.now));
+  EXPECT_EQ(v.at("certificates").at(0).at("renewal_basis_source"), "inferred");
+  EXPECT_NE(render_status_text(report, s.now).find("(inferred: the schedule does not record it)"), std::string::npos);
+}
+
+TEST(StatusAri, AnAriRecordWithoutFetchedAtFallsBackToTheFileTime) {
+  StateWithAri s;
+  s.record.fetched_at.reset();
+  s.write_record();  // its mtime: 30 minutes ago
+  const StatusReport report = s.report();
+  ASSERT_EQ(report.certificates.at(0).ari.size(), 1u);
+  EXPECT_EQ(report.certificates.at(0).ari[0].fetched_at, s.now - 30min);
 }
 
 TEST(StatusAri, ABoundCertificateWithoutAScheduleStillShowsItsWindow) {

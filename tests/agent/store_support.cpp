@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -91,6 +92,13 @@ int run_in_child(const std::function<void()>& body) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   return status;
+}
+
+Store open_writable(const fs::path& dir) {
+  auto s = Store::open(dir, {.write = true});
+  EXPECT_TRUE(s) << s.error().message;
+  if (!s) throw std::runtime_error("opening the test store " + dir.string() + ": " + s.error().message);
+  return std::move(*s);
 }
 
 }  // namespace certagent::agent::testing

@@ -15,8 +15,7 @@ namespace certagent::agent {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::make_cert;
-using testing::TempDir;
+using namespace testing;  // store_support.hpp: TempDir, make_cert, open_writable
 
 mode_t mode_of(const fs::path& p) {
   struct stat st {};
@@ -30,12 +29,6 @@ NewVersion version_of(const testing::TestCert& c, std::string id = "front-end") 
   v.meta.names = {"pool.example.com"};
   v.meta.order_url = "https://ca.example/order/7";
   return v;
-}
-
-Store open_writable(const fs::path& dir) {
-  auto s = Store::open(dir, {.write = true});
-  EXPECT_TRUE(s) << s.error().message;
-  return std::move(*s);
 }
 
 struct FaultGuard {

@@ -16,14 +16,7 @@ namespace certagent::agent {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::make_cert;
-using testing::TempDir;
-
-Store open_writable(const fs::path& dir) {
-  auto s = Store::open(dir, OpenOptions{true, {}});
-  EXPECT_TRUE(s) << s.error().message;
-  return std::move(*s);
-}
+using namespace testing;  // store_support.hpp: TempDir, make_cert, open_writable
 
 std::string add(Store& s, const testing::TestCert& c) {
   auto id = s.add_version(NewVersion{c.key_pem, c.leaf_pem, c.chain_pem, {}});

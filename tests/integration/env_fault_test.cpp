@@ -153,10 +153,12 @@ bool disk_full_once() {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << "left behind: " << e.path();
 
   fs::remove(box.state() / "filler");
-  // The failure backs off (a minute); deleting the schedule file is the documented "retry now".
-  fs::remove(box.state() / "schedule" / "front-end.json");
-  auto next = box.certagent({"run", "--once"});
+  // The failure backs off (a minute); `run --now` is the operator's "retry now" once space is freed.
+  auto backing_off = box.certagent({"run", "--once"});
+  EXPECT_THAT(backing_off.err, HasSubstr("skipped, backing off")) << outcome_text(backing_off);
+  auto next = box.certagent({"run", "--once", "--now"});
   EXPECT_EQ(next.exit_code, 0) << outcome_text(next);
+  EXPECT_THAT(next.err, HasSubstr("retrying at once (run --now) instead of backing off")) << next.err;
   EXPECT_THAT(next.err, HasSubstr("resuming order"));
   EXPECT_EQ(new_order_count(box.pebble()) - orders_before, 1u) << "the journaled order is finished, not placed again";
   auto done = check_store(box, true, old);

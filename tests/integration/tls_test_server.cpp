@@ -94,12 +94,15 @@ struct TlsTestServer::State {
   mutable std::mutex mutex;
   std::vector<std::string> requests;
   std::size_t connections = 0;
+  std::atomic<std::chrono::milliseconds::rep> handshake_delay_ms{0};
 
   ~State() {
     if (listen_fd >= 0) ::close(listen_fd);
   }
 
   void serve(int fd) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(handshake_delay_ms.load());
+    while (!stop.load() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     timeval timeout{5, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     Ssl ssl(SSL_new(ctx.get()));
@@ -182,6 +185,8 @@ std::size_t TlsTestServer::connections() const {
 }
 
 int TlsTestServer::port() const { return state_->port; }
+
+void TlsTestServer::delay_handshake(std::chrono::milliseconds delay) { state_->handshake_delay_ms.store(delay.count()); }
 
 std::vector<std::string> TlsTestServer::requests() const {
   std::lock_guard lock(state_->mutex);

@@ -6,6 +6,7 @@
 // unless the handler calls Reply::keep_open() (then the next request is read
 // from the same connection); connections are served one after another.
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -42,6 +43,9 @@ class TlsTestServer {
   // Connections accepted (TLS handshake done) so far.
   [[nodiscard]] std::size_t connections() const;
   [[nodiscard]] int port() const;
+  // From now on, each accepted connection waits this long before the TLS
+  // handshake (a CA that accepts and stalls); 0: none.
+  void delay_handshake(std::chrono::milliseconds delay);
 
  private:
   struct State;

@@ -17,52 +17,14 @@
 #include "protocol/https_transport.hpp"
 #include "support/test_pki.hpp"
 #include "tls_test_server.hpp"
+#include "transport_support.hpp"
 
 namespace {
 
 using certagent::ErrorKind;
-using certagent::Result;
-using certagent::integration::ConnectProxy;
-using certagent::integration::Reply;
-using certagent::integration::require_pebble_env;
-using certagent::integration::SilentListener;
-using certagent::integration::TlsTestServer;
+using namespace certagent::integration;
 using namespace certagent::protocol;
 using namespace std::chrono_literals;
-
-std::unique_ptr<TlsTestServer> serve(TlsTestServer::Handler handler, const std::string& cert = "",
-                                     const std::string& key = "") {
-  auto env = require_pebble_env("default");
-  auto server = TlsTestServer::start(cert.empty() ? env.tls_cert : cert, key.empty() ? env.tls_key : key,
-                                     std::move(handler));
-  if (!server) throw std::runtime_error(server.error().message);
-  return std::move(*server);
-}
-
-HttpsTransportOptions fixture_trust() {
-  HttpsTransportOptions o;
-  o.trust_file = require_pebble_env("default").tls_root;
-  o.proxy = "";
-  o.no_proxy = "";
-  return o;
-}
-
-std::unique_ptr<HttpsTransport> transport(HttpsTransportOptions options = fixture_trust()) {
-  auto t = HttpsTransport::create(options);
-  if (!t) throw std::runtime_error(t.error().message);
-  return std::move(*t);
-}
-
-Result<HttpResponse> send(HttpsTransport& t, const std::string& url, Method method = Method::Get) {
-  HttpRequest request;
-  request.method = method;
-  request.url = url;
-  if (method == Method::Post) {
-    request.content_type = "application/jose+json";
-    request.body = "{}";
-  }
-  return t.send(request);
-}
 
 // 200 with `body`, keeping the connection open (no Connection: close).
 TlsTestServer::Handler keep_alive(std::string body, bool chunked = false) {
@@ -223,16 +185,33 @@ TEST(TransportConnection, NoProxyHostsAreReachedDirectly) {
   EXPECT_TRUE(proxy.requests().empty());
 }
 
+TEST(TransportConnection, NoProxyCidrRangesReachLiteralAddressesDirectly) {
+  auto server = serve(keep_alive("{}"));
+  ConnectProxy proxy;
+  auto options = fixture_trust();
+  options.proxy = proxy.url();
+  options.no_proxy = "10.0.0.0/33 fd00::/8, 127.0.0.0/8";  // a malformed entry is skipped
+  auto direct = send(*transport(options), server->url("/dir"));
+  ASSERT_TRUE(direct) << direct.error().message;
+  EXPECT_TRUE(proxy.requests().empty());
+  options.no_proxy = "127.0.0.0/8";  // a range does not cover a name, even one for that address
+  auto named = send(*transport(options), fmt::format("https://localhost:{}/dir", server->port()));
+  ASSERT_TRUE(named) << named.error().message;
+  EXPECT_EQ(proxy.requests().size(), 1u);
+}
+
 TEST(TransportConnection, TheProxyComesFromTheEnvironmentByDefault) {
   auto server = serve(keep_alive("{}"));
   ConnectProxy proxy;
   ::setenv("https_proxy", proxy.url().c_str(), 1);
+  ::setenv("all_proxy", "http://127.0.0.1:1", 1);  // https_proxy wins
   ::unsetenv("no_proxy");
   ::unsetenv("NO_PROXY");
   HttpsTransportOptions options;
   options.trust_file = require_pebble_env("default").tls_root;
   auto t = HttpsTransport::create(options);
   ::unsetenv("https_proxy");
+  ::unsetenv("all_proxy");
   ASSERT_TRUE(t) << t.error().message;
   auto r = send(**t, server->url("/dir"));
   ASSERT_TRUE(r) << r.error().message;

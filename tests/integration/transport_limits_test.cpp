@@ -5,40 +5,27 @@
 
 #include <chrono>
 #include <thread>
+#include <utility>
 
 #include "common/version.hpp"
-#include "pebble_env.hpp"
 #include "protocol/https_transport.hpp"
 #include "tls_test_server.hpp"
+#include "transport_support.hpp"
 
 namespace {
 
 using certagent::ErrorKind;
-using certagent::Result;
-using certagent::integration::Reply;
-using certagent::integration::require_pebble_env;
-using certagent::integration::TlsTestServer;
+using namespace certagent::integration;
 using namespace certagent::protocol;
 using namespace std::chrono_literals;
 
-std::unique_ptr<TlsTestServer> serve(TlsTestServer::Handler handler) {
-  auto env = require_pebble_env("default");
-  auto server = TlsTestServer::start(env.tls_cert, env.tls_key, std::move(handler));
-  if (!server) throw std::runtime_error(server.error().message);
-  return std::move(*server);
-}
-
-std::unique_ptr<HttpsTransport> transport(HttpsTransportOptions options = {}) {
-  options.trust_file = require_pebble_env("default").tls_root;
-  auto t = HttpsTransport::create(options);
-  if (!t) throw std::runtime_error(t.error().message);
-  return std::move(*t);
-}
-
-Result<HttpResponse> get(HttpsTransport& t, const std::string& url) {
-  HttpRequest request;
-  request.url = url;
-  return t.send(request);
+// One GET with a new transport, and how long it took (the transport is made before the clock starts).
+std::pair<certagent::Result<HttpResponse>, std::chrono::steady_clock::duration> timed_send(
+    const HttpsTransportOptions& options, const std::string& url) {
+  auto t = transport(options);
+  const auto start = std::chrono::steady_clock::now();
+  auto response = send(*t, url);
+  return {std::move(response), std::chrono::steady_clock::now() - start};
 }
 
 // Answers 200 with `body`; with `chunked`, without a Content-Length.
@@ -67,13 +54,10 @@ TlsTestServer::Handler trickle(int rate) {
 
 TEST(TransportLimits, BodyTricklingOneByteASecondFailsWithinTheLowSpeedWindow) {
   auto server = serve(trickle(1));
-  HttpsTransportOptions options;
+  auto options = fixture_trust();
   options.low_speed_bytes_per_second = 16;
   options.low_speed_window = 2s;
-  auto t = transport(options);
-  const auto start = std::chrono::steady_clock::now();
-  auto response = get(*t, server->url("/slow"));
-  const auto elapsed = std::chrono::steady_clock::now() - start;
+  auto [response, elapsed] = timed_send(options, server->url("/slow"));
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().kind, ErrorKind::Transport);
   EXPECT_TRUE(response.error().retryable);
@@ -82,16 +66,71 @@ TEST(TransportLimits, BodyTricklingOneByteASecondFailsWithinTheLowSpeedWindow) {
   EXPECT_LE(elapsed, 5s);
 }
 
+// Answers at once with a small body.
+TlsTestServer::Handler prompt() {
+  return [](const std::string&, Reply& reply) {
+    reply.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+  };
+}
+
+// Reads the request and never answers (until the server stops).
+TlsTestServer::Handler stall() {
+  return [](const std::string&, Reply& reply) {
+    while (!reply.stopping()) std::this_thread::sleep_for(20ms);
+  };
+}
+
+TEST(TransportLimits, AHandshakeLongerThanTheLowSpeedWindowIsNotTooSlow) {
+  auto server = serve(prompt());
+  server->delay_handshake(1500ms);  // the TCP connection is accepted, then nothing for 1.5 s
+  auto options = fixture_trust();
+  // A floor the ~100-byte request cannot meet alone: a window started at connect would fail at the first wait.
+  options.low_speed_bytes_per_second = 1000;
+  options.low_speed_window = 1s;
+  options.connect_timeout = 5s;
+  auto response = send(*transport(options), server->url("/after-a-slow-handshake"));
+  ASSERT_TRUE(response) << response.error().message;
+  EXPECT_EQ(response->body, "ok");
+}
+
+TEST(TransportLimits, TheLowSpeedWindowIsCountedFromTheEndOfTheHandshake) {
+  auto server = serve(stall());
+  server->delay_handshake(1000ms);
+  auto options = fixture_trust();
+  options.low_speed_bytes_per_second = 1000;  // the request's bytes alone do not meet it
+  options.low_speed_window = 2s;
+  options.connect_timeout = 5s;
+  auto [response, elapsed] = timed_send(options, server->url("/stalls"));
+  ASSERT_FALSE(response);
+  EXPECT_TRUE(response.error().retryable);
+  EXPECT_NE(response.error().message.find("too slow"), std::string::npos) << response.error().message;
+  EXPECT_GE(elapsed, 2800ms) << "1 s of handshake, then the whole 2 s window";
+  EXPECT_LE(elapsed, 5s);
+}
+
+TEST(TransportLimits, AStalledHandshakeIsBoundedByTheConnectTimeoutNotTheLowSpeedWindow) {
+  auto server = serve(prompt());
+  server->delay_handshake(4s);
+  auto options = fixture_trust();
+  options.connect_timeout = 1200ms;
+  options.low_speed_window = 1s;
+  auto [response, elapsed] = timed_send(options, server->url("/never-shakes-hands"));
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().kind, ErrorKind::Transport);
+  EXPECT_TRUE(response.error().retryable);
+  EXPECT_NE(response.error().message.find("timed out after 1200 ms"), std::string::npos) << response.error().message;
+  EXPECT_EQ(response.error().message.find("too slow"), std::string::npos) << response.error().message;
+  EXPECT_GE(elapsed, 1100ms);
+  EXPECT_LE(elapsed, 3s);
+}
+
 TEST(TransportLimits, TotalTimeoutBoundsAStreamFastEnoughForTheLowSpeedLimit) {
   auto server = serve(trickle(40));
-  HttpsTransportOptions options;
+  auto options = fixture_trust();
   options.low_speed_bytes_per_second = 16;
   options.low_speed_window = 2s;
   options.total_timeout = 2500ms;
-  auto t = transport(options);
-  const auto start = std::chrono::steady_clock::now();
-  auto response = get(*t, server->url("/steady"));
-  const auto elapsed = std::chrono::steady_clock::now() - start;
+  auto [response, elapsed] = timed_send(options, server->url("/steady"));
   ASSERT_FALSE(response);
   EXPECT_TRUE(response.error().retryable);
   EXPECT_NE(response.error().message.find("timed out"), std::string::npos) << response.error().message;
@@ -100,18 +139,18 @@ TEST(TransportLimits, TotalTimeoutBoundsAStreamFastEnoughForTheLowSpeedLimit) {
 
 TEST(TransportLimits, BodyAtTheCapIsAccepted) {
   auto server = serve(answer(std::string(1000, 'a')));
-  HttpsTransportOptions options;
+  auto options = fixture_trust();
   options.max_body_bytes = 1000;
-  auto response = get(*transport(options), server->url("/exact"));
+  auto response = send(*transport(options), server->url("/exact"));
   ASSERT_TRUE(response) << response.error().message;
   EXPECT_EQ(response->body.size(), 1000u);
 }
 
 TEST(TransportLimits, DeclaredBodyOverTheCapIsAnErrorNotATruncation) {
   auto server = serve(answer(std::string(1001, 'a')));
-  HttpsTransportOptions options;
+  auto options = fixture_trust();
   options.max_body_bytes = 1000;
-  auto response = get(*transport(options), server->url("/big"));
+  auto response = send(*transport(options), server->url("/big"));
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().kind, ErrorKind::Transport);
   EXPECT_FALSE(response.error().retryable);
@@ -121,9 +160,9 @@ TEST(TransportLimits, DeclaredBodyOverTheCapIsAnErrorNotATruncation) {
 
 TEST(TransportLimits, UndeclaredBodyOverTheCapIsAnError) {
   auto server = serve(answer(std::string(1001, 'a'), /*chunked=*/true));
-  HttpsTransportOptions options;
+  auto options = fixture_trust();
   options.max_body_bytes = 1000;
-  auto response = get(*transport(options), server->url("/big-chunked"));
+  auto response = send(*transport(options), server->url("/big-chunked"));
   ASSERT_FALSE(response);
   EXPECT_NE(response.error().message.find("exceeds the limit of 1000 bytes"), std::string::npos)
       << response.error().message;
@@ -131,7 +170,7 @@ TEST(TransportLimits, UndeclaredBodyOverTheCapIsAnError) {
 
 TEST(TransportLimits, DefaultBodyCapIsOneMebibyte) {
   auto server = serve(answer(std::string((1u << 20) + 1, 'a'), /*chunked=*/true));
-  auto response = get(*transport(), server->url("/huge"));
+  auto response = send(*transport(), server->url("/huge"));
   ASSERT_FALSE(response);
   EXPECT_NE(response.error().message.find("exceeds the limit of 1048576 bytes"), std::string::npos)
       << response.error().message;
@@ -143,7 +182,7 @@ TEST(TransportLimits, OversizeHeadersAreAnError) {
     for (int i = 0; i < 100; ++i) headers += fmt::format("X-Filler-{}: {}\r\n", i, std::string(1000, 'h'));
     reply.write(headers + "Content-Length: 0\r\n\r\n");
   });
-  auto response = get(*transport(), server->url("/headers"));
+  auto response = send(*transport(), server->url("/headers"));
   ASSERT_FALSE(response);
   EXPECT_NE(response.error().message.find("headers exceed the limit of 65536 bytes"), std::string::npos)
       << response.error().message;
@@ -154,7 +193,7 @@ TEST(TransportLimits, RedirectsAreReturnedNotFollowed) {
     reply.write("HTTP/1.1 301 Moved Permanently\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n"
                 "Connection: close\r\n\r\n");
   });
-  auto response = get(*transport(), server->url("/moved"));
+  auto response = send(*transport(), server->url("/moved"));
   ASSERT_TRUE(response) << response.error().message;
   EXPECT_EQ(response->status, 301);
   EXPECT_EQ(response->header("location").value_or(""), "/elsewhere");
@@ -189,7 +228,7 @@ TEST(TransportLimits, ConnectionRefusedIsRetryable) {
     auto server = serve(answer(""));
     port = std::stoi(server->url("").substr(std::string("https://127.0.0.1:").size()));
   }  // closed: nothing listens there now
-  auto response = get(*transport(), fmt::format("https://127.0.0.1:{}/dir", port));
+  auto response = send(*transport(), fmt::format("https://127.0.0.1:{}/dir", port));
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().kind, ErrorKind::Transport);
   EXPECT_TRUE(response.error().retryable);

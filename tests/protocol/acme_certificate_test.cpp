@@ -14,12 +14,8 @@ using namespace std::chrono_literals;
 
 constexpr const char* kPemChain = "application/pem-certificate-chain";
 
-class CertificateTest : public ::testing::Test {
+class CertificateTest : public AccountSessionTest {
  protected:
-  ScriptedTransport net;
-  SimTime time;
-  std::shared_ptr<const PrivateKey> account = std::make_shared<PrivateKey>(*PrivateKey::generate(KeyType::EcP256));
-  std::optional<AcmeSession> session;
   TestCa root{"Pebble Root"};
   TestCa intermediate = root.intermediate("Pebble Intermediate");
   TestCa alt_root{"Alternate Root"};
@@ -27,11 +23,8 @@ class CertificateTest : public ::testing::Test {
   PrivateKey key = new_key();
 
   void SetUp() override {
-    time.t = std::chrono::system_clock::now();
-    net.add(Method::Get, kDir, reply_without_nonce(200, directory_json()));
-    session.emplace(must(AcmeSession::open(net, time, time, kDir)));
-    session->set_account(AccountRef{account, "https://ca.test/acct/1"});
-    net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
+    time.t = std::chrono::system_clock::now();  // the test certificates are valid now
+    AccountSessionTest::SetUp();
   }
   Certificate leaf(const TestCa& ca, std::vector<std::string> names, const PrivateKey& for_key) {
     CertSpec spec;

@@ -5,14 +5,18 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/json.hpp>
 
+#include "protocol/acme_session.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/challenge.hpp"
 #include "protocol/http.hpp"
+#include "protocol/keys.hpp"
 #include "protocol/waiting.hpp"
 
 namespace certagent::protocol::testing {
@@ -122,5 +126,27 @@ inline SentJws decode_jws(const std::string& body) {
   out.payload = *base64url_decode(std::string(out.jws["payload"].as_string()));
   return out;
 }
+
+inline constexpr const char* kAccountUrl = "https://ca.test/acct/1";
+
+// The set-up of the tests of one ACME resource: a session opened on directory_json() at
+// kDir, the account kAccountUrl with a fresh P-256 key, and a nonce to be fetched (HEAD).
+class AccountSessionTest : public ::testing::Test {
+ protected:
+  ScriptedTransport net;
+  SimTime time;
+  std::shared_ptr<const PrivateKey> account_key =
+      std::make_shared<PrivateKey>(*PrivateKey::generate(KeyType::EcP256));
+  std::optional<AcmeSession> session;
+
+  void SetUp() override {
+    net.add(Method::Get, kDir, reply_without_nonce(200, directory_json()));
+    auto s = AcmeSession::open(net, time, time, kDir);
+    ASSERT_TRUE(s);
+    session.emplace(std::move(*s));
+    session->set_account(AccountRef{account_key, kAccountUrl});
+    net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
+  }
+};
 
 }  // namespace certagent::protocol::testing

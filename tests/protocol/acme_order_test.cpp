@@ -28,22 +28,10 @@ std::string authz_json(std::string name, std::string status, std::string token, 
          R"(","token":")" + token + "\"" + chall_extra + "}]}";
 }
 
-class OrderTest : public ::testing::Test {
+class OrderTest : public AccountSessionTest {
  protected:
-  ScriptedTransport net;
-  SimTime time;
   RecordingSolver solver;
-  std::shared_ptr<const PrivateKey> key = std::make_shared<PrivateKey>(*PrivateKey::generate(KeyType::EcP256));
-  std::optional<AcmeSession> session;
 
-  void SetUp() override {
-    net.add(Method::Get, kDir, reply_without_nonce(200, directory_json()));
-    auto s = AcmeSession::open(net, time, time, kDir);
-    ASSERT_TRUE(s);
-    session.emplace(std::move(*s));
-    session->set_account(AccountRef{key, "https://ca.test/acct/1"});
-    net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
-  }
   Order pending_order(std::vector<std::string> names) {
     auto o = parse_order(boost::json::parse(order_json("pending", names)).as_object(), "https://ca.test/o/1");
     EXPECT_TRUE(o) << o.error().message;
@@ -182,7 +170,7 @@ TEST_F(OrderTest, PresentsAllAnswersAllThenWatchesTheOrderAndCleansUp) {
   EXPECT_EQ(r->status, "ready");
   ASSERT_EQ(solver.presented.size(), 2u);  // the valid authorization is skipped
   EXPECT_EQ(solver.presented[0].identifier, "a.example");
-  EXPECT_EQ(solver.presented[0].key_authorization, "tokA." + *jwk_thumbprint(*key));
+  EXPECT_EQ(solver.presented[0].key_authorization, "tokA." + *jwk_thumbprint(*account_key));
   EXPECT_EQ(solver.cleaned.size(), 2u);
   EXPECT_EQ(decode_jws(net.sent[5].body).payload, "{}");  // challenge answers are {}
   EXPECT_EQ(decode_jws(net.sent[3].body).payload, "");    // authorization reads are POST-as-GET

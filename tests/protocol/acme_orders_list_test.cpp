@@ -12,7 +12,7 @@ namespace certagent::protocol {
 namespace {
 using namespace testing;
 
-constexpr const char* kAccount = "https://ca.test/acct/1";
+constexpr const char* kAccount = kAccountUrl;
 constexpr const char* kList = "https://ca.test/list-orderz/1";
 
 std::string list_json(const std::vector<std::string>& urls) {
@@ -27,22 +27,7 @@ HttpResponse page(const std::vector<std::string>& urls, const std::string& next 
   return reply(200, list_json(urls), "application/json; charset=utf-8", extra);
 }
 
-class OrdersListTest : public ::testing::Test {
- protected:
-  ScriptedTransport net;
-  SimTime time;
-  std::optional<AcmeSession> session;
-
-  void SetUp() override {
-    net.add(Method::Get, kDir, reply_without_nonce(200, directory_json()));
-    auto s = AcmeSession::open(net, time, time, kDir);
-    ASSERT_TRUE(s);
-    session.emplace(std::move(*s));
-    auto key = std::make_shared<PrivateKey>(*PrivateKey::generate(KeyType::EcP256));
-    session->set_account(AccountRef{key, kAccount});
-    net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
-  }
-};
+using OrdersListTest = AccountSessionTest;
 
 TEST_F(OrdersListTest, PebblesAccountNamesItsOrdersListWhichIsReadByPostAsGet) {
   // As pebble 2.4 answered a POST-as-GET of the account URL.

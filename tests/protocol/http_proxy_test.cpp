@@ -1,8 +1,11 @@
-// Proxy settings as curl reads them: the proxy URL, no_proxy matching and
-// the environment variables (lower case first).
+// Proxy settings as curl reads them: the proxy URL, no_proxy matching (names,
+// addresses, CIDR ranges, "*", malformed entries) and the environment
+// variables (https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY; lower case first).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "protocol/http_proxy.hpp"
 
@@ -58,7 +61,126 @@ TEST(BypassesProxy, ExactSuffixWildcardAndAddresses) {
   EXPECT_FALSE(bypasses_proxy(" , ", "ca.example"));
 }
 
+TEST(BypassesProxy, Ipv4CidrRangesMatchAddressesInside) {
+  EXPECT_TRUE(bypasses_proxy("10.0.0.0/8", "10.1.2.3"));
+  EXPECT_TRUE(bypasses_proxy("10.0.0.0/8", "10.255.255.255"));
+  EXPECT_FALSE(bypasses_proxy("10.0.0.0/8", "11.0.0.1"));
+  EXPECT_FALSE(bypasses_proxy("10.0.0.0/8", "9.255.255.255"));
+  EXPECT_TRUE(bypasses_proxy("192.168.0.0/20", "192.168.15.255")) << "a prefix inside a byte";
+  EXPECT_FALSE(bypasses_proxy("192.168.0.0/20", "192.168.16.0"));
+  EXPECT_TRUE(bypasses_proxy("10.1.2.3/32", "10.1.2.3"));
+  EXPECT_FALSE(bypasses_proxy("10.1.2.3/32", "10.1.2.4"));
+  EXPECT_TRUE(bypasses_proxy("10.9.9.9/8", "10.0.0.1")) << "host bits of the entry are ignored";
+  EXPECT_TRUE(bypasses_proxy("0.0.0.0/0", "203.0.113.7"));
+  EXPECT_TRUE(bypasses_proxy("ca.example, 172.16.0.0/12", "172.31.0.1"));
+}
+
+TEST(BypassesProxy, Ipv6CidrRangesMatchAddressesInside) {
+  EXPECT_TRUE(bypasses_proxy("fd00::/8", "fd12:3456::1"));
+  EXPECT_TRUE(bypasses_proxy("fd00::/8", "[fd12:3456::1]")) << "a bracketed host";
+  EXPECT_TRUE(bypasses_proxy("[fd00::]/8", "fdff::1")) << "a bracketed range";
+  EXPECT_FALSE(bypasses_proxy("fd00::/8", "fe80::1"));
+  EXPECT_TRUE(bypasses_proxy("2001:db8::/32", "2001:db8:ffff::1"));
+  EXPECT_FALSE(bypasses_proxy("2001:db8::/32", "2001:db9::1"));
+  EXPECT_TRUE(bypasses_proxy("2001:db8::/127", "2001:db8::1"));
+  EXPECT_FALSE(bypasses_proxy("2001:db8::/127", "2001:db8::2"));
+  EXPECT_TRUE(bypasses_proxy("::/0", "::1"));
+}
+
+TEST(BypassesProxy, RangesNeverMatchNamesOrTheOtherFamily) {
+  EXPECT_FALSE(bypasses_proxy("10.0.0.0/8", "10.example"));
+  EXPECT_FALSE(bypasses_proxy("10.0.0.0/8", "ca.10.0.0.0"));
+  EXPECT_FALSE(bypasses_proxy("0.0.0.0/0", "::1"));
+  EXPECT_FALSE(bypasses_proxy("10.0.0.0/8", "::ffff:10.0.0.1")) << "an IPv4-mapped host is IPv6";
+  EXPECT_FALSE(bypasses_proxy("::/0", "127.0.0.1"));
+  EXPECT_FALSE(bypasses_proxy("::/0", "localhost"));
+}
+
+TEST(BypassesProxy, AddressesCompareAsAddresses) {
+  EXPECT_TRUE(bypasses_proxy("0::1", "::1"));
+  EXPECT_TRUE(bypasses_proxy("fd00:0:0::5", "[fd00::5]"));
+  EXPECT_FALSE(bypasses_proxy("10.0.0.1", "10.0.0.10"));
+  EXPECT_FALSE(bypasses_proxy("10.0.0.1", "host.10.0.0.1")) << "an address is never a domain suffix";
+}
+
+TEST(BypassesProxy, BlanksSeparateEntriesAsCommasDo) {
+  EXPECT_TRUE(bypasses_proxy("a.example b.example", "x.b.example"));
+  EXPECT_TRUE(bypasses_proxy("a.example,\t10.0.0.0/8", "10.2.3.4"));
+  EXPECT_FALSE(bypasses_proxy("a.example b.example", "c.example"));
+}
+
+TEST(BypassesProxy, MalformedEntriesAreIgnoredAndTheOthersStillApply) {
+  const std::vector<std::string> malformed = {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "corp.example/8",
+                                              "fd00::/129",  "/8",        "10.0.0.0/8/8", "10.0.0.0/-1",
+                                              "10.0.0.0/+8", "*.corp.example", "1.2.3.4/99999999999999999999"};
+  for (const auto& entry : malformed) {
+    EXPECT_FALSE(bypasses_proxy(entry, "10.1.2.3")) << entry;
+    EXPECT_FALSE(bypasses_proxy(entry, "fd00::1")) << entry;
+    EXPECT_FALSE(bypasses_proxy(entry, "a.corp.example")) << entry;
+    EXPECT_TRUE(bypasses_proxy(entry + ",10.0.0.0/8", "10.1.2.3")) << entry;
+    EXPECT_TRUE(bypasses_proxy("corp.example," + entry, "a.corp.example")) << entry;
+    EXPECT_EQ(ignored_no_proxy_entries(entry + ", ok.example"), std::vector<std::string>{entry}) << entry;
+  }
+}
+
+TEST(BypassesProxy, WellFormedListsHaveNothingIgnored) {
+  EXPECT_TRUE(ignored_no_proxy_entries("*, localhost, .corp.example, 127.0.0.1, [::1], 10.0.0.0/8, [fd00::]/8,,")
+                  .empty());
+  EXPECT_TRUE(ignored_no_proxy_entries("").empty());
+  EXPECT_EQ(ignored_no_proxy_entries("a/1 b/2"), (std::vector<std::string>{"a/1", "b/2"}));
+}
+
+// Sets or unsets (nullptr) each variable the proxy environment reads.
+void set_proxy_env(const char* https_lower, const char* https_upper, const char* all_lower, const char* all_upper) {
+  const std::pair<const char*, const char*> vars[] = {
+      {"https_proxy", https_lower}, {"HTTPS_PROXY", https_upper}, {"all_proxy", all_lower}, {"ALL_PROXY", all_upper}};
+  for (const auto& [name, value] : vars) {
+    if (value != nullptr) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+}
+
+TEST(ProxyEnvironment, AllProxyIsTheFallbackLowerCaseFirst) {
+  ::unsetenv("http_proxy");
+  set_proxy_env(nullptr, nullptr, "http://all-lower:1", "http://all-upper:2");
+  auto env = proxy_environment();
+  EXPECT_EQ(env.proxy, "http://all-lower:1");
+  EXPECT_EQ(env.proxy_variable, "all_proxy");
+  set_proxy_env(nullptr, nullptr, nullptr, "http://all-upper:2");
+  env = proxy_environment();
+  EXPECT_EQ(env.proxy, "http://all-upper:2");
+  EXPECT_EQ(env.proxy_variable, "ALL_PROXY");
+  set_proxy_env(nullptr, nullptr, nullptr, nullptr);
+}
+
+TEST(ProxyEnvironment, HttpsProxyInEitherCaseWinsOverAllProxy) {
+  set_proxy_env(nullptr, "http://https-upper:3", "http://all-lower:1", nullptr);
+  auto env = proxy_environment();
+  EXPECT_EQ(env.proxy, "http://https-upper:3");
+  EXPECT_EQ(env.proxy_variable, "HTTPS_PROXY");
+  set_proxy_env("http://https-lower:4", "http://https-upper:3", "http://all-lower:1", "http://all-upper:2");
+  EXPECT_EQ(proxy_environment().proxy_variable, "https_proxy");
+  set_proxy_env("", "", "http://all-lower:1", nullptr);
+  EXPECT_EQ(proxy_environment().proxy_variable, "all_proxy") << "an empty variable counts as unset";
+  set_proxy_env(nullptr, nullptr, nullptr, nullptr);
+}
+
+TEST(ProxyEnvironment, HttpProxyIsNotReadForHttpsAsInCurl) {
+  set_proxy_env(nullptr, nullptr, nullptr, nullptr);
+  ::setenv("http_proxy", "http://plain:80", 1);
+  ::setenv("HTTP_PROXY", "http://plain:80", 1);
+  auto env = proxy_environment();
+  EXPECT_EQ(env.proxy, "");
+  EXPECT_EQ(env.proxy_variable, "");
+  ::unsetenv("http_proxy");
+  ::unsetenv("HTTP_PROXY");
+}
+
 TEST(ProxyEnvironment, LowerCaseFirstThenUpperCase) {
+  set_proxy_env(nullptr, nullptr, nullptr, nullptr);
   ::setenv("HTTPS_PROXY", "http://upper:1", 1);
   ::setenv("https_proxy", "http://lower:2", 1);
   ::setenv("NO_PROXY", "upper.example", 1);

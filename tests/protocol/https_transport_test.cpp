@@ -2,9 +2,13 @@
 // transport_limits_test.cpp, transport_connection_test.cpp).
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+
+#include <cstdlib>
 #include <fstream>
 
 #include "common/version.hpp"
+#include "protocol/acme_log.hpp"
 #include "protocol/https_transport.hpp"
 
 namespace {
@@ -58,6 +62,36 @@ TEST(HttpsTransport, AProxyThatIsNotHttpIsRefusedAtCreation) {
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().kind, ErrorKind::Invalid);
   EXPECT_NE(t.error().message.find("only http:// proxies"), std::string::npos) << t.error().message;
+}
+
+TEST(HttpsTransport, ABadProxyFromTheEnvironmentNamesTheVariable) {
+  ::unsetenv("https_proxy");
+  ::unsetenv("HTTPS_PROXY");
+  ::setenv("all_proxy", "socks5://127.0.0.1:1080", 1);
+  auto t = HttpsTransport::create();
+  ::unsetenv("all_proxy");
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().kind, ErrorKind::Invalid);
+  EXPECT_NE(t.error().message.find("(all_proxy)"), std::string::npos) << t.error().message;
+}
+
+TEST(HttpsTransport, MalformedNoProxyEntriesAreWarnedAboutOncePerValue) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  auto& log = acme_log();
+  log.sinks().push_back(sink);
+  const auto level = log.level();
+  log.set_level(spdlog::level::info);
+  HttpsTransportOptions options;
+  options.proxy = "";
+  options.no_proxy = "corp.example, 10.0.0.0/33, *.corp.example";
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(HttpsTransport::create(options));
+  options.no_proxy = "10.0.0.0/8";
+  ASSERT_TRUE(HttpsTransport::create(options));
+  auto lines = sink->last_formatted();
+  log.sinks().pop_back();
+  log.set_level(level);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("ignoring malformed entries 10.0.0.0/33, *.corp.example"), std::string::npos) << lines[0];
 }
 
 TEST(HttpsTransport, ATrustFileWithoutCertificatesIsRefusedAtCreation) {
