@@ -121,7 +121,7 @@ void let_back_off_expire(const EngineSandbox& box) {
       if (x.is_object()) {
         auto& o = x.as_object();
         if (o.contains("next_attempt") && o.contains("last_attempt") && !o.at("next_attempt").is_null())
-          o["next_attempt"] = o.at("last_attempt");
+          o.at("next_attempt") = json::value(o.at("last_attempt"));  // at(): operator[] may rehash first
         for (auto& kv : o) walk(kv.value());
       }
     };
