@@ -41,7 +41,8 @@ using Snapshot = std::map<std::string, std::string>;
 // The files under ws.out (recursively).
 [[nodiscard]] std::vector<std::string> files_in_out(const Workspace& ws);
 
-// A port nothing listens on right now (bound to 127.0.0.1:0 and released).
+// A port on 127.0.0.1 that nothing is bound to right now, chosen at random in
+// 10000-19999: outside the ephemeral range and pebble-ctl's ports.
 [[nodiscard]] int free_port();
 
 class HostileCa {
