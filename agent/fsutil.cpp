@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -56,8 +57,11 @@ Result<void> write_all(int fd, std::string_view data, const fs::path& path) {
   return ok();
 }
 
-// Fills, sets mode/owner and fsyncs the newly created `fd`.
-Result<void> fill(Fd& f, const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {
+enum class Flush { File, Later };
+
+// Fills, sets mode/owner and (unless the caller flushes later) fsyncs the newly created `fd`.
+Result<void> fill(Fd& f, const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner,
+                  Flush flush) {
   if (fault_point("write_file.after_create")) return std::unexpected(injected("write_file.after_create", file));
   if (auto w = write_all(f.fd, data, file); !w) return w;
   if ((owner.uid || owner.gid) &&
@@ -65,19 +69,20 @@ Result<void> fill(Fd& f, const fs::path& file, std::string_view data, mode_t mod
     return std::unexpected(errno_error("setting the owner of", file, errno));
   // fchmod after creation: the mode is exact whatever the umask.
   if (::fchmod(f.fd, mode) != 0) return std::unexpected(errno_error("setting the mode of", file, errno));
-  if (::fsync(f.fd) != 0) return std::unexpected(errno_error("flushing", file, errno));
+  if (flush == Flush::File && ::fsync(f.fd) != 0) return std::unexpected(errno_error("flushing", file, errno));
   return f.close_checked(file);
 }
 
 // Creates `file` (which must not exist) and fills it; on failure removes
 // what it created, and only that.
-Result<void> create_and_fill(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {
+Result<void> create_and_fill(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner,
+                             Flush flush = Flush::File) {
   Fd f(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (f.fd < 0) {
     if (errno == EEXIST) return fail(ErrorKind::Storage, "creating " + file.string() + ": it already exists");
     return std::unexpected(errno_error("creating", file, errno));
   }
-  auto r = fill(f, file, data, mode, owner);
+  auto r = fill(f, file, data, mode, owner, flush);
   if (!r) ::unlink(file.c_str());
   return r;
 }
@@ -128,6 +133,29 @@ Result<void> check_private_dir(const fs::path& dir, bool require_owner) {
 
 Result<void> write_new_file(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {
   return create_and_fill(file, data, mode, owner);
+}
+
+Result<void> write_new_file_unflushed(const fs::path& file, std::string_view data, mode_t mode,
+                                      const FileOwner& owner) {
+  return create_and_fill(file, data, mode, owner, Flush::Later);
+}
+
+Result<FilesystemSync> FilesystemSync::open(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(errno_error("opening directory", dir, errno));
+  return FilesystemSync(fd, dir);
+}
+
+FilesystemSync::FilesystemSync(FilesystemSync&& o) noexcept : fd_(std::exchange(o.fd_, -1)), dir_(std::move(o.dir_)) {}
+
+FilesystemSync::~FilesystemSync() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<void> FilesystemSync::sync() {
+  if (fault_point("fsutil.syncfs")) return std::unexpected(injected("fsutil.syncfs", dir_));
+  if (::syncfs(fd_) != 0) return std::unexpected(errno_error("flushing the filesystem of", dir_, errno));
+  return ok();
 }
 
 Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {

@@ -52,6 +52,35 @@ struct FileOwner {
 [[nodiscard]] Result<void> write_new_file(const fs::path& file, std::string_view data, mode_t mode,
                                           const FileOwner& owner = {});
 
+// write_new_file without the fsync: for a group of new files made durable
+// together by one FilesystemSync::sync() before anything names them.
+[[nodiscard]] Result<void> write_new_file_unflushed(const fs::path& file, std::string_view data, mode_t mode,
+                                                    const FileOwner& owner = {});
+
+// One syncfs(2) for a group of new files instead of an fsync each: on this
+// machine's ext4 over virtio, five small files and their directory cost ~5x
+// less CPU this way (the writes are merged; one cache flush). It flushes the
+// whole filesystem the directory is on, so it is for a bounded burst of
+// writes (one certificate version), never for a loop over a store.
+// Open it BEFORE the writes it covers: syncfs reports a writeback error only
+// when it happened after the descriptor was opened (Linux >= 5.8).
+class FilesystemSync {
+ public:
+  [[nodiscard]] static Result<FilesystemSync> open(const fs::path& dir);
+  FilesystemSync(FilesystemSync&& other) noexcept;
+  FilesystemSync& operator=(FilesystemSync&&) = delete;
+  FilesystemSync(const FilesystemSync&) = delete;
+  FilesystemSync& operator=(const FilesystemSync&) = delete;
+  ~FilesystemSync();
+  // Every write made on the filesystem before the call is durable when it returns ok.
+  [[nodiscard]] Result<void> sync();
+
+ private:
+  FilesystemSync(int fd, fs::path dir) : fd_(fd), dir_(std::move(dir)) {}
+  int fd_;
+  fs::path dir_;
+};
+
 // Reads a regular file without following a symlink, refusing more than `cap`
 // bytes.
 [[nodiscard]] Result<std::string> read_file(const fs::path& file, std::size_t cap = kDefaultReadCap);

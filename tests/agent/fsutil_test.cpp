@@ -111,6 +111,38 @@ TEST(FsUtil, WriteNewFileRefusesExistingAndSymlink) {
   EXPECT_FALSE(fs::exists(t.path() / "nowhere"));
 }
 
+TEST(FsUtil, AnUnflushedNewFileHasItsBytesAndExactModeAndRefusesWhatExists) {
+  TempDir t;
+  const auto f = t.path() / "key.pem";
+  ASSERT_TRUE(fsutil::write_new_file_unflushed(f, "secret\n", 0600));
+  EXPECT_EQ(mode_of(f), 0600u);
+  EXPECT_EQ(*fsutil::read_file(f), "secret\n");
+  auto again = fsutil::write_new_file_unflushed(f, "other", 0644);
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("already exists"), std::string::npos) << again.error().message;
+  EXPECT_EQ(*fsutil::read_file(f), "secret\n");
+  fs::create_symlink(f, t.path() / "link");
+  EXPECT_FALSE(fsutil::write_new_file_unflushed(t.path() / "link", "x", 0644));
+  EXPECT_EQ(*fsutil::read_file(f), "secret\n");
+}
+
+TEST(FsUtil, AFilesystemSyncNamesItsDirectoryWhenItCannotOpenOrFlush) {
+  TempDir t;
+  auto missing = fsutil::FilesystemSync::open(t.path() / "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find((t.path() / "nope").string()), std::string::npos) << missing.error().message;
+  ASSERT_TRUE(fsutil::write_new_file_unflushed(t.path() / "plain", "x", 0644));
+  auto not_dir = fsutil::FilesystemSync::open(t.path() / "plain");
+  EXPECT_FALSE(not_dir);
+  auto sync = fsutil::FilesystemSync::open(t.path());
+  ASSERT_TRUE(sync) << sync.error().message;
+  EXPECT_TRUE(sync->sync());
+  FaultGuard g([](std::string_view p) { return p == "fsutil.syncfs"; });
+  auto failed = sync->sync();
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message.find(t.path().string()), std::string::npos) << failed.error().message;
+}
+
 TEST(FsUtil, ReadRefusesSymlinkNonRegularAndOversize) {
   TempDir t;
   ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "f", std::string(100, 'x'), 0600));
