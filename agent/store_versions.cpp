@@ -128,7 +128,7 @@ std::array<std::string, 5> version_files(const Texts& t, const CertificateMeta& 
 // The five files are created and written, then one syncfs makes them and the
 // directory's entries durable together: the version is complete on disk
 // before anything can name it. (One fsync per file and one for the directory
-// cost this machine's ext4 ~5x the CPU: see fsutil::FilesystemSync.)
+// took 3-4x as long on ext4: see fsutil::FilesystemSync.)
 Result<void> write_version_dir(const fs::path& tmp, const std::array<std::string, 5>& files) {
   if (::mkdir(tmp.c_str(), 0700) != 0) return std::unexpected(fsutil::errno_error("creating directory", tmp, errno));
   auto durable = fsutil::FilesystemSync::open(tmp);  // before the writes: see FilesystemSync
