@@ -167,6 +167,13 @@ Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode
     return fail(ErrorKind::Storage, file.string() + " exists and is not a regular file");
   fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
   fs::path tmp = dir / temp_name(file.filename().string());
+  if (t_batch != nullptr && t_batch->defers_files()) {
+    if (auto opened = t_batch->will_rename(dir); !opened) return opened;
+    if (auto r = create_and_fill(tmp, data, mode, owner, Flush::Later); !r) return r;
+    t_batch->defer_rename(std::move(tmp), file);
+    t_batch->defer(dir);
+    return ok();
+  }
   if (auto r = create_and_fill(tmp, data, mode, owner); !r) return r;
   if (fault_point("write_file.before_rename")) {
     ::unlink(tmp.c_str());
@@ -184,11 +191,37 @@ Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode
   return fsync_dir(dir);
 }
 
-DirSyncBatch::DirSyncBatch() : outer_(t_batch) { t_batch = this; }
+DirSyncBatch::DirSyncBatch(Files files) : files_(files), outer_(t_batch) { t_batch = this; }
 
 DirSyncBatch::~DirSyncBatch() {
   t_batch = outer_;
   (void)commit();
+}
+
+Result<void> DirSyncBatch::will_rename(const fs::path& dir) {
+  if (sync_) return ok();
+  auto opened = FilesystemSync::open(dir);
+  if (!opened) return std::unexpected(opened.error());
+  sync_.emplace(std::move(*opened));
+  return ok();
+}
+
+void DirSyncBatch::defer_rename(fs::path tmp, fs::path file) { renames_.push_back({std::move(tmp), std::move(file)}); }
+
+// One syncfs for every temporary, then the renames in order; on any failure
+// the temporaries not renamed yet are removed (their files keep the old content).
+Result<void> DirSyncBatch::rename_all() {
+  std::vector<Rename> renames;
+  renames.swap(renames_);
+  Result<void> result = renames.empty() ? ok() : sync_->sync();
+  for (const auto& r : renames) {
+    if (result && fault_point("write_file.before_rename"))
+      result = std::unexpected(injected("write_file.before_rename", r.file));
+    if (result && ::rename(r.tmp.c_str(), r.file.c_str()) == 0) continue;
+    if (result) result = std::unexpected(errno_error("renaming into place", r.file, errno));
+    ::unlink(r.tmp.c_str());
+  }
+  return result;
 }
 
 void DirSyncBatch::defer(const fs::path& dir) {
@@ -196,9 +229,9 @@ void DirSyncBatch::defer(const fs::path& dir) {
 }
 
 Result<void> DirSyncBatch::commit() {
+  Result<void> result = rename_all();
   std::vector<fs::path> dirs;
   dirs.swap(dirs_);
-  Result<void> result = ok();
   for (const auto& d : dirs)
     if (auto r = fsync_dir(d); !r && result) result = r;
   return result;

@@ -92,23 +92,43 @@ class FilesystemSync {
 // While one is alive on this thread, write_file_atomic leaves the fsync of the
 // directory after its rename to commit(), which fsyncs each directory once.
 // For a run of independent whole-file replacements (the schedule of every
-// certificate at the end of a pass): each file's data is fsynced before its
+// certificate at the end of a pass): each file's data is durable before its
 // rename, so after a crash every file is old or new, whole, as without the
 // batch; a crash before commit() may lose the latest renames, which is the
 // same as crashing before they were made. Never for a write that something
 // later must find durable before it proceeds (then call fsync_dir yourself).
+//
+// With Files::OneSync the files are not fsynced one by one either: each is
+// written to its temporary, and commit() makes all of them durable with one
+// syncfs (FilesystemSync), then renames them into place in the order they
+// were written, then fsyncs each directory once. Until commit() the files
+// keep their old content (nothing in the batch may read what it wrote), and
+// a failure of the syncfs removes the temporaries and renames none of them.
 class DirSyncBatch {
  public:
-  DirSyncBatch();
+  enum class Files { Flushed, OneSync };
+  explicit DirSyncBatch(Files files = Files::Flushed);
   ~DirSyncBatch();  // commits what commit() was not called for (errors ignored)
   DirSyncBatch(const DirSyncBatch&) = delete;
   DirSyncBatch& operator=(const DirSyncBatch&) = delete;
   [[nodiscard]] Result<void> commit();
-  [[nodiscard]] std::size_t pending() const { return dirs_.size(); }
+  [[nodiscard]] std::size_t pending() const { return dirs_.size() + renames_.size(); }
   void defer(const fs::path& dir);
+  [[nodiscard]] bool defers_files() const { return files_ == Files::OneSync; }
+  // Files::OneSync: `tmp`, already written, is renamed to `file` by commit().
+  // Opens the FilesystemSync on the first call: call it BEFORE writing `tmp`.
+  [[nodiscard]] Result<void> will_rename(const fs::path& dir);
+  void defer_rename(fs::path tmp, fs::path file);
 
  private:
+  struct Rename {
+    fs::path tmp, file;
+  };
+  [[nodiscard]] Result<void> rename_all();
+  Files files_;
   std::vector<fs::path> dirs_;
+  std::vector<Rename> renames_;
+  std::optional<FilesystemSync> sync_;
   DirSyncBatch* outer_;
 };
 
