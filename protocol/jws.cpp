@@ -142,7 +142,8 @@ Result<std::string> key_authorization(std::string_view token, const PrivateKey& 
 std::string key_authorization(std::string_view token, std::string_view account_thumbprint) {
   std::string out;
   out.reserve(token.size() + 1 + account_thumbprint.size());
-  return out.append(token).append(".").append(account_thumbprint);
+  out.append(token).append(".").append(account_thumbprint);
+  return out;
 }
 
 std::string dns01_value(std::string_view key_authorization) { return base64url_encode(sha256(key_authorization)); }
