@@ -15,6 +15,7 @@
 #include "agent/engine_renewal.hpp"
 #include "agent/engine_solver.hpp"
 #include "agent/engine_work.hpp"
+#include "agent/fault.hpp"
 #include "agent/fsutil.hpp"
 #include "agent/installed_state.hpp"
 #include "agent/logging.hpp"
@@ -49,7 +50,19 @@ struct PassState {
   Rng rng{std::random_device{}()};
   std::mutex* store_mutex = nullptr;
   Store* store = nullptr;
+  const Selections* selections = nullptr;  // the renewal decisions the pass's plan was made with
 };
+
+// The renewal decision behind the attempt, for its schedule record: the one the pass planned
+// with for the certificate the action started from (its thumbprint), so that the record keeps
+// the random draw and the basis of its renew_at — as the end-of-pass write would for a
+// certificate still not renewed — instead of dropping them until the pass ends.
+std::optional<RenewalChoice> choice_behind(const PassState& ps, const policy::Action& action) {
+  if (ps.selections == nullptr || !action.thumbprint) return std::nullopt;
+  auto it = ps.selections->find(*action.thumbprint);
+  if (it == ps.selections->end()) return std::nullopt;
+  return it->second;
+}
 
 void record(PassState& ps, Job& job) {
   const auto now = ps.request->now;
@@ -66,7 +79,7 @@ void record(PassState& ps, Job& job) {
     job.backoff = record_success(job.backoff, now);
   }
   std::lock_guard lock(*ps.store_mutex);
-  if (auto saved = save_schedule(*ps.store, job.action, job.backoff, now); !saved)
+  if (auto saved = save_schedule(*ps.store, job.action, job.backoff, now, choice_behind(ps, job.action)); !saved)
     log()->error("{}: cannot save the back-off state: {}", job.action.certificate.id, saved.error().message);
 }
 
@@ -288,9 +301,11 @@ void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::A
 }
 
 // Rebinds (serially, they only touch the store), then the orders; every
-// attempt's outcome goes into its back-off state.
+// attempt's outcome goes into its back-off state and its schedule record, with
+// the renewal decision (`selections`) the plan was made with.
 void work(const PassRequest& request, const policy::Policy& policy, Store& store, std::mutex& store_mutex,
-          std::size_t concurrency, std::vector<Job*>& rebinds, std::vector<Job*>& orders) {
+          std::size_t concurrency, const Selections& selections, std::vector<Job*>& rebinds,
+          std::vector<Job*>& orders) {
   SystemClock clock;
   SleepingWaiter waiter(request.cancel);
   EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy)};
@@ -298,7 +313,7 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   run_bounded(rebinds, 1, request, [&](Job& j, std::size_t) { rebind_stored(ctx, j); });
   run_orders(ctx, policy, orders, concurrency, request);
   write_missing_outputs(ctx);
-  PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store};
+  PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store, &selections};
   // schedule/: one syncfs for all the records, one fsync of the directory (fsutil.hpp says why that is safe)
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
   // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp),
@@ -309,6 +324,9 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
     for (auto* j : *group)
       if (j->attempted) record(ps, *j);
   if (auto synced = batch.commit(); !synced) log()->error("cannot save the back-off states: {}", synced.error().message);
+  // Every attempt is recorded; the end-of-pass plan and schedules are not written yet.
+  if (fault_point("engine.pass.after_attempts"))
+    throw std::runtime_error("injected fault at engine.pass.after_attempts");
 }
 
 // The plan after the pass, with each certificate's back-off, for the next
@@ -359,7 +377,7 @@ PassSummary Engine::pass(const PassRequest& request) {
       if (!may_attempt(job, request)) continue;
       (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
     }
-    work(request, *policy_, *store_, store_mutex_, options_.concurrency, rebinds, orders);
+    work(request, *policy_, *store_, store_mutex_, options_.concurrency, before->selections, rebinds, orders);
     auto after = plan_now(*store_, *policy_, request.now, rng);
     if (!after) throw std::runtime_error(after.error().message);
     summarize(summary, after->inventory, after->actions, jobs, request.now);

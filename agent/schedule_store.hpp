@@ -13,8 +13,9 @@
 //
 // Times are whole seconds since 1970 (UTC) or null. `renewal_basis` is the rule that set
 // renew_at (renewal.hpp's to_string(RenewalBasis)) and `ari_fetched_at` when the CA's ARI window
-// that decision looked at was fetched; either may be null (not decided by the engine's renewal
-// rules, e.g. written after an attempt, or no window). Version 1 files (certagent before the
+// that decision looked at was fetched; either may be null (no renewal decision behind the
+// record — a certificate not issued yet —, or no window). The record written right after an
+// attempt carries the decision the attempt was planned with. Version 1 files (certagent before the
 // basis was recorded) have neither key and are still read: both come back absent, and
 // `status` infers the basis as it always did. Version 2 is always written. Only the writer
 // (holding the state lock) writes; readers take no lock.

@@ -115,7 +115,7 @@ Result<Order> explain_invalid(AcmeSession& session, const Order& order, const st
 }  // namespace
 
 Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std::vector<Authorization>& authorizations,
-                                                   std::string_view challenge_type, const PrivateKey& account_key,
+                                                   std::string_view challenge_type, std::string_view account_thumbprint,
                                                    std::vector<std::string>* challenge_urls) {
   std::vector<ChallengeTask> tasks;
   auto names = identifier_names(order.identifiers);
@@ -137,9 +137,8 @@ Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std
       return std::unexpected(std::move(checked.error())
                                  .context("the challenge token for " + sanitize(authz.identifier.value, 255) +
                                           " ('" + sanitize(c->token, 80) + "') is not base64url"));
-    auto key_auth = key_authorization(c->token, account_key);
-    if (!key_auth) return std::unexpected(key_auth.error());
-    tasks.push_back(ChallengeTask{authz.identifier.value, c->type, c->token, *key_auth, dns01_value(*key_auth)});
+    std::string key_auth = key_authorization(c->token, account_thumbprint);
+    tasks.push_back(ChallengeTask{authz.identifier.value, c->type, c->token, key_auth, dns01_value(key_auth)});
     if (challenge_urls != nullptr) challenge_urls->push_back(c->status == "pending" ? c->url : std::string());
   }
   if (!failed.empty()) return std::unexpected(validation_error(failed));
@@ -153,7 +152,9 @@ Result<Order> authorize_order(AcmeSession& session, const Order& order, Challeng
   auto authz = fetch_authorizations(session, order.authorizations);
   if (!authz) return std::unexpected(authz.error());
   std::vector<std::string> urls;
-  auto tasks = challenge_tasks(order, *authz, solver.type(), *session.account().key, &urls);
+  auto thumbprint = session.account_thumbprint();
+  if (!thumbprint) return std::unexpected(thumbprint.error());
+  auto tasks = challenge_tasks(order, *authz, solver.type(), *thumbprint, &urls);
   if (!tasks) return std::unexpected(tasks.error());
   acme_log().debug("order {}: {} authorization(s), {} to validate with {}", order.url, authz->size(), tasks->size(),
                    solver.type());

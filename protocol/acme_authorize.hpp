@@ -5,6 +5,7 @@
 // (one request per look, however many names) until it leaves `pending`.
 // Every presented challenge is cleaned up, whatever happens.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -22,11 +23,12 @@ struct AuthorizeOptions {
 // The tasks for the pending authorizations (valid ones skipped); an error when
 // an authorization is in a final failed state, offers no challenge of the
 // solver's type, names an identifier the order does not, or has a token that
-// is not base64url.
+// is not base64url. Each key authorization is token "." `account_thumbprint`
+// (AcmeSession::account_thumbprint, §8.1).
 [[nodiscard]] Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order,
                                                                  const std::vector<Authorization>& authorizations,
                                                                  std::string_view challenge_type,
-                                                                 const PrivateKey& account_key,
+                                                                 std::string_view account_thumbprint,
                                                                  std::vector<std::string>* challenge_urls);
 
 // Runs the whole §7.5 step for `order`; returns the order once it is ready

@@ -34,7 +34,23 @@ AcmeSession AcmeSession::sibling(Transport& transport) const {
   other.directory_ = directory_;
   other.nonces_ = nonces_;
   other.account_ = account_;
+  other.account_thumbprint_ = account_thumbprint_;
   return other;
+}
+
+void AcmeSession::set_account(AccountRef account) {
+  if (account.key != account_.key) account_thumbprint_.reset();
+  account_ = std::move(account);
+}
+
+Result<std::string> AcmeSession::account_thumbprint() {
+  if (account_thumbprint_) return *account_thumbprint_;
+  if (!account_.key) return fail(ErrorKind::Invalid, "the account thumbprint: the session has no account key");
+  auto thumbprint = jwk_thumbprint(*account_.key);
+  if (!thumbprint) return std::unexpected(thumbprint.error().context("computing the account key's JWK thumbprint"));
+  ++thumbprint_computations_;
+  account_thumbprint_ = *thumbprint;
+  return *thumbprint;
 }
 
 std::optional<std::chrono::seconds> AcmeSession::retry_after(const HttpResponse& r) const {

@@ -55,8 +55,16 @@ class AcmeSession {
   // badNonce answers retried with a fresh nonce so far (each one a request the CA refused).
   [[nodiscard]] size_t bad_nonce_retries() const { return bad_nonce_retries_; }
 
-  void set_account(AccountRef account) { account_ = std::move(account); }
+  // A new key (not merely a new URL for the same one) forgets the account thumbprint.
+  void set_account(AccountRef account);
   [[nodiscard]] const AccountRef& account() const { return account_; }
+  // The RFC 7638 thumbprint of the account key, which every key authorization carries
+  // (RFC 8555 §8.1): computed the first time it is asked for and kept until set_account
+  // changes the key. Like the rest of the session, for one thread at a time; a sibling
+  // starts with a copy of what this session has computed.
+  [[nodiscard]] Result<std::string> account_thumbprint();
+  // How many times this session computed the thumbprint (the cache's test seam).
+  [[nodiscard]] size_t thumbprint_computations() const { return thumbprint_computations_; }
 
   // Builds the JWS body for one attempt from a fresh nonce.
   using BodyBuilder = std::function<Result<std::string>(const std::string& nonce)>;
@@ -89,6 +97,8 @@ class AcmeSession {
   Directory directory_;
   std::shared_ptr<NoncePool> nonces_ = std::make_shared<NoncePool>();
   AccountRef account_;
+  std::optional<std::string> account_thumbprint_;  // of account_.key, once computed
+  size_t thumbprint_computations_ = 0;
   std::unique_ptr<CertificateMemo> intermediates_ = std::make_unique<CertificateMemo>();
   size_t requests_ = 0;
   size_t bad_nonce_retries_ = 0;

@@ -136,7 +136,14 @@ Result<std::string> jwk_thumbprint(const PrivateKey& key) {
 Result<std::string> key_authorization(std::string_view token, const PrivateKey& account_key) {
   auto thumb = jwk_thumbprint(account_key);
   if (!thumb) return std::unexpected(thumb.error());
-  return std::string(token) + "." + *thumb;
+  return key_authorization(token, std::string_view(*thumb));
+}
+
+std::string key_authorization(std::string_view token, std::string_view account_thumbprint) {
+  std::string out;
+  out.reserve(token.size() + 1 + account_thumbprint.size());
+  out.append(token).append(".").append(account_thumbprint);
+  return out;
 }
 
 std::string dns01_value(std::string_view key_authorization) { return base64url_encode(sha256(key_authorization)); }

@@ -26,6 +26,8 @@ namespace certagent::protocol {
 [[nodiscard]] Result<std::string> jwk_thumbprint(const boost::json::object& jwk);
 // token "." thumbprint (RFC 8555 §8.1).
 [[nodiscard]] Result<std::string> key_authorization(std::string_view token, const PrivateKey& account_key);
+// The same with the account key's thumbprint already computed (AcmeSession::account_thumbprint).
+[[nodiscard]] std::string key_authorization(std::string_view token, std::string_view account_thumbprint);
 // base64url(SHA-256(key authorization)) — the dns-01 TXT value (§8.4).
 [[nodiscard]] std::string dns01_value(std::string_view key_authorization);
 

@@ -4,10 +4,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <fstream>
 
 #include "agent/engine_pass.hpp"
+#include "agent/fault.hpp"
+#include "agent/schedule_store.hpp"
+#include "agent/status_ari.hpp"
 #include "agent/store.hpp"
 #include "agent_fixtures.hpp"
 
@@ -100,6 +107,63 @@ TEST_F(EnginePass, AStoredVersionWithTheRightNamesIsBoundWithoutAnyOrder) {
   EXPECT_TRUE(s.attempts.empty()) << "a rebind is not an issuance";
   ASSERT_EQ(s.certificates.size(), 1u);
   for (const auto& p : s.certificates[0].purposes) EXPECT_EQ(p.thumbprint.size(), 40u) << p.purpose;
+}
+
+// The schedule record written right after an attempt — what a restart and `certagent status`
+// see when the pass is killed before its end-of-pass write — keeps the renewal decision
+// behind it: the basis (status says "recorded", not "inferred") and the random draw.
+TEST_F(EnginePass, AKilledPassLeavesTheAttemptsScheduleWithTheRenewalBasisAndDraw) {
+  auto cert = testing::make_cert({"se01.contoso.net", "lyncdiscoverinternal.contoso.com", "lyncdiscover.contoso.com"});
+  NewVersion v{cert.key_pem, cert.leaf_pem, cert.chain_pem, {}};
+  v.meta.certificate_id = "front-end";
+  v.meta.key_type = "ec-p256";
+  ASSERT_TRUE(store->add_version(v));
+  const auto t = now();
+  {
+    Engine engine({policy.string(), 4}, store);
+    ASSERT_FALSE(engine.pass(at(t)).incomplete) << "the stored version is bound";
+  }
+  auto kept = read_schedule(store->dir(), "front-end");
+  ASSERT_TRUE(kept && *kept);
+  ASSERT_EQ((*kept)->basis, RenewalBasis::Lifetime);
+  ASSERT_TRUE((*kept)->selected);
+
+  // 70 days on, the 90-day certificate is due (1/3 of its lifetime left at day 60); the
+  // renewal fails (no CA there), and the process is killed once the attempt is recorded.
+  const auto later = t + std::chrono::days(70);
+  int status = testing::run_in_child([&] {
+    set_fault_injector([](std::string_view p) {
+      if (p == "engine.pass.after_attempts") ::raise(SIGKILL);
+      return false;
+    });
+    Engine engine({policy.string(), 4}, store);
+    (void)engine.pass(at(later));
+    ::_exit(0);
+  });
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the kill point was never reached";
+
+  auto record = read_schedule(store->dir(), "front-end");
+  ASSERT_TRUE(record && *record);
+  EXPECT_THAT((*record)->decision, ::testing::StartsWith("renew:")) << "the attempt's record, not the first pass's";
+  EXPECT_EQ((*record)->backoff.consecutive_failures, 1u);
+  EXPECT_EQ((*record)->decided_at, later);
+  ASSERT_TRUE((*record)->renew_at);
+  EXPECT_EQ((*record)->basis, RenewalBasis::Lifetime);
+  EXPECT_EQ((*record)->selected, (*kept)->selected) << "the draw is kept, not re-rolled by the next plan";
+  EXPECT_EQ((*record)->ari_fetched_at, std::nullopt) << "no ARI window was used";
+  EXPECT_EQ(recorded_renewal_basis(*record), RenewalBasisSeen::Lifetime) << "status shows it as recorded";
+
+  // A pass that is not killed ends with the same basis and draw.
+  PassRequest again = at(later + std::chrono::seconds(1));
+  again.retry_now = true;
+  {
+    Engine engine({policy.string(), 4}, store);
+    (void)engine.pass(again);
+  }
+  auto ended = read_schedule(store->dir(), "front-end");
+  ASSERT_TRUE(ended && *ended);
+  EXPECT_EQ((*ended)->basis, (*record)->basis);
+  EXPECT_EQ((*ended)->selected, (*record)->selected);
 }
 
 }  // namespace

@@ -179,6 +179,27 @@ TEST_F(OrderTest, PresentsAllAnswersAllThenWatchesTheOrderAndCleansUp) {
   EXPECT_TRUE(net.script.empty());
 }
 
+TEST_F(OrderTest, EveryKeyAuthorizationOfTheSessionUsesTheAccountThumbprintComputedOnce) {
+  const std::vector<std::string> names{"a.example", "b.example", "c.example"};
+  for (int round = 0; round < 2; ++round) {  // two orders through one session
+    for (size_t i = 0; i < names.size(); ++i)
+      net.add(Method::Post, "https://ca.test/authz/" + std::to_string(i),
+              reply(200, authz_json(names[i], "pending", "tok" + std::to_string(round) + std::to_string(i))));
+    for (const auto& n : names) net.add(Method::Post, "https://ca.test/chal/h-" + n, reply(200, "{}"));
+    net.add(Method::Post, "https://ca.test/o/1", reply(200, order_json("ready", names)));
+    auto r = authorize_order(*session, pending_order(names), solver, {});
+    ASSERT_TRUE(r) << r.error().message;
+  }
+  const std::string thumbprint = *jwk_thumbprint(*account_key);  // RFC 7638 (jws_test checks it)
+  ASSERT_EQ(solver.presented.size(), 6u);
+  for (const auto& task : solver.presented) {
+    EXPECT_EQ(task.key_authorization, task.token + "." + thumbprint) << task.identifier;
+    EXPECT_EQ(task.dns01_value, dns01_value(task.key_authorization)) << task.identifier;
+  }
+  EXPECT_EQ(session->thumbprint_computations(), 1u) << "once for the session, not once per challenge";
+  EXPECT_TRUE(net.script.empty());
+}
+
 TEST_F(OrderTest, RetryAfterOnTheOrderPacesThePolling) {
   auto order = pending_order({"a.example"});
   net.add(Method::Post, "https://ca.test/authz/0", reply(200, authz_json("a.example", "pending", "tokA")));

@@ -6,6 +6,7 @@
 #include "protocol/acme_account.hpp"
 #include "protocol/acme_json.hpp"
 #include "protocol/acme_session.hpp"
+#include "protocol/jws.hpp"
 #include "protocol/problem.hpp"
 
 namespace certagent::protocol {
@@ -27,6 +28,42 @@ class SessionTest : public ::testing::Test {
   }
   std::string sent_nonce(size_t i) { return std::string(decode_jws(net.sent.at(i).body).header.at("nonce").as_string()); }
 };
+
+TEST_F(SessionTest, TheAccountThumbprintIsRfc7638sComputedOnceAndAgainOnlyForANewKey) {
+  auto s = open();
+  EXPECT_EQ(s.thumbprint_computations(), 0u) << "not before a key authorization asks for it";
+  auto first = s.account_thumbprint();
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(*first, *jwk_thumbprint(*key));
+  EXPECT_EQ(first->size(), 43u) << "base64url of a SHA-256, no padding";
+  EXPECT_EQ(*s.account_thumbprint(), *first);
+  s.set_account(AccountRef{key, "https://ca.test/acct/2"});  // the same key at another URL
+  EXPECT_EQ(*s.account_thumbprint(), *first);
+  EXPECT_EQ(s.thumbprint_computations(), 1u);
+
+  ScriptedTransport other_net;
+  auto sibling = s.sibling(other_net);
+  EXPECT_EQ(*sibling.account_thumbprint(), *first);
+  EXPECT_EQ(sibling.thumbprint_computations(), 0u) << "a sibling copies what was computed";
+
+  auto new_key = std::make_shared<const PrivateKey>(*PrivateKey::generate(KeyType::EcP384));
+  s.set_account(AccountRef{new_key, "https://ca.test/acct/2"});  // a key change (§7.3.5)
+  auto second = s.account_thumbprint();
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(*second, *jwk_thumbprint(*new_key));
+  EXPECT_NE(*second, *first);
+  EXPECT_EQ(s.thumbprint_computations(), 2u);
+  EXPECT_EQ(*sibling.account_thumbprint(), *first) << "the sibling still signs with its own account";
+}
+
+TEST_F(SessionTest, WithoutAnAccountKeyThereIsNoThumbprint) {
+  net.add(Method::Get, kDir, reply_without_nonce(200, directory_json()));
+  auto s = AcmeSession::open(net, time, time, kDir);
+  ASSERT_TRUE(s) << s.error().message;
+  auto t = s->account_thumbprint();
+  ASSERT_FALSE(t);
+  EXPECT_NE(t.error().message.find("no account key"), std::string::npos) << t.error().message;
+}
 
 TEST_F(SessionTest, ReadsTheDirectoryAndItsMeta) {
   auto s = open(directory_json(R"(,"externalAccountRequired":true,"profiles":{"classic":"x","tlsserver":"y"})",
