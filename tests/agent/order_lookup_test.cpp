@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "agent/engine_acme.hpp"
+#include "agent/fault.hpp"
 #include "agent/order_journal.hpp"
 #include "agent/order_lookup.hpp"
 #include "protocol/acme_fakes.hpp"
@@ -146,7 +147,7 @@ class IntentJournal : public OrderLookupTest {
 TEST_F(IntentJournal, TheIntentIsJournaledBeforeNewOrderIsSent) {
   ca_.profile = "";
   net_.add(Method::Post, "https://ca.test/order", protocol::testing::problem(500, "serverInternal", "the CA broke"));
-  auto placed = place_order(*session_, ca_, request_, *store_, mutex_);
+  auto placed = place_order(*session_, ca_, request_, *store_);
   ASSERT_FALSE(placed);
   auto journal = read_order_journal(store_->dir(), "web");
   ASSERT_TRUE(journal && *journal) << "the intent stays: the CA may have created the order before failing";
@@ -160,7 +161,7 @@ TEST_F(IntentJournal, TheIntentIsJournaledBeforeNewOrderIsSent) {
 TEST_F(IntentJournal, AnOrderTheCaRefusedVoidsTheIntent) {
   net_.add(Method::Post, "https://ca.test/order",
            protocol::testing::problem(400, "rejectedIdentifier", "a.example is not ours to issue for"));
-  ASSERT_FALSE(place_order(*session_, ca_, request_, *store_, mutex_));
+  ASSERT_FALSE(place_order(*session_, ca_, request_, *store_));
   auto journal = read_order_journal(store_->dir(), "web");
   ASSERT_TRUE(journal);
   EXPECT_FALSE(*journal) << "no order was created: nothing to look up next time";
@@ -169,7 +170,7 @@ TEST_F(IntentJournal, AnOrderTheCaRefusedVoidsTheIntent) {
 TEST_F(IntentJournal, ThePlacedOrdersUrlIsJournaledWithTheIntentAndNoKey) {
   net_.add(Method::Post, "https://ca.test/order",
            reply(201, order_json("pending", request_.names), "application/json", {{"Location", "https://ca.test/o/7"}}));
-  auto placed = place_order(*session_, ca_, request_, *store_, mutex_);
+  auto placed = place_order(*session_, ca_, request_, *store_);
   ASSERT_TRUE(placed) << placed.error().message;
   auto journal = read_order_journal(store_->dir(), "web");
   ASSERT_TRUE(journal && *journal);
@@ -179,6 +180,75 @@ TEST_F(IntentJournal, ThePlacedOrdersUrlIsJournaledWithTheIntentAndNoKey) {
   struct stat st {};
   ASSERT_EQ(::stat(order_journal_path(store_->dir(), "web").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+// Counts the journal writes (each creates one temporary file) and, at the
+// point after the order's URL is journaled, reads what the journal holds.
+class JournalWatch {
+ public:
+  explicit JournalWatch(const Store& store) {
+    set_fault_injector([this, &store](std::string_view point) {
+      if (point == "write_file.after_create") ++writes;
+      if (point == "engine.order.after_new_order") at_order = read_order_journal(store.dir(), "web");
+      if (point == "engine.order.after_key") ++after_key;
+      return false;
+    });
+  }
+  ~JournalWatch() { set_fault_injector({}); }
+  JournalWatch(const JournalWatch&) = delete;
+  JournalWatch& operator=(const JournalWatch&) = delete;
+  int writes = 0;
+  int after_key = 0;
+  Result<std::optional<OrderJournal>> at_order = std::nullopt;
+};
+
+TEST_F(IntentJournal, AKeyReadyWhenTheOrderIsPlacedIsJournaledWithItsUrlInTheSameWrite) {
+  net_.add(Method::Post, "https://ca.test/order",
+           reply(201, order_json("pending", request_.names), "application/json", {{"Location", "https://ca.test/o/7"}}));
+  auto key = std::make_shared<const protocol::PrivateKey>(*protocol::PrivateKey::generate(protocol::KeyType::EcP256));
+  int asked = 0;
+  JournalWatch watch(*store_);
+  auto placed = place_order(*session_, ca_, request_, *store_, [&] {
+    ++asked;
+    return key;
+  });
+  ASSERT_TRUE(placed) << placed.error().message;
+  EXPECT_EQ(asked, 1) << "asked for once, after newOrder";
+  EXPECT_EQ(placed->key, key);
+  EXPECT_EQ(watch.writes, 2) << "the intent, then the order's URL and the key together";
+  EXPECT_EQ(watch.after_key, 1) << "the kill sweep's point after the key is journaled is reached";
+  ASSERT_TRUE(watch.at_order && *watch.at_order) << "the journal is on disk when the order's step ends";
+  EXPECT_EQ((*watch.at_order)->order_url, "https://ca.test/o/7");
+  EXPECT_EQ((*watch.at_order)->key_pem, *key->to_pem()) << "the key is durable before any CSR is made from it";
+  auto parsed = protocol::PrivateKey::from_pem((*watch.at_order)->key_pem);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(*parsed->to_pem(), *key->to_pem()) << "what a resumed run reads is that key";
+}
+
+TEST_F(IntentJournal, AKeyNotReadyIsNotWaitedForAndTheUrlIsJournaledWithoutIt) {
+  net_.add(Method::Post, "https://ca.test/order",
+           reply(201, order_json("pending", request_.names), "application/json", {{"Location", "https://ca.test/o/7"}}));
+  JournalWatch watch(*store_);
+  auto placed = place_order(*session_, ca_, request_, *store_,
+                            [] { return std::shared_ptr<const protocol::PrivateKey>(); });
+  ASSERT_TRUE(placed) << placed.error().message;
+  EXPECT_EQ(placed->key, nullptr);
+  EXPECT_EQ(watch.writes, 2);
+  EXPECT_EQ(watch.after_key, 0) << "no key journaled yet: finalize journals it on its own";
+  ASSERT_TRUE(watch.at_order && *watch.at_order);
+  EXPECT_EQ((*watch.at_order)->order_url, "https://ca.test/o/7");
+  EXPECT_EQ((*watch.at_order)->key_pem, "");
+}
+
+TEST_F(IntentJournal, NoKeyIsAskedForWhenTheCaRefusesTheOrder) {
+  net_.add(Method::Post, "https://ca.test/order",
+           protocol::testing::problem(400, "rejectedIdentifier", "a.example is not ours to issue for"));
+  int asked = 0;
+  ASSERT_FALSE(place_order(*session_, ca_, request_, *store_, [&] {
+    ++asked;
+    return std::shared_ptr<const protocol::PrivateKey>();
+  }));
+  EXPECT_EQ(asked, 0);
 }
 
 TEST_F(IntentJournal, AFormatOneJournalIsStillRead) {
