@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <thread>
 
 #include "agent/engine_acme.hpp"
 #include "agent/fault.hpp"
@@ -249,6 +250,46 @@ TEST_F(IntentJournal, NoKeyIsAskedForWhenTheCaRefusesTheOrder) {
     return std::shared_ptr<const protocol::PrivateKey>();
   }));
   EXPECT_EQ(asked, 0);
+}
+
+// Workers journal their orders without the store mutex (agent/engine_order.cpp):
+// several at once, the first of them creating orders/, each certificate's
+// journal whole afterwards. Runs under TSan (scripts/test).
+TEST(ConcurrentJournals, CertificatesJournaledAtOnceFromSeveralThreadsEachKeepTheirOwn) {
+  testing::TempDir dir;
+  auto store = Store::open(dir.path() / "state", OpenOptions{true, {}});
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_FALSE(std::filesystem::exists(store->dir() / "orders")) << "the threads race to create it";
+  constexpr int kThreads = 6;
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      OrderJournal j{fmt::format("cert{}", t), "", {fmt::format("n{}.example", t)}, "", "", kAccount, 1};
+      for (int step = 0; step < 3 && errors[t].empty(); ++step) {
+        if (step == 1) j.order_url = fmt::format("https://ca.test/o/{}", t);
+        if (step == 2) j.key_pem = fmt::format("KEY {}", t);
+        if (auto w = write_order_journal(*store, j); !w) errors[t] = w.error().message;
+      }
+      if (t % 2 == 1 && errors[t].empty())
+        if (auto r = remove_order_journal(*store, j.certificate_id); !r) errors[t] = r.error().message;
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(errors[t], "") << t;
+    auto j = read_order_journal(store->dir(), fmt::format("cert{}", t));
+    ASSERT_TRUE(j) << j.error().message;
+    if (t % 2 == 1) {
+      EXPECT_FALSE(*j) << t << " was removed";
+      continue;
+    }
+    ASSERT_TRUE(*j) << t;
+    EXPECT_EQ((*j)->order_url, fmt::format("https://ca.test/o/{}", t));
+    EXPECT_EQ((*j)->key_pem, fmt::format("KEY {}", t));
+    EXPECT_EQ((*j)->names, std::vector<std::string>{fmt::format("n{}.example", t)});
+  }
+  for (const auto& e : std::filesystem::directory_iterator(store->dir() / "orders"))
+    EXPECT_FALSE(e.path().filename().string().starts_with(".tmp-")) << e.path();
 }
 
 TEST_F(IntentJournal, AFormatOneJournalIsStillRead) {
