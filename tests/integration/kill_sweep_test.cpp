@@ -154,8 +154,8 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
       EXPECT_FALSE(e.path().filename().string().starts_with(".tmp-")) << "the next run removes " << e.path();
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << fmt::format("KILL-SWEEP {}: {}/{} kills, store-load failures {}, key mismatches {}, extra orders {}, "
-                           "{:.1f} s\n", kp.point, kills, iterations, store_failures, key_mismatches, extra_orders,
+  std::cout << fmt::format("KILL-SWEEP {}{}: {}/{} kills, store-load failures {}, key mismatches {}, extra orders {}, "
+                           "{:.1f} s\n", kp.point, kp.key != nullptr ? std::string(" ") + kp.key : "", kills, iterations, store_failures, key_mismatches, extra_orders,
                            seconds);
 }
 
