@@ -299,7 +299,8 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   run_orders(ctx, policy, orders, concurrency, request);
   write_missing_outputs(ctx);
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store};
-  fsutil::DirSyncBatch batch;  // schedule/ is fsynced once for all the records (fsutil.hpp says why that is safe)
+  // schedule/: one syncfs for all the records, one fsync of the directory (fsutil.hpp says why that is safe)
+  fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
   // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp).
   for (const char* dir : {"orders", "notify"})
     if (std::error_code ec; std::filesystem::is_directory(store.dir() / dir, ec)) batch.defer(store.dir() / dir);
@@ -314,7 +315,7 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
 void save_schedules(const Store& store, std::mutex& m, const Planned& after, const std::map<std::string, Job>& jobs,
                     TimePoint now) {
   std::lock_guard lock(m);
-  fsutil::DirSyncBatch batch;  // one fsync of schedule/ for every certificate's record
+  fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);  // one syncfs and one fsync of schedule/ for all
   for (const auto& a : after.actions) {
     auto it = jobs.find(a.certificate.id);
     const BackoffState backoff = it == jobs.end() ? BackoffState{} : it->second.backoff;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -56,8 +57,11 @@ Result<void> write_all(int fd, std::string_view data, const fs::path& path) {
   return ok();
 }
 
-// Fills, sets mode/owner and fsyncs the newly created `fd`.
-Result<void> fill(Fd& f, const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {
+enum class Flush { File, Later };
+
+// Fills, sets mode/owner and (unless the caller flushes later) fsyncs the newly created `fd`.
+Result<void> fill(Fd& f, const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner,
+                  Flush flush) {
   if (fault_point("write_file.after_create")) return std::unexpected(injected("write_file.after_create", file));
   if (auto w = write_all(f.fd, data, file); !w) return w;
   if ((owner.uid || owner.gid) &&
@@ -65,19 +69,20 @@ Result<void> fill(Fd& f, const fs::path& file, std::string_view data, mode_t mod
     return std::unexpected(errno_error("setting the owner of", file, errno));
   // fchmod after creation: the mode is exact whatever the umask.
   if (::fchmod(f.fd, mode) != 0) return std::unexpected(errno_error("setting the mode of", file, errno));
-  if (::fsync(f.fd) != 0) return std::unexpected(errno_error("flushing", file, errno));
+  if (flush == Flush::File && ::fsync(f.fd) != 0) return std::unexpected(errno_error("flushing", file, errno));
   return f.close_checked(file);
 }
 
 // Creates `file` (which must not exist) and fills it; on failure removes
 // what it created, and only that.
-Result<void> create_and_fill(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {
+Result<void> create_and_fill(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner,
+                             Flush flush = Flush::File) {
   Fd f(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (f.fd < 0) {
     if (errno == EEXIST) return fail(ErrorKind::Storage, "creating " + file.string() + ": it already exists");
     return std::unexpected(errno_error("creating", file, errno));
   }
-  auto r = fill(f, file, data, mode, owner);
+  auto r = fill(f, file, data, mode, owner, flush);
   if (!r) ::unlink(file.c_str());
   return r;
 }
@@ -130,6 +135,29 @@ Result<void> write_new_file(const fs::path& file, std::string_view data, mode_t 
   return create_and_fill(file, data, mode, owner);
 }
 
+Result<void> write_new_file_unflushed(const fs::path& file, std::string_view data, mode_t mode,
+                                      const FileOwner& owner) {
+  return create_and_fill(file, data, mode, owner, Flush::Later);
+}
+
+Result<FilesystemSync> FilesystemSync::open(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(errno_error("opening directory", dir, errno));
+  return FilesystemSync(fd, dir);
+}
+
+FilesystemSync::FilesystemSync(FilesystemSync&& o) noexcept : fd_(std::exchange(o.fd_, -1)), dir_(std::move(o.dir_)) {}
+
+FilesystemSync::~FilesystemSync() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<void> FilesystemSync::sync() {
+  if (fault_point("fsutil.syncfs")) return std::unexpected(injected("fsutil.syncfs", dir_));
+  if (::syncfs(fd_) != 0) return std::unexpected(errno_error("flushing the filesystem of", dir_, errno));
+  return ok();
+}
+
 Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {
   auto kind = entry_kind(file);
   if (!kind) return std::unexpected(kind.error());
@@ -139,6 +167,13 @@ Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode
     return fail(ErrorKind::Storage, file.string() + " exists and is not a regular file");
   fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
   fs::path tmp = dir / temp_name(file.filename().string());
+  if (t_batch != nullptr && t_batch->defers_files()) {
+    if (auto opened = t_batch->will_rename(dir); !opened) return opened;
+    if (auto r = create_and_fill(tmp, data, mode, owner, Flush::Later); !r) return r;
+    t_batch->defer_rename(std::move(tmp), file);
+    t_batch->defer(dir);
+    return ok();
+  }
   if (auto r = create_and_fill(tmp, data, mode, owner); !r) return r;
   if (fault_point("write_file.before_rename")) {
     ::unlink(tmp.c_str());
@@ -156,11 +191,37 @@ Result<void> write_file_atomic(const fs::path& file, std::string_view data, mode
   return fsync_dir(dir);
 }
 
-DirSyncBatch::DirSyncBatch() : outer_(t_batch) { t_batch = this; }
+DirSyncBatch::DirSyncBatch(Files files) : files_(files), outer_(t_batch) { t_batch = this; }
 
 DirSyncBatch::~DirSyncBatch() {
   t_batch = outer_;
   (void)commit();
+}
+
+Result<void> DirSyncBatch::will_rename(const fs::path& dir) {
+  if (sync_) return ok();
+  auto opened = FilesystemSync::open(dir);
+  if (!opened) return std::unexpected(opened.error());
+  sync_.emplace(std::move(*opened));
+  return ok();
+}
+
+void DirSyncBatch::defer_rename(fs::path tmp, fs::path file) { renames_.push_back({std::move(tmp), std::move(file)}); }
+
+// One syncfs for every temporary, then the renames in order; on any failure
+// the temporaries not renamed yet are removed (their files keep the old content).
+Result<void> DirSyncBatch::rename_all() {
+  std::vector<Rename> renames;
+  renames.swap(renames_);
+  Result<void> result = renames.empty() ? ok() : sync_->sync();
+  for (const auto& r : renames) {
+    if (result && fault_point("write_file.before_rename"))
+      result = std::unexpected(injected("write_file.before_rename", r.file));
+    if (result && ::rename(r.tmp.c_str(), r.file.c_str()) == 0) continue;
+    if (result) result = std::unexpected(errno_error("renaming into place", r.file, errno));
+    ::unlink(r.tmp.c_str());
+  }
+  return result;
 }
 
 void DirSyncBatch::defer(const fs::path& dir) {
@@ -168,9 +229,9 @@ void DirSyncBatch::defer(const fs::path& dir) {
 }
 
 Result<void> DirSyncBatch::commit() {
+  Result<void> result = rename_all();
   std::vector<fs::path> dirs;
   dirs.swap(dirs_);
-  Result<void> result = ok();
   for (const auto& d : dirs)
     if (auto r = fsync_dir(d); !r && result) result = r;
   return result;

@@ -52,6 +52,36 @@ struct FileOwner {
 [[nodiscard]] Result<void> write_new_file(const fs::path& file, std::string_view data, mode_t mode,
                                           const FileOwner& owner = {});
 
+// write_new_file without the fsync: for a group of new files made durable
+// together by one FilesystemSync::sync() before anything names them.
+[[nodiscard]] Result<void> write_new_file_unflushed(const fs::path& file, std::string_view data, mode_t mode,
+                                                    const FileOwner& owner = {});
+
+// One syncfs(2) for a group of new files instead of an fsync each: on the
+// benchmark machine's ext4 over virtio, five small files and their directory
+// take 5 ms this way instead of 18 ms, with less CPU (the writes are merged;
+// one cache flush). It flushes the
+// whole filesystem the directory is on, so it is for a bounded burst of
+// writes (one certificate version), never for a loop over a store.
+// Open it BEFORE the writes it covers: syncfs reports a writeback error only
+// when it happened after the descriptor was opened (Linux >= 5.8).
+class FilesystemSync {
+ public:
+  [[nodiscard]] static Result<FilesystemSync> open(const fs::path& dir);
+  FilesystemSync(FilesystemSync&& other) noexcept;
+  FilesystemSync& operator=(FilesystemSync&&) = delete;
+  FilesystemSync(const FilesystemSync&) = delete;
+  FilesystemSync& operator=(const FilesystemSync&) = delete;
+  ~FilesystemSync();
+  // Every write made on the filesystem before the call is durable when it returns ok.
+  [[nodiscard]] Result<void> sync();
+
+ private:
+  FilesystemSync(int fd, fs::path dir) : fd_(fd), dir_(std::move(dir)) {}
+  int fd_;
+  fs::path dir_;
+};
+
 // Reads a regular file without following a symlink, refusing more than `cap`
 // bytes.
 [[nodiscard]] Result<std::string> read_file(const fs::path& file, std::size_t cap = kDefaultReadCap);
@@ -62,23 +92,43 @@ struct FileOwner {
 // While one is alive on this thread, write_file_atomic leaves the fsync of the
 // directory after its rename to commit(), which fsyncs each directory once.
 // For a run of independent whole-file replacements (the schedule of every
-// certificate at the end of a pass): each file's data is fsynced before its
+// certificate at the end of a pass): each file's data is durable before its
 // rename, so after a crash every file is old or new, whole, as without the
 // batch; a crash before commit() may lose the latest renames, which is the
 // same as crashing before they were made. Never for a write that something
 // later must find durable before it proceeds (then call fsync_dir yourself).
+//
+// With Files::OneSync the files are not fsynced one by one either: each is
+// written to its temporary, and commit() makes all of them durable with one
+// syncfs (FilesystemSync), then renames them into place in the order they
+// were written, then fsyncs each directory once. Until commit() the files
+// keep their old content (nothing in the batch may read what it wrote), and
+// a failure of the syncfs removes the temporaries and renames none of them.
 class DirSyncBatch {
  public:
-  DirSyncBatch();
+  enum class Files { Flushed, OneSync };
+  explicit DirSyncBatch(Files files = Files::Flushed);
   ~DirSyncBatch();  // commits what commit() was not called for (errors ignored)
   DirSyncBatch(const DirSyncBatch&) = delete;
   DirSyncBatch& operator=(const DirSyncBatch&) = delete;
   [[nodiscard]] Result<void> commit();
-  [[nodiscard]] std::size_t pending() const { return dirs_.size(); }
+  [[nodiscard]] std::size_t pending() const { return dirs_.size() + renames_.size(); }
   void defer(const fs::path& dir);
+  [[nodiscard]] bool defers_files() const { return files_ == Files::OneSync; }
+  // Files::OneSync: `tmp`, already written, is renamed to `file` by commit().
+  // Opens the FilesystemSync on the first call: call it BEFORE writing `tmp`.
+  [[nodiscard]] Result<void> will_rename(const fs::path& dir);
+  void defer_rename(fs::path tmp, fs::path file);
 
  private:
+  struct Rename {
+    fs::path tmp, file;
+  };
+  [[nodiscard]] Result<void> rename_all();
+  Files files_;
   std::vector<fs::path> dirs_;
+  std::vector<Rename> renames_;
+  std::optional<FilesystemSync> sync_;
   DirSyncBatch* outer_;
 };
 

@@ -111,6 +111,38 @@ TEST(FsUtil, WriteNewFileRefusesExistingAndSymlink) {
   EXPECT_FALSE(fs::exists(t.path() / "nowhere"));
 }
 
+TEST(FsUtil, AnUnflushedNewFileHasItsBytesAndExactModeAndRefusesWhatExists) {
+  TempDir t;
+  const auto f = t.path() / "key.pem";
+  ASSERT_TRUE(fsutil::write_new_file_unflushed(f, "secret\n", 0600));
+  EXPECT_EQ(mode_of(f), 0600u);
+  EXPECT_EQ(*fsutil::read_file(f), "secret\n");
+  auto again = fsutil::write_new_file_unflushed(f, "other", 0644);
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("already exists"), std::string::npos) << again.error().message;
+  EXPECT_EQ(*fsutil::read_file(f), "secret\n");
+  fs::create_symlink(f, t.path() / "link");
+  EXPECT_FALSE(fsutil::write_new_file_unflushed(t.path() / "link", "x", 0644));
+  EXPECT_EQ(*fsutil::read_file(f), "secret\n");
+}
+
+TEST(FsUtil, AFilesystemSyncNamesItsDirectoryWhenItCannotOpenOrFlush) {
+  TempDir t;
+  auto missing = fsutil::FilesystemSync::open(t.path() / "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find((t.path() / "nope").string()), std::string::npos) << missing.error().message;
+  ASSERT_TRUE(fsutil::write_new_file_unflushed(t.path() / "plain", "x", 0644));
+  auto not_dir = fsutil::FilesystemSync::open(t.path() / "plain");
+  EXPECT_FALSE(not_dir);
+  auto sync = fsutil::FilesystemSync::open(t.path());
+  ASSERT_TRUE(sync) << sync.error().message;
+  EXPECT_TRUE(sync->sync());
+  FaultGuard g([](std::string_view p) { return p == "fsutil.syncfs"; });
+  auto failed = sync->sync();
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message.find(t.path().string()), std::string::npos) << failed.error().message;
+}
+
 TEST(FsUtil, ReadRefusesSymlinkNonRegularAndOversize) {
   TempDir t;
   ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "f", std::string(100, 'x'), 0600));
@@ -193,6 +225,68 @@ TEST(FsUtil, ADirSyncBatchDefersEachDirectoryOnceAndOnlyOnItsThread) {
   ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "b" / "6", "six", 0644));
   fs::remove_all(t.path() / "b");
   EXPECT_FALSE(gone.commit()) << "a directory that cannot be synced is reported by commit()";
+}
+
+std::size_t temporaries_in(const fs::path& dir) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += fsutil::is_temp_name(e.path().filename().string()) ? 1 : 0;
+  return n;
+}
+
+TEST(FsUtil, AOneSyncBatchPutsEveryFileInPlaceAtCommitInTheOrderWritten) {
+  TempDir t;
+  fs::create_directory(t.path() / "s");
+  const auto a = t.path() / "s" / "a.json";
+  ASSERT_TRUE(fsutil::write_file_atomic(a, "old a", 0644));
+  {
+    fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
+    ASSERT_TRUE(fsutil::write_file_atomic(a, "first", 0644));
+    ASSERT_TRUE(fsutil::write_file_atomic(a, "second", 0600));
+    ASSERT_TRUE(fsutil::write_file_atomic(t.path() / "s" / "b.json", "new b", 0644));
+    EXPECT_EQ(*fsutil::read_file(a), "old a") << "nothing is in place before the commit";
+    EXPECT_FALSE(fs::exists(t.path() / "s" / "b.json"));
+    EXPECT_EQ(temporaries_in(t.path() / "s"), 3u);
+    EXPECT_EQ(batch.pending(), 4u) << "three renames and one directory";
+    ASSERT_TRUE(batch.commit());
+    EXPECT_EQ(batch.pending(), 0u);
+  }
+  EXPECT_EQ(*fsutil::read_file(a), "second") << "the later write wins";
+  EXPECT_EQ(mode_of(a), 0600u);
+  EXPECT_EQ(*fsutil::read_file(t.path() / "s" / "b.json"), "new b");
+  EXPECT_EQ(temporaries_in(t.path() / "s"), 0u);
+}
+
+TEST(FsUtil, AOneSyncBatchWhoseSyncOrRenameFailsKeepsTheOldContentAndNoTemporary) {
+  for (const char* point : {"fsutil.syncfs", "write_file.before_rename"}) {
+    TempDir t;
+    const auto a = t.path() / "a", b = t.path() / "b";
+    ASSERT_TRUE(fsutil::write_file_atomic(a, "old a", 0644));
+    ASSERT_TRUE(fsutil::write_file_atomic(b, "old b", 0644));
+    fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
+    ASSERT_TRUE(fsutil::write_file_atomic(a, "new a", 0644));
+    ASSERT_TRUE(fsutil::write_file_atomic(b, "new b", 0644));
+    FaultGuard g([&](std::string_view p) { return p == point; });
+    auto committed = batch.commit();
+    ASSERT_FALSE(committed) << point;
+    EXPECT_NE(committed.error().message.find("injected"), std::string::npos) << committed.error().message;
+    EXPECT_EQ(*fsutil::read_file(a), "old a") << point;
+    EXPECT_EQ(*fsutil::read_file(b), "old b") << point;
+    EXPECT_EQ(temporaries_in(t.path()), 0u) << point;
+  }
+}
+
+TEST(FsUtil, AKilledOneSyncBatchLeavesTheOldContentWholeAndOnlyTemporaries) {
+  TempDir t;
+  const auto a = t.path() / "a";
+  ASSERT_TRUE(fsutil::write_file_atomic(a, "old a", 0644));
+  int status = testing::run_in_child([&] {
+    fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
+    (void)fsutil::write_file_atomic(a, "new a", 0644);
+    ::raise(SIGKILL);
+  });
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(*fsutil::read_file(a), "old a");
+  EXPECT_EQ(temporaries_in(t.path()), 1u) << "the next pass sweeps it (Store::remove_stale_temporaries)";
 }
 
 }  // namespace

@@ -200,7 +200,7 @@ TEST(Store, AddVersionRefusesHostilePem) {
 const char* kVersionPoints[] = {"write_file.after_create",        "write_file.mid_write",
                                 "store.version.after_privkey.pem", "store.version.after_cert.pem",
                                 "store.version.after_fullchain.pem", "store.version.after_meta.json",
-                                "store.version.before_rename"};
+                                "fsutil.syncfs",                   "store.version.before_rename"};
 
 TEST(Store, InjectedFailureLeavesNoVersionAndNoTemporary) {
   for (const char* point : kVersionPoints) {
