@@ -102,7 +102,7 @@ void rebind_stored(EngineContext& ctx, Job& job) {
                       : found.error();
     return;
   }
-  auto bound = bind_version(ctx, a.rebind, (*found)->id);
+  auto bound = bind_version(ctx, a.rebind, (*found)->id, Store::LiveSync::Caller);  // live/ synced by work()
   if (!bound) job.error = bound.error();
   else log()->info("{}: bound stored version {} to {}", a.certificate.id, (*found)->id, fmt::join(a.rebind, ", "));
 }
@@ -124,7 +124,7 @@ void order_and_bind(EngineContext& ctx, protocol::AcmeSession& session, Job& job
     job.error = version.error();
     return;
   }
-  auto bound = bind_version(ctx, c.purposes, version->id);
+  auto bound = bind_version(ctx, c.purposes, version->id, Store::LiveSync::Caller);  // live/ synced by work()
   if (!bound) job.error = bound.error();
   else log()->info("{}: version {} (thumbprint {}) bound to {}", c.id, version->id, version->meta.thumbprint,
                    fmt::join(c.purposes, ", "));
@@ -301,8 +301,9 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store};
   // schedule/: one syncfs for all the records, one fsync of the directory (fsutil.hpp says why that is safe)
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
-  // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp).
-  for (const char* dir : {"orders", "notify"})
+  // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp),
+  // and the switches of purposes without consumers (engine_work.cpp bind_version, Store::LiveSync::Caller).
+  for (const char* dir : {"orders", "notify", "live"})
     if (std::error_code ec; std::filesystem::is_directory(store.dir() / dir, ec)) batch.defer(store.dir() / dir);
   for (auto* group : {&rebinds, &orders})
     for (auto* j : *group)

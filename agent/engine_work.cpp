@@ -55,9 +55,9 @@ Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& 
 }
 
 Result<std::vector<RebindOutcome>> bind_version(EngineContext& ctx, const std::vector<std::string>& purposes,
-                                                const std::string& version_id) {
+                                                const std::string& version_id, Store::LiveSync unowed) {
   std::lock_guard lock(*ctx.store_mutex);
-  auto outcomes = rebind(*ctx.store, purposes, version_id, ctx.consumers);
+  auto outcomes = rebind(*ctx.store, purposes, version_id, ctx.consumers, unowed);
   if (!outcomes) return std::unexpected(outcomes.error().context("binding version " + version_id));
   std::vector<std::string> failed;
   for (const auto& o : *outcomes)

@@ -38,9 +38,12 @@ struct EngineContext {
 // Binds `version_id` to `purposes`, running each purpose's outputs and hooks;
 // a failure rolls every purpose of the step back to its previous version
 // (agent/rebind.hpp) and is returned as an error naming every purpose that failed.
+// `unowed`: Store::LiveSync::Caller only inside an engine pass, which fsyncs
+// live/ at its end (engine_pass.cpp work()).
 [[nodiscard]] Result<std::vector<RebindOutcome>> bind_version(EngineContext& ctx,
                                                               const std::vector<std::string>& purposes,
-                                                              const std::string& version_id);
+                                                              const std::string& version_id,
+                                                              Store::LiveSync unowed = Store::LiveSync::Now);
 
 // The names as plain strings (policy::RequiredName -> name).
 [[nodiscard]] std::vector<std::string> plain_names(const std::vector<policy::RequiredName>& names);

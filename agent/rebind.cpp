@@ -40,6 +40,8 @@ Result<std::vector<Step>> stage(const StoredVersion& version, std::span<const st
   return steps;
 }
 
+bool owes_notification(const Step& s) { return !s.consumers->hooks.empty() || !s.consumers->outputs.empty(); }
+
 // Puts the switched purposes back where they were (unbound if they were).
 void unswitch(Store& store, std::vector<Step>& steps) {
   for (auto& s : steps) {
@@ -55,10 +57,10 @@ void unswitch(Store& store, std::vector<Step>& steps) {
   }
 }
 
-Result<void> switch_all(Store& store, std::vector<Step>& steps, const StoredVersion& version) {
+Result<void> switch_all(Store& store, std::vector<Step>& steps, const StoredVersion& version, Store::LiveSync unowed) {
   for (auto& s : steps) {
     const std::string one[] = {s.purpose};
-    auto previous = store.bind(one, version.id);
+    auto previous = store.bind(one, version.id, owes_notification(s) ? Store::LiveSync::Now : unowed);
     if (!previous) {
       unswitch(store, steps);
       return std::unexpected(previous.error().context("nothing stays switched"));
@@ -131,8 +133,6 @@ std::string bound_thumbprint(const Store& store, const std::string& purpose) {
 }
 
 // A purpose without hooks or outputs is owed nothing: no record, no fsyncs.
-bool owes_notification(const Step& s) { return !s.consumers->hooks.empty() || !s.consumers->outputs.empty(); }
-
 // Noted before the switch: a crash after it still tells the consumers (replay_owed_notifications).
 Result<void> note_owed(const Store& store, const std::vector<Step>& steps, const std::string& version_id) {
   for (const auto& s : steps) {
@@ -184,14 +184,15 @@ void replay_owed_notifications(Store& store, const std::map<std::string, Purpose
 
 Result<std::vector<RebindOutcome>> rebind(Store& store, std::span<const std::string> purposes,
                                           std::string_view version_id,
-                                          const std::map<std::string, PurposeConsumers>& consumers) {
+                                          const std::map<std::string, PurposeConsumers>& consumers,
+                                          Store::LiveSync unowed) {
   auto version = store.verify_version(version_id);
   if (!version) return std::unexpected(version.error().context("rebinding"));
   auto steps = stage(*version, purposes, consumers);
   if (!steps) return std::unexpected(steps.error().context(fmt::format("binding version {}", version->id)));
   if (auto noted = note_owed(store, *steps, version->id); !noted) return std::unexpected(noted.error());
   // A failed switch leaves the records: the next pass drops those whose switch never happened.
-  if (auto switched = switch_all(store, *steps, *version); !switched) return std::unexpected(switched.error());
+  if (auto switched = switch_all(store, *steps, *version, unowed); !switched) return std::unexpected(switched.error());
   auto failed = commit_and_tell(store, *steps, *version);
   std::vector<RebindOutcome> outcomes;
   for (const auto& s : *steps) outcomes.push_back(RebindOutcome{s.purpose, s.previous, version->id, {}, false, {}});

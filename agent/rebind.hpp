@@ -43,9 +43,14 @@ struct RebindOutcome {
 // before keeps the new version (there is nothing to go back to); it fails
 // only when its own hooks did not run or failed. The call fails outright
 // (with nothing left switched) when staging or a switch fails.
+// `unowed`: how the switch of a purpose without hooks or outputs is made
+// durable (Store::LiveSync; Caller only for a caller that fsyncs live/ later,
+// the engine's pass). A purpose with consumers is always durable before they
+// are told.
 [[nodiscard]] Result<std::vector<RebindOutcome>> rebind(Store& store, std::span<const std::string> purposes,
                                                         std::string_view version_id,
-                                                        const std::map<std::string, PurposeConsumers>& consumers);
+                                                        const std::map<std::string, PurposeConsumers>& consumers,
+                                                        Store::LiveSync unowed = Store::LiveSync::Now);
 
 // For each purpose a crashed rebind switched without telling its consumers
 // (agent/notify_journal.hpp): writes its outputs and runs its hooks now. A

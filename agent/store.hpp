@@ -112,10 +112,16 @@ class Store {
   // SHA-1 (as Windows prints it, spaces and case ignored) or SHA-256.
   [[nodiscard]] Result<std::optional<StoredVersion>> find_by_thumbprint(std::string_view thumbprint) const;
 
+  // When a switch of live/ must be durable: before bind returns (Now), or
+  // once the caller fsyncs live/ itself (Caller: the engine, at the end of
+  // its pass, for purposes nothing is told about — a switch lost to a power
+  // failure before that only leaves the purpose on its previous version,
+  // which the next pass binds again).
+  enum class LiveSync { Now, Caller };
   // Points each purpose at the version, one atomic rename per purpose, after
   // verify_version. Returns each purpose's previous version id ("" if none).
   [[nodiscard]] Result<std::map<std::string, std::string>> bind(std::span<const std::string> purposes,
-                                                                std::string_view id);
+                                                                std::string_view id, LiveSync sync = LiveSync::Now);
   [[nodiscard]] Result<void> unbind(std::span<const std::string> purposes);
   [[nodiscard]] Result<std::optional<Binding>> binding(std::string_view purpose) const;
 

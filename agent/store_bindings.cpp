@@ -71,7 +71,8 @@ Result<std::map<std::string, std::string>> current_targets(const fs::path& live,
 
 }  // namespace
 
-Result<std::map<std::string, std::string>> Store::bind(std::span<const std::string> purposes, std::string_view id) {
+Result<std::map<std::string, std::string>> Store::bind(std::span<const std::string> purposes, std::string_view id,
+                                                       LiveSync sync) {
   const std::string what = fmt::format("binding version {}", id);
   if (auto r = require_writable(what); !r) return std::unexpected(r.error());
   auto version = verify_version(id);
@@ -83,7 +84,10 @@ Result<std::map<std::string, std::string>> Store::bind(std::span<const std::stri
     if (auto r = switch_link(live, p, std::string(id)); !r) return std::unexpected(r.error().context(what + " to " + p));
     if (fault_point("store.bind.after_rename")) return fail(ErrorKind::Storage, "injected fault at store.bind.after_rename");
   }
-  if (auto r = fsutil::fsync_dir(live); !r) return std::unexpected(r.error().context(what));
+  if (sync == LiveSync::Now) {
+    if (auto r = fsutil::fsync_dir(live); !r) return std::unexpected(r.error().context(what));
+    if (fault_point("store.bind.live_synced")) return fail(ErrorKind::Storage, "injected fault at store.bind.live_synced");
+  }
   for (const auto& p : purposes)
     module_logger("store")->info("bound {} to version {} (thumbprint {}; was {})", p, id, version->meta.thumbprint,
                                  (*previous)[p].empty() ? "unbound" : (*previous)[p]);

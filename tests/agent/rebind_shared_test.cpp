@@ -151,5 +151,27 @@ TEST(SharedRebind, APurposeThatWasUnboundKeepsTheNewVersionWhileTheOthersGoBack)
   EXPECT_TRUE((*out)[0].rolled_back);
 }
 
+TEST(SharedRebind, OnlyPurposesWithConsumersWaitForLiveToBeSyncedWhenTheCallerSyncsTheRest) {
+  SharedFixture f;
+  f.consumers.erase("WebServicesInternal");
+  f.consumers.erase("WebServicesExternal");
+  std::vector<std::string> seen;
+  set_fault_injector([&](std::string_view p) {
+    if (p == "store.bind.live_synced") seen.emplace_back(p);
+    return false;
+  });
+  auto now = rebind(f.s, kThree, f.a, f.consumers);
+  const auto synced_now = seen.size();
+  seen.clear();
+  auto caller = rebind(f.s, kThree, f.b, f.consumers, Store::LiveSync::Caller);
+  set_fault_injector({});
+  ASSERT_TRUE(now);
+  ASSERT_TRUE(caller);
+  EXPECT_EQ(synced_now, 3u) << "by default every switch is durable before rebind returns";
+  EXPECT_EQ(seen.size(), 1u) << "Caller: only Default, whose hook is told, syncs live/ before it";
+  for (const auto& p : kThree) EXPECT_EQ(f.bound(p), f.b) << p;
+  EXPECT_EQ(f.calls().size(), 2u) << "Default's hook ran for each switch";
+}
+
 }  // namespace
 }  // namespace certagent::agent
