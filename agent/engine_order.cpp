@@ -34,8 +34,9 @@ struct InFlight {
 //   certificate is worked by one worker at a time (a pass hands each job to
 //   one worker; the lost-account retry runs after they all joined);
 // - they touch none of Store's in-memory state, only store.dir(), fixed at
-//   construction (the mutex guards that state: the verified versions, the
-//   account, the bindings, for add_version, bind and the like);
+//   construction (the mutex guards that state, the memo of verified
+//   versions, and serializes the other writers: certs/, live/, accounts/,
+//   ari/, schedule/, never orders/);
 // - the temporary's name is random per thread (fsutil::temp_name), and a
 //   DirSyncBatch is per thread (none is alive on a worker);
 // - two first journals creating orders/ at once: write_order_journal
