@@ -7,6 +7,7 @@
 // sibling session sharing the directory, the nonce pool and the account; a
 // worker orders certificate after certificate through its session.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -80,29 +81,34 @@ struct OpenCa {
 // (agent/order_journal.hpp) when the CA still has it — with only the intent
 // journaled, the order found in the account's orders list
 // (agent/order_lookup.hpp); otherwise journals the intent, places a new order
-// and journals its URL. The new certificate key is generated after newOrder
-// (an RSA key on another thread while the authorizations are answered) and
-// journaled before finalize. A new order carries `replaces` when the CA offers
-// ARI (placed again without it if the CA refuses it). Notes the CA's directory
-// (agent/engine_ari.hpp).
-// Journal writes take `store_mutex`. The caller removes the journal once the
-// result is stored.
+// and journals its URL. The new certificate key (an RSA key generated on
+// another thread while newOrder and the authorizations go on) is journaled
+// with the order's URL when it is there without waiting — an EC key always is
+// — and otherwise on its own before finalize. A new order carries `replaces`
+// when the CA offers ARI (placed again without it if the CA refuses it). Notes
+// the CA's directory (agent/engine_ari.hpp), under `store_mutex`; the journal
+// writes do not take it (agent/engine_order.cpp says why that is safe). The
+// caller removes the journal once the result is stored.
 struct OrderRequest {
   std::string certificate_id;
   std::vector<std::string> names;
   policy::KeyType key = policy::KeyType::EcP256;
   std::string replaces;  // ARI certID of the certificate this renews (RFC 9773 §5); "" none
 };
+// The new certificate key when it can be had without waiting, else null.
+using ReadyKey = std::function<std::shared_ptr<const protocol::PrivateKey>()>;
 // The new-order step of order_certificate: the intent journaled, newOrder
 // (with `replaces` when the CA offers ARI, placed again without it when the CA
-// refuses it), and the order's URL journaled (each journal write under
-// `store_mutex`). No key yet.
+// refuses it), and the order's URL journaled — with the key `ready_key` gives,
+// if it gives one (then no CSR has been made from it yet).
 struct PlacedOrder {
   protocol::Order order;
-  OrderJournal journal;  // as written: intent and order URL
+  OrderJournal journal;  // as written: intent, order URL and, when ready, the key
+  std::shared_ptr<const protocol::PrivateKey> key;  // journaled with the URL; null: not yet
 };
 [[nodiscard]] Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& ca,
-                                              const OrderRequest& request, Store& store, std::mutex& store_mutex);
+                                              const OrderRequest& request, Store& store,
+                                              const ReadyKey& ready_key = {});
 
 [[nodiscard]] Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& request,
                                                                     protocol::AcmeSession& session, Store& store,

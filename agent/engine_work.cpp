@@ -15,6 +15,24 @@ std::vector<std::string> plain_names(const std::vector<policy::RequiredName>& na
   return out;
 }
 
+namespace {
+
+// The key and chain as the order left them (already checked by verify_issued):
+// nothing is decoded again. Under the store mutex.
+Result<StoredVersion> store_issued(EngineContext& ctx, const protocol::IssuedCertificate& issued, CertificateMeta meta,
+                                   const std::string& certificate_id) {
+  std::lock_guard lock(*ctx.store_mutex);
+  auto id = ctx.store->add_version(*issued.key, issued.chain.certificates, std::move(meta));
+  if (!id) return std::unexpected(id.error().context("storing " + certificate_id + " from order " + issued.order_url));
+  // add_version read the files back and compared them with the bytes it checked; binding
+  // verifies the version again (Store::bind), so here its metadata is enough.
+  auto stored = ctx.store->load_version(*id);
+  if (!stored) return std::unexpected(stored.error().context("loading the stored " + certificate_id));
+  return stored;
+}
+
+}  // namespace
+
 Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& session,
                                      const std::string& certificate_id, const std::vector<std::string>& names,
                                      policy::KeyType key, const std::string& replaces) {
@@ -26,14 +44,9 @@ Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& 
   meta.certificate_id = certificate_id;
   meta.order_url = issued->order_url;
   meta.key_type = std::string(policy::to_string(key));
-  // The key and chain as the order left them (already checked by verify_issued): nothing is decoded again.
-  std::lock_guard lock(*ctx.store_mutex);
-  auto id = ctx.store->add_version(*issued->key, issued->chain.certificates, std::move(meta));
-  if (!id) return std::unexpected(id.error().context("storing " + certificate_id + " from order " + issued->order_url));
-  // add_version read the files back and compared them with the bytes it checked; binding
-  // verifies the version again (Store::bind), so here its metadata is enough.
-  auto stored = ctx.store->load_version(*id);
-  if (!stored) return std::unexpected(stored.error().context("loading the stored " + certificate_id));
+  auto stored = store_issued(ctx, *issued, std::move(meta), certificate_id);
+  if (!stored) return stored;
+  // Outside the store mutex, as every journal write and removal (agent/engine_order.cpp says why).
   if (auto removed = remove_order_journal(*ctx.store, certificate_id); !removed)
     module_logger("engine")->warn("{}: {}", certificate_id, removed.error().message);
   module_logger("engine")->info("{}: stored version {} (thumbprint {}, order {})", certificate_id, stored->id,

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <mutex>
+
 #include "agent/fsutil.hpp"
 
 namespace certagent::agent {
@@ -15,7 +17,18 @@ Result<void> write_order_journal(const Store& store, const OrderJournal& j) {
   if (auto checked = check_purpose_name(j.certificate_id); !checked)
     return fail(ErrorKind::Invalid, "certificate id \"" + j.certificate_id + "\" cannot name a file");
   auto file = order_journal_path(store.dir(), j.certificate_id);
-  if (auto dir = fsutil::make_private_dir(file.parent_path()); !dir) return dir;
+  {
+    // Journals are written without the store's mutex, several at once. Two
+    // first journals would both mkdir orders/: the one that finds it made
+    // would write its journal while the other may not have fsynced the state
+    // directory yet, and a power failure could then lose orders/ and the
+    // journal with it after the CA got the order. One at a time, the second
+    // finds orders/ made and durable. (A mkdir and an lstat: no fsync waits
+    // on this lock unless orders/ is new.)
+    static std::mutex creating;
+    std::lock_guard lock(creating);
+    if (auto dir = fsutil::make_private_dir(file.parent_path()); !dir) return dir;
+  }
   json::object o{{"format", 2},
                  {"certificate_id", j.certificate_id},
                  {"order_url", j.order_url},

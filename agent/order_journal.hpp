@@ -1,10 +1,15 @@
 #pragma once
 // The in-flight order journal, <state>/orders/<certificate-id>.json (0600),
-// written in three steps so that a crash at any point leaves enough to finish
-// the issuance without placing a second order:
+// written (each write whole and fsynced: fsutil::write_file_atomic) step by
+// step so that a crash at any point leaves enough to finish the issuance
+// without placing a second order:
 //   1. the intent (names, profile, account, time), before newOrder is sent;
-//   2. the order URL, once the CA created the order;
-//   3. the new certificate key, before the CSR made from it is sent (finalize).
+//   2. the order URL, once the CA created the order — with the new
+//      certificate key when it is there without waiting (an EC key always:
+//      two writes per order);
+//   3. otherwise the key on its own (an RSA key still being generated), before
+//      the CSR made from it is sent (finalize).
+// Either way the key is durable before any CSR is made from it.
 // The next attempt for that certificate resumes the journaled order if the CA
 // still has it; with only an intent, it looks the order up in the account's
 // orders list (agent/order_lookup.hpp) before placing a new one. The journal
@@ -33,6 +38,9 @@ struct OrderJournal {
 
 [[nodiscard]] std::filesystem::path order_journal_path(const std::filesystem::path& state_dir,
                                                        const std::string& certificate_id);
+// Needs no lock of the caller's for different certificates at once (it
+// touches only the journal's own file, and creates orders/ one at a time);
+// one certificate's journal is written by one thread at a time.
 [[nodiscard]] Result<void> write_order_journal(const Store& store, const OrderJournal& journal);
 // Absent when there is none; an unreadable one is an error (the caller logs
 // it, removes it and places a new order). Format 1 (URL and key only) is read too.

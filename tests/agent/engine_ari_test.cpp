@@ -286,7 +286,7 @@ TEST_F(PlaceOrder, ARenewalCarriesReplacesWhenTheCaOffersAri) {
   auto session = open(true);
   ASSERT_TRUE(session);
   answer_order();
-  auto placed = place_order(*session, ca_, request_, *store_, mutex_);
+  auto placed = place_order(*session, ca_, request_, *store_);
   ASSERT_TRUE(placed) << placed.error().message;
   EXPECT_EQ(sent_replaces(2), request_.replaces);
   auto journal = read_order_journal(store_->dir(), "web");
@@ -298,7 +298,7 @@ TEST_F(PlaceOrder, WithoutRenewalInfoInTheDirectoryThereIsNoReplaces) {
   auto session = open(false);  // pebble 2.4
   ASSERT_TRUE(session);
   answer_order();
-  ASSERT_TRUE(place_order(*session, ca_, request_, *store_, mutex_));
+  ASSERT_TRUE(place_order(*session, ca_, request_, *store_));
   EXPECT_EQ(sent_replaces(2), "");
 }
 
@@ -308,7 +308,7 @@ TEST_F(PlaceOrder, AnOrderRefusedBecauseOfReplacesIsPlacedAgainWithoutIt) {
   net_.add(protocol::Method::Post, "https://ca.test/order",
            protocol::testing::problem(409, "alreadyReplaced", "that certificate was already replaced"));
   answer_order();
-  auto placed = place_order(*session, ca_, request_, *store_, mutex_);
+  auto placed = place_order(*session, ca_, request_, *store_);
   ASSERT_TRUE(placed) << placed.error().message;
   ASSERT_EQ(net_.sent.size(), 4u);
   EXPECT_EQ(sent_replaces(2), request_.replaces);

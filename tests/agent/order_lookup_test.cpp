@@ -7,8 +7,10 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <thread>
 
 #include "agent/engine_acme.hpp"
+#include "agent/fault.hpp"
 #include "agent/order_journal.hpp"
 #include "agent/order_lookup.hpp"
 #include "protocol/acme_fakes.hpp"
@@ -146,7 +148,7 @@ class IntentJournal : public OrderLookupTest {
 TEST_F(IntentJournal, TheIntentIsJournaledBeforeNewOrderIsSent) {
   ca_.profile = "";
   net_.add(Method::Post, "https://ca.test/order", protocol::testing::problem(500, "serverInternal", "the CA broke"));
-  auto placed = place_order(*session_, ca_, request_, *store_, mutex_);
+  auto placed = place_order(*session_, ca_, request_, *store_);
   ASSERT_FALSE(placed);
   auto journal = read_order_journal(store_->dir(), "web");
   ASSERT_TRUE(journal && *journal) << "the intent stays: the CA may have created the order before failing";
@@ -160,7 +162,7 @@ TEST_F(IntentJournal, TheIntentIsJournaledBeforeNewOrderIsSent) {
 TEST_F(IntentJournal, AnOrderTheCaRefusedVoidsTheIntent) {
   net_.add(Method::Post, "https://ca.test/order",
            protocol::testing::problem(400, "rejectedIdentifier", "a.example is not ours to issue for"));
-  ASSERT_FALSE(place_order(*session_, ca_, request_, *store_, mutex_));
+  ASSERT_FALSE(place_order(*session_, ca_, request_, *store_));
   auto journal = read_order_journal(store_->dir(), "web");
   ASSERT_TRUE(journal);
   EXPECT_FALSE(*journal) << "no order was created: nothing to look up next time";
@@ -169,7 +171,7 @@ TEST_F(IntentJournal, AnOrderTheCaRefusedVoidsTheIntent) {
 TEST_F(IntentJournal, ThePlacedOrdersUrlIsJournaledWithTheIntentAndNoKey) {
   net_.add(Method::Post, "https://ca.test/order",
            reply(201, order_json("pending", request_.names), "application/json", {{"Location", "https://ca.test/o/7"}}));
-  auto placed = place_order(*session_, ca_, request_, *store_, mutex_);
+  auto placed = place_order(*session_, ca_, request_, *store_);
   ASSERT_TRUE(placed) << placed.error().message;
   auto journal = read_order_journal(store_->dir(), "web");
   ASSERT_TRUE(journal && *journal);
@@ -179,6 +181,115 @@ TEST_F(IntentJournal, ThePlacedOrdersUrlIsJournaledWithTheIntentAndNoKey) {
   struct stat st {};
   ASSERT_EQ(::stat(order_journal_path(store_->dir(), "web").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+// Counts the journal writes (each creates one temporary file) and, at the
+// point after the order's URL is journaled, reads what the journal holds.
+class JournalWatch {
+ public:
+  explicit JournalWatch(const Store& store) {
+    set_fault_injector([this, &store](std::string_view point) {
+      if (point == "write_file.after_create") ++writes;
+      if (point == "engine.order.after_new_order") at_order = read_order_journal(store.dir(), "web");
+      if (point == "engine.order.after_key") ++after_key;
+      return false;
+    });
+  }
+  ~JournalWatch() { set_fault_injector({}); }
+  JournalWatch(const JournalWatch&) = delete;
+  JournalWatch& operator=(const JournalWatch&) = delete;
+  int writes = 0;
+  int after_key = 0;
+  Result<std::optional<OrderJournal>> at_order = std::nullopt;
+};
+
+TEST_F(IntentJournal, AKeyReadyWhenTheOrderIsPlacedIsJournaledWithItsUrlInTheSameWrite) {
+  net_.add(Method::Post, "https://ca.test/order",
+           reply(201, order_json("pending", request_.names), "application/json", {{"Location", "https://ca.test/o/7"}}));
+  auto key = std::make_shared<const protocol::PrivateKey>(*protocol::PrivateKey::generate(protocol::KeyType::EcP256));
+  int asked = 0;
+  JournalWatch watch(*store_);
+  auto placed = place_order(*session_, ca_, request_, *store_, [&] {
+    ++asked;
+    return key;
+  });
+  ASSERT_TRUE(placed) << placed.error().message;
+  EXPECT_EQ(asked, 1) << "asked for once, after newOrder";
+  EXPECT_EQ(placed->key, key);
+  EXPECT_EQ(watch.writes, 2) << "the intent, then the order's URL and the key together";
+  EXPECT_EQ(watch.after_key, 1) << "the kill sweep's point after the key is journaled is reached";
+  ASSERT_TRUE(watch.at_order && *watch.at_order) << "the journal is on disk when the order's step ends";
+  EXPECT_EQ((*watch.at_order)->order_url, "https://ca.test/o/7");
+  EXPECT_EQ((*watch.at_order)->key_pem, *key->to_pem()) << "the key is durable before any CSR is made from it";
+  auto parsed = protocol::PrivateKey::from_pem((*watch.at_order)->key_pem);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(*parsed->to_pem(), *key->to_pem()) << "what a resumed run reads is that key";
+}
+
+TEST_F(IntentJournal, AKeyNotReadyIsNotWaitedForAndTheUrlIsJournaledWithoutIt) {
+  net_.add(Method::Post, "https://ca.test/order",
+           reply(201, order_json("pending", request_.names), "application/json", {{"Location", "https://ca.test/o/7"}}));
+  JournalWatch watch(*store_);
+  auto placed = place_order(*session_, ca_, request_, *store_,
+                            [] { return std::shared_ptr<const protocol::PrivateKey>(); });
+  ASSERT_TRUE(placed) << placed.error().message;
+  EXPECT_EQ(placed->key, nullptr);
+  EXPECT_EQ(watch.writes, 2);
+  EXPECT_EQ(watch.after_key, 0) << "no key journaled yet: finalize journals it on its own";
+  ASSERT_TRUE(watch.at_order && *watch.at_order);
+  EXPECT_EQ((*watch.at_order)->order_url, "https://ca.test/o/7");
+  EXPECT_EQ((*watch.at_order)->key_pem, "");
+}
+
+TEST_F(IntentJournal, NoKeyIsAskedForWhenTheCaRefusesTheOrder) {
+  net_.add(Method::Post, "https://ca.test/order",
+           protocol::testing::problem(400, "rejectedIdentifier", "a.example is not ours to issue for"));
+  int asked = 0;
+  ASSERT_FALSE(place_order(*session_, ca_, request_, *store_, [&] {
+    ++asked;
+    return std::shared_ptr<const protocol::PrivateKey>();
+  }));
+  EXPECT_EQ(asked, 0);
+}
+
+// Workers journal their orders without the store mutex (agent/engine_order.cpp):
+// several at once, the first of them creating orders/, each certificate's
+// journal whole afterwards. Runs under TSan (scripts/test).
+TEST(ConcurrentJournals, CertificatesJournaledAtOnceFromSeveralThreadsEachKeepTheirOwn) {
+  testing::TempDir dir;
+  auto store = Store::open(dir.path() / "state", OpenOptions{true, {}});
+  ASSERT_TRUE(store) << store.error().message;
+  ASSERT_FALSE(std::filesystem::exists(store->dir() / "orders")) << "the threads race to create it";
+  constexpr int kThreads = 6;
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      OrderJournal j{fmt::format("cert{}", t), "", {fmt::format("n{}.example", t)}, "", "", kAccount, 1};
+      for (int step = 0; step < 3 && errors[t].empty(); ++step) {
+        if (step == 1) j.order_url = fmt::format("https://ca.test/o/{}", t);
+        if (step == 2) j.key_pem = fmt::format("KEY {}", t);
+        if (auto w = write_order_journal(*store, j); !w) errors[t] = w.error().message;
+      }
+      if (t % 2 == 1 && errors[t].empty())
+        if (auto r = remove_order_journal(*store, j.certificate_id); !r) errors[t] = r.error().message;
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(errors[t], "") << t;
+    auto j = read_order_journal(store->dir(), fmt::format("cert{}", t));
+    ASSERT_TRUE(j) << j.error().message;
+    if (t % 2 == 1) {
+      EXPECT_FALSE(*j) << t << " was removed";
+      continue;
+    }
+    ASSERT_TRUE(*j) << t;
+    EXPECT_EQ((*j)->order_url, fmt::format("https://ca.test/o/{}", t));
+    EXPECT_EQ((*j)->key_pem, fmt::format("KEY {}", t));
+    EXPECT_EQ((*j)->names, std::vector<std::string>{fmt::format("n{}.example", t)});
+  }
+  for (const auto& e : std::filesystem::directory_iterator(store->dir() / "orders"))
+    EXPECT_FALSE(e.path().filename().string().starts_with(".tmp-")) << e.path();
 }
 
 TEST_F(IntentJournal, AFormatOneJournalIsStillRead) {

@@ -34,6 +34,7 @@ struct KillPoint {
   const char* torn_in = nullptr;     // a write_file point: the state subdirectory holding the torn .tmp- file
   int journaled = -1;  // after the kill the order journal holds: 0 nothing, 1 the intent, 2 + the order URL,
                        // 3 + the key; -1 not checked
+  const char* key = nullptr;  // the policy's `key` ("rsa-3072"); nullptr: the default, an EC key
 };
 
 // What the order journal holds (see KillPoint::journaled), or -2 when it cannot be read.
@@ -54,7 +55,7 @@ bool has_temporary(const std::filesystem::path& dir) {
 
 // gtest prints the parameter in test names and failures ("24-byte object <…>" without it).
 void PrintTo(const KillPoint& kp, std::ostream* os) {
-  *os << kp.point << (kp.rebind_began ? " (rebind began)" : "");
+  *os << kp.point << (kp.key != nullptr ? std::string(" ") + kp.key : "") << (kp.rebind_began ? " (rebind began)" : "");
 }
 
 // The hook: logs "PURPOSE ACTION OLD NEW"; when armed, kills its agent (as
@@ -87,7 +88,12 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
   const std::size_t iterations = count_from_env("CERTAGENT_KILL_SWEEP_ITERATIONS", 5);
   EngineSandbox box;
   const std::string hook = write_sweep_hook(box);
-  box.write_policy(pool_with("base.example", hook));
+  auto policy_for = [&](const std::string& domain) {
+    PoolPolicy p = pool_with(domain, hook);
+    if (kp.key != nullptr) p.key = kp.key;
+    return p;
+  };
+  box.write_policy(policy_for("base.example"));
   auto first = box.certagent({"run", "--once"});
   ASSERT_EQ(first.exit_code, 0) << outcome_text(first);
 
@@ -98,7 +104,7 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < iterations; ++i) {
     SCOPED_TRACE(fmt::format("{} iteration {}", kp.point, i));
-    box.write_policy(pool_with(fmt::format("i{}.example", i), hook));  // new names: a reissue is due
+    box.write_policy(policy_for(fmt::format("i{}.example", i)));  // new names: a reissue is due
     const std::string old = thumbprint_of(box.certs().at("Default"));
     const auto orders_before = new_order_count(box.pebble());
     if (kp.point == std::string("hook")) std::ofstream(box.dir() / "arm") << "";
@@ -148,13 +154,14 @@ TEST_P(KillSweep, StoreStaysWholeOldStaysBoundAndTheResumedRunPlacesNoSecondOrde
       EXPECT_FALSE(e.path().filename().string().starts_with(".tmp-")) << "the next run removes " << e.path();
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << fmt::format("KILL-SWEEP {}: {}/{} kills, store-load failures {}, key mismatches {}, extra orders {}, "
-                           "{:.1f} s\n", kp.point, kills, iterations, store_failures, key_mismatches, extra_orders,
+  std::cout << fmt::format("KILL-SWEEP {}{}: {}/{} kills, store-load failures {}, key mismatches {}, extra orders {}, "
+                           "{:.1f} s\n", kp.point, kp.key != nullptr ? std::string(" ") + kp.key : "", kills, iterations, store_failures, key_mismatches, extra_orders,
                            seconds);
 }
 
 std::string point_name(const ::testing::TestParamInfo<KillPoint>& info) {
   std::string s = info.param.point;
+  if (info.param.key != nullptr) s += std::string("_") + info.param.key;
   for (char& c : s)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return s;
@@ -168,18 +175,25 @@ INSTANTIATE_TEST_SUITE_P(
         // it): nothing was ordered; the next run orders.
         KillPoint{"write_file.mid_write", false, nullptr, "orders", 0},
         KillPoint{"engine.order.after_intent", false, "no order for the journaled intent", nullptr, 1},
-        // The second: the order's URL, after newOrder, half written: the journal holds only the
-        // intent, and the next run finds the order in the account's orders list.
+        // The second: the order's URL with the new (EC) certificate key, after newOrder, half
+        // written: the journal holds only the intent, and the next run finds the order in the
+        // account's orders list.
         KillPoint{"write_file.mid_write@2", false, "found in the account's orders list", "orders", 1},
-        KillPoint{"engine.order.after_new_order", false, "resuming order", nullptr, 2},
-        // The third: the new certificate key, journaled before finalize, half written.
-        KillPoint{"write_file.mid_write@3", false, "resuming order", "orders", 2},
+        // An EC key is journaled with the order's URL: both points follow that one write.
+        KillPoint{"engine.order.after_new_order", false, "resuming order", nullptr, 3},
         KillPoint{"engine.order.after_key", false, "resuming order", nullptr, 3},
         KillPoint{"engine.order.before_finalize", false, "resuming order", nullptr, 3},
         KillPoint{"engine.order.after_finalize", false, "resuming order", nullptr, 3},
         KillPoint{"engine.order.after_download", false, "resuming order", nullptr, 3},
-        // The fourth: privkey.pem of the new version, half written.
-        KillPoint{"write_file.mid_write@4", false, "resuming order", "certs", 3},
+        // The third (no journal write of the key's own with an EC key): privkey.pem of the new
+        // version, half written.
+        KillPoint{"write_file.mid_write@3", false, "resuming order", "certs", 3},
+        // An RSA key, generated on another thread, is not there yet when the order's URL is
+        // journaled (newOrder takes milliseconds, an RSA-3072 key about half a second): it is
+        // journaled on its own before finalize. The third write, half written, leaves the order
+        // without a key; the next run resumes it with a new key.
+        KillPoint{"write_file.mid_write@3", false, "resuming order", "orders", 2, "rsa-3072"},
+        KillPoint{"engine.order.after_key", false, "resuming order", nullptr, 3, "rsa-3072"},
         KillPoint{"store.version.after_cert.pem", false, "resuming order", nullptr, 3},
         KillPoint{"store.version.before_rename", false, "resuming order", nullptr, 3},
         KillPoint{"store.bind.before_rename", false}, KillPoint{"store.bind.after_rename", true},
