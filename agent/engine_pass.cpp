@@ -377,7 +377,10 @@ PassSummary Engine::pass(const PassRequest& request) {
       if (!may_attempt(job, request)) continue;
       (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
     }
-    work(request, *policy_, *store_, store_mutex_, options_.concurrency, before->selections, rebinds, orders);
+    // The policy's ca.concurrency, else the engine's default (4).
+    const std::size_t concurrency =
+        policy_->ca.concurrency ? static_cast<std::size_t>(*policy_->ca.concurrency) : options_.concurrency;
+    work(request, *policy_, *store_, store_mutex_, concurrency, before->selections, rebinds, orders);
     auto after = plan_now(*store_, *policy_, request.now, rng);
     if (!after) throw std::runtime_error(after.error().message);
     summarize(summary, after->inventory, after->actions, jobs, request.now);

@@ -35,7 +35,11 @@ struct CaConfig {
   std::vector<std::string> contacts;        // "mailto:..." URLs
   std::optional<std::string> preferred_chain;
   std::optional<std::string> profile;       // ACME profile name, if the CA offers profiles
+  // Certificates ordered at once (each on its own connection); unset: the engine's default, 4.
+  std::optional<int> concurrency;
 };
+
+inline constexpr int kMaxConcurrency = 32;
 
 struct Challenge {
   enum class Type { Http01, Dns01 } type = Type::Http01;

@@ -3,7 +3,9 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
 
 #include "policy/json_text.hpp"
 #include "policy/parse_internal.hpp"
@@ -45,8 +47,19 @@ Result<std::vector<std::string>> read_contacts(const Reader& r, const json::valu
   return list;
 }
 
+Result<int> read_concurrency(const Reader& r, const json::value& v, const std::string& path) {
+  const std::string hint = fmt::format("write a whole number of orders at once from 1 to {}, e.g. 4 (the default)",
+                                       kMaxConcurrency);
+  if (!v.is_int64() && !v.is_uint64())
+    return r.fail(path, fmt::format("{} is not a number of orders; {}", json_kind(v), hint));
+  const auto n = v.is_int64() ? v.as_int64() : static_cast<std::int64_t>(std::min<std::uint64_t>(v.as_uint64(), 1u << 30));
+  if (n < 1 || n > kMaxConcurrency) return r.fail(path, fmt::format("{} orders at once is out of range; {}", n, hint));
+  return static_cast<int>(n);
+}
+
 Result<CaConfig> read_ca(const Reader& r, const json::value& v, const std::string& path) {
-  auto o = r.object(v, path, {"directory", "trust_bundle", "eab", "contacts", "preferred_chain", "profile"});
+  auto o = r.object(v, path,
+                    {"directory", "trust_bundle", "eab", "contacts", "preferred_chain", "profile", "concurrency"});
   if (!o) return std::unexpected(o.error());
   CaConfig ca;
   auto dir = r.required(**o, path, "directory", "the CA's ACME directory URL, e.g. \"https://ca.contoso.net/acme/directory\"");
@@ -66,15 +79,18 @@ Result<CaConfig> read_ca(const Reader& r, const json::value& v, const std::strin
       **o, path, "contacts", [&](const json::value& x, const std::string& p) { return read_contacts(r, x, p); });
   auto chain = optional_field<std::string>(**o, path, "preferred_chain", str);
   auto profile = optional_field<std::string>(**o, path, "profile", str);
+  auto concurrency = optional_field<int>(
+      **o, path, "concurrency", [&](const json::value& x, const std::string& p) { return read_concurrency(r, x, p); });
   for (const Error* e : {bundle ? nullptr : &bundle.error(), eab ? nullptr : &eab.error(),
                          contacts ? nullptr : &contacts.error(), chain ? nullptr : &chain.error(),
-                         profile ? nullptr : &profile.error()})
+                         profile ? nullptr : &profile.error(), concurrency ? nullptr : &concurrency.error()})
     if (e) return std::unexpected(*e);
   ca.trust_bundle = *bundle;
   ca.eab = *eab;
   ca.contacts = contacts->value_or(std::vector<std::string>{});
   ca.preferred_chain = *chain;
   ca.profile = *profile;
+  ca.concurrency = *concurrency;
   return ca;
 }
 

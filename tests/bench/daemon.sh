@@ -17,9 +17,9 @@ has_subcommand() {  # has_subcommand WORDS...: certagent knows this subcommand
 }
 
 write_fleet_policy() {  # write_fleet_policy FILE N: N certificates, one name each
-  python3 - "$1" "$2" "$DIRECTORY_URL" "$TLS_ROOT" "$HTTP01_PORT" <<'PY'
+  python3 - "$1" "$2" "$DIRECTORY_URL" "$TLS_ROOT" "$HTTP01_PORT" "$FLEET_CONCURRENCY" <<'PY'
 import json, sys
-path, n, directory, trust, port = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+path, n, directory, trust, port, concurrency = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 names = {f"site{i:04d}": [f"site{i:04d}.{{fleet}}"] for i in range(n)}
 policy = {
     "ca": {"directory": directory, "trust_bundle": trust},
@@ -28,6 +28,8 @@ policy = {
     "variables": {"fleet": "fleet.bench.test"},
     "roles": [{"role": "custom", "id": "fleet", "layout": "separate", "names": names}],
 }
+if concurrency:
+    policy["ca"]["concurrency"] = int(concurrency)
 json.dump(policy, open(path, "w"), indent=1)
 PY
 }
@@ -138,6 +140,7 @@ d = {"measured": True, "certificates_planned": $n_planned, "certificates_stored"
      "pebble_cpu_share": round(pebble_cpu / (pebble_cpu + agent_cpu), 3) if pebble_cpu + agent_cpu else None,
      "pebble_busy_of_wall": round(pebble_cpu / wall, 3) if wall else None,
      "rest_of_machine_cpu_s": round(rest_cpu, 2),
+     "fleet_concurrency": int("$FLEET_CONCURRENCY") if "$FLEET_CONCURRENCY" else "default (4)",
      "fleet_requests": $r1 - $r0, "fleet_directory_requests": $dir1 - $dir0,
      "fleet_nonce_requests": $nonce1 - $nonce0,
      "plan_empty_store_ms": $plan_empty_ms, "plan_full_store_ms": $plan_full_ms,
@@ -146,7 +149,7 @@ d = {"measured": True, "certificates_planned": $n_planned, "certificates_stored"
 json.dump(d, open(f"{out}/daemon.json", "w"), indent=1)
 lines = [
   "",
-  f"Fleet ({d['certificates_stored']} certificates, PEBBLE_VA_ALWAYS_VALID=1, run --once): "
+  f"Fleet ({d['certificates_stored']} certificates, PEBBLE_VA_ALWAYS_VALID=1, run --once, ca.concurrency {d['fleet_concurrency']}): "
   f"{wall:.1f} s wall, {d['certs_per_s']} certificates/s, {d['fleet_requests']} requests "
   f"({d['fleet_directory_requests']} GET /dir, {d['fleet_nonce_requests']} HEAD /nonce-plz); "
   f"certagent CPU {agent_cpu:.1f} s (peak RSS {rss / 1024:.1f} MiB), pebble CPU {pebble_cpu:.1f} s "

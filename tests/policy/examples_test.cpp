@@ -95,5 +95,15 @@ TEST(Examples, TheEnterpriseExampleReadsCaKeysAndRenewal) {
   EXPECT_EQ(policy->outputs.at("WebServicesExternal").key_mode, 0640u);
 }
 
+TEST(Examples, CaConcurrencyIsReadAndUnsetLeavesTheEngineDefault) {
+  const std::string roles = R"(, "roles": [{"role": "custom", "id": "w", "names": {"https": ["a.example"]}}]})";
+  auto set = parse_policy(R"({"ca": {"directory": "https://c.example/d", "concurrency": 16})" + roles, "p");
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->ca.concurrency, 16);
+  auto unset = parse_policy(R"({"ca": {"directory": "https://c.example/d"})" + roles, "p");
+  ASSERT_TRUE(unset) << unset.error().message;
+  EXPECT_FALSE(unset->ca.concurrency);
+}
+
 }  // namespace
 }  // namespace certagent::policy
