@@ -200,6 +200,7 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
                 const PassRequest& req) {
   if (jobs.empty()) return;
   const std::size_t workers = worker_count(jobs.size(), limit);
+  log()->info("ordering {} certificate(s), {} at once (ca.concurrency {})", jobs.size(), workers, limit);
   auto ca = open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel);
   auto solver = ca ? start_solver(policy.challenge, req.cancel) : Result<std::unique_ptr<protocol::ChallengeSolver>>{nullptr};
   if (!ca || !solver) {

@@ -62,6 +62,7 @@ std::string EngineSandbox::policy_text(const PoolPolicy& p) const {
   if (!p.key.empty()) policy["key"] = p.key;
   if (!p.dns01_hook.empty()) policy["challenge"] = json::object{{"type", "dns-01"}, {"hook", p.dns01_hook}};
   if (!p.preferred_chain.empty()) policy["ca"].as_object()["preferred_chain"] = p.preferred_chain;
+  if (p.concurrency > 0) policy["ca"].as_object()["concurrency"] = p.concurrency;
   return json::serialize(policy) + "\n";
 }
 

@@ -27,6 +27,7 @@ struct PoolPolicy {
   std::string dns01_hook;  // set: challenge dns-01 through this hook instead of http-01
   std::string preferred_chain;  // ca.preferred_chain when not empty
   std::string key;              // the policy's `key` ("rsa-2048") when not empty
+  int concurrency = 0;          // ca.concurrency when > 0
 };
 
 [[nodiscard]] inline PoolPolicy pool(std::string layout) {

@@ -107,6 +107,21 @@ TEST(Engine, APassOpensTheCaOnceForAllItsOrders) {
   EXPECT_LE(handled_count(box.pebble(), "HEAD /nonce-plz"), nonces + 4);
 }
 
+TEST(Engine, TheCasConcurrencyBoundsTheOrdersAtOnce) {
+  for (const int concurrency : {1, 0}) {  // 0: not in the policy, the default (4)
+    EngineSandbox box;
+    auto p = pool("separate");  // three certificates
+    p.concurrency = concurrency;
+    box.write_policy(p);
+    const auto r = box.certagent({"run", "--once"});
+    expect_run_ok(r);
+    EXPECT_EQ(box.certs().size(), 3u);
+    const std::string expected = concurrency == 1 ? "ordering 3 certificate(s), 1 at once (ca.concurrency 1)"
+                                                  : "ordering 3 certificate(s), 3 at once (ca.concurrency 4)";
+    EXPECT_THAT(r.err + r.out, HasSubstr(expected));
+  }
+}
+
 TEST(Engine, AssignRefusesACertificateLackingTheLyncdiscoverNamesForWebServicesExternal) {
   EngineSandbox box;
   box.write_policy(pool("separate"));
