@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/daemon_types.hpp"
-#include "agent/store.hpp"
+#include "agent/engine/pass_types.hpp"
+#include "agent/store/store.hpp"
 #include "store_support.hpp"
 
 namespace certagent::agent::testing {

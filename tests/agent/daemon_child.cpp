@@ -11,7 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "agent/run_agent.hpp"
+#include "agent/daemon/run_agent.hpp"
 
 namespace certagent::agent::testing {
 

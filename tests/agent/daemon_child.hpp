@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "agent/daemon.hpp"
+#include "agent/daemon/daemon.hpp"
 
 namespace certagent::agent::testing {
 

@@ -10,8 +10,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "protocol/keys.hpp"
-#include "protocol/ossl.hpp"
+#include "protocol/x509/keys.hpp"
+#include "protocol/x509/ossl.hpp"
 
 namespace certagent::agent::testing {
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/store.hpp"
+#include "agent/store/store.hpp"
 
 namespace certagent::agent::testing {
 

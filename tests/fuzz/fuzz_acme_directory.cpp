@@ -2,7 +2,7 @@
 // an accepted directory has the three required resources, at most 64 CAA identities and
 // profiles; a refusal is a Protocol error whose message is clean text.
 #include "fuzz_check.hpp"
-#include "protocol/acme_directory.hpp"
+#include "protocol/acme/directory.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace p = certagent::protocol;

@@ -5,8 +5,8 @@
 #include <set>
 
 #include "fuzz_check.hpp"
-#include "protocol/acme_json.hpp"
-#include "protocol/acme_order.hpp"
+#include "protocol/acme/json.hpp"
+#include "protocol/acme/order.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace p = certagent::protocol;

@@ -6,8 +6,8 @@
 #include <array>
 
 #include "fuzz_check.hpp"
-#include "protocol/acme_json.hpp"
-#include "protocol/problem.hpp"
+#include "protocol/acme/json.hpp"
+#include "protocol/acme/problem.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 // and its explanation URL is clean text; an accepted date-time follows the grammar (digits
 // where digits belong, a fraction has at least one digit); refusals are clean Protocol errors.
 #include "fuzz_check.hpp"
-#include "protocol/ari.hpp"
+#include "protocol/acme/ari.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 // (to_json) that reads back to an equal state; a refusal is a Storage error that says why.
 #include <boost/json.hpp>
 
-#include "agent/backoff.hpp"
+#include "agent/store/backoff.hpp"
 #include "fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

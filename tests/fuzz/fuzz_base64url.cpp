@@ -2,7 +2,7 @@
 // base64url that decodes to the same bytes; whatever the url alphabet accepts, the lenient
 // decoder accepts with the same bytes; the output length is 3/4 of the unpadded input.
 #include "fuzz_check.hpp"
-#include "protocol/base64.hpp"
+#include "protocol/x509/base64.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace p = certagent::protocol;

@@ -8,7 +8,7 @@
 #include <arpa/inet.h>
 
 #include "fuzz_check.hpp"
-#include "protocol/x509.hpp"
+#include "protocol/x509/certificate.hpp"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <cctype>
 
 #include "fuzz_check.hpp"
-#include "protocol/link_header.hpp"
+#include "protocol/acme/link_header.hpp"
 
 namespace {
 

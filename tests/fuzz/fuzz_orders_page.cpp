@@ -6,7 +6,7 @@
 #include <set>
 
 #include "fuzz_check.hpp"
-#include "protocol/acme_orders_list.hpp"
+#include "protocol/acme/orders_list.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace p = certagent::protocol;

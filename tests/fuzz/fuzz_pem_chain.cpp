@@ -4,7 +4,7 @@
 // accepts, the trust-bundle mode accepts too, with the same certificates; every message is
 // non-empty.
 #include "fuzz_check.hpp"
-#include "protocol/x509.hpp"
+#include "protocol/x509/certificate.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // protocol::PrivateKey::from_pem on arbitrary text. Invariants: an accepted key writes PKCS#8
 // PEM that reads back as a key of the same type with the same public half; a refusal says why.
 #include "fuzz_check.hpp"
-#include "protocol/keys.hpp"
+#include "protocol/x509/keys.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using certagent::protocol::PrivateKey;

@@ -3,7 +3,7 @@
 // year); delta-seconds do not depend on `now` at all, and an HTTP-date's delay shrinks by
 // exactly the time that passed (down to 0).
 #include "fuzz_check.hpp"
-#include "protocol/retry_after.hpp"
+#include "protocol/acme/retry_after.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace p = certagent::protocol;

@@ -15,7 +15,7 @@
 #include <regex>
 #include <sstream>
 
-#include "agent/policy_file.hpp"
+#include "agent/engine/policy_file.hpp"
 #include "common/process.hpp"
 #include "hostile/hostile_harness.hpp"
 #include "policy/parse.hpp"

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "acme_flow.hpp"
-#include "protocol/acme_certificate.hpp"
-#include "protocol/acme_revoke.hpp"
-#include "protocol/base64.hpp"
+#include "protocol/acme/certificate.hpp"
+#include "protocol/acme/revoke.hpp"
+#include "protocol/x509/base64.hpp"
 
 namespace certagent::integration {
 namespace {

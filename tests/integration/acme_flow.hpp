@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "agent/system_waiter.hpp"
+#include "agent/engine/system_waiter.hpp"
 #include "pebble_env.hpp"
-#include "protocol/acme_account.hpp"
-#include "protocol/acme_issue.hpp"
-#include "protocol/https_transport.hpp"
-#include "protocol/http01_responder.hpp"
+#include "protocol/acme/account.hpp"
+#include "protocol/acme/issue.hpp"
+#include "protocol/http/https_transport.hpp"
+#include "protocol/acme/http01_responder.hpp"
 
 namespace certagent::integration {
 

@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "acme_flow.hpp"
-#include "protocol/x509.hpp"
+#include "protocol/x509/certificate.hpp"
 
 namespace certagent::integration {
 namespace {

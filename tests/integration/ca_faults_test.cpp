@@ -13,7 +13,7 @@
 
 #include "acme_flow.hpp"
 #include "pebble_instances.hpp"
-#include "protocol/x509.hpp"
+#include "protocol/x509/certificate.hpp"
 
 namespace certagent::integration {
 namespace {

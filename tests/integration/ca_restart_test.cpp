@@ -14,9 +14,9 @@
 
 #include "engine_support.hpp"
 #include "pebble_instances.hpp"
-#include "protocol/acme_certificate.hpp"
-#include "protocol/https_transport.hpp"
-#include "protocol/x509.hpp"
+#include "protocol/acme/certificate.hpp"
+#include "protocol/http/https_transport.hpp"
+#include "protocol/x509/certificate.hpp"
 
 namespace certagent::integration {
 namespace {

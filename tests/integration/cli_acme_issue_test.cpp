@@ -10,7 +10,7 @@
 #include <string>
 
 #include "acme_flow.hpp"
-#include "protocol/x509.hpp"
+#include "protocol/x509/certificate.hpp"
 #include "support/cli_runner.hpp"
 
 namespace certagent::integration {

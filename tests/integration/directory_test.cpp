@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "pebble_env.hpp"
-#include "protocol/https_transport.hpp"
+#include "protocol/http/https_transport.hpp"
 
 namespace {
 

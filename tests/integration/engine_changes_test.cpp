@@ -6,7 +6,7 @@
 #include <csignal>
 #include <fstream>
 
-#include "agent/store.hpp"
+#include "agent/store/store.hpp"
 #include "engine_support.hpp"
 
 namespace certagent::integration {

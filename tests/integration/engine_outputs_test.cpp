@@ -8,10 +8,10 @@
 #include <fstream>
 #include <map>
 
-#include "agent/fsutil.hpp"
+#include "agent/store/fsutil.hpp"
 #include "engine_support.hpp"
-#include "protocol/pkcs12.hpp"
-#include "protocol/x509.hpp"
+#include "protocol/x509/pkcs12.hpp"
+#include "protocol/x509/certificate.hpp"
 
 namespace certagent::integration {
 namespace {

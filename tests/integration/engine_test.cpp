@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <csignal>
 
-#include "agent/fsutil.hpp"
-#include "agent/store.hpp"
-#include "protocol/keys.hpp"
+#include "agent/store/fsutil.hpp"
+#include "agent/store/store.hpp"
+#include "protocol/x509/keys.hpp"
 #include "engine_support.hpp"
 
 namespace certagent::integration {

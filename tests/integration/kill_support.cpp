@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <exception>
 
-#include "agent/store.hpp"
+#include "agent/store/store.hpp"
 
 namespace certagent::integration {
 

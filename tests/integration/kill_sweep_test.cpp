@@ -21,7 +21,7 @@
 #include <iostream>
 #include <ostream>
 
-#include "agent/order_journal.hpp"
+#include "agent/store/order_journal.hpp"
 #include "kill_support.hpp"
 
 namespace certagent::integration {

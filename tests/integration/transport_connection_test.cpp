@@ -14,7 +14,7 @@
 
 #include "connect_proxy.hpp"
 #include "pebble_env.hpp"
-#include "protocol/https_transport.hpp"
+#include "protocol/http/https_transport.hpp"
 #include "support/test_pki.hpp"
 #include "tls_test_server.hpp"
 #include "transport_support.hpp"

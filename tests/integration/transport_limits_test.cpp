@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "common/version.hpp"
-#include "protocol/https_transport.hpp"
+#include "protocol/http/https_transport.hpp"
 #include "tls_test_server.hpp"
 #include "transport_support.hpp"
 

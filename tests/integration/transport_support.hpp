@@ -7,7 +7,7 @@
 #include <string>
 
 #include "common/error.hpp"
-#include "protocol/https_transport.hpp"
+#include "protocol/http/https_transport.hpp"
 #include "tls_test_server.hpp"
 
 namespace certagent::integration {

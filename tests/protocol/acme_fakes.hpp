@@ -12,12 +12,12 @@
 
 #include <boost/json.hpp>
 
-#include "protocol/acme_session.hpp"
-#include "protocol/base64.hpp"
-#include "protocol/challenge.hpp"
-#include "protocol/http.hpp"
-#include "protocol/keys.hpp"
-#include "protocol/waiting.hpp"
+#include "protocol/acme/session.hpp"
+#include "protocol/x509/base64.hpp"
+#include "protocol/acme/challenge.hpp"
+#include "protocol/http/http.hpp"
+#include "protocol/x509/keys.hpp"
+#include "protocol/acme/waiting.hpp"
 
 namespace certagent::protocol::testing {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "protocol/keys.hpp"
-#include "protocol/x509.hpp"
+#include "protocol/x509/keys.hpp"
+#include "protocol/x509/certificate.hpp"
 
 namespace certagent::testing {
 

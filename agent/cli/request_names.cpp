@@ -1,0 +1,68 @@
+#include "agent/cli/request_names.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/dns_name.hpp"
+#include "policy/required.hpp"
+
+namespace certagent::agent {
+namespace {
+
+bool only_autodiscover(const policy::RequiredName& n) {
+  return !n.rules.empty() && std::all_of(n.rules.begin(), n.rules.end(), [](const std::string& r) {
+    return r == "autodiscover-internal" || r == "autodiscover-external";
+  });
+}
+
+const policy::Role* role_serving(const policy::Policy& policy, const std::vector<std::string>& purposes) {
+  for (const auto& role : policy.roles) {
+    bool all = std::all_of(purposes.begin(), purposes.end(), [&](const std::string& p) {
+      return std::any_of(role.purposes.begin(), role.purposes.end(),
+                         [&](const policy::PurposeNames& pn) { return pn.purpose == p; });
+    });
+    if (all) return &role;
+  }
+  return nullptr;
+}
+
+void add_unique(std::vector<std::string>& names, const std::string& n) {
+  if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+}
+
+std::string certificate_id_for(const policy::Policy& policy, const policy::Role& role,
+                               const std::vector<std::string>& purposes) {
+  auto sorted = purposes;
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& req : policy::required_certificates(policy)) {
+    auto theirs = req.purposes;
+    std::sort(theirs.begin(), theirs.end());
+    if (req.role == role.id && theirs == sorted) return req.id;
+  }
+  return fmt::format("{}-{}", role.id, fmt::join(purposes, "-"));
+}
+
+}  // namespace
+
+Result<RequestPlan> request_plan(const policy::Policy& policy, const std::vector<std::string>& purposes,
+                                 const std::optional<std::vector<std::string>>& domain_names) {
+  const policy::Role* role = role_serving(policy, purposes);
+  if (!role)
+    return fail(ErrorKind::Invalid, fmt::format("no role in the policy serves all of {}", fmt::join(purposes, ", ")));
+  RequestPlan plan{certificate_id_for(policy, *role, purposes), {}, role->key};
+  for (const auto& pn : role->purposes) {
+    if (std::find(purposes.begin(), purposes.end(), pn.purpose) == purposes.end()) continue;
+    for (const auto& n : pn.names)
+      if (!domain_names || !only_autodiscover(n)) add_unique(plan.names, n.name);
+  }
+  for (const auto& d : domain_names.value_or(std::vector<std::string>{})) {
+    auto name = normalize_dns_name(d);
+    if (!name) return fail(ErrorKind::Invalid, fmt::format("--domain-name \"{}\": {}", d, name.error().message));
+    add_unique(plan.names, *name);
+  }
+  if (plan.names.empty()) return fail(ErrorKind::Invalid, "the request has no names");
+  return plan;
+}
+
+}  // namespace certagent::agent

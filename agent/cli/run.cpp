@@ -1,0 +1,32 @@
+// `certagent run [--once] [--now] [--metrics-listen 127.0.0.1:9464]`: the unattended agent.
+// Without --once it runs until SIGTERM (agent/daemon/daemon.hpp); with --once it does one pass and
+// exits with 0 (all current), 1 (something failed), 2 (invalid policy) or 3 (a purpose
+// incomplete). --now: the first pass ignores the back-off waits (the operator fixed the cause).
+// Linked in once register_commands() calls register_run_command (see agent/engine/engine.hpp).
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+#include "agent/cli/commands.hpp"
+#include "agent/engine/engine.hpp"
+#include "agent/daemon/run_agent.hpp"
+
+namespace certagent::agent {
+
+void register_run_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
+  auto options = std::make_shared<RunOptions>();
+  auto* cmd = app.add_subcommand("run", "Run the agent: renew ahead of expiry, reissue when the policy changes "
+                                        "(systemd: Type=notify; SIGHUP reloads the policy)");
+  cmd->add_flag("--once", options->once, "Do one pass and exit (exit code 3: some purpose is incomplete)");
+  cmd->add_flag("--now", options->now,
+                "After fixing the cause of a failure: the first pass retries at once every certificate "
+                "that is backing off (a success clears the back-off; a failure backs off further)");
+  cmd->add_option("--metrics-listen", options->metrics_listen,
+                  "Serve Prometheus metrics at http://HOST:PORT/metrics (loopback only, e.g. 127.0.0.1:9464)");
+  cmd->add_flag("--metrics-allow-remote", options->metrics_allow_remote,
+                "Allow a non-loopback --metrics-listen address (the endpoint has no authentication)");
+  cmd->fallthrough();  // `run -v` as well as `-v run`: the global options
+  cmd->callback([options, &globals, &exit_code] { exit_code = run_agent(globals, *options, make_pass); });
+}
+
+}  // namespace certagent::agent

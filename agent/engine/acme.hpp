@@ -1,0 +1,119 @@
+#pragma once
+// The engine's side of the CA: the account (loaded from the store, or created
+// — with External Account Binding when the policy names one — and saved on
+// first use) and one certificate order for exactly a set of names. A pass
+// opens the CA once (open_ca: one directory request, one account lookup) and
+// gives each worker thread its own transport (keep-alive connection) with a
+// sibling session sharing the directory, the nonce pool and the account; a
+// worker orders certificate after certificate through its session.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/store/order_journal.hpp"
+#include "agent/store/store.hpp"
+#include "common/error.hpp"
+#include "policy/model.hpp"
+#include "protocol/acme/issue.hpp"
+#include "protocol/acme/order.hpp"
+#include "protocol/acme/session.hpp"
+#include "protocol/acme/challenge.hpp"
+#include "protocol/acme/waiting.hpp"
+
+namespace certagent::agent {
+
+// What every order of one pass shares.
+struct CaAccess {
+  std::string directory_url;
+  std::string trust_file;            // "" : the system trust store
+  protocol::AccountRef account;      // key + account URL
+  std::string profile;
+  std::string preferred_chain;
+};
+
+// The policy's key type as protocol/ names it.
+[[nodiscard]] protocol::KeyType to_protocol_key(policy::KeyType k);
+
+// Opens a transport and a session to the policy's CA (TLS verified, against
+// the policy's trust bundle when it names one): one directory request.
+// `cancel` (may be null): once true, a request on the wire fails with Cancelled
+// within ~100 ms (protocol/http/https_transport.hpp).
+struct CaConnection {
+  std::unique_ptr<protocol::Transport> transport;
+  std::unique_ptr<protocol::AcmeSession> session;
+};
+[[nodiscard]] Result<CaConnection> connect_to_ca(const std::string& directory_url, const std::string& trust_file,
+                                                 const protocol::Clock& clock, protocol::Waiter& waiter,
+                                                 const std::atomic<bool>* cancel = nullptr);
+// A further connection to the same CA for another thread: a new transport and
+// a sibling of `first`'s session (protocol::AcmeSession::sibling); no request.
+[[nodiscard]] Result<CaConnection> another_connection(const CaConnection& first, const std::string& trust_file,
+                                                      const std::atomic<bool>* cancel = nullptr);
+
+// The CA no longer knows the stored account (a new or reset CA): forget its URL
+// (keeping the key), so that prepare_account registers it again.
+[[nodiscard]] bool is_lost_account(const Error& e);
+[[nodiscard]] Result<void> forget_account_url(Store& store, const policy::CaConfig& ca);
+
+// The account for the policy's CA: from the store, or registered now through
+// `session` (terms agreed, contacts and EAB from the policy; the MAC key is
+// read from its file and never logged) and saved — the key before the
+// registration, so a crash in between re-registers the same key instead of
+// orphaning an account. The account is set on `session`.
+[[nodiscard]] Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca,
+                                               protocol::AcmeSession& session);
+
+// What a pass (or a one-off command) needs of the CA: the account and
+// `workers` connections (at least one), all from one directory request.
+struct OpenCa {
+  CaAccess access;
+  std::vector<CaConnection> connections;
+};
+[[nodiscard]] Result<OpenCa> open_ca(Store& store, const policy::CaConfig& ca, std::size_t workers,
+                                     const protocol::Clock& clock, protocol::Waiter& waiter,
+                                     const std::atomic<bool>* cancel = nullptr);
+
+// One order for exactly `names` with a new key of `key`, through `session`
+// (one thread's). Resumes the order journaled for `certificate_id`
+// (agent/store/order_journal.hpp) when the CA still has it — with only the intent
+// journaled, the order found in the account's orders list
+// (agent/engine/order_lookup.hpp); otherwise journals the intent, places a new order
+// and journals its URL. The new certificate key (an RSA key generated on
+// another thread while newOrder and the authorizations go on) is journaled
+// with the order's URL when it is there without waiting — an EC key always is
+// — and otherwise on its own before finalize. A new order carries `replaces`
+// when the CA offers ARI (placed again without it if the CA refuses it). Notes
+// the CA's directory (agent/engine/ari.hpp), under `store_mutex`; the journal
+// writes do not take it (agent/engine/order.cpp says why that is safe). The
+// caller removes the journal once the result is stored.
+struct OrderRequest {
+  std::string certificate_id;
+  std::vector<std::string> names;
+  policy::KeyType key = policy::KeyType::EcP256;
+  std::string replaces;  // ARI certID of the certificate this renews (RFC 9773 §5); "" none
+};
+// The new certificate key when it can be had without waiting, else null.
+using ReadyKey = std::function<std::shared_ptr<const protocol::PrivateKey>()>;
+// The new-order step of order_certificate: the intent journaled, newOrder
+// (with `replaces` when the CA offers ARI, placed again without it when the CA
+// refuses it), and the order's URL journaled — with the key `ready_key` gives,
+// if it gives one (then no CSR has been made from it yet).
+struct PlacedOrder {
+  protocol::Order order;
+  OrderJournal journal;  // as written: intent, order URL and, when ready, the key
+  std::shared_ptr<const protocol::PrivateKey> key;  // journaled with the URL; null: not yet
+};
+[[nodiscard]] Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& ca,
+                                              const OrderRequest& request, Store& store,
+                                              const ReadyKey& ready_key = {});
+
+[[nodiscard]] Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& request,
+                                                                    protocol::AcmeSession& session, Store& store,
+                                                                    std::mutex& store_mutex,
+                                                                    protocol::ChallengeSolver& solver,
+                                                                    const protocol::Clock& clock);
+
+}  // namespace certagent::agent

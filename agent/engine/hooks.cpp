@@ -1,0 +1,71 @@
+#include "agent/engine/hooks.hpp"
+
+#include <fmt/format.h>
+
+#include "agent/store/logging.hpp"
+#include "common/escape.hpp"
+#include "common/process.hpp"
+
+namespace certagent::agent {
+namespace {
+
+std::string join(const std::vector<std::string>& v, char sep) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out.push_back(sep);
+    out += s;
+  }
+  return out;
+}
+
+void log_output(const char* stream, const std::string& text, bool truncated, const std::string& label) {
+  if (text.empty()) return;
+  module_logger("hooks")->info("{} {}: {}{}", label, stream, escape_control(text), truncated ? " (truncated)" : "");
+}
+
+}  // namespace
+
+std::vector<std::string> hook_environment(const HookEvent& e) {
+  return {
+      "CERTAGENT_PURPOSE=" + e.purpose,
+      std::string("CERTAGENT_ACTION=") + (e.action == HookAction::Bind ? "bind" : "rollback"),
+      "CERTAGENT_VERSION=" + e.version_id,
+      "CERTAGENT_OLD_THUMBPRINT=" + e.old_thumbprint,
+      "CERTAGENT_NEW_THUMBPRINT=" + e.new_thumbprint,
+      "CERTAGENT_CERT_PATH=" + (e.live_dir / "cert.pem").string(),
+      "CERTAGENT_KEY_PATH=" + (e.live_dir / "privkey.pem").string(),
+      "CERTAGENT_CHAIN_PATH=" + (e.live_dir / "chain.pem").string(),
+      "CERTAGENT_FULLCHAIN_PATH=" + (e.live_dir / "fullchain.pem").string(),
+      "CERTAGENT_NAMES=" + join(e.names, ' '),
+  };
+}
+
+Result<void> run_hooks(const std::vector<Hook>& hooks, const HookEvent& event) {
+  auto log = module_logger("hooks");
+  const char* action = event.action == HookAction::Bind ? "bind" : "rollback";
+  for (const auto& hook : hooks) {
+    if (hook.argv.empty()) return fail(ErrorKind::Invalid, "a hook for " + event.purpose + " has an empty argv");
+    std::string label = fmt::format("hook {} ({} of {})", escape_control(hook.argv[0], 200), action, event.purpose);
+    ProcessSpec spec;
+    spec.argv = hook.argv;
+    spec.env = hook_environment(event);
+    spec.inherit_path = true;
+    spec.timeout = hook.timeout;
+    auto outcome = run_process(spec);
+    if (!outcome) {
+      log->error("{}: could not start: {}", label, outcome.error().message);
+      return fail(ErrorKind::Hook, label + " could not start: " + outcome.error().message);
+    }
+    log_output("stdout", outcome->out, outcome->out_truncated, label);
+    log_output("stderr", outcome->err, outcome->err_truncated, label);
+    std::string how = describe(*outcome, spec);
+    if (!outcome->succeeded()) {
+      log->error("{}: {}", label, how);
+      return fail(ErrorKind::Hook, label + " " + how);
+    }
+    log->info("{}: {} in {} ms", label, how, outcome->elapsed.count());
+  }
+  return ok();
+}
+
+}  // namespace certagent::agent

@@ -1,0 +1,401 @@
+#include "agent/engine/pass.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <random>
+#include <thread>
+
+#include "agent/engine/ari.hpp"
+#include "agent/engine/records.hpp"
+#include "agent/engine/consumers.hpp"
+#include "agent/engine/work_outputs.hpp"
+#include "agent/engine/renewal_decision.hpp"
+#include "agent/engine/solver.hpp"
+#include "agent/engine/work.hpp"
+#include "agent/store/fault.hpp"
+#include "agent/store/fsutil.hpp"
+#include "agent/engine/installed_state.hpp"
+#include "agent/store/logging.hpp"
+#include "agent/engine/policy_file.hpp"
+#include "agent/engine/rebind.hpp"
+#include "agent/engine/system_waiter.hpp"
+#include "policy/plan.hpp"
+#include "policy/required.hpp"
+
+namespace certagent::agent {
+namespace {
+
+using policy::ActionKind;
+
+struct Job {
+  policy::Action action;
+  BackoffState backoff;
+  bool attempted = false;
+  std::optional<Error> error;
+  std::chrono::milliseconds duration{0};
+};
+
+bool needs_order(ActionKind k) { return k == ActionKind::Issue || k == ActionKind::Reissue || k == ActionKind::Renew; }
+
+TimePoint to_seconds(policy::TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
+
+std::shared_ptr<spdlog::logger> log() { return module_logger("engine"); }
+
+// What the pass works with, besides the jobs.
+struct PassState {
+  const PassRequest* request = nullptr;
+  Rng rng{std::random_device{}()};
+  std::mutex* store_mutex = nullptr;
+  Store* store = nullptr;
+  const Selections* selections = nullptr;  // the renewal decisions the pass's plan was made with
+};
+
+// The renewal decision behind the attempt, for its schedule record: the one the pass planned
+// with for the certificate the action started from (its thumbprint), so that the record keeps
+// the random draw and the basis of its renew_at — as the end-of-pass write would for a
+// certificate still not renewed — instead of dropping them until the pass ends.
+std::optional<RenewalChoice> choice_behind(const PassState& ps, const policy::Action& action) {
+  if (ps.selections == nullptr || !action.thumbprint) return std::nullopt;
+  auto it = ps.selections->find(*action.thumbprint);
+  if (it == ps.selections->end()) return std::nullopt;
+  return it->second;
+}
+
+void record(PassState& ps, Job& job) {
+  const auto now = ps.request->now;
+  if (job.error && job.error->kind == ErrorKind::Cancelled) {
+    log()->info("{}: {} interrupted: the agent is stopping; it is taken up at the next start",
+                job.action.certificate.id, to_string(job.action.kind));
+    return;  // not a failure of the CA or the certificate: no back-off
+  }
+  if (job.error) {
+    job.backoff = record_failure(job.backoff, *job.error, now, ps.rng, engine_backoff_policy());
+    log()->error("{}: {} failed: {}; {}", job.action.certificate.id, to_string(job.action.kind), job.error->message,
+                 describe(job.backoff, now));
+  } else {
+    job.backoff = record_success(job.backoff, now);
+  }
+  std::lock_guard lock(*ps.store_mutex);
+  if (auto saved = save_schedule(*ps.store, job.action, job.backoff, now, choice_behind(ps, job.action)); !saved)
+    log()->error("{}: cannot save the back-off state: {}", job.action.certificate.id, saved.error().message);
+}
+
+BackoffState initial_backoff(const Store& store, const std::string& id, WakeReason reason) {
+  auto state = load_backoff(store.dir(), id);
+  if (!state) {
+    log()->warn("{}: {}; treating it as not backed off", id, state.error().message);
+    return {};
+  }
+  if (reason == WakeReason::Reload || reason == WakeReason::PolicyChanged) return reset_after_policy_change(*state);
+  return *state;
+}
+
+// May the pass work on this certificate now? A back-off says no, unless the operator asked
+// for an attempt now (run --now), which lifts the wait.
+bool may_attempt(Job& job, const PassRequest& request) {
+  const auto& id = job.action.certificate.id;
+  if (attempt_allowed(job.backoff, request.now)) return true;
+  if (!request.retry_now) {
+    log()->warn("{}: skipped, backing off: {}", id, describe(job.backoff, request.now));
+    return false;
+  }
+  log()->warn("{}: retrying at once (run --now) instead of backing off: {}", id, describe(job.backoff, request.now));
+  job.backoff = lift_wait(job.backoff);
+  return true;
+}
+
+void rebind_stored(EngineContext& ctx, Job& job) {
+  const auto& a = job.action;
+  auto found = ctx.store->find_by_thumbprint(a.thumbprint.value_or(""));
+  if (!found || !*found) {
+    job.error = found ? Error{ErrorKind::Storage, "the certificate " + a.thumbprint.value_or("") + " is not in the store"}
+                      : found.error();
+    return;
+  }
+  auto bound = bind_version(ctx, a.rebind, (*found)->id, Store::LiveSync::Caller);  // live/ synced by work()
+  if (!bound) job.error = bound.error();
+  else log()->info("{}: bound stored version {} to {}", a.certificate.id, (*found)->id, fmt::join(a.rebind, ", "));
+}
+
+// The ARI certID of the certificate a renewal replaces (RFC 9773 §5), "" when there is none.
+std::string replaced_cert_id(EngineContext& ctx, const policy::Action& a) {
+  if (a.kind != ActionKind::Renew || !a.thumbprint) return "";
+  auto found = ctx.store->find_by_thumbprint(*a.thumbprint);
+  if (!found || !*found) return "";
+  auto id = ari_cert_id_of(**found);
+  if (!id) log()->debug("{}: no ARI certID for {}: {}", a.certificate.id, *a.thumbprint, id.error().message);
+  return id.value_or("");
+}
+
+void order_and_bind(EngineContext& ctx, protocol::AcmeSession& session, Job& job) {
+  const auto& c = job.action.certificate;
+  auto version = obtain_version(ctx, session, c.id, plain_names(c.names), c.key, replaced_cert_id(ctx, job.action));
+  if (!version) {
+    job.error = version.error();
+    return;
+  }
+  auto bound = bind_version(ctx, c.purposes, version->id, Store::LiveSync::Caller);  // live/ synced by work()
+  if (!bound) job.error = bound.error();
+  else log()->info("{}: version {} (thumbprint {}) bound to {}", c.id, version->id, version->meta.thumbprint,
+                   fmt::join(c.purposes, ", "));
+}
+
+// The number of workers run_bounded starts for `jobs` jobs.
+std::size_t worker_count(std::size_t jobs, std::size_t limit) { return std::max<std::size_t>(1, std::min(limit, jobs)); }
+
+// Runs `work(job, worker)` on each job, on worker_count(...) threads (this one
+// is worker 0); `worker` says which thread, so each can use its own resources.
+template <typename Work>
+void run_bounded(std::vector<Job*>& jobs, std::size_t limit, const PassRequest& req, Work work) {
+  std::atomic<std::size_t> next{0};
+  auto worker = [&](std::size_t w) {
+    for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
+      if (req.cancelled()) return;
+      auto start = std::chrono::steady_clock::now();
+      jobs[i]->attempted = true;
+      work(*jobs[i], w);
+      jobs[i]->duration =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t t = 1; t < worker_count(jobs.size(), limit); ++t) threads.emplace_back(worker, t);
+  worker(0);
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace
+
+namespace {
+
+// A CA that lost the account (a new or reset CA): register the key again
+// (a new session, so one more directory request) and retry those jobs.
+void retry_lost_account(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs, std::size_t limit,
+                        const PassRequest& req) {
+  std::vector<Job*> lost;
+  for (auto* j : jobs)
+    if (j->error && is_lost_account(*j->error)) lost.push_back(j);
+  if (lost.empty() || req.cancelled()) return;
+  const std::size_t workers = worker_count(lost.size(), limit);
+  auto forgotten = forget_account_url(*ctx.store, policy.ca);
+  auto again = forgotten ? open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel)
+                         : Result<OpenCa>{std::unexpected(forgotten.error())};
+  if (!again) {
+    for (auto* j : lost) j->error = again.error();
+    return;
+  }
+  ctx.ca = &again->access;
+  for (auto* j : lost) j->error.reset();
+  run_bounded(lost, workers, req, [&](Job& j, std::size_t w) { order_and_bind(ctx, *again->connections.at(w).session, j); });
+}
+
+// The CA (one directory request, the account, one connection per worker) and
+// the solver, then every order job, `limit` at once, each worker through its
+// own connection. A failure to get the CA or the solver is every job's
+// failure (each backs off on its own). The connections close with the pass.
+void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs, std::size_t limit,
+                const PassRequest& req) {
+  if (jobs.empty()) return;
+  const std::size_t workers = worker_count(jobs.size(), limit);
+  log()->info("ordering {} certificate(s), {} at once (ca.concurrency {})", jobs.size(), workers, limit);
+  auto ca = open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel);
+  auto solver = ca ? start_solver(policy.challenge, req.cancel) : Result<std::unique_ptr<protocol::ChallengeSolver>>{nullptr};
+  if (!ca || !solver) {
+    Error e = !ca ? ca.error() : solver.error();
+    for (auto* j : jobs) {
+      j->attempted = true;
+      j->error = e;
+    }
+    return;
+  }
+  ctx.ca = &ca->access;
+  ctx.solver = solver->get();
+  run_bounded(jobs, workers, req, [&](Job& j, std::size_t w) { order_and_bind(ctx, *ca->connections.at(w).session, j); });
+  retry_lost_account(ctx, policy, jobs, limit, req);
+  ctx.ca = nullptr;
+}
+
+PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
+  PurposeStatus out{purpose, "", std::nullopt};
+  for (const auto& b : inv.bindings) {
+    if (b.purpose != purpose || !b.complete) continue;
+    for (const auto& v : inv.versions)
+      if (v.id == b.version_id) {
+        out.thumbprint = v.meta.thumbprint;
+        out.not_after = v.meta.not_after;
+      }
+  }
+  return out;
+}
+
+// A certificate still not right after the pass, with no back-off to say when (the pass was
+// cancelled, or another certificate's work changed its plan): look again in a minute.
+constexpr Seconds kRetryUnfinished{60};
+
+CertificateStatus certificate_status(const Inventory& inv, const policy::Action& after, const Job& job, TimePoint now) {
+  CertificateStatus s;
+  s.id = after.certificate.id;
+  for (const auto& p : after.certificate.purposes) s.purposes.push_back(purpose_status(inv, p));
+  if (after.kind == ActionKind::Keep && after.renewal_due) s.next_renewal = to_seconds(*after.renewal_due);
+  if (job.backoff.next_attempt) s.next_renewal = std::max(s.next_renewal.value_or(TimePoint{}), *job.backoff.next_attempt);
+  if (after.kind != ActionKind::Keep && !s.next_renewal) s.next_renewal = now + kRetryUnfinished;
+  s.consecutive_failures = job.backoff.consecutive_failures;
+  s.last_success = job.backoff.last_success;
+  if (job.backoff.consecutive_failures > 0) s.last_error = job.backoff.last_error_message;
+  s.permanent_error = job.backoff.permanent;
+  return s;
+}
+
+std::string status_line(const PassSummary& s) {
+  std::size_t current = 0;
+  for (const auto& c : s.certificates) current += c.consecutive_failures == 0 && !c.purposes.empty() ? 1 : 0;
+  std::string line = fmt::format("{} certificate(s); {} issued this pass; {}", s.certificates.size(),
+                                 std::count_if(s.attempts.begin(), s.attempts.end(),
+                                               [](const IssuanceAttempt& a) { return a.succeeded; }),
+                                 s.failed ? "some work FAILED" : s.incomplete ? "INCOMPLETE" : "all current");
+  if (s.next_wake) line += "; next at " + format_time(*s.next_wake);
+  if (s.policy_error) line += "; policy invalid, previous policy in force";
+  return line;
+}
+
+}  // namespace
+
+namespace {
+
+struct Planned {
+  Inventory inventory;
+  std::vector<policy::Action> actions;
+  Selections selections;  // the renewal decisions (random point, basis), by thumbprint
+  std::optional<TimePoint> ari_recheck;  // the earliest renewal-information re-check ahead
+};
+
+// The actions of the plan for what the store holds now.
+Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimePoint now, Rng& rng) {
+  auto inv = store.inventory();
+  if (!inv) return std::unexpected(inv.error().context("reading the state directory"));
+  for (const auto& p : inv->problems) log()->warn("skipped in the state directory: {}: {}", p.path.string(), p.what);
+  auto installed = to_installed(*inv);
+  auto ari = ari_windows(store.dir(), *inv, policy.ca.directory_url, now);
+  auto selections = precompute_renewal(installed, *inv, policy.renewal, store.dir(), now, rng, ari.windows);
+  auto required = policy::required_certificates(policy, installed.bindings);
+  auto actions = policy::plan(required, installed, now);
+  return Planned{std::move(*inv), std::move(actions), std::move(selections), ari.earliest_recheck};
+}
+
+void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::Action>& after,
+               const std::map<std::string, Job>& jobs, TimePoint now) {
+  for (const auto& a : after) {
+    auto it = jobs.find(a.certificate.id);
+    const Job none{a, {}, false, std::nullopt, {}};
+    const Job& job = it == jobs.end() ? none : it->second;
+    s.certificates.push_back(certificate_status(inv, a, job, now));
+    if (a.kind != ActionKind::Keep) s.incomplete = true;
+    if (job.attempted && job.error && job.error->kind != ErrorKind::Cancelled) s.failed = true;
+    if (job.attempted && needs_order(job.action.kind))
+      s.attempts.push_back({a.certificate.id, std::string(to_string(job.action.kind)), !job.error, job.duration});
+    const auto& next = s.certificates.back().next_renewal;
+    if (next && (!s.next_wake || *next < *s.next_wake)) s.next_wake = *next;
+  }
+}
+
+// Rebinds (serially, they only touch the store), then the orders; every
+// attempt's outcome goes into its back-off state and its schedule record, with
+// the renewal decision (`selections`) the plan was made with.
+void work(const PassRequest& request, const policy::Policy& policy, Store& store, std::mutex& store_mutex,
+          std::size_t concurrency, const Selections& selections, std::vector<Job*>& rebinds,
+          std::vector<Job*>& orders) {
+  SystemClock clock;
+  SleepingWaiter waiter(request.cancel);
+  EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy)};
+  replay_owed_notifications(store, ctx.consumers);
+  run_bounded(rebinds, 1, request, [&](Job& j, std::size_t) { rebind_stored(ctx, j); });
+  run_orders(ctx, policy, orders, concurrency, request);
+  write_missing_outputs(ctx);
+  PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store, &selections};
+  // schedule/: one syncfs for all the records, one fsync of the directory (fsutil.hpp says why that is safe)
+  fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
+  // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp),
+  // and the switches of purposes without consumers (engine_work.cpp bind_version, Store::LiveSync::Caller).
+  for (const char* dir : {"orders", "notify", "live"})
+    if (std::error_code ec; std::filesystem::is_directory(store.dir() / dir, ec)) batch.defer(store.dir() / dir);
+  for (auto* group : {&rebinds, &orders})
+    for (auto* j : *group)
+      if (j->attempted) record(ps, *j);
+  if (auto synced = batch.commit(); !synced) log()->error("cannot save the back-off states: {}", synced.error().message);
+  // Every attempt is recorded; the end-of-pass plan and schedules are not written yet.
+  if (fault_point("engine.pass.after_attempts"))
+    throw std::runtime_error("injected fault at engine.pass.after_attempts");
+}
+
+// The plan after the pass, with each certificate's back-off, for the next
+// pass, a restart and `certagent status`.
+void save_schedules(const Store& store, std::mutex& m, const Planned& after, const std::map<std::string, Job>& jobs,
+                    TimePoint now) {
+  std::lock_guard lock(m);
+  fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);  // one syncfs and one fsync of schedule/ for all
+  for (const auto& a : after.actions) {
+    auto it = jobs.find(a.certificate.id);
+    const BackoffState backoff = it == jobs.end() ? BackoffState{} : it->second.backoff;
+    std::optional<RenewalChoice> choice;
+    if (auto sel = after.selections.find(a.thumbprint.value_or("")); sel != after.selections.end()) choice = sel->second;
+    if (auto saved = save_schedule(store, a, backoff, now, choice); !saved)
+      log()->error("{}: cannot save its schedule: {}", a.certificate.id, saved.error().message);
+  }
+  if (auto synced = batch.commit(); !synced) log()->error("cannot save the schedules: {}", synced.error().message);
+}
+
+}  // namespace
+
+PassSummary Engine::pass(const PassRequest& request) {
+  PassSummary summary;
+  try {
+    auto loaded = load_policy(options_.policy_file);
+    if (loaded) policy_ = std::move(*loaded);
+    else summary.policy_error = loaded.error().message;
+    if (!policy_) {
+      summary.status_line = "policy invalid: " + *summary.policy_error;
+      return summary;
+    }
+    // Every temporary in the state directory is a crashed run's: this pass holds the writer lock and has not
+    // written yet.
+    if (auto swept = store_->remove_stale_temporaries(Seconds{0}); !swept)
+      log()->warn("cannot remove the temporaries of an interrupted run: {}", swept.error().message);
+    Rng rng{std::random_device{}()};
+    if (auto inv = store_->inventory(); inv)
+      refresh_renewal_info_from_ca(*store_, store_mutex_, *inv, policy_->ca, request.now, request.cancel);
+    auto before = plan_now(*store_, *policy_, request.now, rng);
+    if (!before) throw std::runtime_error(before.error().message);
+    std::map<std::string, Job> jobs;
+    std::vector<Job*> rebinds, orders;
+    for (auto& a : before->actions) {
+      Job& job = jobs[a.certificate.id] = Job{a, initial_backoff(*store_, a.certificate.id, request.reason), false,
+                                             std::nullopt, {}};
+      log()->info("{}: {} — {}", a.certificate.id, to_string(a.kind), a.reason);
+      if (a.kind == ActionKind::Keep) continue;
+      if (!may_attempt(job, request)) continue;
+      (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
+    }
+    // The policy's ca.concurrency, else the engine's default (4).
+    const std::size_t concurrency =
+        policy_->ca.concurrency ? static_cast<std::size_t>(*policy_->ca.concurrency) : options_.concurrency;
+    work(request, *policy_, *store_, store_mutex_, concurrency, before->selections, rebinds, orders);
+    auto after = plan_now(*store_, *policy_, request.now, rng);
+    if (!after) throw std::runtime_error(after.error().message);
+    summarize(summary, after->inventory, after->actions, jobs, request.now);
+    if (after->ari_recheck && (!summary.next_wake || *after->ari_recheck < *summary.next_wake))
+      summary.next_wake = after->ari_recheck;
+    save_schedules(*store_, store_mutex_, *after, jobs, request.now);
+  } catch (const std::exception& e) {
+    log()->error("the pass failed: {}", e.what());
+    summary.failed = true;
+  }
+  store_->forget_verified();  // each pass verifies what it binds afresh; an idle daemon keeps nothing
+  summary.status_line = status_line(summary);
+  log()->info("{}", summary.status_line);
+  return summary;
+}
+
+}  // namespace certagent::agent

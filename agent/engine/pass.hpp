@@ -1,0 +1,40 @@
+#pragma once
+// One pass of the engine: policy -> required certificates -> what the store
+// holds -> plan -> for each action: order (issue / reissue / renew), store,
+// bind with hooks (rollback on failure); rebind a stored version; keep.
+// Certificates are worked concurrently (bounded), each through its own order,
+// with one challenge solver for the whole pass. Failures back off per
+// certificate (persisted); a certificate in back-off is skipped with a reason.
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "agent/engine/pass_types.hpp"
+#include "agent/store/store.hpp"
+#include "policy/model.hpp"
+
+namespace certagent::agent {
+
+struct EngineOptions {
+  std::string policy_file;
+  std::size_t concurrency = 4;  // certificates ordered at once
+};
+
+class Engine {
+ public:
+  Engine(EngineOptions options, std::shared_ptr<Store> store) : options_(std::move(options)), store_(std::move(store)) {}
+
+  // Never throws; every failure is in the summary (and the log).
+  [[nodiscard]] PassSummary pass(const PassRequest& request);
+
+ private:
+  EngineOptions options_;
+  std::shared_ptr<Store> store_;
+  std::optional<policy::Policy> policy_;  // the last valid policy, kept in force when the file turns invalid
+  std::mutex store_mutex_;
+};
+
+}  // namespace certagent::agent

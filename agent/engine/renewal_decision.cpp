@@ -1,0 +1,61 @@
+#include "agent/engine/renewal_decision.hpp"
+
+#include "agent/engine/ari.hpp"
+#include "agent/store/logging.hpp"
+#include "agent/store/renewal.hpp"
+#include "agent/store/schedule.hpp"
+
+namespace certagent::agent {
+namespace {
+
+std::optional<RenewBefore> renew_before(const policy::Renewal& r) {
+  switch (r.mode) {
+    case policy::Renewal::Mode::Auto: return std::nullopt;
+    case policy::Renewal::Mode::RemainingFraction: return RenewBefore{r.remaining_fraction};
+    case policy::Renewal::Mode::BeforeExpiry: return RenewBefore{Seconds(r.before_expiry)};
+  }
+  return std::nullopt;
+}
+
+// The previous draw for the certificate with this thumbprint, from its certificate's schedule.
+std::optional<TimePoint> previous_selection(const Inventory& inventory, const std::string& thumbprint,
+                                            const std::filesystem::path& state_dir) {
+  for (const auto& v : inventory.versions) {
+    if (v.meta.thumbprint != thumbprint || !check_certificate_id(v.meta.certificate_id)) continue;
+    auto record = read_schedule(state_dir, v.meta.certificate_id);
+    if (record && *record) return (*record)->selected;
+  }
+  return std::nullopt;
+}
+
+// When the ARI window of the certificate with this thumbprint was fetched, as its record says.
+std::optional<TimePoint> ari_fetched_at(const std::filesystem::path& state_dir, const std::string& thumbprint) {
+  auto record = read_ari_record(state_dir, thumbprint);
+  if (!record || !*record) return std::nullopt;
+  return (*record)->fetched_at;
+}
+
+}  // namespace
+
+Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory, const policy::Renewal& renewal,
+                              const std::filesystem::path& state_dir, TimePoint now, Rng& rng,
+                              const std::map<std::string, AriWindow>& ari) {
+  Selections out;
+  for (auto& c : installed.certificates) {
+    const auto window = ari.find(c.thumbprint);
+    RenewalInput in{std::chrono::floor<Seconds>(c.not_before), std::chrono::floor<Seconds>(c.not_after),
+                    window == ari.end() ? std::nullopt : std::optional{window->second}, renew_before(renewal),
+                    previous_selection(inventory, c.thumbprint, state_dir)};
+    auto decision = decide_renewal(in, now, rng);
+    if (!decision) {
+      module_logger("engine")->warn("certificate {}: {}", c.thumbprint, decision.error().message);
+      continue;
+    }
+    c.renew_at = decision->renew_at;
+    out[c.thumbprint] = RenewalChoice{decision->selected, decision->basis,
+                                      window == ari.end() ? std::nullopt : ari_fetched_at(state_dir, c.thumbprint)};
+  }
+  return out;
+}
+
+}  // namespace certagent::agent

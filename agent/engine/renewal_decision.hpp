@@ -1,0 +1,40 @@
+#pragma once
+// When each stored certificate renews, by agent/store/renewal.hpp's rules (the
+// policy's renew_before, otherwise 1/3 of the lifetime left with jitter, near
+// expiry at once), handed to policy::plan as InstalledCertificate::renew_at.
+// The random draw is kept in the certificate's schedule file (`selected`) and
+// reused while still valid, so a restart or an early wake-up does not re-roll it.
+// The CA's ARI window, when it offers one, comes in `ari` (by thumbprint), fetched
+// before planning (agent/engine/ari.hpp): the plan stays free of network I/O; when
+// it was fetched is read from the certificate's ARI record.
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "agent/store/renewal.hpp"
+#include "agent/store/schedule_time.hpp"
+#include "agent/store/store.hpp"
+#include "policy/model.hpp"
+#include "policy/plan.hpp"
+
+namespace certagent::agent {
+
+// What the schedule keeps of a certificate's renewal decision.
+struct RenewalChoice {
+  std::optional<TimePoint> selected;        // the random point drawn (the schedule's `selected`)
+  RenewalBasis basis = RenewalBasis::Lifetime;  // the rule that set renew_at (`renewal_basis`)
+  std::optional<TimePoint> ari_fetched_at;  // when the ARI window it looked at was fetched, if any
+};
+
+// Thumbprint -> the decision for it, for every certificate a renewal time was decided for.
+using Selections = std::map<std::string, RenewalChoice>;
+
+// Sets renew_at of every certificate in `installed` (an input no schedule can
+// come from is left to the plan's own rule, and logged).
+[[nodiscard]] Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory,
+                                            const policy::Renewal& renewal,
+                                            const std::filesystem::path& state_dir, TimePoint now, Rng& rng,
+                                            const std::map<std::string, AriWindow>& ari = {});
+
+}  // namespace certagent::agent

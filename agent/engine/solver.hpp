@@ -1,0 +1,24 @@
+#pragma once
+// The challenge solver of one pass, per the policy: ONE built-in http-01
+// responder shared by every order of the pass (listening on the policy's
+// address), the webroot solver, or the dns-01 hook.
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "common/error.hpp"
+#include "policy/model.hpp"
+#include "protocol/acme/challenge.hpp"
+#include "protocol/acme/http01_responder.hpp"
+
+namespace certagent::agent {
+
+// ":80", "127.0.0.1:5002", "[::1]:80" -> address and port (an empty host: every IPv4 address).
+[[nodiscard]] Result<protocol::Http01ResponderOptions> parse_listen(const std::string& listen);
+
+// The solver, started (the responder is listening when this returns).
+// `cancel` (may be null) ends a running dns-01 hook when the agent stops.
+[[nodiscard]] Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const policy::Challenge& challenge,
+                                                                          const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace certagent::agent

@@ -1,0 +1,38 @@
+#include "agent/engine/work_outputs.hpp"
+
+#include "agent/store/fsutil.hpp"
+#include "agent/store/logging.hpp"
+
+namespace certagent::agent {
+namespace {
+
+bool lacks_an_output(const PurposeConsumers& c) {
+  for (const auto& o : c.outputs) {
+    auto kind = fsutil::entry_kind(o.path);
+    if (kind && *kind == fsutil::EntryKind::Missing) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void write_missing_outputs(EngineContext& ctx) {
+  auto log = module_logger("engine");
+  for (const auto& [purpose, consumers] : ctx.consumers) {
+    if (consumers.outputs.empty() || !lacks_an_output(consumers)) continue;
+    std::lock_guard lock(*ctx.store_mutex);
+    auto bound = ctx.store->binding(purpose);
+    if (!bound || !*bound || !(*bound)->complete) continue;  // nothing bound: the plan binds it
+    log->info("{}: writing its missing output files from the bound version {}", purpose, (*bound)->version_id);
+    const std::string one[] = {purpose};
+    auto outcomes = rebind(*ctx.store, one, (*bound)->version_id, ctx.consumers);
+    if (!outcomes) {
+      log->error("{}: cannot write its output files: {}", purpose, outcomes.error().message);
+      continue;
+    }
+    for (const auto& o : *outcomes)
+      if (!o.succeeded()) log->error("{}: writing its output files: {}", purpose, o.failure->message);
+  }
+}
+
+}  // namespace certagent::agent

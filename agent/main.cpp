@@ -1,3 +1,0 @@
-#include "agent/cli.hpp"
-
-int main(int argc, char** argv) { return certagent::agent::run_cli(argc, argv); }

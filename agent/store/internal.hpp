@@ -1,0 +1,16 @@
+#pragma once
+// Between the store's own files (store_versions.cpp, store_inventory.cpp); not an interface.
+#include <filesystem>
+#include <string_view>
+
+#include "agent/store/store.hpp"
+
+namespace certagent::agent {
+
+// Store::load_version for the directory `rel` relative to the descriptor `at_fd` (AT_FDCWD
+// and the full path for one look; the inventory opens certs/ once and walks one path
+// component per version). `dir` is the full path, for the result and the messages.
+[[nodiscard]] Result<StoredVersion> load_version_at(int at_fd, const char* rel, std::filesystem::path dir,
+                                                    std::string_view id);
+
+}  // namespace certagent::agent

@@ -1,0 +1,78 @@
+#include "agent/store/order_journal.hpp"
+
+#include <boost/json.hpp>
+
+#include <mutex>
+
+#include "agent/store/fsutil.hpp"
+
+namespace certagent::agent {
+namespace json = boost::json;
+
+std::filesystem::path order_journal_path(const std::filesystem::path& state_dir, const std::string& certificate_id) {
+  return state_dir / "orders" / (certificate_id + ".json");
+}
+
+Result<void> write_order_journal(const Store& store, const OrderJournal& j) {
+  if (auto checked = check_purpose_name(j.certificate_id); !checked)
+    return fail(ErrorKind::Invalid, "certificate id \"" + j.certificate_id + "\" cannot name a file");
+  auto file = order_journal_path(store.dir(), j.certificate_id);
+  {
+    // Journals are written without the store's mutex, several at once. Two
+    // first journals would both mkdir orders/: the one that finds it made
+    // would write its journal while the other may not have fsynced the state
+    // directory yet, and a power failure could then lose orders/ and the
+    // journal with it after the CA got the order. One at a time, the second
+    // finds orders/ made and durable. (A mkdir and an lstat: no fsync waits
+    // on this lock unless orders/ is new.)
+    static std::mutex creating;
+    std::lock_guard lock(creating);
+    if (auto dir = fsutil::make_private_dir(file.parent_path()); !dir) return dir;
+  }
+  json::object o{{"format", 2},
+                 {"certificate_id", j.certificate_id},
+                 {"order_url", j.order_url},
+                 {"names", json::array(j.names.begin(), j.names.end())},
+                 {"key", j.key_pem},
+                 {"profile", j.profile},
+                 {"account_url", j.account_url},
+                 {"intent_time", j.intent_time}};
+  return fsutil::write_file_atomic(file, json::serialize(o) + "\n", 0600);
+}
+
+Result<std::optional<OrderJournal>> read_order_journal(const std::filesystem::path& state_dir,
+                                                       const std::string& certificate_id) {
+  auto file = order_journal_path(state_dir, certificate_id);
+  auto kind = fsutil::entry_kind(file);
+  if (!kind) return std::unexpected(kind.error());
+  if (*kind == fsutil::EntryKind::Missing) return std::nullopt;
+  auto text = fsutil::read_file(file, 256 * 1024);
+  if (!text) return std::unexpected(text.error());
+  try {
+    const auto o = json::parse(*text).as_object();
+    OrderJournal j{std::string(o.at("certificate_id").as_string()), std::string(o.at("order_url").as_string()), {},
+                   std::string(o.at("key").as_string())};
+    for (const auto& n : o.at("names").as_array()) j.names.emplace_back(n.as_string());
+    const auto format = o.at("format").as_int64();
+    if (format == 2) {
+      j.profile = o.at("profile").as_string();
+      j.account_url = o.at("account_url").as_string();
+      j.intent_time = o.at("intent_time").as_int64();
+    }
+    if ((format != 1 && format != 2) || j.certificate_id != certificate_id)
+      return fail(ErrorKind::Storage, file.string() + " is not an order journal for " + certificate_id);
+    return j;
+  } catch (const std::exception& e) {
+    return fail(ErrorKind::Storage, file.string() + " is not an order journal certagent wrote: " + e.what());
+  }
+}
+
+Result<void> remove_order_journal(const Store& store, const std::string& certificate_id) {
+  auto file = order_journal_path(store.dir(), certificate_id);
+  std::error_code ec;
+  std::filesystem::remove(file, ec);
+  if (ec) return fail(ErrorKind::Storage, "removing " + file.string() + ": " + ec.message());
+  return ok();  // not fsynced here: see the header
+}
+
+}  // namespace certagent::agent

@@ -1,0 +1,160 @@
+#pragma once
+// The state directory: ACME accounts, immutable certificate versions, and the
+// bindings of purposes to versions. Layout (docs/operations.md, "State directory"):
+//
+//   <state>/lock                                  flock; the holder's PID
+//   <state>/accounts/<sha256(directory URL)[:32]>/{account.json, account.key}
+//   <state>/certs/<version-id>/{privkey.pem, cert.pem, chain.pem, fullchain.pem, meta.json}
+//   <state>/live/<purpose> -> ../certs/<version-id>
+//
+// The live symlinks are the one source of truth for bindings. Every write is
+// crash-safe; anything the store did not write is reported, never trusted,
+// never deleted.
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/store/certificate_meta.hpp"
+#include "agent/store/lock.hpp"
+#include "common/error.hpp"
+
+namespace certagent::protocol {
+class Certificate;
+class PrivateKey;
+}  // namespace certagent::protocol
+
+namespace certagent::agent {
+
+// Something in the state directory the store did not trust and skipped.
+struct Problem {
+  std::filesystem::path path;
+  std::string what;
+};
+
+struct Account {
+  std::string directory_url;          // the CA's directory (RFC 8555 §7.1.1)
+  std::string account_url;            // the account's URL (§7.3); empty while not yet registered
+  std::vector<std::string> contacts;  // "mailto:..."
+  std::string key_pem;                // the account key, PKCS#8 PEM
+};
+
+struct NewVersion {
+  std::string key_pem;
+  std::string leaf_pem;   // exactly one certificate
+  std::string chain_pem;  // the issuers, leaf's issuer first; may be empty
+  // The caller sets certificate_id and order_url (and may set key_type); names,
+  // subject, issuer, validity, thumbprint, sha256 and serial are taken from leaf_pem.
+  CertificateMeta meta;
+};
+
+struct StoredVersion {
+  std::string id;
+  std::filesystem::path dir;
+  CertificateMeta meta;
+};
+
+struct Binding {
+  std::string purpose;
+  std::string version_id;  // what the live symlink names
+  bool complete = false;   // the named version exists and is complete
+};
+
+struct Inventory {
+  std::vector<StoredVersion> versions;  // complete versions, sorted by id (oldest first)
+  std::vector<Binding> bindings;        // sorted by purpose
+  std::vector<Problem> problems;        // skipped entries, with why
+};
+
+struct OpenOptions {
+  bool write = false;                           // create the directory and take the writer lock
+  std::chrono::milliseconds lock_wait{0};       // 0: fail at once when another agent writes
+};
+
+class Store {
+ public:
+  [[nodiscard]] static Result<Store> open(const std::filesystem::path& state_dir, const OpenOptions& options = {});
+
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
+  [[nodiscard]] bool writable() const { return lock_.has_value(); }
+
+  // Accounts, one per CA directory URL. The key is written (0600) before account.json.
+  [[nodiscard]] Result<void> save_account(const Account& account);
+  [[nodiscard]] Result<std::optional<Account>> load_account(std::string_view directory_url) const;
+
+  // Stores a version (atomically: it exists complete or not at all) and
+  // returns its id. Refuses a key that does not match the certificate and
+  // PEM that holds anything but certificates. Storing the same certificate
+  // again returns the existing id. The files are read back and compared with
+  // what was checked, and the version counts as verified (verify_version).
+  [[nodiscard]] Result<std::string> add_version(const NewVersion& version);
+  // The same from objects already parsed (an order's key and its downloaded
+  // chain, leaf first): nothing is decoded again; the store writes their PEM.
+  [[nodiscard]] Result<std::string> add_version(const protocol::PrivateKey& key,
+                                                std::span<const protocol::Certificate> chain, CertificateMeta meta);
+  [[nodiscard]] Result<StoredVersion> load_version(std::string_view id) const;
+  // Everything load_version checks, plus: the key matches cert.pem,
+  // meta.json's fingerprints are cert.pem's, fullchain.pem is cert.pem
+  // followed by chain.pem. Every call reads the five files; a version whose
+  // bytes are those it had when it was last verified (or written by
+  // add_version) — compared by SHA-256 — is not parsed again: the same bytes
+  // pass the same checks. Any changed byte means a full verification.
+  [[nodiscard]] Result<StoredVersion> verify_version(std::string_view id) const;
+  // Drops what verify_version remembers (the engine does at the end of each
+  // pass, so an idle daemon holds nothing). Full verifications so far: tests.
+  void forget_verified() const;
+  [[nodiscard]] std::size_t full_verifications() const;
+  // SHA-1 (as Windows prints it, spaces and case ignored) or SHA-256.
+  [[nodiscard]] Result<std::optional<StoredVersion>> find_by_thumbprint(std::string_view thumbprint) const;
+
+  // When a switch of live/ must be durable: before bind returns (Now), or
+  // once the caller fsyncs live/ itself (Caller: the engine, at the end of
+  // its pass, for purposes nothing is told about — a switch lost to a power
+  // failure before that only leaves the purpose on its previous version,
+  // which the next pass binds again).
+  enum class LiveSync { Now, Caller };
+  // Points each purpose at the version, one atomic rename per purpose, after
+  // verify_version. Returns each purpose's previous version id ("" if none).
+  [[nodiscard]] Result<std::map<std::string, std::string>> bind(std::span<const std::string> purposes,
+                                                                std::string_view id, LiveSync sync = LiveSync::Now);
+  [[nodiscard]] Result<void> unbind(std::span<const std::string> purposes);
+  [[nodiscard]] Result<std::optional<Binding>> binding(std::string_view purpose) const;
+
+  // Versions, bindings and problems, in one scan.
+  [[nodiscard]] Result<Inventory> inventory() const;
+
+  // Removes certagent's own temporaries (".tmp-…-<pid>-<hex>") left by a
+  // crash in the state directory, certs/, live/, orders/, notify/, schedule/,
+  // ari/ and accounts/*, when older than `min_age`. Needs
+  // the writer lock. Returns what it removed.
+  [[nodiscard]] Result<std::vector<std::filesystem::path>> remove_stale_temporaries(std::chrono::seconds min_age);
+
+  // <state>/live/<purpose>: the stable directory consumers read.
+  [[nodiscard]] std::filesystem::path live_path(std::string_view purpose) const;
+
+ private:
+  struct Verified;  // the verification memo (agent/store/versions.cpp)
+  struct Prepared;
+  Store(std::filesystem::path dir, std::optional<StateLock> lock);
+  [[nodiscard]] Result<void> require_writable(std::string_view what) const;
+  [[nodiscard]] Result<std::string> store_prepared(const Prepared& p);
+
+  std::filesystem::path dir_;
+  std::optional<StateLock> lock_;
+  std::shared_ptr<Verified> verified_;
+};
+
+// Purpose names are file names: 1–64 of [A-Za-z0-9._-], not starting with '.'.
+[[nodiscard]] Result<void> check_purpose_name(std::string_view purpose);
+// "<notBefore as YYYYMMDDTHHMMSSZ>-<first 16 hex digits of SHA-256, lower case>"
+[[nodiscard]] std::string make_version_id(std::chrono::sys_seconds not_before, std::string_view sha256_hex);
+[[nodiscard]] bool is_version_id(std::string_view s);
+// The directory name under accounts/ for a CA directory URL.
+[[nodiscard]] std::string account_dir_name(std::string_view directory_url);
+
+}  // namespace certagent::agent

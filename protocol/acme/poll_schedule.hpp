@@ -1,0 +1,38 @@
+#pragma once
+// When to look again at something the CA is working on (challenges, a
+// processing order): a short first look, exponential back-off up to a cap,
+// the CA's Retry-After when it gives one, and a bounded total time. Pure.
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "common/error.hpp"
+#include "protocol/acme/waiting.hpp"
+
+namespace certagent::protocol {
+
+struct PollPolicy {
+  std::chrono::milliseconds first{40};          // validation is often done by then
+  std::chrono::milliseconds max_interval{5000};
+  std::chrono::seconds total{300};              // then a Timeout error
+};
+
+class PollSchedule {
+ public:
+  PollSchedule(PollPolicy policy, TimePoint start) : policy_(policy), deadline_(start + policy.total) {}
+
+  // The time of the next look. The CA's Retry-After wins over a shorter back-off
+  // (a shorter Retry-After, e.g. a hostile "0" on every answer, does not);
+  // no look is scheduled past the deadline (the last one is at it). A Timeout
+  // error naming `what` once the deadline has passed.
+  [[nodiscard]] Result<TimePoint> next(TimePoint now, std::optional<std::chrono::seconds> retry_after,
+                                       const std::string& what);
+  [[nodiscard]] TimePoint deadline() const { return deadline_; }
+
+ private:
+  PollPolicy policy_;
+  TimePoint deadline_;
+  std::chrono::milliseconds interval_{0};
+};
+
+}  // namespace certagent::protocol
