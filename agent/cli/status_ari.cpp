@@ -48,7 +48,7 @@ Result<std::optional<StatusAriWindow>> read_status_ari(const fs::path& state_dir
   auto record = read_ari_record(state_dir, thumbprint);
   if (!record) return std::unexpected(record.error());
   if (!*record) return std::nullopt;
-  const fs::path file = state_dir / "ari" / (std::string(thumbprint) + ".json");  // engine_ari.hpp's layout
+  const fs::path file = state_dir / "ari" / (std::string(thumbprint) + ".json");  // agent/engine/ari.hpp's layout
   return StatusAriWindow{std::string(thumbprint), (*record)->start, (*record)->end, (*record)->recheck_at,
                          (*record)->fetched_at ? (*record)->fetched_at : modified_at(file)};
 }

@@ -318,7 +318,7 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   // schedule/: one syncfs for all the records, one fsync of the directory (fsutil.hpp says why that is safe)
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
   // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp),
-  // and the switches of purposes without consumers (engine_work.cpp bind_version, Store::LiveSync::Caller).
+  // and the switches of purposes without consumers (engine/work.cpp bind_version, Store::LiveSync::Caller).
   for (const char* dir : {"orders", "notify", "live"})
     if (std::error_code ec; std::filesystem::is_directory(store.dir() / dir, ec)) batch.defer(store.dir() / dir);
   for (auto* group : {&rebinds, &orders})
