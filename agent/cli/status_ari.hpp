@@ -27,12 +27,12 @@ struct StatusAriWindow {
 };
 
 // Where the schedule's renewal time comes from. Inferred, only Unknown, Ari and Lifetime are
-// told apart (Lifetime then also covers renew_before and the near-expiry cap).
+// told apart (Lifetime then also covers the policy's renewal setting and the near-expiry cap).
 enum class RenewalBasisSeen {
   Unknown,      // no renewal time recorded yet (not issued, or no schedule)
   Ari,          // inside the CA's window: renewal.hpp rule 2 drew it there
   Lifetime,     // the lifetime rule
-  RenewBefore,  // the policy's renew_before (recorded only)
+  RenewBefore,  // the policy's renewal setting (recorded only)
   NearExpiry,   // less than 1/20 of the lifetime left (recorded only)
   Expired,      // the certificate had expired (recorded only)
 };

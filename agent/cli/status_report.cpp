@@ -109,7 +109,7 @@ std::string basis_text(RenewalBasisSeen b) {
   switch (b) {
     case RenewalBasisSeen::Ari: return "the CA's ARI window";
     case RenewalBasisSeen::Lifetime: return "the lifetime rule (no ARI window applies)";
-    case RenewalBasisSeen::RenewBefore: return "the policy's renew_before";
+    case RenewalBasisSeen::RenewBefore: return "the policy's renewal setting";
     case RenewalBasisSeen::NearExpiry: return "near expiry (less than 1/20 of the lifetime left)";
     case RenewalBasisSeen::Expired: return "expiry (the certificate had expired)";
     case RenewalBasisSeen::Unknown: break;

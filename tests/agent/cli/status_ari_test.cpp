@@ -118,7 +118,7 @@ TEST(StatusAri, JsonHasTheWindowTheTimesAndTheBasis) {
 
 TEST(StatusAri, ARenewalTimeOutsideTheWindowComesFromTheLifetimeRule) {
   StateWithAri s;
-  s.schedule(s.now + 24h * 30);  // renew_before or the lifetime rule put it elsewhere
+  s.schedule(s.now + 24h * 30);  // the policy's renewal setting or the lifetime rule put it elsewhere
   const StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Lifetime);
   EXPECT_EQ(report.certificates.at(0).ari.size(), 1u) << "the window is still shown";
@@ -190,12 +190,12 @@ TEST(StatusAri, TheRecordedBasisAndFetchTimeAreShownAsRecorded) {
 }
 
 TEST(StatusAri, ARecordedBasisWinsOverWhatTheWindowSuggests) {
-  StateWithAri s;  // renew_at inside the window, yet the policy's renew_before was earlier and set it
+  StateWithAri s;  // renew_at inside the window, yet the policy's renewal setting was earlier and set it
   s.schedule(s.now + 24h * 20, RenewalBasis::RenewBefore, s.now - 3h);
   StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::RenewBefore);
   std::string text = render_status_text(report, s.now);
-  EXPECT_NE(text.find("renewal by    the policy's renew_before\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("renewal by    the policy's renewal setting\n"), std::string::npos) << text;
   EXPECT_EQ(json::parse(render_status_json(report, s.now)).at("certificates").at(0).at("renewal_basis"),
             "renew-before");
   for (auto [basis, seen, words] : {std::tuple{RenewalBasis::NearExpiry, "near-expiry", "near expiry"},
