@@ -102,7 +102,7 @@ std::optional<InFlight> look_up(protocol::AcmeSession& session, OrderJournal jou
 // The journaled order when the CA still has it for the same names and it can still succeed.
 std::optional<InFlight> resume(protocol::AcmeSession& session, const OrderRequest& req, Store& store,
                                const ReadyKey& ready_key) {
-  auto journal = read_order_journal(store.dir(), req.certificate_id);
+  auto journal = read_order_journal(store, req.certificate_id);
   if (!journal) return drop_journal(store, req.certificate_id, journal.error().message), std::nullopt;
   if (!*journal) return std::nullopt;
   if (protocol::normalized_names((*journal)->names) != protocol::normalized_names(req.names))
