@@ -33,7 +33,7 @@ struct InFlight {
 // - each journal is its own file, orders/<certificate-id>.json, and one
 //   certificate is worked by one worker at a time (a pass hands each job to
 //   one worker; the lost-account retry runs after they all joined);
-// - they touch none of Store's in-memory state, only store.dir(), fixed at
+// - they touch none of Store's in-memory state, only its directory, fixed at
 //   construction (the mutex guards that state, the memo of verified
 //   versions, and serializes the other writers: certs/, live/, accounts/,
 //   ari/, schedule/, never orders/);
