@@ -17,4 +17,13 @@ Result<std::string> to_a_label_form(std::string_view name) {
   return std::string(wildcard) + out.get();
 }
 
+Result<void> check_a_labels(std::string_view name) {
+  if (!name.starts_with("xn--") && name.find(".xn--") == std::string_view::npos) return ok();
+  auto canonical = to_a_label_form(name);
+  if (!canonical) return std::unexpected(canonical.error());
+  if (*canonical != name)
+    return fail(ErrorKind::Invalid, "its IDNA2008 form is '" + *canonical + "' (libidn2)");
+  return ok();
+}
+
 }  // namespace certagent::policy

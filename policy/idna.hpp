@@ -15,4 +15,10 @@ namespace certagent::policy {
 // A leading "*." (wildcard) is kept as it is.
 [[nodiscard]] Result<std::string> to_a_label_form(std::string_view unicode_name);
 
+// A name already in ASCII (normalised: lower case) whose xn-- labels must be valid IDNA2008
+// A-labels, so that names compare equal exactly when they are the same name. Invalid, with
+// libidn2's reason, for a label such as xn--bcher-2pa (the punycode of an upper-case U-label,
+// which no CA issues for); names without an xn-- label are not looked at.
+[[nodiscard]] Result<void> check_a_labels(std::string_view ascii_name);
+
 }  // namespace certagent::policy

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/dns_name.hpp"
+#include "policy/idna.hpp"
 
 namespace certagent::policy {
 namespace {
@@ -73,6 +74,9 @@ std::expected<std::vector<std::string>, ExpandError> expand(const NameTemplate& 
     if (!name)
       return std::unexpected(ExpandError{fmt::format("'{}' gives '{}', which is not a valid DNS name: {}",
                                                      t.source, raw.text, name.error().message), raw.origin});
+    if (auto idna = check_a_labels(*name); !idna)
+      return std::unexpected(ExpandError{fmt::format("'{}' gives '{}', which has an xn-- label that is not a valid "
+                                                     "A-label: {}", t.source, *name, idna.error().message), raw.origin});
     names.push_back(std::move(*name));
   }
   return names;

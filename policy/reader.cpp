@@ -180,6 +180,9 @@ Result<std::string> Reader::dns_name(const json::value& v, std::string_view path
   if (!s) return s;
   auto name = normalize_dns_name(*s);
   if (!name) return fail(path, dns_error_message(*s, name.error()));
+  if (auto idna = check_a_labels(*name); !idna)
+    return fail(path, fmt::format("DNS name '{}' has an xn-- label that is not a valid A-label: {}",
+                                  escape_control(*name, 300), idna.error().message));
   return name;
 }
 

@@ -43,5 +43,17 @@ TEST(Idna, RefusesInvalidUtf8AndDisallowedCodePoints) {
   EXPECT_FALSE(to_a_label_form("a\xe2\x80\xae" "b.example"));  // RIGHT-TO-LEFT OVERRIDE
 }
 
+// Names compare as ASCII: that is right only when every xn-- label is the one IDNA2008 form.
+TEST(Idna, ChecksTheALabelsOfAnAsciiName) {
+  EXPECT_TRUE(check_a_labels("xn--bcher-kva.example"));
+  EXPECT_TRUE(check_a_labels("*.meet.xn--bcher-kva.example"));
+  EXPECT_TRUE(check_a_labels("contoso.com"));
+  auto upper = check_a_labels("xn--bcher-2pa.example");  // the punycode of "bÜcher"
+  ASSERT_FALSE(upper);
+  EXPECT_EQ(upper.error().kind, ErrorKind::Invalid);
+  EXPECT_NE(upper.error().message.find("libidn2"), std::string::npos) << upper.error().message;
+  EXPECT_FALSE(check_a_labels("www.xn--zz.example"));  // not punycode at all
+}
+
 }  // namespace
 }  // namespace certagent::policy
