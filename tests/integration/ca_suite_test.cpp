@@ -1,0 +1,199 @@
+// The cases that matter, against every CA in ca_suite.hpp: pebble on the host, step-ca in
+// step-ca-ctl's namespace (`ctest -R integration.step_ca`). A case a CA cannot run says why
+// (GTEST_SKIP with the feature it lacks); docs/ca-compatibility.md lists them per CA.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "acme_flow.hpp"
+#include "ca_suite.hpp"
+#include "daemon_support.hpp"
+#include "engine_support.hpp"
+#include "protocol/acme/account.hpp"
+
+namespace certagent::integration {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
+
+const std::vector<std::string> kPurposes = {"Default", "WebServicesExternal", "WebServicesInternal"};
+
+std::string describe(const ProcessOutcome& r) {
+  return fmt::format("exit {} signal {}\nstdout:\n{}\nstderr:\n{}", r.exit_code, r.signal, r.out, r.err);
+}
+
+std::map<std::string, std::string> thumbprints(const EngineSandbox& box) {
+  std::map<std::string, std::string> out;
+  for (const auto& [p, c] : box.certs()) out[p] = thumbprint_of(c);
+  return out;
+}
+
+class CaSuite : public ::testing::TestWithParam<CaUnderTest> {
+ protected:
+  [[nodiscard]] PebbleEnv env(const std::string& pebble_profile = "default") const {
+    return require_ca_env(GetParam(), pebble_profile);
+  }
+};
+
+TEST_P(CaSuite, SharedIssuanceBindsOneCertificateToEveryPurposeWithEveryName) {
+  EngineSandbox box(env());
+  box.write_policy(pool("shared"));
+  auto r = box.certagent({"run", "--once"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  auto certs = box.certs();
+  ASSERT_EQ(certs.size(), 3u);
+  const std::string thumbprint = thumbprint_of(certs.at("Default"));
+  ASSERT_EQ(thumbprint.size(), 40u);
+  for (const auto& p : kPurposes) {
+    EXPECT_EQ(thumbprint_of(certs.at(p)), thumbprint) << p;
+    EXPECT_TRUE(certs.at(p).at("missing").as_array().empty()) << p;
+    EXPECT_THAT(names_of(certs.at(p)), IsSupersetOf({"pool01.contoso.net", "lyncdiscover.fabrikam.com",
+                                                     "lyncdiscoverinternal.contoso.com", "meet.contoso.com"}));
+  }
+}
+
+TEST_P(CaSuite, SeparateIssuanceGivesEachPurposeItsOwnCertificate) {
+  EngineSandbox box(env());
+  box.write_policy(pool("separate"));
+  auto r = box.certagent({"run", "--once"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  std::set<std::string> distinct;
+  for (const auto& [purpose, t] : thumbprints(box)) distinct.insert(t);
+  EXPECT_EQ(distinct.size(), 3u);
+}
+
+TEST_P(CaSuite, AnUpToDateCertificateIsKeptWithoutAskingTheCa) {
+  EngineSandbox box(env());
+  box.write_policy(pool("shared"));
+  ASSERT_EQ(box.certagent({"run", "--once"}).exit_code, 0);
+  const auto before = thumbprints(box);
+  const auto requests = ca_requests(box.pebble());
+  auto r = box.certagent({"run", "--once"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(ca_requests(box.pebble()), requests) << "a pass with nothing to do asks the CA nothing";
+  EXPECT_EQ(thumbprints(box), before);
+}
+
+TEST_P(CaSuite, AnAddedSipDomainReissuesExactlyTheCertificatesWhoseNamesChanged) {
+  EngineSandbox box(env());
+  PoolPolicy policy = pool("separate");
+  box.write_policy(policy);
+  ASSERT_EQ(box.certagent({"run", "--once"}).exit_code, 0);
+  auto before = thumbprints(box);
+  policy.sip_domains.push_back("northwind.com");
+  box.write_policy(policy);
+  auto r = box.certagent({"run", "--once"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  auto after = thumbprints(box);
+  EXPECT_EQ(after["Default"], before["Default"]) << "Default carries no Autodiscover name";
+  EXPECT_NE(after["WebServicesInternal"], before["WebServicesInternal"]);
+  EXPECT_NE(after["WebServicesExternal"], before["WebServicesExternal"]);
+  EXPECT_THAT(names_of(box.certs().at("WebServicesExternal")), Contains("lyncdiscover.northwind.com"));
+}
+
+// Real renewal: the CA's certificates live two minutes, the policy renews when 95% remains.
+TEST_P(CaSuite, TheDaemonRenewsBeforeExpiry) {
+  EngineSandbox box(env("shortlived"));
+  ASSERT_EQ(box.pebble().cert_validity_seconds, 120);
+  PoolPolicy policy = pool("shared");
+  policy.renewal = "95%";
+  box.write_policy(policy);
+  AgentProcess agent(box, box.dir() / "agent.log");
+  std::set<std::string> seen;
+  const bool renewed = poll_until([&] {
+    if (auto t = thumbprints(box)["Default"]; t.size() == 40) seen.insert(t);
+    return seen.size() >= 2;
+  }, 90s);
+  EXPECT_TRUE(renewed) << agent.log();
+  EXPECT_TRUE(agent.wait_for_log(": renew — certificate", 5s)) << agent.log();
+}
+
+TEST_P(CaSuite, AnUnboundCertificateIsRevoked) {
+  EngineSandbox box(env());
+  box.write_policy(pool("shared"));
+  ASSERT_EQ(box.certagent({"run", "--once"}).exit_code, 0);
+  auto requested = box.certagent({"request", "--type", "Default"});
+  ASSERT_EQ(requested.exit_code, 0) << describe(requested);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(requested.out, m, std::regex("[0-9A-F]{40}"))) << requested.out;
+  auto revoked = box.certagent({"revoke", "--thumbprint", m.str(), "--reason", "superseded"});
+  EXPECT_EQ(revoked.exit_code, 0) << describe(revoked);
+  EXPECT_THAT(revoked.out, HasSubstr("revoked " + m.str()));
+}
+
+// Eight custom roles, one certificate each, ordered four at once.
+TEST_P(CaSuite, EightCertificatesAtConcurrencyFour) {
+  EngineSandbox box(env());
+  namespace json = boost::json;
+  json::array roles;
+  for (int i = 1; i <= 8; ++i) {
+    const std::string id = fmt::format("site{}", i);
+    roles.push_back(json::object{{"role", "custom"}, {"id", id},
+                                 {"names", json::object{{id, json::array{id + ".contoso.com"}}}}});
+  }
+  const json::object policy{
+      {"ca", json::object{{"directory", box.pebble().directory_url}, {"trust_bundle", box.pebble().tls_root},
+                          {"concurrency", 4}}},
+      {"challenge", json::object{{"type", "http-01"},
+                                 {"listen", fmt::format("127.0.0.1:{}", box.pebble().http01_port)}}},
+      {"roles", roles}};
+  std::ofstream(box.policy_file()) << json::serialize(policy) << "\n";
+  auto r = box.certagent({"run", "--once"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_THAT(r.err + r.out, HasSubstr("ordering 8 certificate(s), 4 at once (ca.concurrency 4)"));
+  std::set<std::string> distinct;
+  for (const auto& [purpose, t] : thumbprints(box)) distinct.insert(t);
+  EXPECT_EQ(distinct.size(), 8u);
+}
+
+TEST_P(CaSuite, KilledMidOrderTheNextRunResumesTheSameOrder) {
+  EngineSandbox box(env());
+  box.write_policy(pool("shared"));
+  const auto orders = ca_new_orders(box.pebble());
+  auto killed = box.certagent({"run", "--once"}, {"CERTAGENT_FAULT_KILL=engine.order.before_finalize"});
+  ASSERT_EQ(killed.signal, SIGKILL) << describe(killed);
+  EXPECT_EQ(ca_new_orders(box.pebble()), orders + 1);
+  auto next = box.certagent({"run", "--once"});
+  ASSERT_EQ(next.exit_code, 0) << describe(next);
+  EXPECT_EQ(ca_new_orders(box.pebble()), orders + 1) << "the journaled order was finished, no new one";
+  EXPECT_THAT(next.err, HasSubstr("resuming order"));
+  EXPECT_EQ(thumbprint_of(box.certs().at("Default")).size(), 40u);
+}
+
+TEST_P(CaSuite, AccountKeyRollover) {
+  if (!GetParam().key_change) GTEST_SKIP() << GetParam().name << " does not implement keyChange (501 notImplemented)";
+  AcmeFlow flow(env());
+  flow.new_account();
+  auto key = std::make_shared<const protocol::PrivateKey>(
+      ok_or_throw(protocol::PrivateKey::generate(protocol::KeyType::EcP256), "key"));
+  auto rolled = protocol::change_account_key(*flow.session, key);
+  ASSERT_TRUE(rolled) << rolled.error().message;
+}
+
+TEST_P(CaSuite, RenewalInformation) {
+  if (!GetParam().ari) GTEST_SKIP() << GetParam().name << " offers no renewalInfo (ARI, RFC 9773)";
+  AcmeFlow flow(env());
+  EXPECT_FALSE(flow.session->directory().renewal_info.empty());
+}
+
+TEST_P(CaSuite, CertificateProfiles) {
+  if (!GetParam().profiles) GTEST_SKIP() << GetParam().name << " offers no certificate profiles";
+  AcmeFlow flow(env());
+  EXPECT_FALSE(flow.session->directory().profiles.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Cas, CaSuite, ::testing::ValuesIn(cas_in_this_process()),
+                         [](const ::testing::TestParamInfo<CaUnderTest>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace certagent::integration
