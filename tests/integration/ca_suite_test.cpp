@@ -11,12 +11,15 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "acme_flow.hpp"
 #include "ca_suite.hpp"
 #include "daemon_support.hpp"
 #include "engine_support.hpp"
 #include "protocol/acme/account.hpp"
+#include "protocol/acme/http01_responder.hpp"
+#include "protocol/acme/issue.hpp"
 
 namespace certagent::integration {
 namespace {
@@ -168,6 +171,65 @@ TEST_P(CaSuite, KilledMidOrderTheNextRunResumesTheSameOrder) {
   EXPECT_EQ(ca_new_orders(box.pebble()), orders + 1) << "the journaled order was finished, no new one";
   EXPECT_THAT(next.err, HasSubstr("resuming order"));
   EXPECT_EQ(thumbprint_of(box.certs().at("Default")).size(), 40u);
+}
+
+// Answers every http-01 challenge with a key authorization of another account.
+class WrongAnswers final : public protocol::ChallengeSolver {
+ public:
+  explicit WrongAnswers(protocol::ChallengeSolver& inner) : inner_(inner) {}
+  std::string_view type() const override { return inner_.type(); }
+  Result<void> present(const protocol::ChallengeTask& task) override { return inner_.present(wrong(task)); }
+  Result<void> clean_up(const protocol::ChallengeTask& task) override { return inner_.clean_up(wrong(task)); }
+
+ private:
+  static protocol::ChallengeTask wrong(protocol::ChallengeTask t) {
+    t.key_authorization = t.token + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    return t;
+  }
+  protocol::ChallengeSolver& inner_;
+};
+
+// The CA's problem, at once: not a timeout minutes later (step-ca leaves the authorization and
+// the order pending; only the challenge response says invalid).
+TEST_P(CaSuite, AWrongChallengeAnswerFailsAtOnceWithTheCasProblem) {
+  AcmeFlow flow(env());
+  flow.new_account();
+  WrongAnswers wrong(*flow.responder);
+  protocol::IssueRequest request;
+  request.names = {"meet.contoso.com"};
+  const auto start = std::chrono::steady_clock::now();
+  auto issued = protocol::issue_certificate(*flow.session, request, wrong);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(issued);
+  EXPECT_LT(took, 5s);
+  EXPECT_NE(issued.error().kind, ErrorKind::Timeout) << issued.error().message;
+  EXPECT_THAT(issued.error().message, HasSubstr("meet.contoso.com"));
+  EXPECT_THAT(issued.error().problem_type, ::testing::StartsWith("urn:ietf:params:acme:error:")) << issued.error().message;
+}
+
+// Port 80 closed at first, then open: a CA that revalidates a challenge POSTed again issues in
+// the same call.
+TEST_P(CaSuite, AChallengeThatCouldNotConnectIsPostedAgainUntilItHeals) {
+  if (!GetParam().revalidates_on_post)
+    GTEST_SKIP() << GetParam().name << " marks a challenge invalid at the first failed connection: nothing to ask again";
+  PebbleEnv ca = env();
+  AcmeFlow flow(ca);
+  flow.new_account();
+  flow.responder->stop();  // nothing on the http-01 port for now
+  protocol::Http01ResponderOptions listen;
+  listen.address = "127.0.0.1";
+  listen.port = ca.http01_port;
+  protocol::Http01Responder late(listen);
+  std::thread opener([&late] {
+    std::this_thread::sleep_for(500ms);  // the outage: the CA's first attempts find the port closed
+    if (auto r = late.start(); !r) ADD_FAILURE() << r.error().message;
+  });
+  protocol::IssueRequest request;
+  request.names = {"dialin.contoso.com"};
+  auto issued = protocol::issue_certificate(*flow.session, request, late);
+  opener.join();
+  late.stop();
+  EXPECT_TRUE(issued) << issued.error().message;
 }
 
 TEST_P(CaSuite, AccountKeyRollover) {
