@@ -36,6 +36,7 @@ struct Job {
   bool attempted = false;
   std::optional<Error> error;
   std::chrono::milliseconds duration{0};
+  std::chrono::steady_clock::time_point ended{};  // when the attempt finished (set with `attempted`)
 };
 
 bool needs_order(ActionKind k) { return k == ActionKind::Issue || k == ActionKind::Reissue || k == ActionKind::Renew; }
@@ -64,8 +65,17 @@ std::optional<RenewalChoice> choice_behind(const PassState& ps, const policy::Ac
   return it->second;
 }
 
+// The wall-clock time an attempt ended: back-off counts from the failure, not from the start of
+// a pass that may have spent minutes on other certificates first. Never later than the real
+// time (whole seconds, rounded down), so an expired back-off is not pushed into the future.
+TimePoint ended_at(const PassRequest& request, const Job& job) {
+  if (job.ended == std::chrono::steady_clock::time_point{}) return request.now;
+  return request.now + std::chrono::floor<std::chrono::seconds>(std::max(job.ended - request.started,
+                                                                        std::chrono::steady_clock::duration{0}));
+}
+
 void record(PassState& ps, Job& job) {
-  const auto now = ps.request->now;
+  const auto now = ended_at(*ps.request, job);
   if (job.error && job.error->kind == ErrorKind::Cancelled) {
     log()->info("{}: {} interrupted: the agent is stopping; it is taken up at the next start",
                 job.action.certificate.id, to_string(job.action.kind));
@@ -78,8 +88,9 @@ void record(PassState& ps, Job& job) {
   } else {
     job.backoff = record_success(job.backoff, now);
   }
-  std::lock_guard lock(*ps.store_mutex);
-  if (auto saved = save_schedule(*ps.store, job.action, job.backoff, now, choice_behind(ps, job.action)); !saved)
+  std::lock_guard lock(*ps.store_mutex);  // the decision stays the pass's (its `now`); the back-off, the attempt's
+  const auto decided = ps.request->now;
+  if (auto saved = save_schedule(*ps.store, job.action, job.backoff, decided, choice_behind(ps, job.action)); !saved)
     log()->error("{}: cannot save the back-off state: {}", job.action.certificate.id, saved.error().message);
 }
 
@@ -157,8 +168,8 @@ void run_bounded(std::vector<Job*>& jobs, std::size_t limit, const PassRequest& 
       auto start = std::chrono::steady_clock::now();
       jobs[i]->attempted = true;
       work(*jobs[i], w);
-      jobs[i]->duration =
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+      jobs[i]->ended = std::chrono::steady_clock::now();
+      jobs[i]->duration = std::chrono::duration_cast<std::chrono::milliseconds>(jobs[i]->ended - start);
     }
   };
   std::vector<std::thread> threads;
@@ -207,6 +218,7 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
     Error e = !ca ? ca.error() : solver.error();
     for (auto* j : jobs) {
       j->attempted = true;
+      j->ended = std::chrono::steady_clock::now();
       j->error = e;
     }
     return;
