@@ -134,6 +134,22 @@ TEST_P(CaSuite, AnUnboundCertificateIsRevoked) {
   EXPECT_THAT(revoked.out, HasSubstr("revoked " + m.str()));
 }
 
+// RFC 8555 §7.6: the account that ordered it is gone (a new one is registered), and the CA
+// refuses the new account; the certificate's own key signs the revocation.
+TEST_P(CaSuite, ACertificateOfAnEarlierAccountIsRevokedWithItsOwnKey) {
+  EngineSandbox box(env());
+  box.write_policy(pool("shared"));
+  auto requested = box.certagent({"request", "--type", "Default"});
+  ASSERT_EQ(requested.exit_code, 0) << describe(requested);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(requested.out, m, std::regex("[0-9A-F]{40}"))) << requested.out;
+  std::filesystem::remove_all(box.state() / "accounts");  // the next command registers a new account
+  auto revoked = box.certagent({"revoke", "--thumbprint", m.str()});
+  EXPECT_EQ(revoked.exit_code, 0) << describe(revoked);
+  EXPECT_THAT(revoked.err, HasSubstr("signing it with the certificate's own key"));
+  EXPECT_THAT(revoked.out, HasSubstr("revoked " + m.str()));
+}
+
 // Eight custom roles, one certificate each, ordered four at once.
 TEST_P(CaSuite, EightCertificatesAtConcurrencyFour) {
   EngineSandbox box(env());
