@@ -182,16 +182,23 @@ void run_bounded(std::vector<Job*>& jobs, std::size_t limit, const PassRequest& 
 
 namespace {
 
-// A CA that lost the account (a new or reset CA): register the key again
-// (a new session, so one more directory request) and retry those jobs.
-void retry_lost_account(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs, std::size_t limit,
+// A CA that lost the account (a new or reset CA): register the key again; an account that can
+// no longer order: register a new one with a new key (the old one kept). Either way a new
+// session (one more directory request), and those jobs again.
+void retry_with_account(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs, std::size_t limit,
                         const PassRequest& req) {
   std::vector<Job*> lost;
+  bool unable = false;
   for (auto* j : jobs)
-    if (j->error && is_lost_account(*j->error)) lost.push_back(j);
+    if (j->error && (is_lost_account(*j->error) || is_account_unable_to_order(*j->error))) {
+      unable = unable || is_account_unable_to_order(*j->error);
+      lost.push_back(j);
+    }
   if (lost.empty() || req.cancelled()) return;
   const std::size_t workers = worker_count(lost.size(), limit);
-  auto forgotten = forget_account_url(*ctx.store, policy.ca);
+  const auto when = ended_at(req, *lost.front()).time_since_epoch().count();
+  auto forgotten = unable ? replace_account(*ctx.store, policy.ca, when, lost.front()->error->message)
+                          : forget_account_url(*ctx.store, policy.ca);
   auto again = forgotten ? open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel)
                          : Result<OpenCa>{std::unexpected(forgotten.error())};
   if (!again) {
@@ -226,7 +233,7 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
   ctx.ca = &ca->access;
   ctx.solver = solver->get();
   run_bounded(jobs, workers, req, [&](Job& j, std::size_t w) { order_and_bind(ctx, *ca->connections.at(w).session, j); });
-  retry_lost_account(ctx, policy, jobs, limit, req);
+  retry_with_account(ctx, policy, jobs, limit, req);
   ctx.ca = nullptr;
 }
 

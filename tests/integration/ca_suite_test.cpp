@@ -248,6 +248,41 @@ TEST_P(CaSuite, AChallengeThatCouldNotConnectIsPostedAgainUntilItHeals) {
   EXPECT_TRUE(issued) << issued.error().message;
 }
 
+// Killed between journaling the intent and newOrder: the next run looks for the order in the
+// account's orders list. step-ca answers a bare array, and reading it while none of the
+// account's orders is pending breaks the account (newOrder answers serverInternal from then
+// on): the list is not read again, and the account is replaced by a new one, its key kept.
+TEST_P(CaSuite, KilledBeforeNewOrderTheNextRunIssuesWhateverTheOrdersListSays) {
+  EngineSandbox box(env());
+  PoolPolicy policy = pool("shared");
+  box.write_policy(policy);
+  ASSERT_EQ(box.certagent({"run", "--once"}).exit_code, 0);  // the account has an order, valid
+  policy.sip_domains.push_back("northwind.com");
+  box.write_policy(policy);
+  auto killed = box.certagent({"run", "--once"}, {"CERTAGENT_FAULT_KILL=engine.order.after_intent"});
+  ASSERT_EQ(killed.signal, SIGKILL) << describe(killed);
+  auto next = box.certagent({"run", "--once"});
+  ASSERT_EQ(next.exit_code, 0) << describe(next);
+  EXPECT_THAT(names_of(box.certs().at("Default")), Contains("lyncdiscover.northwind.com"));
+  if (GetParam().orders_list) return;
+  EXPECT_THAT(next.err, HasSubstr("the account's orders list is not read again")) << next.err;
+  EXPECT_THAT(next.err, HasSubstr("replacing account")) << next.err;
+  bool kept = false;
+  for (const auto& dir : std::filesystem::directory_iterator(box.state() / "accounts"))
+    for (const auto& f : std::filesystem::directory_iterator(dir))
+      kept = kept || f.path().filename().string().starts_with("retired-");
+  EXPECT_TRUE(kept) << "the replaced account's key is kept";
+  // Killed there again: the list is not read, and the new account orders.
+  policy.sip_domains.push_back("adatum.com");
+  box.write_policy(policy);
+  auto killed_again = box.certagent({"run", "--once"}, {"CERTAGENT_FAULT_KILL=engine.order.after_intent"});
+  ASSERT_EQ(killed_again.signal, SIGKILL) << describe(killed_again);
+  auto last = box.certagent({"run", "--once"});
+  ASSERT_EQ(last.exit_code, 0) << describe(last);
+  EXPECT_THAT(last.err, HasSubstr("the CA's orders list is not read"));
+  EXPECT_THAT(last.err, ::testing::Not(HasSubstr("replacing account")));
+}
+
 TEST_P(CaSuite, AccountKeyRollover) {
   if (!GetParam().key_change) GTEST_SKIP() << GetParam().name << " does not implement keyChange (501 notImplemented)";
   AcmeFlow flow(env());
