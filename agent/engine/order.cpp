@@ -287,9 +287,14 @@ class PendingKey {
 using KeySource = std::function<Result<KeyPtr>()>;
 
 // pending -> ready -> (finalize) processing -> valid.
+// An order the CA is still working on after this long (or whose Retry-After says longer) is
+// handed back: it stays journaled, the pass moves on, and the next attempt resumes it.
+constexpr std::chrono::seconds kHandBackAfter{10};
+
 Result<Order> drive_to_valid(protocol::AcmeSession& session, Order order, const KeySource& key,
                              const std::vector<std::string>& names, protocol::ChallengeSolver& solver) {
-  const protocol::PollPolicy poll{};
+  protocol::PollPolicy poll{};
+  poll.hand_back_after = kHandBackAfter;
   if (order.status == "pending") {
     auto authorized = protocol::authorize_order(session, order, solver, protocol::AuthorizeOptions{poll});
     if (!authorized) return authorized;

@@ -23,6 +23,7 @@
 #include "agent/engine/rebind.hpp"
 #include "agent/engine/system_waiter.hpp"
 #include "policy/plan.hpp"
+#include "protocol/acme/poll_schedule.hpp"
 #include "policy/required.hpp"
 
 namespace certagent::agent {
@@ -81,7 +82,12 @@ void record(PassState& ps, Job& job) {
                 job.action.certificate.id, to_string(job.action.kind));
     return;  // not a failure of the CA or the certificate: no back-off
   }
-  if (job.error) {
+  if (job.error && protocol::is_pending_at_ca(*job.error)) {
+    const auto next = now + pending_check_delay(*job.error);
+    job.backoff = record_pending(job.backoff, *job.error, now, next);
+    log()->warn("{}: {}; the order stays journaled: pending at the CA, next check at {}", job.action.certificate.id,
+                job.error->message, format_time(next));
+  } else if (job.error) {
     job.backoff = record_failure(job.backoff, *job.error, now, ps.rng, engine_backoff_policy());
     log()->error("{}: {} failed: {}; {}", job.action.certificate.id, to_string(job.action.kind), job.error->message,
                  describe(job.backoff, now));
@@ -312,7 +318,8 @@ void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::A
     const Job& job = it == jobs.end() ? none : it->second;
     s.certificates.push_back(certificate_status(inv, a, job, now));
     if (a.kind != ActionKind::Keep) s.incomplete = true;
-    if (job.attempted && job.error && job.error->kind != ErrorKind::Cancelled) s.failed = true;
+    if (job.attempted && job.error && job.error->kind != ErrorKind::Cancelled && !protocol::is_pending_at_ca(*job.error))
+      s.failed = true;  // an order pending at the CA is not a failure: the pass is incomplete
     if (job.attempted && needs_order(job.action.kind))
       s.attempts.push_back({a.certificate.id, std::string(to_string(job.action.kind)), !job.error, job.duration});
     const auto& next = s.certificates.back().next_renewal;
