@@ -188,6 +188,21 @@ void run_bounded(std::vector<Job*>& jobs, std::size_t limit, const PassRequest& 
 
 namespace {
 
+// serverInternal while orders ran concurrently (step-ca 0.19 races on an account's order index:
+// newOrder and order reads answer 500 now and then): those jobs once more, one at a time,
+// before anything is concluded from it (retry_with_account).
+void retry_serially(EngineContext& ctx, protocol::AcmeSession& session, std::vector<Job*>& jobs, std::size_t workers,
+                    const PassRequest& req) {
+  std::vector<Job*> again;
+  for (auto* j : jobs)
+    if (j->error && j->error->kind == ErrorKind::ServerInternal) again.push_back(j);
+  if (again.empty() || workers < 2 || req.cancelled()) return;
+  log()->warn("{} certificate(s) failed with serverInternal while {} were ordered at once; once more, one at a time",
+              again.size(), workers);
+  for (auto* j : again) j->error.reset();
+  run_bounded(again, 1, req, [&](Job& j, std::size_t) { order_and_bind(ctx, session, j); });
+}
+
 // A CA that lost the account (a new or reset CA): register the key again; an account that can
 // no longer order: register a new one with a new key (the old one kept). Either way a new
 // session (one more directory request), and those jobs again.
@@ -239,6 +254,7 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
   ctx.ca = &ca->access;
   ctx.solver = solver->get();
   run_bounded(jobs, workers, req, [&](Job& j, std::size_t w) { order_and_bind(ctx, *ca->connections.at(w).session, j); });
+  retry_serially(ctx, *ca->connections.front().session, jobs, workers, req);
   retry_with_account(ctx, policy, jobs, limit, req);
   ctx.ca = nullptr;
 }
