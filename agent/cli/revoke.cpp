@@ -1,6 +1,7 @@
 // `certagent revoke --thumbprint X [--reason R] [--force]`: revokes a stored
-// certificate at its CA (RFC 8555 §7.6, signed by the account). Refuses one
-// that is still bound to a purpose unless --force (logged).
+// certificate at its CA (RFC 8555 §7.6, signed by the account; when the CA refuses the
+// account — a certificate ordered under an earlier account — signed again with the
+// certificate's own key). Refuses one that is still bound to a purpose unless --force (logged).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -15,6 +16,7 @@
 #include "agent/engine/system_waiter.hpp"
 #include "protocol/acme/revoke.hpp"
 #include "protocol/x509/certificate.hpp"
+#include "protocol/x509/keys.hpp"
 
 namespace certagent::agent {
 namespace {
@@ -45,6 +47,12 @@ std::vector<std::string> bound_purposes(const Inventory& inv, const std::string&
   return out;
 }
 
+// RFC 8555 §7.6: the account may not revoke it (not the account that ordered it, and no
+// authorizations for its names); whoever holds the certificate's key may.
+bool refused_the_account(const Error& e) {
+  return e.kind == ErrorKind::Unauthorized || e.problem_type == "urn:ietf:params:acme:error:unauthorized";
+}
+
 int fail_with(const Error& e, int code = kExitFailed) {
   std::cerr << "certagent revoke: " << e.message << "\n";
   return code;
@@ -60,7 +68,16 @@ Result<void> revoke_at_ca(Store& store, const policy::Policy& policy, const Stor
   SleepingWaiter waiter;
   auto ca = open_ca(store, policy.ca, 1, clock, waiter);
   if (!ca) return std::unexpected(ca.error());
-  return protocol::revoke_certificate(*ca->connections.front().session, chain->front(), reason);
+  auto& session = *ca->connections.front().session;
+  auto by_account = protocol::revoke_certificate(session, chain->front(), reason);
+  if (by_account || !refused_the_account(by_account.error())) return by_account;
+  module_logger("engine")->warn("{}: the CA refused the revocation signed by the account ({}); signing it with "
+                                "the certificate's own key", v.meta.thumbprint, by_account.error().message);
+  auto key_pem = fsutil::read_file(v.dir / "privkey.pem", 64 * 1024);
+  if (!key_pem) return std::unexpected(key_pem.error());
+  auto key = protocol::PrivateKey::from_pem(*key_pem);
+  if (!key) return std::unexpected(key.error());
+  return protocol::revoke_certificate_with_key(session, chain->front(), reason, *key);
 }
 
 int run_revoke(const GlobalOptions& globals, const RevokeOptions& o) {
@@ -92,7 +109,8 @@ int run_revoke(const GlobalOptions& globals, const RevokeOptions& o) {
 
 void register_revoke_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   auto o = std::make_shared<RevokeOptions>();
-  auto* cmd = app.add_subcommand("revoke", "Revoke a stored certificate at its CA (refuses a bound one)");
+  auto* cmd = app.add_subcommand("revoke", "Revoke a stored certificate at its CA (refuses a bound one; signs with "
+                                           "the certificate's own key when the CA refuses the account)");
   cmd->add_option("--thumbprint", o->thumbprint, "The certificate's SHA-1 thumbprint (or SHA-256)")->required();
   cmd->add_option("--reason", o->reason, "unspecified, keyCompromise, affiliationChanged, superseded, "
                                          "cessationOfOperation")->capture_default_str();

@@ -39,7 +39,7 @@ Result<Account> stored_or_new_account(Store& store, const policy::CaConfig& ca) 
   if (!key) return std::unexpected(key.error().context("generating the account key"));
   auto pem = key->to_pem();
   if (!pem) return std::unexpected(pem.error());
-  Account fresh{ca.directory_url, "", ca.contacts, std::move(*pem)};
+  Account fresh{ca.directory_url, "", ca.contacts, std::move(*pem), false};
   if (auto saved = store.save_account(fresh); !saved) return std::unexpected(saved.error());
   return fresh;
 }
@@ -117,6 +117,53 @@ Result<void> forget_account_url(Store& store, const policy::CaConfig& ca) {
                                 ca.directory_url, account.account_url);
   account.account_url.clear();
   return store.save_account(account);
+}
+
+namespace {
+constexpr std::string_view kCannotOrder = "the account can no longer order";
+}  // namespace
+
+bool is_account_unable_to_order(const Error& e) {
+  return e.problem_type == "urn:ietf:params:acme:error:serverInternal" &&
+         e.message.find(kCannotOrder) != std::string::npos;
+}
+
+Error account_unable_to_order(Error e) {
+  return std::move(e).context(std::string(kCannotOrder) + " (newOrder failed twice with serverInternal while the "
+                              "CA answered the account)");
+}
+
+Result<void> replace_account(Store& store, const policy::CaConfig& ca, std::int64_t unix_time, const std::string& why) {
+  auto stored = store.load_account(ca.directory_url);
+  if (!stored) return std::unexpected(stored.error());
+  if (!*stored) return ok();  // nothing to replace: the next open registers one
+  Account account = **stored;
+  if (!account.account_url.empty())
+    if (auto kept = store.retire_account(account, unix_time); !kept) return kept;
+  auto key = protocol::PrivateKey::generate(protocol::KeyType::EcP256);
+  if (!key) return std::unexpected(key.error().context("generating a new account key"));
+  auto pem = key->to_pem();
+  if (!pem) return std::unexpected(pem.error());
+  module_logger("engine")->warn("{}: replacing account {} with a new account and key ({}); the old key is kept as "
+                                "retired-{}.key", ca.directory_url, account.account_url, why, unix_time);
+  account.account_url.clear();
+  account.key_pem = std::move(*pem);
+  return store.save_account(account);
+}
+
+void mark_orders_list_unusable(Store& store, const std::string& directory_url, const std::string& why) {
+  auto stored = store.load_account(directory_url);
+  if (!stored || !*stored || (*stored)->orders_list_unusable) return;
+  Account account = **stored;
+  account.orders_list_unusable = true;
+  module_logger("engine")->warn("{}: the account's orders list is not read again ({})", directory_url, why);
+  if (auto saved = store.save_account(account); !saved)
+    module_logger("engine")->error("{}: {}", directory_url, saved.error().message);
+}
+
+bool orders_list_unusable(const Store& store, const std::string& directory_url) {
+  auto stored = store.load_account(directory_url);
+  return stored && *stored && (*stored)->orders_list_unusable;
 }
 
 Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, protocol::AcmeSession& session) {

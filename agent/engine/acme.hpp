@@ -58,6 +58,20 @@ struct CaConnection {
 [[nodiscard]] bool is_lost_account(const Error& e);
 [[nodiscard]] Result<void> forget_account_url(Store& store, const policy::CaConfig& ca);
 
+// newOrder answered serverInternal twice in a row for this account, while the directory and
+// nonces work (the answer was a problem document to a signed request): the account can no
+// longer order (step-ca 0.19 after its orders list was read). place_order says so with this
+// error; the pass then replaces the account (replace_account) and orders again.
+[[nodiscard]] bool is_account_unable_to_order(const Error& e);
+[[nodiscard]] Error account_unable_to_order(Error new_order_error);
+// Keeps the stored account (Store::retire_account) and saves a new key in its place, not yet
+// registered, so that prepare_account registers it. Logs `why` once.
+[[nodiscard]] Result<void> replace_account(Store& store, const policy::CaConfig& ca, std::int64_t unix_time,
+                                           const std::string& why);
+// The CA's orders list was not shaped as RFC 8555 says: not read again for this CA.
+void mark_orders_list_unusable(Store& store, const std::string& directory_url, const std::string& why);
+[[nodiscard]] bool orders_list_unusable(const Store& store, const std::string& directory_url);
+
 // The account for the policy's CA: from the store, or registered now through
 // `session` (terms agreed, contacts and EAB from the policy; the MAC key is
 // read from its file and never logged) and saved — the key before the

@@ -68,11 +68,23 @@ KeyPtr attach_ready_key(OrderJournal& j, const ReadyKey& ready_key) {
 }
 
 // Only the intent was journaled: the order a killed run placed, from the account's orders list.
-std::optional<InFlight> look_up(protocol::AcmeSession& session, OrderJournal journal, Store& store,
-                                const ReadyKey& ready_key) {
+// Account records (accounts/) are written under the store mutex (agent/engine/acme.hpp).
+struct StoreAccess {
+  Store& store;
+  std::mutex& mutex;
+};
+
+std::optional<InFlight> look_up(protocol::AcmeSession& session, const CaAccess& ca, OrderJournal journal,
+                                StoreAccess sa, const ReadyKey& ready_key) {
+  Store& store = sa.store;
   const auto& id = journal.certificate_id;
   if (journal.account_url != session.account().url) {
     module_logger("engine")->info("{}: the journaled intent was for another account; placing a new order", id);
+    return std::nullopt;
+  }
+  if (std::lock_guard lock(sa.mutex); orders_list_unusable(store, ca.directory_url)) {
+    module_logger("engine")->info("{}: the CA's orders list is not read (it was not shaped as RFC 8555 says); "
+                                  "placing a new order", id);
     return std::nullopt;
   }
   const OrderIntent intent{journal.names, journal.profile,
@@ -81,6 +93,10 @@ std::optional<InFlight> look_up(protocol::AcmeSession& session, OrderJournal jou
   if (!found) {
     module_logger("engine")->warn("{}: could not look up the order placed before an interruption ({}); "
                                   "placing a new one", id, found.error().message);
+    if (found.error().kind == ErrorKind::Protocol) {
+      std::lock_guard lock(sa.mutex);
+      mark_orders_list_unusable(store, ca.directory_url, found.error().message);
+    }
     return std::nullopt;
   }
   if (!found->order) {
@@ -100,14 +116,15 @@ std::optional<InFlight> look_up(protocol::AcmeSession& session, OrderJournal jou
 }
 
 // The journaled order when the CA still has it for the same names and it can still succeed.
-std::optional<InFlight> resume(protocol::AcmeSession& session, const OrderRequest& req, Store& store,
-                               const ReadyKey& ready_key) {
+std::optional<InFlight> resume(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req,
+                               StoreAccess sa, const ReadyKey& ready_key) {
+  Store& store = sa.store;
   auto journal = read_order_journal(store, req.certificate_id);
   if (!journal) return drop_journal(store, req.certificate_id, journal.error().message), std::nullopt;
   if (!*journal) return std::nullopt;
   if (protocol::normalized_names((*journal)->names) != protocol::normalized_names(req.names))
     return drop_journal(store, req.certificate_id, "the required names changed"), std::nullopt;
-  if ((*journal)->order_url.empty()) return look_up(session, std::move(**journal), store, ready_key);
+  if ((*journal)->order_url.empty()) return look_up(session, ca, std::move(**journal), sa, ready_key);
   auto order = protocol::fetch_order(session, (*journal)->order_url);
   if (!order) return drop_journal(store, req.certificate_id, order.error().message), std::nullopt;
   if (order->status == "invalid")
@@ -137,6 +154,24 @@ Result<Order> new_order(protocol::AcmeSession& session, const CaAccess& ca, cons
   return order;
 }
 
+bool server_internal(const Result<Order>& r) {
+  return !r && r.error().problem_type == "urn:ietf:params:acme:error:serverInternal";
+}
+
+// newOrder again after a serverInternal, once, if the CA still reads the account: a second
+// serverInternal then says the account, not the CA, is broken (is_account_unable_to_order).
+Result<Order> new_order_again(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req,
+                              Result<Order> first) {
+  if (!server_internal(first)) return first;
+  auto account = session.post_as_get(session.account().url, "reading the account " + session.account().url);
+  if (!account) return first;
+  module_logger("engine")->info("{}: newOrder answered serverInternal ({}); the account reads fine; asking once more",
+                                req.certificate_id, first.error().message);
+  auto again = new_order(session, ca, req);
+  if (server_internal(again)) return std::unexpected(account_unable_to_order(std::move(again.error())));
+  return again;
+}
+
 // The CA answered newOrder with a refusal (a problem document other than
 // serverInternal): it created no order, and the intent is void.
 bool refused_outright(const Error& e) {
@@ -155,7 +190,7 @@ Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& 
   if (auto j = journal_step(store, journal, "journaling the intent to order"); !j) return std::unexpected(j.error());
   if (fault_point("engine.order.after_intent"))
     return fail(ErrorKind::Storage, "injected fault at engine.order.after_intent");
-  auto order = new_order(session, ca, req);
+  auto order = new_order_again(session, ca, req, new_order(session, ca, req));
   if (!order && refused_outright(order.error())) {
     if (auto r = remove_order_journal(store, req.certificate_id); !r)
       module_logger("engine")->error("{}: {}", req.certificate_id, r.error().message);
@@ -252,9 +287,14 @@ class PendingKey {
 using KeySource = std::function<Result<KeyPtr>()>;
 
 // pending -> ready -> (finalize) processing -> valid.
+// An order the CA is still working on after this long (or whose Retry-After says longer) is
+// handed back: it stays journaled, the pass moves on, and the next attempt resumes it.
+constexpr std::chrono::seconds kHandBackAfter{10};
+
 Result<Order> drive_to_valid(protocol::AcmeSession& session, Order order, const KeySource& key,
                              const std::vector<std::string>& names, protocol::ChallengeSolver& solver) {
-  const protocol::PollPolicy poll{};
+  protocol::PollPolicy poll{};
+  poll.hand_back_after = kHandBackAfter;
   if (order.status == "pending") {
     auto authorized = protocol::authorize_order(session, order, solver, protocol::AuthorizeOptions{poll});
     if (!authorized) return authorized;
@@ -298,7 +338,7 @@ Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const 
   PendingKey pending(req.key);
   const ReadyKey ready_key = [&pending] { return pending.ready_now(); };
   note_directory(ca, session, req, store, store_mutex, clock);
-  auto inflight = resume(session, req, store, ready_key);
+  auto inflight = resume(session, ca, req, StoreAccess{store, store_mutex}, ready_key);
   if (!inflight) {
     auto placed = place_order(session, ca, req, store, ready_key);
     if (!placed) return std::unexpected(placed.error());

@@ -23,6 +23,7 @@
 #include "agent/engine/rebind.hpp"
 #include "agent/engine/system_waiter.hpp"
 #include "policy/plan.hpp"
+#include "protocol/acme/poll_schedule.hpp"
 #include "policy/required.hpp"
 
 namespace certagent::agent {
@@ -36,6 +37,7 @@ struct Job {
   bool attempted = false;
   std::optional<Error> error;
   std::chrono::milliseconds duration{0};
+  std::chrono::steady_clock::time_point ended{};  // when the attempt finished (set with `attempted`)
 };
 
 bool needs_order(ActionKind k) { return k == ActionKind::Issue || k == ActionKind::Reissue || k == ActionKind::Renew; }
@@ -64,22 +66,37 @@ std::optional<RenewalChoice> choice_behind(const PassState& ps, const policy::Ac
   return it->second;
 }
 
+// The wall-clock time an attempt ended: back-off counts from the failure, not from the start of
+// a pass that may have spent minutes on other certificates first. Never later than the real
+// time (whole seconds, rounded down), so an expired back-off is not pushed into the future.
+TimePoint ended_at(const PassRequest& request, const Job& job) {
+  if (job.ended == std::chrono::steady_clock::time_point{}) return request.now;
+  return request.now + std::chrono::floor<std::chrono::seconds>(std::max(job.ended - request.started,
+                                                                        std::chrono::steady_clock::duration{0}));
+}
+
 void record(PassState& ps, Job& job) {
-  const auto now = ps.request->now;
+  const auto now = ended_at(*ps.request, job);
   if (job.error && job.error->kind == ErrorKind::Cancelled) {
     log()->info("{}: {} interrupted: the agent is stopping; it is taken up at the next start",
                 job.action.certificate.id, to_string(job.action.kind));
     return;  // not a failure of the CA or the certificate: no back-off
   }
-  if (job.error) {
+  if (job.error && protocol::is_pending_at_ca(*job.error)) {
+    const auto next = now + pending_check_delay(*job.error);
+    job.backoff = record_pending(job.backoff, *job.error, now, next);
+    log()->warn("{}: {}; the order stays journaled: pending at the CA, next check at {}", job.action.certificate.id,
+                job.error->message, format_time(next));
+  } else if (job.error) {
     job.backoff = record_failure(job.backoff, *job.error, now, ps.rng, engine_backoff_policy());
     log()->error("{}: {} failed: {}; {}", job.action.certificate.id, to_string(job.action.kind), job.error->message,
                  describe(job.backoff, now));
   } else {
     job.backoff = record_success(job.backoff, now);
   }
-  std::lock_guard lock(*ps.store_mutex);
-  if (auto saved = save_schedule(*ps.store, job.action, job.backoff, now, choice_behind(ps, job.action)); !saved)
+  std::lock_guard lock(*ps.store_mutex);  // the decision stays the pass's (its `now`); the back-off, the attempt's
+  const auto decided = ps.request->now;
+  if (auto saved = save_schedule(*ps.store, job.action, job.backoff, decided, choice_behind(ps, job.action)); !saved)
     log()->error("{}: cannot save the back-off state: {}", job.action.certificate.id, saved.error().message);
 }
 
@@ -157,8 +174,8 @@ void run_bounded(std::vector<Job*>& jobs, std::size_t limit, const PassRequest& 
       auto start = std::chrono::steady_clock::now();
       jobs[i]->attempted = true;
       work(*jobs[i], w);
-      jobs[i]->duration =
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+      jobs[i]->ended = std::chrono::steady_clock::now();
+      jobs[i]->duration = std::chrono::duration_cast<std::chrono::milliseconds>(jobs[i]->ended - start);
     }
   };
   std::vector<std::thread> threads;
@@ -171,16 +188,38 @@ void run_bounded(std::vector<Job*>& jobs, std::size_t limit, const PassRequest& 
 
 namespace {
 
-// A CA that lost the account (a new or reset CA): register the key again
-// (a new session, so one more directory request) and retry those jobs.
-void retry_lost_account(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs, std::size_t limit,
+// serverInternal while orders ran concurrently (step-ca 0.19 races on an account's order index:
+// newOrder and order reads answer 500 now and then): those jobs once more, one at a time,
+// before anything is concluded from it (retry_with_account).
+void retry_serially(EngineContext& ctx, protocol::AcmeSession& session, std::vector<Job*>& jobs, std::size_t workers,
+                    const PassRequest& req) {
+  std::vector<Job*> again;
+  for (auto* j : jobs)
+    if (j->error && j->error->kind == ErrorKind::ServerInternal) again.push_back(j);
+  if (again.empty() || workers < 2 || req.cancelled()) return;
+  log()->warn("{} certificate(s) failed with serverInternal while {} were ordered at once; once more, one at a time",
+              again.size(), workers);
+  for (auto* j : again) j->error.reset();
+  run_bounded(again, 1, req, [&](Job& j, std::size_t) { order_and_bind(ctx, session, j); });
+}
+
+// A CA that lost the account (a new or reset CA): register the key again; an account that can
+// no longer order: register a new one with a new key (the old one kept). Either way a new
+// session (one more directory request), and those jobs again.
+void retry_with_account(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs, std::size_t limit,
                         const PassRequest& req) {
   std::vector<Job*> lost;
+  bool unable = false;
   for (auto* j : jobs)
-    if (j->error && is_lost_account(*j->error)) lost.push_back(j);
+    if (j->error && (is_lost_account(*j->error) || is_account_unable_to_order(*j->error))) {
+      unable = unable || is_account_unable_to_order(*j->error);
+      lost.push_back(j);
+    }
   if (lost.empty() || req.cancelled()) return;
   const std::size_t workers = worker_count(lost.size(), limit);
-  auto forgotten = forget_account_url(*ctx.store, policy.ca);
+  const auto when = ended_at(req, *lost.front()).time_since_epoch().count();
+  auto forgotten = unable ? replace_account(*ctx.store, policy.ca, when, lost.front()->error->message)
+                          : forget_account_url(*ctx.store, policy.ca);
   auto again = forgotten ? open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel)
                          : Result<OpenCa>{std::unexpected(forgotten.error())};
   if (!again) {
@@ -207,6 +246,7 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
     Error e = !ca ? ca.error() : solver.error();
     for (auto* j : jobs) {
       j->attempted = true;
+      j->ended = std::chrono::steady_clock::now();
       j->error = e;
     }
     return;
@@ -214,7 +254,8 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
   ctx.ca = &ca->access;
   ctx.solver = solver->get();
   run_bounded(jobs, workers, req, [&](Job& j, std::size_t w) { order_and_bind(ctx, *ca->connections.at(w).session, j); });
-  retry_lost_account(ctx, policy, jobs, limit, req);
+  retry_serially(ctx, *ca->connections.front().session, jobs, workers, req);
+  retry_with_account(ctx, policy, jobs, limit, req);
   ctx.ca = nullptr;
 }
 
@@ -293,7 +334,8 @@ void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::A
     const Job& job = it == jobs.end() ? none : it->second;
     s.certificates.push_back(certificate_status(inv, a, job, now));
     if (a.kind != ActionKind::Keep) s.incomplete = true;
-    if (job.attempted && job.error && job.error->kind != ErrorKind::Cancelled) s.failed = true;
+    if (job.attempted && job.error && job.error->kind != ErrorKind::Cancelled && !protocol::is_pending_at_ca(*job.error))
+      s.failed = true;  // an order pending at the CA is not a failure: the pass is incomplete
     if (job.attempted && needs_order(job.action.kind))
       s.attempts.push_back({a.certificate.id, std::string(to_string(job.action.kind)), !job.error, job.duration});
     const auto& next = s.certificates.back().next_renewal;

@@ -49,6 +49,9 @@ struct PassRequest {
   std::chrono::sys_seconds now{};           // wall-clock time the pass was started
   const std::atomic<bool>* cancel = nullptr;  // never null; true: the agent is stopping
   bool retry_now = false;  // `run --now`: attempt what is due even where a back-off says wait
+  // The same instant on the steady clock: an attempt that ends later is recorded at
+  // now + (its end - started), so its back-off counts from its failure.
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   [[nodiscard]] bool cancelled() const { return cancel->load(std::memory_order_relaxed); }
 };

@@ -61,6 +61,23 @@ BackoffState record_failure(const BackoffState& before, const Error& error, Time
   return s;
 }
 
+Seconds pending_check_delay(const Error& pending) {
+  constexpr Seconds kMin{60}, kMax{24 * 3600};
+  return std::clamp(std::chrono::duration_cast<Seconds>(pending.retry_after.value_or(Seconds{0})), kMin, kMax);
+}
+
+BackoffState record_pending(const BackoffState& before, const Error& error, TimePoint now, TimePoint next_check) {
+  BackoffState s = before;
+  s.permanent = false;
+  s.next_attempt = next_check;
+  s.consecutive_failures = std::max(before.consecutive_failures, 1u);
+  s.last_attempt = now;
+  s.last_error_kind = error.kind;
+  s.last_error_message = error.message;
+  s.last_problem_type.clear();
+  return s;
+}
+
 BackoffState record_success(const BackoffState& before, TimePoint now) {
   BackoffState s = before;
   s.consecutive_failures = 0;

@@ -53,6 +53,14 @@ inline constexpr std::string_view bad_csr_problem = "urn:ietf:params:acme:error:
 [[nodiscard]] BackoffState record_failure(const BackoffState& before, const Error& error, TimePoint now,
                                           Rng& rng, const BackoffPolicy& policy = {});
 
+// When to look again at an order pending at the CA: its Retry-After clamped to [1 min, 24 h];
+// none, or 0, means the minimum.
+[[nodiscard]] Seconds pending_check_delay(const Error& pending);
+// The state after an attempt at `now` found its order still pending at the CA (journaled, to
+// be looked at again): the next attempt is at `next_check`, the message says so; not a
+// failure that grows the back-off (the count shows at least one, so `status` reports it).
+[[nodiscard]] BackoffState record_pending(const BackoffState& before, const Error& error, TimePoint now,
+                                          TimePoint next_check);
 // The state after an attempt at `now` succeeded: failures and the wait cleared; the last error
 // stays for the record.
 [[nodiscard]] BackoffState record_success(const BackoffState& before, TimePoint now);

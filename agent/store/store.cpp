@@ -39,7 +39,9 @@ Result<Account> parse_account(std::string_view text, std::string_view directory_
     return fail(ErrorKind::Invalid, "account.json lacks \"directory\", \"account_url\" or \"contacts\"");
   if (*dir != directory_url)
     return fail(ErrorKind::Invalid, "account.json belongs to another directory URL");
-  Account a{std::string(*dir), std::string(*url), {}, {}};
+  Account a{std::string(*dir), std::string(*url), {}, {}, false};
+  if (const auto* unusable = o.if_contains("orders_list_unusable"); unusable && unusable->is_bool())
+    a.orders_list_unusable = unusable->as_bool();
   for (const auto& c : contacts->as_array()) {
     if (!c.is_string()) return fail(ErrorKind::Invalid, "account.json has a contact that is not a string");
     a.contacts.emplace_back(c.as_string());
@@ -88,7 +90,21 @@ Result<void> Store::save_account(const Account& account) {
                  {"directory", account.directory_url},
                  {"account_url", account.account_url},
                  {"contacts", std::move(contacts)}};
+  if (account.orders_list_unusable) o["orders_list_unusable"] = true;
   if (auto r = fsutil::write_file_atomic(dir / "account.json", json::serialize(o) + "\n", 0600); !r)
+    return std::unexpected(r.error().context(what));
+  return ok();
+}
+
+Result<void> Store::retire_account(const Account& account, std::int64_t unix_time) {
+  const std::string what = "keeping the replaced account " + account.account_url;
+  if (auto r = require_writable(what); !r) return r;
+  fs::path dir = dir_ / "accounts" / account_dir_name(account.directory_url);
+  const std::string stem = fmt::format("retired-{}", unix_time);
+  if (auto r = fsutil::write_file_atomic(dir / (stem + ".key"), account.key_pem, 0600); !r)
+    return std::unexpected(r.error().context(what));
+  json::object o{{"directory", account.directory_url}, {"account_url", account.account_url}};
+  if (auto r = fsutil::write_file_atomic(dir / (stem + ".json"), json::serialize(o) + "\n", 0600); !r)
     return std::unexpected(r.error().context(what));
   return ok();
 }
@@ -104,7 +120,7 @@ Result<std::optional<Account>> Store::load_account(std::string_view directory_ur
   }
   auto kind = fsutil::entry_kind(dir / "account.json");
   if (kind && *kind == fsutil::EntryKind::Missing)  // key saved, registration not yet recorded
-    return Account{std::string(directory_url), {}, {}, std::move(*key)};
+    return Account{std::string(directory_url), {}, {}, std::move(*key), false};
   auto text = fsutil::read_file(dir / "account.json", kAccountJsonCap);
   if (!text) return std::unexpected(text.error().context(what));
   auto account = parse_account(*text, directory_url);

@@ -11,6 +11,7 @@
 // crash-safe; anything the store did not write is reported, never trusted,
 // never deleted.
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -42,6 +43,9 @@ struct Account {
   std::string account_url;            // the account's URL (§7.3); empty while not yet registered
   std::vector<std::string> contacts;  // "mailto:..."
   std::string key_pem;                // the account key, PKCS#8 PEM
+  // The CA's orders list was not shaped as RFC 8555 §7.1.2.1 says (step-ca 0.19: a bare
+  // array, and reading it breaks the account): it is not read again for this CA.
+  bool orders_list_unusable = false;
 };
 
 struct NewVersion {
@@ -86,6 +90,10 @@ class Store {
   // Accounts, one per CA directory URL. The key is written (0600) before account.json.
   [[nodiscard]] Result<void> save_account(const Account& account);
   [[nodiscard]] Result<std::optional<Account>> load_account(std::string_view directory_url) const;
+  // Keeps an account being replaced (its key, 0600, and URL) beside the new one, as
+  // accounts/<dir>/retired-<unix time>.{key,json}: certificates it ordered can still be
+  // revoked with it.
+  [[nodiscard]] Result<void> retire_account(const Account& account, std::int64_t unix_time);
 
   // Stores a version (atomically: it exists complete or not at all) and
   // returns its id. Refuses a key that does not match the certificate and

@@ -1,6 +1,7 @@
 #include "protocol/acme/authorize.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "protocol/acme/json.hpp"
 #include "protocol/acme/log.hpp"
@@ -85,14 +86,79 @@ void clean_up_all(ChallengeSolver& solver, const std::vector<ChallengeTask>& tas
   }
 }
 
-Result<Order> poll_while_pending(AcmeSession& session, Order order, const PollPolicy& policy) {
+// A challenge answered in this call and what the CA last said of it (§7.5.1: the response to
+// the POST is the challenge). No state: the response was not a challenge; the order tells.
+struct Answered {
+  const ChallengeTask* task = nullptr;
+  std::string url;
+  std::optional<Challenge> state;
+  int reposts = 0;
+};
+
+// A challenge left pending with an error (step-ca: it could not connect) is validated again
+// only when POSTed again (§8.2 lets the client ask for that): at most this many times, on the
+// poll schedule's back-off (40 ms doubling: about 2.5 s in all, under the engine's 10 s hand-back).
+constexpr int kMaxReposts = 6;
+
+Result<void> post_challenge(AcmeSession& session, Answered& a) {
+  auto r = session.post(a.url, "{}", "answering the " + a.task->type + " challenge for " + a.task->identifier);
+  if (!r) return std::unexpected(r.error());
+  a.state.reset();
+  if (auto obj = json_body(*r, "challenge"))
+    if (auto c = parse_challenge(*obj)) a.state = std::move(*c);
+  return ok();
+}
+
+// The CA's own problem for one name whose challenge failed: kind and type from its problem.
+Error challenge_error(const Answered& a, const std::string& how) {
+  const auto& c = *a.state;
+  auto cls = c.error ? classify_problem(c.error->type, 403) : ProblemClass{ErrorKind::Unauthorized, true};
+  Error err(cls.kind, "validation failed for " + sanitize(a.task->identifier, 255) + " (challenge " + how +
+                          "): " + problem_text(c.error), cls.retryable);
+  if (c.error) err.problem_type = c.error->type;
+  return err;
+}
+
+bool pending_with_error(const Answered& a) { return a.state && a.state->status == "pending" && a.state->error; }
+
+// What the challenge responses already say: an invalid challenge fails the order now.
+Result<void> check_answers(const std::vector<Answered>& answered) {
+  for (const auto& a : answered)
+    if (a.state && a.state->status == "invalid") return std::unexpected(challenge_error(a, "invalid"));
+  return ok();
+}
+
+// POSTs again every challenge left pending with an error; an error once they have been
+// POSTed kMaxReposts times.
+Result<void> repost_failed(AcmeSession& session, std::vector<Answered>& answered) {
+  for (auto& a : answered) {
+    if (!pending_with_error(a)) continue;
+    if (a.reposts >= kMaxReposts)
+      return std::unexpected(challenge_error(a, "still pending after " + std::to_string(a.reposts + 1) + " attempts"));
+    acme_log().info("the {} challenge for {} is pending with an error ({}); asking the CA to validate it again",
+                    a.task->type, a.task->identifier, problem_text(a.state->error));
+    ++a.reposts;
+    if (auto r = post_challenge(session, a); !r) return r;
+  }
+  return check_answers(answered);
+}
+
+Result<Order> poll_while_pending(AcmeSession& session, Order order, const PollPolicy& policy,
+                                 std::vector<Answered>& answered) {
   PollSchedule schedule(policy, session.clock().now());
   const std::string what = "waiting for the CA to validate " + std::to_string(order.identifiers.size()) + " name(s)";
   std::optional<std::chrono::seconds> retry_after;
+  // Every challenge already valid (a CA that validates inside the POST): look at the order at once.
+  bool look_now = !answered.empty() && std::all_of(answered.begin(), answered.end(), [](const Answered& a) {
+    return a.state && a.state->status == "valid";
+  });
   while (order.status == "pending") {
-    auto at = schedule.next(session.clock().now(), retry_after, what);
-    if (!at) return std::unexpected(at.error());
-    if (auto w = session.waiter().wait_until(*at); !w) return std::unexpected(std::move(w.error()).context(what));
+    if (!std::exchange(look_now, false)) {
+      auto at = schedule.next(session.clock().now(), retry_after, what);
+      if (!at) return std::unexpected(at.error());
+      if (auto w = session.waiter().wait_until(*at); !w) return std::unexpected(std::move(w.error()).context(what));
+      if (auto r = repost_failed(session, answered); !r) return std::unexpected(r.error());
+    }
     auto fresh = fetch_order(session, order.url);
     if (!fresh) return std::unexpected(fresh.error());
     retry_after = fresh->retry_after;
@@ -161,12 +227,14 @@ Result<Order> authorize_order(AcmeSession& session, const Order& order, Challeng
   size_t presented = 0;
   auto result = [&]() -> Result<Order> {
     if (auto p = present_all(solver, *tasks, presented); !p) return std::unexpected(p.error());
+    std::vector<Answered> answered;
     for (size_t i = 0; i < urls.size(); ++i) {
       if (urls[i].empty()) continue;  // already processing: the CA is on it
-      auto r = session.post(urls[i], "{}", "answering the " + (*tasks)[i].type + " challenge for " + (*tasks)[i].identifier);
-      if (!r) return std::unexpected(r.error());
+      answered.push_back(Answered{&(*tasks)[i], urls[i], std::nullopt, 0});
+      if (auto r = post_challenge(session, answered.back()); !r) return std::unexpected(r.error());
     }
-    return poll_while_pending(session, order, options.poll);
+    if (auto checked = check_answers(answered); !checked) return std::unexpected(checked.error());
+    return poll_while_pending(session, order, options.poll, answered);
   }();
   clean_up_all(solver, *tasks, presented);
   if (!result) return result;

@@ -59,9 +59,14 @@ Result<std::vector<Identifier>> parse_identifiers(const json::object& obj) {
   return out;
 }
 
-Result<Challenge> parse_challenge(const json::value& v) {
+Result<Challenge> challenge_of(const json::value& v) {
   if (!v.is_object()) return fail(ErrorKind::Protocol, "a challenge is not an object");
-  const auto& o = v.as_object();
+  return parse_challenge(v.as_object());
+}
+
+}  // namespace
+
+Result<Challenge> parse_challenge(const json::object& o) {
   Challenge c;
   auto type = required_string(o, "type", "challenge");
   auto url = required_string(o, "url", "challenge");
@@ -76,8 +81,6 @@ Result<Challenge> parse_challenge(const json::value& v) {
   c.error = problem_member(o);
   return c;
 }
-
-}  // namespace
 
 Result<Order> parse_order(const json::object& obj, std::string_view url) {
   Order order;
@@ -120,7 +123,7 @@ Result<Authorization> parse_authorization(const json::object& obj, std::string_v
     return fail(ErrorKind::Protocol, "the authorization offers more than " +
                                          std::to_string(kMaxChallengesPerAuthorization) + " challenges");
   for (const auto& v : chs->as_array()) {
-    auto c = parse_challenge(v);
+    auto c = challenge_of(v);
     if (!c) return std::unexpected(c.error());
     authz.challenges.push_back(std::move(*c));
   }

@@ -55,6 +55,8 @@ struct Order {
 
 [[nodiscard]] Result<Order> parse_order(const boost::json::object& obj, std::string_view url);
 [[nodiscard]] Result<Authorization> parse_authorization(const boost::json::object& obj, std::string_view url);
+// A challenge object, e.g. the response to a challenge POST (§7.5.1).
+[[nodiscard]] Result<Challenge> parse_challenge(const boost::json::object& obj);
 
 struct NewOrder {
   std::vector<std::string> dns_names;

@@ -1,8 +1,18 @@
 #include "protocol/acme/poll_schedule.hpp"
 
 #include <algorithm>
+#include <string>
+#include <string_view>
 
 namespace certagent::protocol {
+
+namespace {
+constexpr std::string_view kPendingAtCa = "pending at the CA";
+}  // namespace
+
+bool is_pending_at_ca(const Error& e) {
+  return e.kind == ErrorKind::Timeout && e.message.find(kPendingAtCa) != std::string::npos;
+}
 
 Result<TimePoint> PollSchedule::next(TimePoint now, std::optional<std::chrono::seconds> retry_after,
                                      const std::string& what) {
@@ -15,6 +25,11 @@ Result<TimePoint> PollSchedule::next(TimePoint now, std::optional<std::chrono::s
   // Retry-After may slow the looks down, never speed them up past the back-off: a CA
   // that says "0" on every answer would otherwise be polled every `first` ms.
   if (retry_after) delay = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(*retry_after), interval_);
+  if (policy_.hand_back_after && now + delay > start_ + *policy_.hand_back_after) {
+    Error e(ErrorKind::Timeout, what + ": " + std::string(kPendingAtCa), true);
+    e.retry_after = retry_after;
+    return std::unexpected(std::move(e));
+  }
   return std::min(now + delay, deadline_);
 }
 

@@ -15,11 +15,20 @@ struct PollPolicy {
   std::chrono::milliseconds first{40};          // validation is often done by then
   std::chrono::milliseconds max_interval{5000};
   std::chrono::seconds total{300};              // then a Timeout error
+  // Set: once the next look would come later than this after the start (the CA's Retry-After
+  // is long, or it has been working that long), next() hands the wait back to the caller
+  // instead: a pending_at_ca error carrying the CA's Retry-After, if any.
+  std::optional<std::chrono::seconds> hand_back_after{};
 };
+
+// The CA is still working on it and the wait was handed back (PollPolicy::hand_back_after):
+// the caller keeps what it has (the order journaled) and looks again later.
+[[nodiscard]] bool is_pending_at_ca(const Error& e);
 
 class PollSchedule {
  public:
-  PollSchedule(PollPolicy policy, TimePoint start) : policy_(policy), deadline_(start + policy.total) {}
+  PollSchedule(PollPolicy policy, TimePoint start)
+      : policy_(policy), start_(start), deadline_(start + policy.total) {}
 
   // The time of the next look. The CA's Retry-After wins over a shorter back-off
   // (a shorter Retry-After, e.g. a hostile "0" on every answer, does not);
@@ -31,6 +40,7 @@ class PollSchedule {
 
  private:
   PollPolicy policy_;
+  TimePoint start_;
   TimePoint deadline_;
   std::chrono::milliseconds interval_{0};
 };

@@ -2,6 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -120,6 +123,39 @@ TEST(EngineCommands, RunNowRetriesABackedOffCertificateOnceTheCauseIsFixedAndCle
   auto after = box.certagent({"run", "--once"});
   EXPECT_EQ(after.exit_code, 0) << describe(after);
   EXPECT_THAT(after.err, Not(HasSubstr("backing off")));
+}
+
+// "2026-12-07T14:50:06Z" as seconds since the epoch; 0 when it is not that.
+long long epoch_of(const std::string& text) {
+  std::tm tm{};
+  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec) != 6)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<long long>(timegm(&tm));
+}
+
+// A failure that comes late in the pass (a hook that takes 5 s, then fails) backs off from
+// the failure, not from the start of the pass: the retry time is not in the past.
+TEST(EngineCommands, TheBackOffCountsFromTheFailureNotFromTheStartOfThePass) {
+  EngineSandbox box;
+  PoolPolicy policy = pool("shared");
+  const std::string hook = (box.dir() / "slow-failing-hook").string();
+  std::ofstream(hook) << "#!/bin/sh\nsleep 5\nexit 1\n";
+  std::filesystem::permissions(hook, std::filesystem::perms::owner_all);
+  policy.hooks["Default"] = {hook};
+  box.write_policy(policy);
+  auto failed = box.certagent({"run", "--once"}, {"CERTAGENT_BACKOFF_INITIAL=1"});
+  ASSERT_EQ(failed.exit_code, 1) << describe(failed);
+  const auto ended = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()).time_since_epoch().count();
+  auto status = box.certagent({"status", "--json"});
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(status.out, m, std::regex("\"retry_at\": \"([^\"]+)\""))) << status.out;
+  // Seconds are whole: the failure is recorded up to a second early, the pass ended up to a
+  // second after it. Counted from the start of the pass it would be 5 s earlier.
+  EXPECT_GE(epoch_of(m[1].str()), ended - 2) << "retry at " << m[1].str() << "; the failing pass ended at " << ended
+                                              << "\n" << failed.err;
 }
 
 TEST(EngineCommands, AnInvalidPolicyIsExitTwoWithTheLocation) {

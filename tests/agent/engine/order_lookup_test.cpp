@@ -148,8 +148,10 @@ class IntentJournal : public OrderLookupTest {
 TEST_F(IntentJournal, TheIntentIsJournaledBeforeNewOrderIsSent) {
   ca_.profile = "";
   net_.add(Method::Post, "https://ca.test/order", protocol::testing::problem(500, "serverInternal", "the CA broke"));
+  net_.add(Method::Post, kAccount, protocol::testing::problem(500, "serverInternal", "the CA broke"));
   auto placed = place_order(*session_, ca_, request_, *store_);
   ASSERT_FALSE(placed);
+  EXPECT_FALSE(is_account_unable_to_order(placed.error())) << "the CA, not the account: " << placed.error().message;
   auto journal = read_order_journal(store_->dir(), "web");
   ASSERT_TRUE(journal && *journal) << "the intent stays: the CA may have created the order before failing";
   EXPECT_EQ((*journal)->order_url, "");
@@ -157,6 +159,20 @@ TEST_F(IntentJournal, TheIntentIsJournaledBeforeNewOrderIsSent) {
   EXPECT_EQ((*journal)->names, request_.names);
   EXPECT_EQ((*journal)->account_url, kAccount);
   EXPECT_EQ((*journal)->intent_time, 1'700'000'000);
+}
+
+// newOrder answers serverInternal twice while the account reads fine (step-ca after its orders
+// list was read): the account can no longer order; the pass replaces it.
+TEST_F(IntentJournal, ServerInternalTwiceWhileTheAccountReadsFineSaysTheAccountCannotOrder) {
+  ca_.profile = "";
+  net_.add(Method::Post, "https://ca.test/order", protocol::testing::problem(500, "serverInternal", "index broken"));
+  net_.add(Method::Post, kAccount, reply(200, R"({"status":"valid"})"));
+  net_.add(Method::Post, "https://ca.test/order", protocol::testing::problem(500, "serverInternal", "index broken"));
+  auto placed = place_order(*session_, ca_, request_, *store_);
+  ASSERT_FALSE(placed);
+  EXPECT_TRUE(is_account_unable_to_order(placed.error())) << placed.error().message;
+  auto journal = read_order_journal(store_->dir(), "web");
+  ASSERT_TRUE(journal && *journal) << "the intent stays";
 }
 
 TEST_F(IntentJournal, AnOrderTheCaRefusedVoidsTheIntent) {

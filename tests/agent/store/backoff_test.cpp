@@ -355,5 +355,29 @@ TEST(BackoffJson, NotJsonOrNotAnObjectIsRefused) {
   }
 }
 
+// An order pending at the CA: the next check is the one given, and it does not grow the back-off.
+TEST(Backoff, APendingOrderIsCheckedAtTheGivenTimeWithoutGrowingTheBackOff) {
+  BackoffState before;
+  before.consecutive_failures = 3;
+  const Error pending(ErrorKind::Timeout, "waiting for the CA: pending at the CA", true);
+  auto s = record_pending(before, pending, t0, t0 + 1h);
+  EXPECT_EQ(s.next_attempt, t0 + 1h);
+  EXPECT_EQ(s.consecutive_failures, 3u) << "not one more failure";
+  EXPECT_FALSE(s.permanent);
+  EXPECT_EQ(s.last_error_message, pending.message);
+  EXPECT_EQ(record_pending(BackoffState{}, pending, t0, t0 + 1min).consecutive_failures, 1u) << "status shows it";
+}
+
+TEST(Backoff, APendingOrdersRetryAfterIsClampedToOneMinuteAndOneDay) {
+  Error pending(ErrorKind::Timeout, "pending at the CA", true);
+  EXPECT_EQ(pending_check_delay(pending), Seconds(60)) << "none: the minimum";
+  pending.retry_after = std::chrono::seconds(0);
+  EXPECT_EQ(pending_check_delay(pending), Seconds(60)) << "0: the minimum, never a busy loop";
+  pending.retry_after = std::chrono::seconds(600);
+  EXPECT_EQ(pending_check_delay(pending), Seconds(600));
+  pending.retry_after = std::chrono::seconds(999999999);
+  EXPECT_EQ(pending_check_delay(pending), Seconds(24 * 3600));
+}
+
 }  // namespace
 }  // namespace certagent::agent

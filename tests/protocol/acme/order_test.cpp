@@ -101,6 +101,31 @@ TEST(PollSchedule, BacksOffHonoursRetryAfterNeverFasterThanTheBackOffAndStopsAtT
   EXPECT_NE(late.error().message.find("waiting for x: still not done after 1 s"), std::string::npos);
 }
 
+// hand_back_after: a long Retry-After hands the wait back at once, with the CA's value; a
+// Retry-After of 0 on every answer is polled on the back-off until the bound, then handed back.
+TEST(PollSchedule, HandsTheWaitBackOnceTheNextLookIsPastTheBound) {
+  using std::chrono::milliseconds;
+  TimePoint start{std::chrono::seconds(1000)};
+  PollPolicy policy{milliseconds(40), milliseconds(5000), std::chrono::seconds(300), std::chrono::seconds(10)};
+  PollSchedule now_or_never(policy, start);
+  auto far = now_or_never.next(start, std::chrono::seconds(999999999), "waiting for x");
+  ASSERT_FALSE(far);
+  EXPECT_TRUE(is_pending_at_ca(far.error())) << far.error().message;
+  EXPECT_EQ(far.error().retry_after, std::chrono::seconds(999999999));
+  PollSchedule zero(policy, start);
+  TimePoint now = start;
+  int looks = 0;
+  Result<TimePoint> next = zero.next(now, std::chrono::seconds(0), "x");
+  for (; next; next = zero.next(now, std::chrono::seconds(0), "x")) {
+    now = *next;
+    ++looks;
+  }
+  EXPECT_TRUE(is_pending_at_ca(next.error())) << next.error().message;
+  EXPECT_LE(now - start, std::chrono::seconds(10));
+  EXPECT_LE(looks, 10);
+  EXPECT_FALSE(is_pending_at_ca(Error(ErrorKind::Timeout, "still not done after 300 s")));
+}
+
 TEST_F(OrderTest, NewOrderWithoutLocationIsAProtocolError) {
   net.add(Method::Post, "https://ca.test/order", reply(201, order_json("pending", {"a.example"})));
   auto o = new_order(*session, NewOrder{{"a.example"}, "", ""});
