@@ -86,7 +86,7 @@ void record(PassState& ps, Job& job) {
     const auto next = now + pending_check_delay(*job.error);
     job.backoff = record_pending(job.backoff, *job.error, now, next);
     log()->warn("{}: {}; the order stays journaled: pending at the CA, next check at {}", job.action.certificate.id,
-                job.error->message, format_time(next));
+                job.error->message, format_rfc3339(next));
   } else if (job.error) {
     job.backoff = record_failure(job.backoff, *job.error, now, ps.rng, engine_backoff_policy());
     log()->error("{}: {} failed: {}; {}", job.action.certificate.id, to_string(job.action.kind), job.error->message,

@@ -1,6 +1,8 @@
 #pragma once
 // The CAs the parameterized suite (ca_suite_test.cpp) runs its cases against, and what each
-// lacks. pebble runs on the host (the `pebble.start` CTest fixture); step-ca runs inside a
+// lacks. pebble (Debian's 2.4.0) runs on the host (the `pebble.start` CTest fixture), and so does
+// a current pebble (v2.10.3, the `pebble_current.start` fixture; its cases run as the one CTest
+// test integration.pebble_current, CERTAGENT_PEBBLE_CURRENT_DIR set); step-ca runs inside a
 // private network + mount namespace that tests/integration/step-ca-ctl makes, and only a
 // process started there (CERTAGENT_STEPCA_DIR set) instantiates the step-ca cases. A third CA
 // joins by a row in kCas (ca_suite.cpp), an env loader, and its own CTest wrapper.
@@ -13,7 +15,7 @@
 namespace certagent::integration {
 
 struct CaUnderTest {
-  std::string name;  // the test-name suffix: pebble, step_ca
+  std::string name;  // the test-name suffix: pebble, pebble_current, step_ca
   bool ari = false;          // renewalInfo in the directory (RFC 9773)
   bool profiles = false;     // certificate profiles in the directory's meta
   bool key_change = false;   // keyChange works (RFC 8555 §7.3.5)

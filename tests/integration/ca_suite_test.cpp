@@ -79,6 +79,11 @@ TEST_P(CaSuite, AnUpToDateCertificateIsKeptWithoutAskingTheCa) {
   EngineSandbox box(env());
   box.write_policy(pool("shared"));
   ASSERT_EQ(box.certagent({"run", "--once"}).exit_code, 0);
+  // A CA with renewal information is asked for the new certificate's window once (the next
+  // pass), then only at its Retry-After.
+  if (GetParam().ari) {
+    ASSERT_EQ(box.certagent({"run", "--once"}).exit_code, 0);
+  }
   const auto before = thumbprints(box);
   const auto requests = ca_requests(box.pebble());
   auto r = box.certagent({"run", "--once"});
@@ -293,10 +298,26 @@ TEST_P(CaSuite, AccountKeyRollover) {
   ASSERT_TRUE(rolled) << rolled.error().message;
 }
 
-TEST_P(CaSuite, RenewalInformation) {
+TEST_P(CaSuite, AriWindowFromTheCaSetsTheRenewalTime) {
   if (!GetParam().ari) GTEST_SKIP() << GetParam().name << " offers no renewalInfo (ARI, RFC 9773)";
-  AcmeFlow flow(env());
-  EXPECT_FALSE(flow.session->directory().renewal_info.empty());
+  EngineSandbox box(env());
+  box.write_policy(pool("shared"));
+  ASSERT_EQ(box.certagent({"run", "--once"}).exit_code, 0);
+  const auto requests = ca_requests(box.pebble());
+  auto second = box.certagent({"run", "--once"});  // asks the CA for the bound certificate's window
+  ASSERT_EQ(second.exit_code, 0) << describe(second);
+  EXPECT_THAT(second.err, HasSubstr("the CA suggests renewing certificate"));
+  EXPECT_GT(ca_requests(box.pebble()), requests);
+  auto status = box.certagent({"status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << describe(status);
+  const auto v = boost::json::parse(status.out);
+  const auto& c = v.at("certificates").at(0);
+  EXPECT_EQ(c.at("renewal_basis"), "ari") << status.out;
+  ASSERT_EQ(c.at("ari").as_array().size(), 1u) << status.out;
+  const auto& w = c.at("ari").at(0);
+  EXPECT_LE(std::string(w.at("window_start").as_string()), std::string(c.at("schedule").at("renew_at").as_string()));
+  EXPECT_GE(std::string(w.at("window_end").as_string()), std::string(c.at("schedule").at("renew_at").as_string()));
+  EXPECT_EQ(v.at("ari").at("offered"), true);
 }
 
 TEST_P(CaSuite, CertificateProfiles) {
