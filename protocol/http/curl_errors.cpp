@@ -71,8 +71,10 @@ Error transfer_error(const TransferFacts& f, const CurlTransportOptions& o) {
     case CURLE_SSL_CONNECT_ERROR:
       return transport(fmt::format("the TLS handshake with {} failed: {}", peer(f, host), words), true);
     case CURLE_GOT_NOTHING:
-    case CURLE_SEND_FAIL_REWIND:
       return transport(fmt::format("{} closed the connection without answering ({})", host, words), true);
+    case CURLE_SEND_FAIL_REWIND:  // our seek callback refused: the POST already went out once
+      return transport(fmt::format("{} closed the connection without answering; the POST is not sent twice", host),
+                       true);
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_PARTIAL_FILE:
