@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "common/dns_name.hpp"
+#include "common/escape.hpp"
 #include "policy/idna.hpp"
 
 namespace certagent::policy {
@@ -60,8 +61,9 @@ std::string dns_error_message(std::string_view raw, const Error& e) {
   std::string msg = e.message;
   bool ascii = std::all_of(raw.begin(), raw.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   if (!ascii) {
-    if (auto alabel = to_a_label_form(raw))
-      msg += fmt::format("; here: '{}' (computed for lower-case NFC input; `idn2` confirms it)", *alabel);
+    auto alabel = to_a_label_form(raw);
+    msg += alabel ? fmt::format("; here: '{}' (libidn2: IDNA2008, UTS #46 non-transitional)", escape_control(*alabel, 300))
+                  : "; " + alabel.error().message;
   }
   return msg;
 }

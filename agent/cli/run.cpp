@@ -2,7 +2,6 @@
 // Without --once it runs until SIGTERM (agent/daemon/daemon.hpp); with --once it does one pass and
 // exits with 0 (all current), 1 (something failed), 2 (invalid policy) or 3 (a purpose
 // incomplete). --now: the first pass ignores the back-off waits (the operator fixed the cause).
-// Linked in once register_commands() calls register_run_command (see agent/engine/engine.hpp).
 #include <CLI/CLI.hpp>
 
 #include <memory>

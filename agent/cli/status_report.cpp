@@ -86,22 +86,17 @@ std::vector<std::string> bound_thumbprints(const StatusCertificate& c) {
 }
 
 // The stored ARI windows of each certificate, and where its renewal time comes from.
-void add_renewal_info(const std::filesystem::path& state_dir, StatusReport& report) {
-  auto note = read_ca_directory_note(state_dir);
-  if (!note) report.problems.push_back({state_dir / "ari" / "ca.json", note.error().message});
+void add_renewal_info(const Store& store, StatusReport& report) {
+  auto note = read_ca_directory_note(store);
+  if (!note) report.problems.push_back({ca_directory_note_path(store), note.error().message});
   else report.ca_ari = *note;
   for (StatusCertificate& c : report.certificates) {
     for (const auto& thumbprint : bound_thumbprints(c)) {
-      auto window = read_status_ari(state_dir, thumbprint);
-      if (!window) report.problems.push_back({state_dir / "ari" / (thumbprint + ".json"), window.error().message});
+      auto window = read_status_ari(store, thumbprint);
+      if (!window) report.problems.push_back({ari_record_path(store, thumbprint), window.error().message});
       else if (*window) c.ari.push_back(std::move(**window));
     }
-    if (auto recorded = recorded_renewal_basis(c.schedule)) {
-      c.renewal_basis = *recorded;
-    } else {
-      c.renewal_basis = renewal_basis_seen(report.ca_ari, c.ari, c.schedule);
-      c.renewal_basis_inferred = c.renewal_basis != RenewalBasisSeen::Unknown;
-    }
+    c.renewal_basis = recorded_renewal_basis(c.schedule).value_or(RenewalBasisSeen::Unknown);
   }
 }
 
@@ -109,7 +104,7 @@ std::string basis_text(RenewalBasisSeen b) {
   switch (b) {
     case RenewalBasisSeen::Ari: return "the CA's ARI window";
     case RenewalBasisSeen::Lifetime: return "the lifetime rule (no ARI window applies)";
-    case RenewalBasisSeen::RenewBefore: return "the policy's renew_before";
+    case RenewalBasisSeen::RenewBefore: return "the policy's renewal setting";
     case RenewalBasisSeen::NearExpiry: return "near expiry (less than 1/20 of the lifetime left)";
     case RenewalBasisSeen::Expired: return "expiry (the certificate had expired)";
     case RenewalBasisSeen::Unknown: break;
@@ -117,20 +112,13 @@ std::string basis_text(RenewalBasisSeen b) {
   return "-";
 }
 
-// The "renewal by" line's text: the basis, when the ARI window it used was fetched, and
-// whether it was recorded or inferred.
+// The "renewal by" line's text: the basis, and when the ARI window it used was fetched.
 std::string basis_line(const StatusCertificate& c, TimePoint now) {
   std::string out = basis_text(c.renewal_basis);
   if (c.renewal_basis == RenewalBasisSeen::Unknown) return out;
   if (c.renewal_basis == RenewalBasisSeen::Ari && c.schedule && c.schedule->ari_fetched_at)
     out += ", window fetched " + when(c.schedule->ari_fetched_at, now);
-  if (c.renewal_basis_inferred) out += " (inferred: the schedule does not record it)";
   return out;
-}
-
-json::value basis_source_json(const StatusCertificate& c) {
-  if (c.renewal_basis == RenewalBasisSeen::Unknown) return nullptr;
-  return c.renewal_basis_inferred ? "inferred" : "recorded";
 }
 
 json::object schedule_json(const ScheduleRecord& s, TimePoint now) {
@@ -156,7 +144,7 @@ Result<StatusReport> gather_status(const std::filesystem::path& state_dir) {
   if (!store) return std::unexpected(store.error());
   auto inventory = store->inventory();
   if (!inventory) return std::unexpected(inventory.error());
-  auto schedules = list_schedules(state_dir);
+  auto schedules = list_schedules(*store);
   if (!schedules) return std::unexpected(schedules.error());
 
   std::map<std::string, StatusCertificate> by_id;
@@ -177,7 +165,7 @@ Result<StatusReport> gather_status(const std::filesystem::path& state_dir) {
   for (auto& [id, c] : by_id) report.certificates.push_back(std::move(c));
   report.problems = std::move(inventory->problems);
   report.problems.insert(report.problems.end(), schedules->problems.begin(), schedules->problems.end());
-  add_renewal_info(state_dir, report);
+  add_renewal_info(*store, report);
   return report;
 }
 
@@ -237,7 +225,6 @@ std::string render_status_json(const StatusReport& report, TimePoint now) {
     o["schedule"] = c.schedule ? json::value(schedule_json(*c.schedule, now)) : json::value(nullptr);
     o["renewal_basis"] = c.renewal_basis == RenewalBasisSeen::Unknown ? json::value(nullptr)
                                                                       : json::value(to_string(c.renewal_basis));
-    o["renewal_basis_source"] = basis_source_json(c);
     json::array ari;
     for (const auto& w : c.ari) ari.push_back(ari_json(w));
     o["ari"] = std::move(ari);

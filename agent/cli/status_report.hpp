@@ -27,7 +27,6 @@ struct StatusCertificate {
   std::optional<ScheduleRecord> schedule;
   std::vector<StatusAriWindow> ari;      // the CA's window per bound certificate that has one
   RenewalBasisSeen renewal_basis = RenewalBasisSeen::Unknown;
-  bool renewal_basis_inferred = false;   // the schedule does not record it (an older certagent wrote it)
 };
 
 struct StatusReport {

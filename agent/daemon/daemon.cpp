@@ -21,7 +21,7 @@
 #include <mutex>
 #include <thread>
 
-#include "agent/cli/cli.hpp"
+#include "agent/engine/options.hpp"
 #include "agent/store/logging.hpp"
 #include "agent/daemon/metrics.hpp"
 #include "agent/store/schedule_time.hpp"

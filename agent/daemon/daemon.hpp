@@ -44,7 +44,7 @@ struct DaemonOptions {
 };
 
 struct DaemonResult {
-  int exit_code = 0;                  // kExit* of agent/cli/cli.hpp
+  int exit_code = 0;                  // kExit* of agent/engine/options.hpp
   bool pass_abandoned = false;        // a pass ignored the cancel flag; the process must _Exit now
   unsigned passes = 0;
   std::optional<PassSummary> last;    // the last pass's summary

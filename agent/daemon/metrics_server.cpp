@@ -2,142 +2,39 @@
 
 #include <arpa/inet.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
 #include <charconv>
 #include <chrono>
-#include <list>
+
+#include "common/http_server.hpp"
 
 namespace certagent::agent {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-
 namespace {
 
-constexpr std::size_t kMaxRequest = 8192;
-constexpr std::chrono::seconds kRequestTimeout{5};
-constexpr int kMaxConnections = 16;
+constexpr http_server::Limits kLimits{.max_connections = 16,
+                                      .max_per_client = 0,
+                                      .max_request_bytes = 8192,
+                                      .head_timeout = std::chrono::seconds(5),
+                                      .connection_timeout = std::chrono::seconds(5),
+                                      .reply_when_oversized = false};
 
-struct Shared {
-  MetricsServer::RenderFn render;
-  int open = 0;
-};
-
-std::string http_response(int status, std::string_view reason, std::string_view content_type,
-                          std::string_view body, bool head) {
-  return fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-                     status, reason, content_type, body.size(), head ? std::string_view{} : body);
+http_server::Reply answer(const http_server::Request& request, const MetricsServer::RenderFn& render) {
+  const std::string_view target = request.target.substr(0, request.target.find('?'));
+  if (request.method != "GET" && request.method != "HEAD") return {405, "GET only\n", "text/plain", "GET, HEAD"};
+  if (target != "/metrics") return {404, "see /metrics\n"};
+  return {200, render(), "text/plain; version=0.0.4; charset=utf-8"};
 }
 
-std::string answer(std::string_view request, const Shared& shared) {
-  const std::string_view line = request.substr(0, request.find("\r\n"));
-  const auto sp1 = line.find(' ');
-  const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || !line.substr(sp2 + 1).starts_with("HTTP/1."))
-    return http_response(400, "Bad Request", "text/plain", "bad request\n", false);
-  const std::string_view method = line.substr(0, sp1);
-  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  target = target.substr(0, target.find('?'));
-  const bool head = method == "HEAD";
-  if (method != "GET" && !head) return http_response(405, "Method Not Allowed", "text/plain", "GET only\n", false);
-  if (target != "/metrics") return http_response(404, "Not Found", "text/plain", "see /metrics\n", head);
-  return http_response(200, "OK", "text/plain; version=0.0.4; charset=utf-8", shared.render(), head);
-}
-
-class Connection : public std::enable_shared_from_this<Connection> {
+class BeastMetricsServer final : public MetricsServer {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<Shared> shared)
-      : socket_(std::move(socket)), deadline_(socket_.get_executor()), shared_(std::move(shared)) {
-    ++shared_->open;
-  }
-  ~Connection() { --shared_->open; }
-
-  void start() {
-    deadline_.expires_after(kRequestTimeout);
-    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec) self->close();
-    });
-    asio::async_read_until(socket_, asio::dynamic_buffer(request_, kMaxRequest), "\r\n\r\n",
-                           [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                             if (ec) return self->close();
-                             self->respond();
-                           });
-  }
-
-  void close() {
-    boost::system::error_code ignored;
-    deadline_.cancel();
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
-  }
+  explicit BeastMetricsServer(std::unique_ptr<http_server::Server> server) : server_(std::move(server)) {}
+  std::uint16_t port() const override { return server_->port(); }
+  void close() override { server_->close(); }
 
  private:
-  void respond() {
-    response_ = answer(request_, *shared_);
-    asio::async_write(socket_, asio::buffer(response_),
-                      [self = shared_from_this()](boost::system::error_code, std::size_t) { self->close(); });
-  }
-
-  tcp::socket socket_;
-  asio::steady_timer deadline_;
-  std::shared_ptr<Shared> shared_;
-  std::string request_;
-  std::string response_;
-};
-
-class AsioMetricsServer final : public MetricsServer {
- public:
-  AsioMetricsServer(asio::io_context& io, std::shared_ptr<Shared> shared) : acceptor_(io), shared_(std::move(shared)) {}
-
-  Result<void> listen(const ListenAddress& address) {
-    boost::system::error_code ec;
-    const auto ip = asio::ip::make_address(address.host, ec);
-    if (ec) return fail(ErrorKind::Invalid, fmt::format("\"{}\" is not an IP address", address.host));
-    const tcp::endpoint endpoint(ip, address.port);
-    if (acceptor_.open(endpoint.protocol(), ec) || acceptor_.set_option(tcp::acceptor::reuse_address(true), ec) ||
-        acceptor_.bind(endpoint, ec) || acceptor_.listen(asio::socket_base::max_listen_connections, ec))
-      return fail(ErrorKind::Transport,
-                  fmt::format("listening for metrics on {}:{}: {}", address.host, address.port, ec.message()));
-    port_ = acceptor_.local_endpoint().port();
-    accept();
-    return ok();
-  }
-
-  std::uint16_t port() const override { return port_; }
-
-  void close() override {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    for (auto& weak : connections_)
-      if (auto c = weak.lock()) c->close();
-    connections_.clear();
-  }
-
- private:
-  void accept() {
-    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) {
-        connections_.remove_if([](const std::weak_ptr<Connection>& w) { return w.expired(); });
-        if (shared_->open < kMaxConnections) {
-          auto c = std::make_shared<Connection>(std::move(socket), shared_);
-          connections_.push_back(c);
-          c->start();
-        }  // else: the socket closes as it goes out of scope
-      }
-      accept();
-    });
-  }
-
-  tcp::acceptor acceptor_;
-  std::shared_ptr<Shared> shared_;
-  std::list<std::weak_ptr<Connection>> connections_;
-  std::uint16_t port_ = 0;
+  std::unique_ptr<http_server::Server> server_;
 };
 
 Result<std::uint16_t> parse_port(std::string_view text) {
@@ -179,13 +76,14 @@ Result<ListenAddress> parse_listen_address(std::string_view text, bool allow_rem
   return address;
 }
 
-Result<std::unique_ptr<MetricsServer>> MetricsServer::start(asio::io_context& io, const ListenAddress& address,
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(boost::asio::io_context& io, const ListenAddress& address,
                                                             RenderFn render) {
-  auto shared = std::make_shared<Shared>();
-  shared->render = std::move(render);
-  auto server = std::make_unique<AsioMetricsServer>(io, std::move(shared));
-  if (auto r = server->listen(address); !r) return std::unexpected(r.error());
-  return std::unique_ptr<MetricsServer>(std::move(server));
+  auto server = http_server::Server::listen(io, address.host, address.port, kLimits,
+                                            {[render = std::move(render)](const http_server::Request& r) {
+                                               return answer(r, render);
+                                             }});
+  if (!server) return std::unexpected(server.error().context("serving metrics"));
+  return std::unique_ptr<MetricsServer>(std::make_unique<BeastMetricsServer>(std::move(*server)));
 }
 
 }  // namespace certagent::agent

@@ -1,9 +1,9 @@
 #pragma once
-// The /metrics HTTP endpoint: a small Asio acceptor on the daemon's own io_context (one thread,
-// no locking: the render callback runs where the state is updated). Serves
+// The /metrics HTTP endpoint: common/http_server (Boost.Beast) on the daemon's own io_context
+// (one thread, no locking: the render callback runs where the state is updated). Serves
 // `GET /metrics` (text/plain; version=0.0.4), answers 404 elsewhere and 405 to other
-// methods, reads at most 8 KiB of request within 5 seconds, keeps at most 16 connections.
-// Asio itself stays in the .cpp; this header only names the io_context.
+// methods, reads at most 8 KiB of request within 5 seconds, keeps at most 16 connections
+// (more wait in the backlog). Asio itself stays in the .cpp; this header only names the io_context.
 #include <cstdint>
 #include <functional>
 #include <memory>

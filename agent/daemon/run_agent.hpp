@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "agent/cli/cli.hpp"
+#include "agent/engine/options.hpp"
 #include "agent/engine/pass_types.hpp"
 #include "common/error.hpp"
 
@@ -20,7 +20,7 @@ struct RunOptions {
 
 using PassFactory = std::function<Result<PassFn>(const GlobalOptions&)>;
 
-// Exit codes of agent/cli/cli.hpp: the daemon exits 0 on SIGTERM/SIGINT; 2 for bad options;
+// Exit codes of agent/engine/options.hpp: the daemon exits 0 on SIGTERM/SIGINT; 2 for bad options;
 // 1 when the pass cannot be built or the daemon cannot start; --once: once_exit_code().
 // Reads and then removes NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID from the environment.
 // When a pass ignores the cancel flag past the grace period the process ends with _Exit(1).

@@ -1,7 +1,7 @@
 // The pure parts of the daemon loop: exit codes, sleep clamping, merging queued triggers.
 #include <algorithm>
 
-#include "agent/cli/cli.hpp"
+#include "agent/engine/options.hpp"
 #include "agent/daemon/daemon.hpp"
 
 namespace certagent::agent {

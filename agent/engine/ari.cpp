@@ -16,51 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-constexpr std::size_t kRecordCap = 16 * 1024;
-
-fs::path ari_dir(const fs::path& state_dir) { return state_dir / "ari"; }
-
-bool is_thumbprint(std::string_view t) {
-  if (t.size() != 40) return false;
-  for (char c : t)
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))) return false;
-  return true;
-}
-
-std::int64_t seconds_of(TimePoint t) { return t.time_since_epoch().count(); }
-
-Result<json::object> read_object(const fs::path& file, bool& absent) {
-  std::error_code ec;
-  absent = !fs::exists(fs::symlink_status(file, ec));
-  if (absent) return json::object{};
-  auto text = fsutil::read_file(file, kRecordCap);
-  if (!text) return std::unexpected(text.error());
-  boost::system::error_code jec;
-  json::value v = json::parse(*text, jec);
-  const json::value* version = v.is_object() ? v.as_object().if_contains("version") : nullptr;
-  if (jec || version == nullptr || !version->is_int64() || version->as_int64() != 1)
-    return fail(ErrorKind::Storage, file.string() + " is not a record certagent wrote");
-  return v.as_object();
-}
-
-Result<std::string> string_at(const json::object& o, std::string_view key, const fs::path& file) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr || !v->is_string()) return fail(ErrorKind::Storage, file.string() + ": no string \"" + std::string(key) + "\"");
-  return std::string(v->as_string());
-}
-
-Result<TimePoint> time_at(const json::object& o, std::string_view key, const fs::path& file) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr || !v->is_int64()) return fail(ErrorKind::Storage, file.string() + ": no time \"" + std::string(key) + "\"");
-  return TimePoint(Seconds(v->as_int64()));
-}
-
-Result<void> write_object(const Store& store, const std::string& name, const json::object& o) {
-  const fs::path dir = ari_dir(store.dir());
-  if (auto made = fsutil::make_private_dir(dir); !made) return made;
-  return fsutil::write_file_atomic(dir / name, json::serialize(o) + "\n", 0644);
-}
-
 // The distinct versions bound to some purpose.
 std::vector<const StoredVersion*> bound_versions(const Inventory& inventory) {
   std::set<std::string> ids;
@@ -78,7 +33,7 @@ std::shared_ptr<spdlog::logger> log() { return module_logger("engine"); }
 // The CA's renewalInfo URL: from the note when it is fresh and for this CA, else from the directory.
 std::optional<std::string> renewal_info_url(const Store& store, std::mutex& m, const std::string& directory_url,
                                             const AriSource& source, TimePoint now) {
-  auto note = read_ca_directory_note(store.dir());
+  auto note = read_ca_directory_note(store);
   if (!note) log()->warn("{}", note.error().message);
   if (note && *note && (*note)->directory_url == directory_url && now - (*note)->checked_at < kCaDirectoryRecheck)
     return (*note)->renewal_info;
@@ -95,7 +50,7 @@ std::optional<std::string> renewal_info_url(const Store& store, std::mutex& m, c
 
 void refresh_one(const Store& store, std::mutex& m, const StoredVersion& v, const AriSource& source, TimePoint now) {
   const std::string& thumbprint = v.meta.thumbprint;
-  auto record = read_ari_record(store.dir(), thumbprint);
+  auto record = read_ari_record(store, thumbprint);
   if (record && *record && (*record)->recheck_at > now) return;
   auto cert_id = ari_cert_id_of(v);
   if (!cert_id) {
@@ -138,62 +93,6 @@ Result<std::string> ari_cert_id_of(const StoredVersion& version) {
   return protocol::ari_cert_id(info.authority_key_id, info.serial_der);
 }
 
-Result<std::optional<CaDirectoryNote>> read_ca_directory_note(const fs::path& state_dir) {
-  const fs::path file = ari_dir(state_dir) / "ca.json";
-  bool absent = false;
-  auto o = read_object(file, absent);
-  if (!o) return std::unexpected(o.error());
-  if (absent) return std::nullopt;
-  auto dir = string_at(*o, "directory", file);
-  auto url = string_at(*o, "renewal_info", file);
-  auto at = time_at(*o, "checked_at", file);
-  if (!dir || !url || !at) return std::unexpected(!dir ? dir.error() : !url ? url.error() : at.error());
-  return CaDirectoryNote{*dir, *url, *at};
-}
-
-Result<void> note_ca_directory(const Store& store, const CaDirectoryNote& note) {
-  // Every order of a pass notes the directory the pass fetched once: rewriting
-  // the same note (a file and a directory fsync) per order only moved
-  // checked_at by seconds. An unchanged note younger than kCaNoteRewrite stands.
-  if (auto known = read_ca_directory_note(store.dir()); known && *known) {
-    const auto& k = **known;
-    if (k.directory_url == note.directory_url && k.renewal_info == note.renewal_info && note.checked_at >= k.checked_at &&
-        note.checked_at - k.checked_at < kCaNoteRewrite)
-      return ok();
-  }
-  return write_object(store, "ca.json",
-                      json::object{{"version", 1}, {"directory", note.directory_url},
-                                   {"renewal_info", note.renewal_info}, {"checked_at", seconds_of(note.checked_at)}});
-}
-
-Result<std::optional<AriRecord>> read_ari_record(const fs::path& state_dir, std::string_view thumbprint) {
-  if (!is_thumbprint(thumbprint)) return fail(ErrorKind::Invalid, "'" + std::string(thumbprint) + "' is not a thumbprint");
-  const fs::path file = ari_dir(state_dir) / (std::string(thumbprint) + ".json");
-  bool absent = false;
-  auto o = read_object(file, absent);
-  if (!o) return std::unexpected(o.error());
-  if (absent) return std::nullopt;
-  auto id = string_at(*o, "cert_id", file);
-  auto start = time_at(*o, "start", file), end = time_at(*o, "end", file), recheck = time_at(*o, "recheck_at", file);
-  if (!id) return std::unexpected(id.error());
-  if (!start || !end || !recheck) return std::unexpected(!start ? start.error() : !end ? end.error() : recheck.error());
-  std::optional<TimePoint> fetched;
-  if (o->contains("fetched_at")) {
-    auto at = time_at(*o, "fetched_at", file);
-    if (!at) return std::unexpected(at.error());
-    fetched = *at;
-  }
-  return AriRecord{*id, *start, *end, *recheck, fetched};
-}
-
-Result<void> write_ari_record(const Store& store, std::string_view thumbprint, const AriRecord& r) {
-  if (!is_thumbprint(thumbprint)) return fail(ErrorKind::Invalid, "'" + std::string(thumbprint) + "' is not a thumbprint");
-  json::object o{{"version", 1}, {"cert_id", r.cert_id}, {"start", seconds_of(r.start)},
-                 {"end", seconds_of(r.end)}, {"recheck_at", seconds_of(r.recheck_at)}};
-  if (r.fetched_at) o["fetched_at"] = seconds_of(*r.fetched_at);
-  return write_object(store, std::string(thumbprint) + ".json", o);
-}
-
 void refresh_renewal_info(const Store& store, std::mutex& store_mutex, const Inventory& inventory,
                           const std::string& directory_url, const AriSource& source, TimePoint now) {
   const auto versions = bound_versions(inventory);
@@ -231,13 +130,13 @@ void refresh_renewal_info_from_ca(const Store& store, std::mutex& store_mutex, c
   refresh_renewal_info(store, store_mutex, inventory, ca.directory_url, source, now);
 }
 
-AriWindows ari_windows(const fs::path& state_dir, const Inventory& inventory, const std::string& directory_url,
+AriWindows ari_windows(const Store& store, const Inventory& inventory, const std::string& directory_url,
                        TimePoint now) {
   AriWindows out;
-  auto note = read_ca_directory_note(state_dir);
+  auto note = read_ca_directory_note(store);
   if (!note || !*note || (*note)->directory_url != directory_url || (*note)->renewal_info.empty()) return out;
   for (const auto* v : bound_versions(inventory)) {
-    auto record = read_ari_record(state_dir, v->meta.thumbprint);
+    auto record = read_ari_record(store, v->meta.thumbprint);
     if (!record || !*record) continue;
     const Seconds left = std::max((*record)->recheck_at - now, Seconds(0));
     out.windows[v->meta.thumbprint] = AriWindow{(*record)->start, (*record)->end, left};

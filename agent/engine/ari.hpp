@@ -5,11 +5,7 @@
 // [1 minute, 1 day]; 6 hours without one), and keeps the answers in the state directory;
 // planning reads them (agent/engine/renewal_decision.hpp, agent/store/renewal.hpp rule 2).
 //
-//   <state>/ari/ca.json             {"version":1,"directory":URL,"renewal_info":URL or "","checked_at":T}
-//   <state>/ari/<thumbprint>.json   {"version":1,"cert_id":ID,"start":T,"end":T,"recheck_at":T,
-//                                    "fetched_at":T}
-// (`fetched_at`: when the CA sent this window; a failed re-check moves recheck_at, not
-// fetched_at. Records written before it was kept lack it: readers take it as unknown.)
+// (the records: agent/store/ari_records.hpp)
 //
 // Whether the CA offers ARI at all is learned from its directory — by every order
 // (note_ca_directory) and otherwise at most once a day — so a pass with nothing to do makes
@@ -23,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/store/ari_records.hpp"
 #include "agent/store/renewal.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"
@@ -31,33 +28,11 @@
 
 namespace certagent::agent {
 
-struct CaDirectoryNote {
-  std::string directory_url;
-  std::string renewal_info;  // the directory's renewalInfo URL; empty: the CA offers no ARI
-  TimePoint checked_at{};
-};
-
-struct AriRecord {
-  std::string cert_id;  // RFC 9773 §4.1
-  TimePoint start{}, end{};
-  TimePoint recheck_at{};
-  std::optional<TimePoint> fetched_at;  // absent in records written before it was kept
-};
-
 inline constexpr Seconds kCaDirectoryRecheck{24 * 3600};
-// note_ca_directory leaves an identical note younger than this as it is (once per pass, not per order).
-inline constexpr Seconds kCaNoteRewrite{3600};
 inline constexpr Seconds kAriRetryAfterFailure{3600};  // a failed re-check of a known window
 
 // The certID of a stored version's leaf (<version>/cert.pem): AKI keyIdentifier and serial.
 [[nodiscard]] Result<std::string> ari_cert_id_of(const StoredVersion& version);
-
-[[nodiscard]] Result<std::optional<CaDirectoryNote>> read_ca_directory_note(const std::filesystem::path& state_dir);
-// Needs the writer lock (the store's mutex when passes run orders concurrently).
-[[nodiscard]] Result<void> note_ca_directory(const Store& store, const CaDirectoryNote& note);
-[[nodiscard]] Result<std::optional<AriRecord>> read_ari_record(const std::filesystem::path& state_dir,
-                                                               std::string_view thumbprint);
-[[nodiscard]] Result<void> write_ari_record(const Store& store, std::string_view thumbprint, const AriRecord& record);
 
 // The CA as the refresh sees it; production: agent/engine/acme.hpp's connection, tests: fakes.
 struct AriSource {
@@ -83,7 +58,7 @@ struct AriWindows {
   std::map<std::string, AriWindow> windows;
   std::optional<TimePoint> earliest_recheck;
 };
-[[nodiscard]] AriWindows ari_windows(const std::filesystem::path& state_dir, const Inventory& inventory,
+[[nodiscard]] AriWindows ari_windows(const Store& store, const Inventory& inventory,
                                      const std::string& directory_url, TimePoint now);
 
 }  // namespace certagent::agent

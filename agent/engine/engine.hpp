@@ -2,12 +2,8 @@
 // The engine's entry point for `certagent run`: builds the function that does one pass
 // (plan -> issue / renew / reissue / rebind through ACME and the store) for these options.
 // The daemon loop (agent/daemon/daemon.hpp) calls it on a worker thread; the contract is in
-// agent/engine/pass_types.hpp.
-//
-// Defined by the engine (not in this branch). Until it is, `run` is not registered in the CLI
-// (agent/cli/cli.cpp register_commands): the engine adds `register_run_command(app, globals,
-// exit_code);` there together with its definition of make_pass.
-#include "agent/cli/cli.hpp"
+// agent/engine/pass_types.hpp. `certagent run` (agent/cli/run.cpp) hands it to the daemon.
+#include "agent/engine/options.hpp"
 #include "agent/engine/pass_types.hpp"
 #include "common/error.hpp"
 

@@ -33,7 +33,7 @@ struct InFlight {
 // - each journal is its own file, orders/<certificate-id>.json, and one
 //   certificate is worked by one worker at a time (a pass hands each job to
 //   one worker; the lost-account retry runs after they all joined);
-// - they touch none of Store's in-memory state, only store.dir(), fixed at
+// - they touch none of Store's in-memory state, only its directory, fixed at
 //   construction (the mutex guards that state, the memo of verified
 //   versions, and serializes the other writers: certs/, live/, accounts/,
 //   ari/, schedule/, never orders/);
@@ -102,7 +102,7 @@ std::optional<InFlight> look_up(protocol::AcmeSession& session, OrderJournal jou
 // The journaled order when the CA still has it for the same names and it can still succeed.
 std::optional<InFlight> resume(protocol::AcmeSession& session, const OrderRequest& req, Store& store,
                                const ReadyKey& ready_key) {
-  auto journal = read_order_journal(store.dir(), req.certificate_id);
+  auto journal = read_order_journal(store, req.certificate_id);
   if (!journal) return drop_journal(store, req.certificate_id, journal.error().message), std::nullopt;
   if (!*journal) return std::nullopt;
   if (protocol::normalized_names((*journal)->names) != protocol::normalized_names(req.names))

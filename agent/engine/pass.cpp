@@ -84,7 +84,7 @@ void record(PassState& ps, Job& job) {
 }
 
 BackoffState initial_backoff(const Store& store, const std::string& id, WakeReason reason) {
-  auto state = load_backoff(store.dir(), id);
+  auto state = load_backoff(store, id);
   if (!state) {
     log()->warn("{}: {}; treating it as not backed off", id, state.error().message);
     return {};
@@ -278,8 +278,8 @@ Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimeP
   if (!inv) return std::unexpected(inv.error().context("reading the state directory"));
   for (const auto& p : inv->problems) log()->warn("skipped in the state directory: {}: {}", p.path.string(), p.what);
   auto installed = to_installed(*inv);
-  auto ari = ari_windows(store.dir(), *inv, policy.ca.directory_url, now);
-  auto selections = precompute_renewal(installed, *inv, policy.renewal, store.dir(), now, rng, ari.windows);
+  auto ari = ari_windows(store, *inv, policy.ca.directory_url, now);
+  auto selections = precompute_renewal(installed, *inv, policy.renewal, store, now, rng, ari.windows);
   auto required = policy::required_certificates(policy, installed.bindings);
   auto actions = policy::plan(required, installed, now);
   return Planned{std::move(*inv), std::move(actions), std::move(selections), ari.earliest_recheck};
@@ -318,9 +318,8 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   // schedule/: one syncfs for all the records, one fsync of the directory (fsutil.hpp says why that is safe)
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
   // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp),
-  // and the switches of purposes without consumers (engine_work.cpp bind_version, Store::LiveSync::Caller).
-  for (const char* dir : {"orders", "notify", "live"})
-    if (std::error_code ec; std::filesystem::is_directory(store.dir() / dir, ec)) batch.defer(store.dir() / dir);
+  // and the switches of purposes without consumers (engine/work.cpp bind_version, Store::LiveSync::Caller).
+  for (const auto& dir : store.pass_sync_dirs()) batch.defer(dir);
   for (auto* group : {&rebinds, &orders})
     for (auto* j : *group)
       if (j->attempted) record(ps, *j);

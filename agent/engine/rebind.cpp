@@ -157,7 +157,7 @@ void clear_owed(const Store& store, const std::vector<Step>& steps, const std::v
 
 void replay_owed_notifications(Store& store, const std::map<std::string, PurposeConsumers>& consumers) {
   auto log = module_logger("store");
-  auto pending = pending_notifications(store.dir());
+  auto pending = pending_notifications(store);
   if (!pending) return log->error("cannot read the hooks owed: {}", pending.error().message);
   for (const auto& n : *pending) {
     auto b = store.binding(n.purpose);

@@ -30,8 +30,8 @@ BackoffPolicy engine_backoff_policy() {
   return policy;
 }
 
-Result<BackoffState> load_backoff(const std::filesystem::path& state_dir, std::string_view certificate_id) {
-  auto record = read_schedule(state_dir, certificate_id);
+Result<BackoffState> load_backoff(const Store& store, std::string_view certificate_id) {
+  auto record = read_schedule(store, certificate_id);
   if (!record) return std::unexpected(record.error());
   if (!*record) return BackoffState{};
   return (*record)->backoff;

@@ -17,7 +17,7 @@ namespace certagent::agent {
 
 // No file: no back-off. A file the agent did not write is an error (the
 // caller logs it and treats the certificate as not backed off).
-[[nodiscard]] Result<BackoffState> load_backoff(const std::filesystem::path& state_dir, std::string_view certificate_id);
+[[nodiscard]] Result<BackoffState> load_backoff(const Store& store, std::string_view certificate_id);
 
 // Writes the certificate's schedule: its purposes, when renewal is due (keep /
 // renew), the random point drawn for it, the rule that set it and when the ARI

@@ -19,18 +19,18 @@ std::optional<RenewBefore> renew_before(const policy::Renewal& r) {
 
 // The previous draw for the certificate with this thumbprint, from its certificate's schedule.
 std::optional<TimePoint> previous_selection(const Inventory& inventory, const std::string& thumbprint,
-                                            const std::filesystem::path& state_dir) {
+                                            const Store& store) {
   for (const auto& v : inventory.versions) {
     if (v.meta.thumbprint != thumbprint || !check_certificate_id(v.meta.certificate_id)) continue;
-    auto record = read_schedule(state_dir, v.meta.certificate_id);
+    auto record = read_schedule(store, v.meta.certificate_id);
     if (record && *record) return (*record)->selected;
   }
   return std::nullopt;
 }
 
 // When the ARI window of the certificate with this thumbprint was fetched, as its record says.
-std::optional<TimePoint> ari_fetched_at(const std::filesystem::path& state_dir, const std::string& thumbprint) {
-  auto record = read_ari_record(state_dir, thumbprint);
+std::optional<TimePoint> ari_fetched_at(const Store& store, const std::string& thumbprint) {
+  auto record = read_ari_record(store, thumbprint);
   if (!record || !*record) return std::nullopt;
   return (*record)->fetched_at;
 }
@@ -38,14 +38,14 @@ std::optional<TimePoint> ari_fetched_at(const std::filesystem::path& state_dir, 
 }  // namespace
 
 Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory, const policy::Renewal& renewal,
-                              const std::filesystem::path& state_dir, TimePoint now, Rng& rng,
+                              const Store& store, TimePoint now, Rng& rng,
                               const std::map<std::string, AriWindow>& ari) {
   Selections out;
   for (auto& c : installed.certificates) {
     const auto window = ari.find(c.thumbprint);
     RenewalInput in{std::chrono::floor<Seconds>(c.not_before), std::chrono::floor<Seconds>(c.not_after),
                     window == ari.end() ? std::nullopt : std::optional{window->second}, renew_before(renewal),
-                    previous_selection(inventory, c.thumbprint, state_dir)};
+                    previous_selection(inventory, c.thumbprint, store)};
     auto decision = decide_renewal(in, now, rng);
     if (!decision) {
       module_logger("engine")->warn("certificate {}: {}", c.thumbprint, decision.error().message);
@@ -53,7 +53,7 @@ Selections precompute_renewal(policy::Installed& installed, const Inventory& inv
     }
     c.renew_at = decision->renew_at;
     out[c.thumbprint] = RenewalChoice{decision->selected, decision->basis,
-                                      window == ari.end() ? std::nullopt : ari_fetched_at(state_dir, c.thumbprint)};
+                                      window == ari.end() ? std::nullopt : ari_fetched_at(store, c.thumbprint)};
   }
   return out;
 }

@@ -34,7 +34,7 @@ using Selections = std::map<std::string, RenewalChoice>;
 // come from is left to the plan's own rule, and logged).
 [[nodiscard]] Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory,
                                             const policy::Renewal& renewal,
-                                            const std::filesystem::path& state_dir, TimePoint now, Rng& rng,
+                                            const Store& store, TimePoint now, Rng& rng,
                                             const std::map<std::string, AriWindow>& ari = {});
 
 }  // namespace certagent::agent

@@ -39,7 +39,7 @@ struct EngineContext {
 // a failure rolls every purpose of the step back to its previous version
 // (agent/engine/rebind.hpp) and is returned as an error naming every purpose that failed.
 // `unowed`: Store::LiveSync::Caller only inside an engine pass, which fsyncs
-// live/ at its end (engine_pass.cpp work()).
+// live/ at its end (engine/pass.cpp work()).
 [[nodiscard]] Result<std::vector<RebindOutcome>> bind_version(EngineContext& ctx,
                                                               const std::vector<std::string>& purposes,
                                                               const std::string& version_id,

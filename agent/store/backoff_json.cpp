@@ -21,7 +21,7 @@ constexpr std::int64_t max_failures = 1'000'000;
 constexpr std::size_t max_text = 4096;
 constexpr std::size_t max_quoted = 64;  // document text quoted in an error message, escaped
 constexpr std::array<std::string_view, 9> keys = {
-    "version", "consecutive_failures", "permanent", "last_attempt", "next_attempt",
+    "format", "consecutive_failures", "permanent", "last_attempt", "next_attempt",
     "last_error_kind", "last_error_message", "last_problem_type", "last_success"};
 
 // At most max_text bytes of well-formed UTF-8 (a stray byte becomes '?'), so the file always parses.
@@ -75,10 +75,10 @@ Result<void> check_keys(const json::object& o) {
       return corrupt(fmt::format("unknown key \"{}\"", escape_control(kv.key(), max_quoted)));
   for (auto k : keys)
     if (!o.contains(k)) return corrupt(fmt::format("missing key \"{}\"", k));
-  auto version = integer(o, "version", 0, max_failures);
-  if (!version) return std::unexpected(version.error());
-  if (*version != format_version)
-    return corrupt(fmt::format("version {} is not the supported version {}", *version, format_version));
+  auto format = integer(o, "format", 0, max_failures);
+  if (!format) return std::unexpected(format.error());
+  if (*format != format_version)
+    return corrupt(fmt::format("format {} is not the supported format {}", *format, format_version));
   if (!o.at("permanent").is_bool()) return corrupt("\"permanent\" is not a boolean");
   return ok();
 }
@@ -144,7 +144,7 @@ std::optional<ErrorKind> error_kind_from_string(std::string_view name) {
 
 json::value to_json(const BackoffState& s) {
   json::object o;
-  o["version"] = format_version;
+  o["format"] = format_version;
   o["consecutive_failures"] = s.consecutive_failures;
   o["permanent"] = s.permanent;
   o["last_attempt"] = time_value(s.last_attempt);

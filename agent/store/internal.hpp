@@ -1,5 +1,5 @@
 #pragma once
-// Between the store's own files (store_versions.cpp, store_inventory.cpp); not an interface.
+// Between the store's own files (versions.cpp, inventory.cpp); not an interface.
 #include <filesystem>
 #include <string_view>
 

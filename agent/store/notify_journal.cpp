@@ -54,4 +54,8 @@ Result<std::vector<PendingNotification>> pending_notifications(const fs::path& s
   return out;
 }
 
+Result<std::vector<PendingNotification>> pending_notifications(const Store& store) {
+  return pending_notifications(store.dir());
+}
+
 }  // namespace certagent::agent

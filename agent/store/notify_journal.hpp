@@ -29,5 +29,6 @@ struct PendingNotification {
 [[nodiscard]] Result<void> clear_pending_notification(const Store& store, const std::string& purpose);
 // Every record in <state>/notify; unreadable ones are an error naming the file.
 [[nodiscard]] Result<std::vector<PendingNotification>> pending_notifications(const std::filesystem::path& state_dir);
+[[nodiscard]] Result<std::vector<PendingNotification>> pending_notifications(const Store& store);
 
 }  // namespace certagent::agent

@@ -29,7 +29,7 @@ Result<void> write_order_journal(const Store& store, const OrderJournal& j) {
     std::lock_guard lock(creating);
     if (auto dir = fsutil::make_private_dir(file.parent_path()); !dir) return dir;
   }
-  json::object o{{"format", 2},
+  json::object o{{"format", 1},
                  {"certificate_id", j.certificate_id},
                  {"order_url", j.order_url},
                  {"names", json::array(j.names.begin(), j.names.end())},
@@ -53,13 +53,10 @@ Result<std::optional<OrderJournal>> read_order_journal(const std::filesystem::pa
     OrderJournal j{std::string(o.at("certificate_id").as_string()), std::string(o.at("order_url").as_string()), {},
                    std::string(o.at("key").as_string())};
     for (const auto& n : o.at("names").as_array()) j.names.emplace_back(n.as_string());
-    const auto format = o.at("format").as_int64();
-    if (format == 2) {
-      j.profile = o.at("profile").as_string();
-      j.account_url = o.at("account_url").as_string();
-      j.intent_time = o.at("intent_time").as_int64();
-    }
-    if ((format != 1 && format != 2) || j.certificate_id != certificate_id)
+    j.profile = o.at("profile").as_string();
+    j.account_url = o.at("account_url").as_string();
+    j.intent_time = o.at("intent_time").as_int64();
+    if (o.at("format").as_int64() != 1 || j.certificate_id != certificate_id)
       return fail(ErrorKind::Storage, file.string() + " is not an order journal for " + certificate_id);
     return j;
   } catch (const std::exception& e) {
@@ -73,6 +70,10 @@ Result<void> remove_order_journal(const Store& store, const std::string& certifi
   std::filesystem::remove(file, ec);
   if (ec) return fail(ErrorKind::Storage, "removing " + file.string() + ": " + ec.message());
   return ok();  // not fsynced here: see the header
+}
+
+Result<std::optional<OrderJournal>> read_order_journal(const Store& store, const std::string& certificate_id) {
+  return read_order_journal(store.dir(), certificate_id);
 }
 
 }  // namespace certagent::agent

@@ -33,7 +33,7 @@ struct OrderJournal {
   std::string key_pem;      // the certificate key the CSR is (or will be) made from; "" not yet generated
   std::string profile{};    // the profile newOrder asks for ("" none)
   std::string account_url{};  // the account the order is placed with
-  std::int64_t intent_time = 0;  // Unix seconds when the intent was journaled (0: unknown, format 1)
+  std::int64_t intent_time = 0;  // Unix seconds when the intent was journaled
 };
 
 [[nodiscard]] std::filesystem::path order_journal_path(const std::filesystem::path& state_dir,
@@ -43,8 +43,10 @@ struct OrderJournal {
 // one certificate's journal is written by one thread at a time.
 [[nodiscard]] Result<void> write_order_journal(const Store& store, const OrderJournal& journal);
 // Absent when there is none; an unreadable one is an error (the caller logs
-// it, removes it and places a new order). Format 1 (URL and key only) is read too.
+// it, removes it and places a new order).
 [[nodiscard]] Result<std::optional<OrderJournal>> read_order_journal(const std::filesystem::path& state_dir,
+                                                                     const std::string& certificate_id);
+[[nodiscard]] Result<std::optional<OrderJournal>> read_order_journal(const Store& store,
                                                                      const std::string& certificate_id);
 // Removes the journal without an fsync of orders/ of its own: it goes once the
 // certificate is stored (durably) or the order is void, and a removal lost in a

@@ -36,19 +36,23 @@ Result<void> validate(const RenewalInput& in) {
   if (in.not_after <= in.not_before)
     return fail(ErrorKind::Invalid, fmt::format("certificate validity is empty: notAfter {} is not after notBefore {}",
                                                 format_time(in.not_after), format_time(in.not_before)));
-  if (!in.renew_before) return ok();
-  const Seconds lifetime = in.not_after - in.not_before;
-  if (const auto* d = std::get_if<Seconds>(&in.renew_before->value)) {
-    if (*d <= Seconds::zero() || *d >= lifetime)
-      return fail(ErrorKind::Invalid,
-                  fmt::format("renew_before {} must be positive and shorter than the certificate's {} lifetime "
-                              "(otherwise it would renew forever)", format_duration(*d), format_duration(lifetime)));
-    return ok();
-  }
-  const double f = std::get<double>(in.renew_before->value);
-  if (!(f > 0.0 && f < 1.0))
-    return fail(ErrorKind::Invalid, fmt::format("renew_before fraction {:g} must be between 0 and 1 (exclusive)", f));
   return ok();
+}
+
+// Why the policy's setting cannot be used for this certificate (empty when it can): a lead
+// time that is not positive or not shorter than the lifetime would renew every certificate as
+// soon as it is issued, and its successor too — a renewal storm. The lifetime rule applies
+// instead, and the decision says why.
+std::string renew_before_problem(const RenewBefore& rb, Seconds lifetime) {
+  if (const auto* d = std::get_if<Seconds>(&rb.value)) {
+    if (*d <= Seconds::zero() || *d >= lifetime)
+      return fmt::format("the policy's renewal {} ahead of expiry is not shorter than the certificate's {} lifetime",
+                         format_duration(*d), format_duration(lifetime));
+    return {};
+  }
+  const double f = std::get<double>(rb.value);
+  if (!(f > 0.0 && f < 1.0)) return fmt::format("the policy's renewal fraction {:g} is not between 0 and 1", f);
+  return {};
 }
 
 // A draw in [lo, hi], or the previous one while it still lies there.
@@ -83,7 +87,7 @@ Pick policy_pick(const RenewBefore& rb, const RenewalInput& in) {
   const Seconds lead = std::holds_alternative<Seconds>(rb.value) ? std::get<Seconds>(rb.value)
                                                                   : scale(lifetime, std::get<double>(rb.value));
   return {in.not_after - lead, RenewalBasis::RenewBefore, std::nullopt,
-          fmt::format("policy renew_before {} ({})", describe_renew_before(rb, lifetime),
+          fmt::format("the policy's renewal {} ({})", describe_renew_before(rb, lifetime),
                       format_time(in.not_after))};
 }
 
@@ -158,13 +162,20 @@ std::string ari_window_problem(const AriWindow& w, TimePoint not_after) {
 Result<RenewalDecision> decide_renewal(const RenewalInput& in, TimePoint now, Rng& rng) {
   if (auto v = validate(in); !v) return std::unexpected(v.error().context("deciding when to renew"));
   std::string notes;
+  RenewalInput usable = in;
+  if (in.renew_before) {
+    if (std::string problem = renew_before_problem(*in.renew_before, in.not_after - in.not_before); !problem.empty()) {
+      usable.renew_before.reset();
+      notes += fmt::format("; {}: the lifetime rule applies", problem);
+    }
+  }
   bool ari_usable = false;
   if (in.ari) {
     const std::string problem = ari_window_problem(*in.ari, in.not_after);
     ari_usable = problem.empty();
     if (!ari_usable) notes += fmt::format("; malformed ARI window ignored: {}", problem);
   }
-  const Pick pick = apply_near_expiry(regular_pick(in, ari_usable, now, rng), in, now);
+  const Pick pick = apply_near_expiry(regular_pick(usable, ari_usable, now, rng), in, now);
   RenewalDecision d;
   d.renew_at = pick.at;
   d.due = pick.at <= now;

@@ -5,8 +5,9 @@
 //  1. expired, or less than 1/20 of the lifetime left  -> renew now (overrides ARI and policy);
 //  2. a well-formed ARI window (RFC 9773 suggestedWindow) -> a uniformly random point in it;
 //     a window in the past means now; a malformed one is ignored, with the reason given;
-//  3. a policy `renew_before` -> exactly that far ahead of notAfter (no jitter); with an ARI
-//     window as well, whichever is earlier;
+//  3. the policy's `renewal` other than "auto" -> exactly that far ahead of notAfter (no
+//     jitter); with an ARI window as well, whichever is earlier; a lead time not shorter than
+//     the lifetime is set aside for rule 4 (it would renew each successor at once);
 //  4. otherwise when 1/3 of the lifetime remains (1/2 under 10 days), minus a random jitter
 //     of up to min(lifetime/30, 1 day).
 // Rule 1 also caps rules 2-4: no renewal time is ever later than the near-expiry point.
@@ -26,8 +27,8 @@ struct AriWindow {
   std::optional<Seconds> retry_after;  // absent: default_ari_recheck
 };
 
-// The policy's `renew_before`: a lead time ahead of notAfter, or a fraction of the lifetime
-// (0 < fraction < 1; 0.25 = renew when a quarter of the lifetime remains).
+// The policy's `renewal` when not "auto": a lead time ahead of notAfter ("30d"), or the
+// fraction of the lifetime that remains ("25%" = 0.25).
 struct RenewBefore {
   std::variant<Seconds, double> value;
 };
@@ -36,7 +37,7 @@ struct RenewalInput {
   TimePoint not_before;
   TimePoint not_after;
   std::optional<AriWindow> ari;               // absent: the CA offers no renewal information
-  std::optional<RenewBefore> renew_before;    // absent: the default lifetime rule
+  std::optional<RenewBefore> renew_before;    // absent: "auto", the lifetime rule
   // The `selected` point of this certificate's previous decision. Kept while it is still
   // inside the range the current rule draws from, so that waking up again does not re-roll
   // the dice (which would bias renewals towards the start of a window).
@@ -47,7 +48,7 @@ enum class RenewalBasis {
   Expired,      // notAfter has passed
   NearExpiry,   // less than 1/20 of the lifetime left
   AriWindow,    // the CA's suggested window
-  RenewBefore,  // the policy's renew_before
+  RenewBefore,  // the policy's renewal setting
   Lifetime,     // the default: 1/3 (or 1/2) of the lifetime left, with jitter
 };
 
@@ -68,9 +69,9 @@ inline constexpr Seconds max_ari_recheck{24 * 3600};    // Retry-After clamp, up
 inline constexpr Seconds default_ari_recheck{6 * 3600}; // no Retry-After given
 inline constexpr Seconds max_lifetime_jitter{24 * 3600};
 
-// Fails (ErrorKind::Invalid) only for input no schedule can come from: notAfter not after
-// notBefore, a renew_before that is not positive or not shorter than the lifetime (it would
-// renew forever), a fraction outside (0, 1).
+// Fails (ErrorKind::Invalid) only for a validity no schedule can come from (notAfter not after
+// notBefore). A renewal setting that cannot apply to this certificate is set aside with the
+// reason in `reason`.
 [[nodiscard]] Result<RenewalDecision> decide_renewal(const RenewalInput& in, TimePoint now, Rng& rng);
 
 // The ARI re-check delay: Retry-After clamped to [1 minute, 1 day], 6 hours when absent.

@@ -17,15 +17,13 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::int64_t kFormat = 2;
-constexpr std::int64_t kFormatWithoutBasis = 1;  // before renewal_basis and ari_fetched_at
+constexpr std::int64_t kFormat = 1;
 constexpr std::int64_t kLatest = 253402300799;  // 9999-12-31T23:59:59Z
 constexpr std::size_t kMaxText = 4096;
 constexpr std::size_t kMaxPurposes = 64;
-constexpr std::array<std::string_view, 11> kKeys = {"version",    "certificate_id", "purposes",      "renew_at",
+constexpr std::array<std::string_view, 11> kKeys = {"format",     "certificate_id", "purposes",      "renew_at",
                                                     "selected",   "ari_recheck_at", "decision",      "decided_at",
                                                     "backoff",    "renewal_basis",  "ari_fetched_at"};
-constexpr std::size_t kKeysWithoutBasis = 9;  // version 1: the first nine
 constexpr std::array<RenewalBasis, 5> kBases = {RenewalBasis::Expired, RenewalBasis::NearExpiry, RenewalBasis::AriWindow,
                                                 RenewalBasis::RenewBefore, RenewalBasis::Lifetime};
 
@@ -66,20 +64,17 @@ Result<std::vector<std::string>> purposes_field(const json::object& o) {
   return out;
 }
 
-// The version, and that the keys are exactly that version's.
-Result<std::int64_t> check_keys(const json::object& o) {
-  const json::value* version = o.if_contains("version");
-  if (version == nullptr || !version->is_int64() ||
-      (version->get_int64() != kFormat && version->get_int64() != kFormatWithoutBasis))
-    return corrupt(fmt::format("\"version\" is not a supported version ({} or {})", kFormatWithoutBasis, kFormat));
-  const auto keys = std::span(kKeys).first(version->get_int64() == kFormat ? kKeys.size() : kKeysWithoutBasis);
+// The format, and that the keys are exactly its keys.
+Result<void> check_keys(const json::object& o) {
+  const json::value* format = o.if_contains("format");
+  if (format == nullptr || !format->is_int64() || format->get_int64() != kFormat)
+    return corrupt(fmt::format("\"format\" is not {}", kFormat));
   for (const auto& kv : o)
-    if (std::find(keys.begin(), keys.end(), std::string_view(kv.key())) == keys.end())
-      return corrupt(fmt::format("unknown key \"{}\" in a version {} schedule", std::string_view(kv.key()),
-                                 version->get_int64()));
-  for (auto k : keys)
+    if (std::find(kKeys.begin(), kKeys.end(), std::string_view(kv.key())) == kKeys.end())
+      return corrupt(fmt::format("unknown key \"{}\"", std::string_view(kv.key())));
+  for (auto k : kKeys)
     if (!o.contains(k)) return corrupt(fmt::format("missing key \"{}\"", k));
-  return version->get_int64();
+  return ok();
 }
 
 Result<std::optional<RenewalBasis>> basis_field(const json::object& o) {
@@ -90,7 +85,6 @@ Result<std::optional<RenewalBasis>> basis_field(const json::object& o) {
   return corrupt("\"renewal_basis\" is not one of expired, near-expiry, ari-window, renew-before, lifetime");
 }
 
-// renewal_basis and ari_fetched_at, present in version 2 only.
 Result<void> basis_fields(const json::object& o, ScheduleRecord& r) {
   auto basis = basis_field(o);
   if (!basis) return std::unexpected(basis.error());
@@ -122,8 +116,7 @@ Result<ScheduleRecord> fields(const json::object& o) {
   auto backoff = backoff_state_from_json(o.at("backoff"));
   if (!backoff) return corrupt(backoff.error().message);
   r.backoff = std::move(*backoff);
-  if (o.contains("renewal_basis"))
-    if (auto b = basis_fields(o, r); !b) return std::unexpected(b.error());
+  if (auto b = basis_fields(o, r); !b) return std::unexpected(b.error());
   return r;
 }
 
@@ -153,7 +146,7 @@ fs::path schedule_path(const fs::path& state_dir, std::string_view id) {
 
 std::string schedule_to_json(const ScheduleRecord& r) {
   json::object o;
-  o["version"] = kFormat;
+  o["format"] = kFormat;
   o["certificate_id"] = r.certificate_id;
   json::array purposes;
   for (const auto& p : r.purposes) purposes.emplace_back(p);
@@ -244,5 +237,11 @@ Result<ScheduleList> list_schedules(const fs::path& state_dir) {
             [](const auto& a, const auto& b) { return a.certificate_id < b.certificate_id; });
   return list;
 }
+
+Result<std::optional<ScheduleRecord>> read_schedule(const Store& store, std::string_view id) {
+  return read_schedule(store.dir(), id);
+}
+
+Result<ScheduleList> list_schedules(const Store& store) { return list_schedules(store.dir()); }
 
 }  // namespace certagent::agent

@@ -6,7 +6,7 @@
 //   <state>/schedule/                       0700
 //   <state>/schedule/<certificate-id>.json  0644, written atomically (fsutil::write_file_atomic)
 //
-// {"version":2,"certificate_id":"front-end","purposes":["Default","WebServicesInternal"],
+// {"format":1,"certificate_id":"front-end","purposes":["Default","WebServicesInternal"],
 //  "renew_at":1748736420,"selected":1748736420,"ari_recheck_at":null,
 //  "renewal_basis":"ari-window","ari_fetched_at":1746133200,
 //  "decision":"wait until ...","decided_at":1746144000,"backoff":{...backoff.hpp's to_json...}}
@@ -15,10 +15,8 @@
 // renew_at (renewal.hpp's to_string(RenewalBasis)) and `ari_fetched_at` when the CA's ARI window
 // that decision looked at was fetched; either may be null (no renewal decision behind the
 // record — a certificate not issued yet —, or no window). The record written right after an
-// attempt carries the decision the attempt was planned with. Version 1 files (certagent before the
-// basis was recorded) have neither key and are still read: both come back absent, and
-// `status` infers the basis as it always did. Version 2 is always written. Only the writer
-// (holding the state lock) writes; readers take no lock.
+// attempt carries the decision the attempt was planned with. Only the writer (holding the state
+// lock) writes; readers take no lock.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -58,8 +56,7 @@ struct ScheduleRecord {
 [[nodiscard]] std::filesystem::path schedule_path(const std::filesystem::path& state_dir, std::string_view id);
 
 [[nodiscard]] std::string schedule_to_json(const ScheduleRecord& record);
-// Strict: anything schedule_to_json did not write — now or as version 1 — is refused (Storage)
-// with the reason.
+// Strict: anything schedule_to_json did not write is refused (Storage) with the reason.
 [[nodiscard]] Result<ScheduleRecord> schedule_from_json(std::string_view text);
 
 // Needs a writable store (the writer lock).
@@ -68,11 +65,13 @@ struct ScheduleRecord {
 // Absent when there is no file; Storage error when it cannot be read or trusted.
 [[nodiscard]] Result<std::optional<ScheduleRecord>> read_schedule(const std::filesystem::path& state_dir,
                                                                   std::string_view id);
+[[nodiscard]] Result<std::optional<ScheduleRecord>> read_schedule(const Store& store, std::string_view id);
 
 struct ScheduleList {
   std::vector<ScheduleRecord> records;  // sorted by certificate id
   std::vector<Problem> problems;        // files skipped, with why
 };
 [[nodiscard]] Result<ScheduleList> list_schedules(const std::filesystem::path& state_dir);
+[[nodiscard]] Result<ScheduleList> list_schedules(const Store& store);
 
 }  // namespace certagent::agent

@@ -149,4 +149,11 @@ std::string account_dir_name(std::string_view directory_url) {
   return h;
 }
 
+std::vector<fs::path> Store::pass_sync_dirs() const {
+  std::vector<fs::path> out;
+  for (const char* dir : {"orders", "notify", "live"})
+    if (std::error_code ec; fs::is_directory(dir_ / dir, ec)) out.push_back(dir_ / dir);
+  return out;
+}
+
 }  // namespace certagent::agent

@@ -137,6 +137,10 @@ class Store {
   // <state>/live/<purpose>: the stable directory consumers read.
   [[nodiscard]] std::filesystem::path live_path(std::string_view purpose) const;
 
+  // The directories whose removals and LiveSync::Caller switches an engine pass makes durable
+  // with one fsync each at its end: orders/, notify/ and live/, those that exist.
+  [[nodiscard]] std::vector<std::filesystem::path> pass_sync_dirs() const;
+
  private:
   struct Verified;  // the verification memo (agent/store/versions.cpp)
   struct Prepared;

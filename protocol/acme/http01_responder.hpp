@@ -1,9 +1,10 @@
 #pragma once
 // The built-in http-01 responder (RFC 8555 §8.3): a small HTTP/1.1 server that
 // answers GET /.well-known/acme-challenge/<token> with the key authorization
-// for the tokens it currently holds, and nothing else. One thread runs poll()
-// over non-blocking sockets, so a CA validating a hundred names at once is
-// answered at once, and a slow or silent client only costs its own slot.
+// for the tokens it currently holds, and nothing else. It faces the network on
+// port 80: common/http_server (Boost.Beast on Asio) on a thread of its own, so a
+// CA validating a hundred names at once is answered at once, a slow or silent
+// client only costs its own slot, and one client cannot take every slot.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -19,8 +20,10 @@ namespace certagent::protocol {
 struct Http01ResponderOptions {
   std::string address = "0.0.0.0";  // IPv4 or IPv6 literal ("::", "[::1]")
   std::uint16_t port = 80;           // 0: an ephemeral port, see Http01Responder::port()
-  std::size_t max_connections = 1024;
+  std::size_t max_connections = 1024;        // over it, new connections wait in the backlog
+  std::size_t max_connections_per_client = 512;  // an IPv4 address or IPv6 /64; over it: closed at once
   std::size_t max_request_bytes = 8 * 1024;  // request line + headers
+  std::chrono::milliseconds head_timeout{std::chrono::seconds(3)};         // from accept to the request head
   std::chrono::milliseconds connection_timeout{std::chrono::seconds(10)};  // from accept to last byte sent
   std::size_t max_tokens = 10'000;
 };
@@ -30,7 +33,7 @@ struct Http01ResponderStats {
   std::uint64_t connections = 0;
   std::uint64_t answered = 0;   // 200 with a key authorization
   std::uint64_t not_found = 0;  // 404
-  std::uint64_t refused = 0;    // 400, 405, 431, timed out, over the connection cap
+  std::uint64_t refused = 0;    // 400, 405, 431, timed out, over the per-client cap
 };
 
 class Http01Responder final : public ChallengeSolver {

@@ -1,4 +1,5 @@
 #include "common/process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,18 +28,7 @@ ProcessSpec sh(std::string script) {
   return s;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "certagent-proc-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using certagent::testing::TempDir;
 
 TEST(Process, ReportsExitCodes) {
   for (int code : {0, 1, 3, 42, 255}) {
@@ -137,16 +127,30 @@ TEST(Process, ProgramIgnoringSigtermGetsSigkillAfterGrace) {
 
 TEST(Process, TimeoutKillsTheWholeProcessGroup) {
   TempDir dir;
-  auto marker = dir.path() / "grandchild-survived";
-  // The grandchild would create the marker after 3 s if it were not killed (long enough that
-  // a slow machine still kills the group before; the wait below outlasts it).
-  auto spec = sh("(sleep 3; touch '" + marker.string() + "') & sleep 30");
+  const auto marker = dir.path() / "grandchild-survived";
+  const auto pid_file = dir.path() / "grandchild.pid";
+  // The grandchild writes its pid, then would create the marker after 3 s if it were not
+  // killed. The group is killed after 200 ms; the test then waits for the grandchild's end.
+  auto spec = sh("sh -c 'echo $$ > \"" + pid_file.string() + "\"; sleep 3; touch \"" + marker.string() +
+                 "\"' & while [ ! -s '" + pid_file.string() + "' ]; do :; done; sleep 30");
   spec.timeout = 200ms;
   spec.kill_grace = 200ms;
   auto r = run_process(spec);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(r->timed_out);
-  std::this_thread::sleep_for(3500ms);
+  std::ifstream in(pid_file);
+  pid_t grandchild = 0;
+  ASSERT_TRUE(in >> grandchild) << "the grandchild wrote its pid before the timeout";
+  // Bounded wait for the grandchild to be gone: no such process, or a zombie left to whoever
+  // reaps orphans here.
+  const auto alive = [grandchild] {
+    std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+    std::string pid, comm, state;
+    return stat >> pid >> comm >> state && state != "Z";
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (alive() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(alive()) << "the grandchild " << grandchild << " outlived its group's kill";
   EXPECT_FALSE(fs::exists(marker));
 }
 

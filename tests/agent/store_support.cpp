@@ -51,18 +51,6 @@ std::string to_pem(X509* x) {
 
 }  // namespace
 
-TempDir::TempDir() {
-  std::string tmpl = (fs::temp_directory_path() / "certagent-store-XXXXXX").string();
-  check(::mkdtemp(tmpl.data()) != nullptr, "mkdtemp");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-  fs::remove_all(path_, ec);
-}
-
 TestCert make_cert(const std::vector<std::string>& names, std::chrono::seconds nb_offset, std::chrono::seconds lifetime) {
   static long serial = 1000;
   auto ca_key = protocol::PrivateKey::generate(protocol::KeyType::EcP256);

@@ -9,20 +9,11 @@
 #include <vector>
 
 #include "agent/store/store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace certagent::agent::testing {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using certagent::testing::TempDir;  // tests/support/temp_dir.hpp
 
 struct TestCert {
   std::string key_pem;

@@ -35,6 +35,8 @@ std::vector<ErrorCase> cases() {
        "sip_domains", "expected an array"},
       {"Unicode IDN names its A-label", lync_policy(kServer, R"("sip_domains": ["contoso.com", "bücher.example"],)"),
        "\"bücher", "sip_domains[1]", "A-label form (xn--...); here: 'xn--bcher-kva.example'"},
+      {"upper-case IDN names the mapped A-label", lync_policy(kServer, R"("sip_domains": ["BÜCHER.example"],)"),
+       "\"BÜCHER", "sip_domains[0]", "here: 'xn--bcher-kva.example' (libidn2: IDNA2008, UTS #46 non-transitional)"},
       {"invalid wildcard", lync_policy(kServer + R"(, "simple_urls": {"meet": ["meet.contoso.com", "meet.*.contoso.com"]})"),
        "\"meet.*", "roles[0].simple_urls.meet[1]", "wildcard may only be the whole left-most label"},
       {"name over 253 octets", lync_policy(R"("server_fqdn": ")" + kLong + "\""), "\"aaa", "roles[0].server_fqdn",

@@ -102,6 +102,13 @@ TEST_F(PolicyCli, CheckPrintsFileLineColumnAndExits2) {
   }
   auto idn = run_certagent("policy check " + dir_.string() + "/p0.json");
   EXPECT_NE(idn.out.find("'xn--bcher-kva.example'"), std::string::npos) << idn.out;
+  // Upper case is mapped first (UTS #46): the hand-written punycode suggested xn--bcher-2pa.
+  auto upper = write("upper.json", "{\"ca\": {\"directory\": \"https://ca.example/d\"},\n \"sip_domains\": [\"BÜCHER.example\"],\n"
+                                   " \"roles\": [{\"role\": \"front-end-standard\", \"server_fqdn\": \"se.contoso.com\"}]}\n");
+  auto up = run_certagent("policy check " + upper);
+  EXPECT_EQ(up.code, 2) << up.out;
+  EXPECT_NE(up.out.find("here: 'xn--bcher-kva.example' (libidn2"), std::string::npos) << up.out;
+  EXPECT_EQ(up.out.find("confirms"), std::string::npos) << up.out;
 }
 
 TEST_F(PolicyCli, CheckRefusesDevicesFifosHugeAndMissingFiles) {

@@ -1,7 +1,6 @@
 // `certagent status` and ARI (RFC 9773): the CA's window per bound certificate as the engine
-// stored it, when it was fetched, the next check, and which rule set the renewal time — as the
-// schedule records it, or inferred for a schedule that does not (an older certagent's) — in
-// the text, in --json, and for bad records.
+// stored it, when it was fetched, the next check, and which rule set the renewal time as the
+// schedule records it — in the text, in --json, and for bad records.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -26,8 +25,8 @@ namespace json = boost::json;
 constexpr const char* kDirectory = "https://ca.example/dir";
 
 // One certificate bound to Default, its schedule renewing in 20 days, and an ARI record whose
-// window is days 19..21 (so the renewal time is inside it), fetched 3 hours ago (the file itself
-// rewritten 30 minutes ago, as a failed re-check does). The schedule records no basis.
+// window is days 19..21 (the renewal time is inside it), fetched 3 hours ago. The schedule records
+// that the ARI window set it.
 struct StateWithAri {
   TempDir t;
   std::optional<Store> store;
@@ -47,7 +46,7 @@ struct StateWithAri {
     thumbprint = store->load_version(version)->meta.thumbprint;
     const std::string purposes[] = {"Default"};
     EXPECT_TRUE(store->bind(purposes, version));
-    schedule(now + 24h * 20);
+    schedule(now + 24h * 20, RenewalBasis::AriWindow, fetched);
     EXPECT_TRUE(note_ca_directory(*store, CaDirectoryNote{kDirectory, "https://ca.example/renewal-info", now - 1h}));
     write_record();
   }
@@ -63,7 +62,6 @@ struct StateWithAri {
   }
   void write_record() {
     EXPECT_TRUE(write_ari_record(*store, thumbprint, record));
-    std::filesystem::last_write_time(record_file(), std::chrono::file_clock::from_sys(now - 30min));
   }
   std::filesystem::path record_file() const { return t.path() / "ari" / (thumbprint + ".json"); }
   StatusReport report() const {
@@ -85,11 +83,10 @@ TEST(StatusAri, ShowsTheWindowWhenItWasFetchedTheNextCheckAndThatItSetsTheRenewa
   EXPECT_EQ(c.ari[0].next_check, s.record.recheck_at);
   EXPECT_EQ(c.ari[0].fetched_at, s.fetched);
   EXPECT_EQ(c.renewal_basis, RenewalBasisSeen::Ari);
-  EXPECT_TRUE(c.renewal_basis_inferred);
   EXPECT_TRUE(report.problems.empty());
 
   const std::string text = render_status_text(report, s.now);
-  EXPECT_NE(text.find("renewal by    the CA's ARI window (inferred: the schedule does not record it)\n"),
+  EXPECT_NE(text.find("renewal by    the CA's ARI window, window fetched " + format_time(s.fetched) + " (3h ago)\n"),
             std::string::npos) << text;
   EXPECT_NE(text.find("ARI window    " + format_time(s.record.start) + " .. " + format_time(s.record.end)),
             std::string::npos) << text;
@@ -103,8 +100,8 @@ TEST(StatusAri, JsonHasTheWindowTheTimesAndTheBasis) {
   const json::value v = json::parse(render_status_json(s.report(), s.now));
   const auto& c = v.at("certificates").at(0);
   EXPECT_EQ(c.at("renewal_basis"), "ari");
-  EXPECT_EQ(c.at("renewal_basis_source"), "inferred");
-  EXPECT_TRUE(c.at("schedule").at("ari_fetched_at").is_null());
+  EXPECT_FALSE(c.as_object().contains("renewal_basis_source"));
+  EXPECT_EQ(c.at("schedule").at("ari_fetched_at"), format_time(s.fetched).c_str());
   const auto& w = c.at("ari").at(0);
   EXPECT_EQ(w.at("thumbprint"), s.thumbprint.c_str());
   EXPECT_EQ(w.at("window_start"), format_time(s.record.start).c_str());
@@ -116,9 +113,9 @@ TEST(StatusAri, JsonHasTheWindowTheTimesAndTheBasis) {
   EXPECT_EQ(v.at("ari").at("checked_at"), format_time(s.now - 1h).c_str());
 }
 
-TEST(StatusAri, ARenewalTimeOutsideTheWindowComesFromTheLifetimeRule) {
+TEST(StatusAri, TheLifetimeRuleIsShownWhenTheScheduleSaysSoWhileTheWindowIsStillShown) {
   StateWithAri s;
-  s.schedule(s.now + 24h * 30);  // renew_before or the lifetime rule put it elsewhere
+  s.schedule(s.now + 24h * 30, RenewalBasis::Lifetime);
   const StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Lifetime);
   EXPECT_EQ(report.certificates.at(0).ari.size(), 1u) << "the window is still shown";
@@ -128,6 +125,7 @@ TEST(StatusAri, ARenewalTimeOutsideTheWindowComesFromTheLifetimeRule) {
 TEST(StatusAri, ACaWithoutRenewalInformationMeansTheLifetimeRule) {
   StateWithAri s;
   ASSERT_TRUE(note_ca_directory(*s.store, CaDirectoryNote{kDirectory, "", s.now}));
+  s.schedule(s.now + 24h * 30, RenewalBasis::Lifetime);
   const StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Lifetime);
   EXPECT_NE(render_status_text(report, s.now).find(std::string(kDirectory) + " offers none"), std::string::npos);
@@ -137,6 +135,7 @@ TEST(StatusAri, ACaWithoutRenewalInformationMeansTheLifetimeRule) {
 TEST(StatusAri, WithoutARecordThereIsNoWindowAndNoCaNoteIsNull) {
   StateWithAri s;
   std::filesystem::remove_all(s.t.path() / "ari");
+  s.schedule(s.now + 24h * 30, RenewalBasis::Lifetime);
   const StatusReport report = s.report();
   EXPECT_TRUE(report.certificates.at(0).ari.empty());
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Lifetime);
@@ -149,7 +148,7 @@ TEST(StatusAri, WithoutARecordThereIsNoWindowAndNoCaNoteIsNull) {
 
 TEST(StatusAri, ARecordTheEngineDidNotWriteIsAProblemNotAFailure) {
   StateWithAri s;
-  std::ofstream(s.record_file()) << "{\"version\":1,\"cert_id\":\"x\"}";
+  std::ofstream(s.record_file()) << "{\"format\":1,\"cert_id\":\"x\"}";
   const StatusReport report = s.report();
   EXPECT_TRUE(report.certificates.at(0).ari.empty());
   ASSERT_EQ(report.problems.size(), 1u);
@@ -165,10 +164,8 @@ TEST(StatusAri, NoRenewalTimeYetIsUnknownAndNullInJson) {
   ASSERT_TRUE(write_schedule(*s.store, r));
   const StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Unknown);
-  EXPECT_FALSE(report.certificates.at(0).renewal_basis_inferred);
   const json::value v = json::parse(render_status_json(report, s.now));
   EXPECT_TRUE(v.at("certificates").at(0).at("renewal_basis").is_null());
-  EXPECT_TRUE(v.at("certificates").at(0).at("renewal_basis_source").is_null());
 }
 
 TEST(StatusAri, TheRecordedBasisAndFetchTimeAreShownAsRecorded) {
@@ -177,25 +174,22 @@ TEST(StatusAri, TheRecordedBasisAndFetchTimeAreShownAsRecorded) {
   const StatusReport report = s.report();
   const StatusCertificate& c = report.certificates.at(0);
   EXPECT_EQ(c.renewal_basis, RenewalBasisSeen::Ari);
-  EXPECT_FALSE(c.renewal_basis_inferred);
   const std::string text = render_status_text(report, s.now);
   EXPECT_NE(text.find("renewal by    the CA's ARI window, window fetched " + format_time(s.now - 5h) + " (5h ago)\n"),
             std::string::npos) << text;
-  EXPECT_EQ(text.find("inferred"), std::string::npos) << text;
   const json::value v = json::parse(render_status_json(report, s.now));
   const auto& j = v.at("certificates").at(0);
   EXPECT_EQ(j.at("renewal_basis"), "ari");
-  EXPECT_EQ(j.at("renewal_basis_source"), "recorded");
   EXPECT_EQ(j.at("schedule").at("ari_fetched_at"), format_time(s.now - 5h).c_str());
 }
 
 TEST(StatusAri, ARecordedBasisWinsOverWhatTheWindowSuggests) {
-  StateWithAri s;  // renew_at inside the window, yet the policy's renew_before was earlier and set it
+  StateWithAri s;  // renew_at inside the window, yet the policy's renewal setting was earlier and set it
   s.schedule(s.now + 24h * 20, RenewalBasis::RenewBefore, s.now - 3h);
   StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::RenewBefore);
   std::string text = render_status_text(report, s.now);
-  EXPECT_NE(text.find("renewal by    the policy's renew_before\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("renewal by    the policy's renewal setting\n"), std::string::npos) << text;
   EXPECT_EQ(json::parse(render_status_json(report, s.now)).at("certificates").at(0).at("renewal_basis"),
             "renew-before");
   for (auto [basis, seen, words] : {std::tuple{RenewalBasis::NearExpiry, "near-expiry", "near expiry"},
@@ -203,14 +197,13 @@ TEST(StatusAri, ARecordedBasisWinsOverWhatTheWindowSuggests) {
                                     std::tuple{RenewalBasis::Lifetime, "lifetime", "the lifetime rule"}}) {
     s.schedule(s.now + 24h * 20, basis);
     report = s.report();
-    EXPECT_FALSE(report.certificates.at(0).renewal_basis_inferred) << seen;
     EXPECT_STREQ(to_string(report.certificates.at(0).renewal_basis), seen);
     text = render_status_text(report, s.now);
     EXPECT_NE(text.find(std::string("renewal by    ") + words), std::string::npos) << text;
   }
 }
 
-TEST(StatusAri, AScheduleAnOlderCertagentWroteIsReadAndItsBasisInferred) {
+TEST(StatusAri, AScheduleInAnotherFormatIsAProblemNamingTheFile) {
   StateWithAri s;
   std::ofstream(s.t.path() / "schedule" / "front-end.json")
       << R"({"version":1,"certificate_id":"front-end","purposes":["Default"],"renew_at":)"
@@ -219,22 +212,10 @@ TEST(StatusAri, AScheduleAnOlderCertagentWroteIsReadAndItsBasisInferred) {
          R"("consecutive_failures":0,"permanent":false,"last_attempt":null,"next_attempt":null,)"
          R"("last_error_kind":null,"last_error_message":"","last_problem_type":"","last_success":null}})";
   const StatusReport report = s.report();
-  EXPECT_TRUE(report.problems.empty()) << report.problems.at(0).what;
-  ASSERT_TRUE(report.certificates.at(0).schedule);
-  EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Ari);
-  EXPECT_TRUE(report.certificates.at(0).renewal_basis_inferred);
-  const json::value v = json::parse(render_status_json(report, s.now));
-  EXPECT_EQ(v.at("certificates").at(0).at("renewal_basis_source"), "inferred");
-  EXPECT_NE(render_status_text(report, s.now).find("(inferred: the schedule does not record it)"), std::string::npos);
-}
-
-TEST(StatusAri, AnAriRecordWithoutFetchedAtFallsBackToTheFileTime) {
-  StateWithAri s;
-  s.record.fetched_at.reset();
-  s.write_record();  // its mtime: 30 minutes ago
-  const StatusReport report = s.report();
-  ASSERT_EQ(report.certificates.at(0).ari.size(), 1u);
-  EXPECT_EQ(report.certificates.at(0).ari[0].fetched_at, s.now - 30min);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_EQ(report.problems[0].path, s.t.path() / "schedule" / "front-end.json");
+  EXPECT_NE(report.problems[0].what.find("\"format\" is not 1"), std::string::npos) << report.problems[0].what;
+  EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Unknown);
 }
 
 TEST(StatusAri, ABoundCertificateWithoutAScheduleStillShowsItsWindow) {
@@ -248,19 +229,15 @@ TEST(StatusAri, ABoundCertificateWithoutAScheduleStillShowsItsWindow) {
   EXPECT_NE(text.find("ARI window    " + format_time(s.record.start)), std::string::npos) << text;
 }
 
-TEST(StatusAri, TheBasisLooksAtEveryBoundCertificatesWindowEdgesIncluded) {
-  const TimePoint t0{Seconds{1'750'000'000}};
-  const CaDirectoryNote offered{kDirectory, "https://ca.example/ri", t0};
-  ScheduleRecord at_end;
-  at_end.renew_at = t0 + 2h;
-  const std::vector<StatusAriWindow> windows{{"A", t0 + 5h, t0 + 6h, t0, std::nullopt},
-                                             {"B", t0 + 1h, t0 + 2h, t0, std::nullopt}};
-  EXPECT_EQ(renewal_basis_seen(offered, windows, at_end), RenewalBasisSeen::Ari);
-  at_end.renew_at = t0 + 2h + 1s;
-  EXPECT_EQ(renewal_basis_seen(offered, windows, at_end), RenewalBasisSeen::Lifetime);
-  EXPECT_EQ(renewal_basis_seen(std::nullopt, windows, at_end), RenewalBasisSeen::Lifetime);
-  EXPECT_EQ(renewal_basis_seen(offered, windows, std::nullopt), RenewalBasisSeen::Unknown);
+TEST(StatusAri, EveryRecordedBasisHasItsName) {
   EXPECT_STREQ(to_string(RenewalBasisSeen::Ari), "ari");
+  EXPECT_STREQ(to_string(RenewalBasisSeen::RenewBefore), "renew-before");
+  ScheduleRecord r;
+  EXPECT_EQ(recorded_renewal_basis(r), std::nullopt) << "no renewal time";
+  r.renew_at = TimePoint{Seconds{1'750'000'000}};
+  EXPECT_EQ(recorded_renewal_basis(r), std::nullopt) << "no basis recorded (not a renewal decision)";
+  r.basis = RenewalBasis::NearExpiry;
+  EXPECT_EQ(recorded_renewal_basis(r), RenewalBasisSeen::NearExpiry);
 }
 
 }  // namespace

@@ -242,8 +242,7 @@ TEST(DaemonLoop, SigtermDuringAPassSetsCancelAndExitsZero) {
     if (r.cancelled()) report("cancel observed");
     return summary_waking_at(r.now + 24h);
   });
-  ASSERT_EQ(child.next_line(kEvent), "pass startup");
-  std::this_thread::sleep_for(200ms);
+  ASSERT_EQ(child.next_line(kEvent), "pass startup");  // the pass runs from here on
   child.signal(SIGTERM);
   EXPECT_EQ(child.next_line(kEvent), "cancel observed");
   EXPECT_EQ(child.next_line(kEvent), "exit 0 passes 1");
@@ -254,7 +253,7 @@ TEST(DaemonLoop, SigtermOrSigintWhileIdleExitsZeroAtOnce) {
   for (int sig : {SIGTERM, SIGINT}) {
     DaemonChild child({}, quick_pass(24h));
     ASSERT_EQ(child.next_line(kEvent), "pass startup");
-    std::this_thread::sleep_for(100ms);
+    wait_until_settled(child.pid());  // the pass thread finished, the loop asleep
     child.signal(sig);
     EXPECT_EQ(child.next_line(kEvent), "exit 0 passes 1");  // not the day-long sleep
     EXPECT_EQ(child.wait_exit(kEvent), 0);

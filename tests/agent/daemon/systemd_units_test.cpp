@@ -16,6 +16,7 @@
 #include <sstream>
 #include <string>
 #include "support/cli_runner.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -43,21 +44,7 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
   return s;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "certagent-units-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data()) != nullptr ? fs::path(tmpl) : fs::path();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using certagent::testing::TempDir;
 
 // A copy of the unit whose ExecStart names the binary just built (verify checks it exists).
 fs::path unit_with_built_binary(const TempDir& dir, const std::string& unit_text) {

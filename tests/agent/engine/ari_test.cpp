@@ -87,19 +87,19 @@ TEST_F(EngineAri, TheWindowOfABoundCertificateIsFetchedKeptAndUsedForItsRenewalT
   refresh(now_);
   const auto expected_id = protocol::ari_cert_id(leaf_->info().authority_key_id, leaf_->info().serial_der).value();
   ASSERT_THAT(ca_.fetched, ::testing::ElementsAre(expected_id));
-  auto record = read_ari_record(store_->dir(), thumbprint_);
+  auto record = read_ari_record(*store_, thumbprint_);
   ASSERT_TRUE(record && *record);
   EXPECT_EQ((*record)->start, ca_.window_start);
   EXPECT_EQ((*record)->end, ca_.window_end);
   EXPECT_EQ((*record)->recheck_at, now_ + 3h) << "Retry-After";
   EXPECT_EQ((*record)->fetched_at, now_);
 
-  auto windows = ari_windows(store_->dir(), inventory(), kDirectory, now_);
+  auto windows = ari_windows(*store_, inventory(), kDirectory, now_);
   ASSERT_EQ(windows.windows.count(thumbprint_), 1u);
   EXPECT_EQ(windows.earliest_recheck, now_ + 3h);
   auto installed = to_installed(inventory());
   Rng rng(7);
-  auto choices = precompute_renewal(installed, inventory(), policy::Renewal{}, store_->dir(), now_ + 1h, rng,
+  auto choices = precompute_renewal(installed, inventory(), policy::Renewal{}, *store_, now_ + 1h, rng,
                                     windows.windows);
   ASSERT_TRUE(installed.certificates.at(0).renew_at);
   const auto at = *installed.certificates[0].renew_at;
@@ -115,8 +115,8 @@ TEST_F(EngineAri, TheScheduleRecordsTheBasisAndWhenTheWindowWasFetched) {
   refresh(now_);
   auto installed = to_installed(inventory());
   Rng rng(7);
-  auto choices = precompute_renewal(installed, inventory(), policy::Renewal{}, store_->dir(), now_ + 2h, rng,
-                                    ari_windows(store_->dir(), inventory(), kDirectory, now_ + 2h).windows);
+  auto choices = precompute_renewal(installed, inventory(), policy::Renewal{}, *store_, now_ + 2h, rng,
+                                    ari_windows(*store_, inventory(), kDirectory, now_ + 2h).windows);
   policy::Action action;
   action.certificate.id = "web";
   action.certificate.purposes = {"Default"};
@@ -131,7 +131,7 @@ TEST_F(EngineAri, TheScheduleRecordsTheBasisAndWhenTheWindowWasFetched) {
 
   // Without a window: the lifetime rule, and no fetch time.
   auto plain = to_installed(inventory());
-  auto lifetime = precompute_renewal(plain, inventory(), policy::Renewal{}, store_->dir(), now_, rng);
+  auto lifetime = precompute_renewal(plain, inventory(), policy::Renewal{}, *store_, now_, rng);
   EXPECT_EQ(lifetime.at(thumbprint_).basis, RenewalBasis::Lifetime);
   EXPECT_EQ(lifetime.at(thumbprint_).ari_fetched_at, std::nullopt);
   ASSERT_TRUE(save_schedule(*store_, action, {}, now_, lifetime.at(thumbprint_)));
@@ -148,12 +148,12 @@ TEST_F(EngineAri, TheWindowIsAskedForAgainOnlyWhenRetryAfterHasPassed) {
   ca_.retry_after = Seconds(5);  // clamped to a minute
   refresh(now_ + 3h);
   EXPECT_EQ(ca_.fetched.size(), 2u);
-  auto record = read_ari_record(store_->dir(), thumbprint_).value();
+  auto record = read_ari_record(*store_, thumbprint_).value();
   EXPECT_EQ(record->start, now_ + 1h);
   EXPECT_EQ(record->recheck_at, now_ + 3h + 60s);
   ca_.retry_after.reset();  // none given: six hours
   refresh(now_ + 3h + 60s);
-  EXPECT_EQ(read_ari_record(store_->dir(), thumbprint_).value()->recheck_at, now_ + 3h + 60s + 6h);
+  EXPECT_EQ(read_ari_record(*store_, thumbprint_).value()->recheck_at, now_ + 3h + 60s + 6h);
   EXPECT_EQ(ca_.directory_reads, 1) << "the directory is looked at once a day";
 }
 
@@ -163,7 +163,7 @@ TEST_F(EngineAri, ACaWithoutRenewalInfoIsNotAskedForWindowsAndItsDirectoryOnceAD
   refresh(now_ + 23h);
   EXPECT_TRUE(ca_.fetched.empty());
   EXPECT_EQ(ca_.directory_reads, 1);
-  EXPECT_TRUE(ari_windows(store_->dir(), inventory(), kDirectory, now_).windows.empty());
+  EXPECT_TRUE(ari_windows(*store_, inventory(), kDirectory, now_).windows.empty());
   refresh(now_ + 24h);
   EXPECT_EQ(ca_.directory_reads, 2);
 }
@@ -172,33 +172,31 @@ TEST_F(EngineAri, AFailedReCheckKeepsThePreviousWindowAndAsksAgainInAnHour) {
   refresh(now_);
   ca_.fetch_error = Error{ErrorKind::Transport, "connection refused"};
   refresh(now_ + 3h);
-  auto record = read_ari_record(store_->dir(), thumbprint_).value();
+  auto record = read_ari_record(*store_, thumbprint_).value();
   ASSERT_TRUE(record);
   EXPECT_EQ(record->start, ca_.window_start);
   EXPECT_EQ(record->recheck_at, now_ + 3h + kAriRetryAfterFailure);
   EXPECT_EQ(record->fetched_at, now_) << "the window is still the one fetched first";
 }
 
-TEST(EngineAriRecords, ARecordWrittenBeforeFetchedAtWasKeptIsReadWithoutIt) {
-  certagent::agent::testing::TempDir dir;
+TEST_F(EngineAri, ARecordWithoutAFetchTimeOrInAnotherFormatIsRefused) {
   const std::string thumbprint(40, 'A');
-  std::filesystem::create_directories(dir.path() / "ari");
-  std::ofstream(dir.path() / "ari" / (thumbprint + ".json"))
-      << R"({"version":1,"cert_id":"aki.serial","start":1750000000,"end":1750086400,"recheck_at":1749990000})";
-  auto record = read_ari_record(dir.path(), thumbprint);
-  ASSERT_TRUE(record && *record) << (record ? "absent" : record.error().message);
-  EXPECT_EQ((*record)->start, TimePoint{Seconds{1750000000}});
-  EXPECT_EQ((*record)->fetched_at, std::nullopt);
-  std::ofstream(dir.path() / "ari" / (thumbprint + ".json"))
-      << R"({"version":1,"cert_id":"x","start":1750000000,"end":1750086400,"recheck_at":1,"fetched_at":"today"})";
-  auto bad = read_ari_record(dir.path(), thumbprint);
-  ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message.find("no time \"fetched_at\""), std::string::npos) << bad.error().message;
+  std::filesystem::create_directories(store_->dir() / "ari");
+  std::ofstream(store_->dir() / "ari" / (thumbprint + ".json"))
+      << R"({"format":1,"cert_id":"aki.serial","start":1750000000,"end":1750086400,"recheck_at":1749990000})";
+  auto missing = read_ari_record(*store_, thumbprint);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("no time \"fetched_at\""), std::string::npos) << missing.error().message;
+  std::ofstream(store_->dir() / "ari" / (thumbprint + ".json"))
+      << R"({"version":1,"cert_id":"x","start":1750000000,"end":1750086400,"recheck_at":1,"fetched_at":1})";
+  auto other = read_ari_record(*store_, thumbprint);
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().message.find("not a record certagent wrote"), std::string::npos) << other.error().message;
 }
 
 TEST_F(EngineAri, WindowsLearnedFromAnotherCaAreNotUsed) {
   refresh(now_);
-  EXPECT_TRUE(ari_windows(store_->dir(), inventory(), "https://other.test/dir", now_).windows.empty());
+  EXPECT_TRUE(ari_windows(*store_, inventory(), "https://other.test/dir", now_).windows.empty());
 }
 
 TEST_F(EngineAri, TheCertIdOfAStoredVersionIsRfc9773s) {
@@ -208,14 +206,13 @@ TEST_F(EngineAri, TheCertIdOfAStoredVersionIsRfc9773s) {
             protocol::ari_cert_id(leaf_->info().authority_key_id, leaf_->info().serial_der).value());
 }
 
-TEST(EngineAriRecords, ARecordCertagentDidNotWriteIsRefused) {
-  certagent::agent::testing::TempDir dir;
-  std::filesystem::create_directories(dir.path() / "ari");
-  std::ofstream(dir.path() / "ari" / "ca.json") << R"({"directory": 5})";
-  auto note = read_ca_directory_note(dir.path());
+TEST_F(EngineAri, ARecordCertagentDidNotWriteIsRefused) {
+  std::filesystem::create_directories(store_->dir() / "ari");
+  std::ofstream(store_->dir() / "ari" / "ca.json") << R"({"directory": 5})";
+  auto note = read_ca_directory_note(*store_);
   ASSERT_FALSE(note);
   EXPECT_THAT(note.error().message, ::testing::HasSubstr("not a record certagent wrote"));
-  EXPECT_FALSE(read_ari_record(dir.path(), "../../etc/passwd"));
+  EXPECT_FALSE(read_ari_record(*store_, "../../etc/passwd"));
 }
 
 TEST_F(EngineAri, TheDirectoryNoteIsWrittenOncePerPassNotOncePerOrder) {
@@ -223,14 +220,14 @@ TEST_F(EngineAri, TheDirectoryNoteIsWrittenOncePerPassNotOncePerOrder) {
   ASSERT_TRUE(note_ca_directory(*store_, first));
   // The orders of the same pass, seconds later, note the same directory: the note stands.
   ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{kDirectory, first.renewal_info, now_ + 30s}));
-  EXPECT_EQ(read_ca_directory_note(store_->dir()).value()->checked_at, now_) << "not rewritten";
+  EXPECT_EQ(read_ca_directory_note(*store_).value()->checked_at, now_) << "not rewritten";
   // A later pass (an hour on), another renewalInfo or another CA: written again.
   ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{kDirectory, first.renewal_info, now_ + kCaNoteRewrite}));
-  EXPECT_EQ(read_ca_directory_note(store_->dir()).value()->checked_at, now_ + kCaNoteRewrite);
+  EXPECT_EQ(read_ca_directory_note(*store_).value()->checked_at, now_ + kCaNoteRewrite);
   ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{kDirectory, "", now_ + kCaNoteRewrite + 1s}));
-  EXPECT_EQ(read_ca_directory_note(store_->dir()).value()->renewal_info, "");
+  EXPECT_EQ(read_ca_directory_note(*store_).value()->renewal_info, "");
   ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{"https://other.test/dir", "", now_ + kCaNoteRewrite + 2s}));
-  EXPECT_EQ(read_ca_directory_note(store_->dir()).value()->directory_url, "https://other.test/dir");
+  EXPECT_EQ(read_ca_directory_note(*store_).value()->directory_url, "https://other.test/dir");
 }
 
 TEST(EngineAriRecords, ALostAccountIsRecognisedByItsProblemType) {

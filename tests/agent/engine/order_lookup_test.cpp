@@ -292,15 +292,14 @@ TEST(ConcurrentJournals, CertificatesJournaledAtOnceFromSeveralThreadsEachKeepTh
     EXPECT_FALSE(e.path().filename().string().starts_with(".tmp-")) << e.path();
 }
 
-TEST_F(IntentJournal, AFormatOneJournalIsStillRead) {
+TEST_F(IntentJournal, AJournalInAnotherFormatIsRefused) {
   std::filesystem::create_directories(store_->dir() / "orders");
   std::ofstream(order_journal_path(store_->dir(), "web"))
-      << R"({"format":1,"certificate_id":"web","order_url":"https://ca.test/o/1","names":["a.example"],"key":"PEM"})";
+      << R"({"format":2,"certificate_id":"web","order_url":"https://ca.test/o/1","names":["a.example"],"key":"PEM",)"
+         R"("profile":"","account_url":"https://ca.test/a/1","intent_time":1})";
   auto journal = read_order_journal(store_->dir(), "web");
-  ASSERT_TRUE(journal && *journal) << (journal ? "" : journal.error().message);
-  EXPECT_EQ((*journal)->order_url, "https://ca.test/o/1");
-  EXPECT_EQ((*journal)->key_pem, "PEM");
-  EXPECT_EQ((*journal)->intent_time, 0);
+  ASSERT_FALSE(journal);
+  EXPECT_NE(journal.error().message.find("is not an order journal"), std::string::npos) << journal.error().message;
 }
 
 }  // namespace

@@ -187,7 +187,7 @@ TEST(EngineParts, BackoffStatePersistsAcrossLoads) {
   testing::TempDir dir;
   auto store = Store::open(dir.path() / "state", OpenOptions{true, {}});
   ASSERT_TRUE(store);
-  auto none = load_backoff(store->dir(), "front-end");
+  auto none = load_backoff(*store, "front-end");
   ASSERT_TRUE(none);
   EXPECT_EQ(*none, BackoffState{});
   Rng rng(42);
@@ -199,7 +199,7 @@ TEST(EngineParts, BackoffStatePersistsAcrossLoads) {
   action.kind = policy::ActionKind::Issue;
   action.reason = "nothing is bound";
   ASSERT_TRUE(save_schedule(*store, action, failed, now));
-  auto back = load_backoff(store->dir(), "front-end");
+  auto back = load_backoff(*store, "front-end");
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(*back, failed);
   EXPECT_FALSE(attempt_allowed(*back, now));
@@ -219,7 +219,7 @@ TEST(EngineParts, RenewalPointIsJitteredBeforeTwoThirdsOfTheLifetimeAndKeptAcros
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   auto installed = to_installed(*inv);
   Rng first(1);
-  auto selections = precompute_renewal(installed, *inv, policy::Renewal{}, store->dir(), now, first);
+  auto selections = precompute_renewal(installed, *inv, policy::Renewal{}, *store, now, first);
   ASSERT_EQ(installed.certificates.size(), 1u);
   const auto& c = installed.certificates[0];
   ASSERT_TRUE(c.renew_at);
@@ -235,7 +235,7 @@ TEST(EngineParts, RenewalPointIsJitteredBeforeTwoThirdsOfTheLifetimeAndKeptAcros
   ASSERT_TRUE(save_schedule(*store, action, {}, now, selections.at(c.thumbprint)));
   auto again = to_installed(*inv);
   Rng second(2);
-  (void)precompute_renewal(again, *inv, policy::Renewal{}, store->dir(), now, second);
+  (void)precompute_renewal(again, *inv, policy::Renewal{}, *store, now, second);
   EXPECT_EQ(again.certificates[0].renew_at, c.renew_at);
 }
 

@@ -111,7 +111,7 @@ TEST_F(EnginePass, AStoredVersionWithTheRightNamesIsBoundWithoutAnyOrder) {
 
 // The schedule record written right after an attempt — what a restart and `certagent status`
 // see when the pass is killed before its end-of-pass write — keeps the renewal decision
-// behind it: the basis (status says "recorded", not "inferred") and the random draw.
+// behind it: the basis (which status shows) and the random draw.
 TEST_F(EnginePass, AKilledPassLeavesTheAttemptsScheduleWithTheRenewalBasisAndDraw) {
   auto cert = testing::make_cert({"se01.contoso.net", "lyncdiscoverinternal.contoso.com", "lyncdiscover.contoso.com"});
   NewVersion v{cert.key_pem, cert.leaf_pem, cert.chain_pem, {}};

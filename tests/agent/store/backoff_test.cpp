@@ -312,7 +312,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         CorruptCase{"MissingKey", [](json::object& o) { o.erase("next_attempt"); }, "missing key \"next_attempt\""},
         CorruptCase{"UnknownKey", [](json::object& o) { o["retries"] = 3; }, "unknown key \"retries\""},
-        CorruptCase{"OtherVersion", [](json::object& o) { o["version"] = 2; }, "version 2"},
+        CorruptCase{"OtherFormat", [](json::object& o) { o["format"] = 2; }, "format 2"},
         CorruptCase{"NegativeFailures", [](json::object& o) { o["consecutive_failures"] = -1; }, "outside"},
         CorruptCase{"FailuresAsText", [](json::object& o) { o["consecutive_failures"] = "3"; }, "not an integer"},
         CorruptCase{"TimeAsText", [](json::object& o) { o["last_attempt"] = "2025-06-01"; }, "\"last_attempt\" is not an integer"},
@@ -346,7 +346,7 @@ TEST(BackoffJson, DocumentTextInMessagesIsEscapedAndShort) {
 }
 
 TEST(BackoffJson, NotJsonOrNotAnObjectIsRefused) {
-  for (const char* text : {"", "{", "{\"version\":1,}", "[1,2]", "null", "\"state\""}) {
+  for (const char* text : {"", "{", "{\"format\":1,}", "[1,2]", "null", "\"state\""}) {
     const auto r = backoff_state_from_json(std::string_view(text));
     ASSERT_FALSE(r.has_value()) << text;
     EXPECT_EQ(r.error().kind, ErrorKind::Storage);

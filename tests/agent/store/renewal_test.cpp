@@ -233,7 +233,7 @@ TEST(RenewBefore, DurationOverridesTheLifetimeRuleExactly) {
     EXPECT_EQ(d.renew_at, in.not_after - days{20}) << d.reason;
     EXPECT_EQ(d.basis, RenewalBasis::RenewBefore);
   }
-  EXPECT_TRUE(contains(decide(in, issued).reason, "policy renew_before 20d ahead of expiry")) << decide(in, issued).reason;
+  EXPECT_TRUE(contains(decide(in, issued).reason, "the policy's renewal 20d ahead of expiry")) << decide(in, issued).reason;
 }
 
 TEST(RenewBefore, FractionOfTheLifetime) {
@@ -263,22 +263,32 @@ TEST(RenewBefore, APastAriWindowStillRenewsNow) {
   EXPECT_EQ(d.basis, RenewalBasis::AriWindow);
 }
 
-TEST(RenewBefore, InvalidValuesAreRefusedWithTheReason) {
+TEST(RenewBefore, ASettingThatCannotApplyFallsBackToTheLifetimeRuleWithTheReason) {
+  // Not positive, or not shorter than the lifetime: every successor would be renewed at once.
   struct Case { RenewBefore value; const char* says; };
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (const Case& c : {Case{{0s}, "must be positive and shorter"}, Case{{-1h}, "must be positive"},
-                        Case{{days{90}}, "renew forever"}, Case{{days{400}}, "90d lifetime"},
+  for (const Case& c : {Case{{0s}, "not shorter than the certificate's 90d lifetime"}, Case{{-1h}, "not shorter"},
+                        Case{{days{90}}, "not shorter"}, Case{{days{400}}, "90d lifetime"},
                         Case{{0.0}, "between 0 and 1"}, Case{{1.0}, "between 0 and 1"}, Case{{1.5}, "fraction 1.5"},
                         Case{{nan}, "between 0 and 1"}}) {
     RenewalInput in = cert(days{90});
     in.renew_before = c.value;
-    Rng rng(1);
-    const auto d = decide_renewal(in, issued, rng);
-    ASSERT_FALSE(d.has_value());
-    EXPECT_EQ(d.error().kind, ErrorKind::Invalid);
-    EXPECT_TRUE(contains(d.error().message, c.says)) << d.error().message;
-    EXPECT_TRUE(contains(d.error().message, "deciding when to renew")) << d.error().message;
+    const auto d = decide(in, issued);
+    EXPECT_FALSE(d.due) << d.reason;
+    EXPECT_EQ(d.basis, RenewalBasis::Lifetime) << d.reason;
+    EXPECT_GE(d.renew_at, issued + days{59}) << d.reason;  // 1/3 left, at most a day of jitter earlier
+    EXPECT_TRUE(contains(d.reason, c.says)) << d.reason;
+    EXPECT_TRUE(contains(d.reason, "the lifetime rule applies")) << d.reason;
   }
+}
+
+TEST(RenewBefore, ALeadLongerThanAShortLifetimeRenewsAtHalfNotAtOnce) {
+  RenewalInput in = cert(days{6});
+  in.renew_before = RenewBefore{days{30}};
+  const auto d = decide(in, issued);
+  EXPECT_FALSE(d.due) << d.reason;
+  EXPECT_GE(d.renew_at, issued + days{3} - std::chrono::hours(5)) << d.reason;
+  EXPECT_LE(d.renew_at, issued + days{3}) << d.reason;
 }
 
 TEST(Renewal, EmptyOrInvertedValidityIsRefused) {

@@ -97,8 +97,8 @@ TEST(ScheduleStore, RefusesWhatItDidNotWrite) {
   for (const Case& c : std::vector<Case>{
            {"[]", "not a JSON object"},
            {"{", "not valid JSON"},
-           {replace("\"version\":2", "\"version\":3"), "supported version"},
-           {replace("\"version\":2", "\"version\":1"), "unknown key \"renewal_basis\" in a version 1 schedule"},
+           {replace("\"format\":1", "\"format\":2"), "\"format\" is not 1"},
+           {replace("\"format\":1", "\"version\":1"), "\"format\" is not 1"},
            {replace("\"renewal_basis\":\"ari-window\",", ""), "missing key \"renewal_basis\""},
            {replace("\"ari-window\"", "\"ari\""), "\"renewal_basis\" is not one of"},
            {replace("\"ari-window\"", "7"), "\"renewal_basis\" is not one of"},
@@ -115,29 +115,6 @@ TEST(ScheduleStore, RefusesWhatItDidNotWrite) {
     EXPECT_EQ(r.error().kind, ErrorKind::Storage);
     EXPECT_NE(r.error().message.find(c.complaint), std::string::npos) << r.error().message;
   }
-}
-
-// A file as certagent wrote it before the renewal basis was recorded.
-constexpr const char* kVersionOne =
-    R"({"version":1,"certificate_id":"front-end","purposes":["Default"],"renew_at":1748736420,)"
-    R"("selected":1748736420,"ari_recheck_at":null,"decision":"keep: wait","decided_at":1746144000,)"
-    R"("backoff":{"version":1,"consecutive_failures":0,"permanent":false,"last_attempt":null,"next_attempt":null,)"
-    R"("last_error_kind":null,"last_error_message":"","last_problem_type":"","last_success":1746144000}})";
-
-TEST(ScheduleStore, VersionOneFilesAreReadWithoutTheBasisAndRewrittenAsVersionTwo) {
-  auto old = schedule_from_json(kVersionOne);
-  ASSERT_TRUE(old) << old.error().message;
-  EXPECT_EQ(old->certificate_id, "front-end");
-  EXPECT_EQ(old->renew_at, TimePoint{Seconds{1748736420}});
-  EXPECT_EQ(old->selected, TimePoint{Seconds{1748736420}});
-  EXPECT_EQ(old->decision, "keep: wait");
-  EXPECT_EQ(old->backoff.last_success, TimePoint{Seconds{1746144000}});
-  EXPECT_EQ(old->basis, std::nullopt);
-  EXPECT_EQ(old->ari_fetched_at, std::nullopt);
-  const std::string rewritten = schedule_to_json(*old);
-  EXPECT_NE(rewritten.find("\"version\":2"), std::string::npos) << rewritten;
-  EXPECT_NE(rewritten.find("\"renewal_basis\":null"), std::string::npos) << rewritten;
-  EXPECT_EQ(schedule_from_json(rewritten).value(), *old);
 }
 
 TEST(ScheduleStore, EveryBasisRoundTrips) {
