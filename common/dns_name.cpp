@@ -1,6 +1,7 @@
 #include "common/dns_name.hpp"
 
 #include "common/escape.hpp"
+#include "common/text.hpp"
 
 #include <cctype>
 
@@ -42,10 +43,8 @@ Result<void> check_label(const std::string& name, std::string_view label, size_t
 }  // namespace
 
 Result<std::string> normalize_dns_name(std::string_view in) {
-  std::string name(in);
-  if (!name.empty() && name.back() == '.') name.pop_back();
+  std::string name = canonical_dns_name(in);
   if (name.empty()) return fail(ErrorKind::Invalid, "empty DNS name");
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (name.size() > 253)
     return fail(ErrorKind::Invalid, "DNS name " + quoted(name.substr(0, 40)) + "... is " +
                                         std::to_string(name.size()) + " octets long (at most 253)");

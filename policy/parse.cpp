@@ -1,4 +1,5 @@
 #include "policy/parse.hpp"
+#include "common/host_port.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -121,11 +122,8 @@ Result<Renewal> read_renewal(const Reader& r, const json::value& v, const std::s
 Result<std::string> read_listen(const Reader& r, const json::value& v, const std::string& path) {
   auto s = r.string(v, path);
   if (!s) return s;
-  size_t colon = s->rfind(':');
-  int port = 0;
-  const char* begin = colon == std::string::npos ? nullptr : s->data() + colon + 1;
-  auto [end, ec] = begin ? std::from_chars(begin, s->data() + s->size(), port) : std::from_chars_result{};
-  if (!begin || ec != std::errc{} || end != s->data() + s->size() || port < 1 || port > 65535)
+  auto address = parse_host_port(*s);
+  if (!address || address->port == 0)
     return r.fail(path, fmt::format("'{}' is not a listen address; write \"HOST:PORT\", \":PORT\" or "
                                     "\"[IPv6]:PORT\" (http-01 answers on port 80 unless a proxy forwards it)",
                                     *s));

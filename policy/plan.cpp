@@ -1,4 +1,5 @@
 #include "policy/plan.hpp"
+#include "common/text.hpp"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -51,16 +52,10 @@ Bound bound_to(const RequiredCertificate& req, const Installed& in, const ByThum
 }
 
 // Certificates may spell SANs in any case, with a trailing dot; compare canonically.
-std::string canonical(std::string_view name) {
-  std::string out(name);
-  if (!out.empty() && out.back() == '.') out.pop_back();
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::set<std::string> name_set(const Cert& c) {
   std::set<std::string> out;
-  for (const auto& n : c.names) out.insert(canonical(n));
+  for (const auto& n : c.names) out.insert(canonical_dns_name(n));
   return out;
 }
 

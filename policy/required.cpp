@@ -5,21 +5,17 @@
 #include <set>
 
 #include "policy/purpose_templates.hpp"
+#include "common/text.hpp"
 
 namespace certagent::policy {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 RequiredCertificate make_certificate(const Policy& policy, const Role& role, Layout layout,
                                      const std::vector<const PurposeNames*>& purposes) {
   RequiredCertificate cert;
   cert.role = role.id;
-  cert.id = layout == Layout::Shared ? role.id : role.id + "-" + lower(purposes.front()->purpose);
+  cert.id = layout == Layout::Shared ? role.id : role.id + "-" + ascii_lower(purposes.front()->purpose);
   cert.key = role.key;
   cert.layout = layout;
   cert.renewal = policy.renewal;

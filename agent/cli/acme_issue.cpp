@@ -16,6 +16,7 @@
 #include "protocol/x509/base64.hpp"
 #include "protocol/http/curl_transport.hpp"
 #include "protocol/acme/http01_responder.hpp"
+#include "common/host_port.hpp"
 
 namespace certagent::agent {
 namespace {
@@ -61,17 +62,11 @@ Result<std::shared_ptr<const PrivateKey>> account_key(const IssueOptions& o) {
 }
 
 Result<Http01ResponderOptions> listen_options(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return fail(ErrorKind::Invalid, "--http-01-listen wants ADDRESS:PORT");
+  auto address = parse_host_port(listen);
+  if (!address) return std::unexpected(address.error().context("--http-01-listen '" + listen + "'"));
   Http01ResponderOptions options;
-  options.address = listen.substr(0, colon);
-  try {
-    int port = std::stoi(listen.substr(colon + 1));
-    if (port < 0 || port > 65535) throw std::out_of_range("port");
-    options.port = static_cast<std::uint16_t>(port);
-  } catch (const std::exception&) {
-    return fail(ErrorKind::Invalid, "--http-01-listen: bad port in '" + listen + "'");
-  }
+  options.address = address->host;
+  options.port = address->port;
   return options;
 }
 

@@ -1,4 +1,5 @@
 #include "agent/cli/purpose_names.hpp"
+#include "common/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,10 +7,6 @@
 namespace certagent::agent {
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 }  // namespace
 
@@ -26,10 +23,10 @@ PurposeNamesMap required_names_by_purpose(const policy::Policy& policy) {
 
 std::vector<std::string> missing_names(const std::vector<std::string>& required, const std::vector<std::string>& have) {
   std::vector<std::string> have_lower;
-  for (const auto& h : have) have_lower.push_back(lower(h));
+  for (const auto& h : have) have_lower.push_back(ascii_lower(h));
   std::vector<std::string> out;
   for (const auto& r : required)
-    if (std::find(have_lower.begin(), have_lower.end(), lower(r)) == have_lower.end()) out.push_back(r);
+    if (std::find(have_lower.begin(), have_lower.end(), ascii_lower(r)) == have_lower.end()) out.push_back(r);
   return out;
 }
 

@@ -27,8 +27,8 @@ bool has_purpose(const StatusCertificate& c, std::string_view purpose) {
 std::string when(std::optional<TimePoint> t, TimePoint now) {
   if (!t) return "-";
   const Seconds d = *t - now;
-  if (d.count() < 0) return fmt::format("{} ({} ago)", format_time(*t), format_duration(-d));
-  return fmt::format("{} (in {})", format_time(*t), format_duration(d));
+  if (d.count() < 0) return fmt::format("{} ({} ago)", format_rfc3339(*t), format_duration(-d));
+  return fmt::format("{} (in {})", format_rfc3339(*t), format_duration(d));
 }
 
 std::string purpose_line(const StatusPurpose& p, TimePoint now) {
@@ -42,7 +42,7 @@ std::string purpose_line(const StatusPurpose& p, TimePoint now) {
 
 json::value time_json(std::optional<TimePoint> t) {
   if (!t) return nullptr;
-  return json::value(format_time(*t));
+  return json::value(format_rfc3339(*t));
 }
 
 json::object purpose_json(const StatusPurpose& p) {
@@ -53,7 +53,7 @@ json::object purpose_json(const StatusPurpose& p) {
   o["complete"] = p.complete;
   if (p.meta) {
     o["thumbprint"] = p.meta->thumbprint;
-    o["not_after"] = format_time(p.meta->not_after);
+    o["not_after"] = format_rfc3339(p.meta->not_after);
     o["names"] = p.meta->names.size();
   }
   return o;
@@ -62,10 +62,10 @@ json::object purpose_json(const StatusPurpose& p) {
 json::object ari_json(const StatusAriWindow& w) {
   json::object o;
   o["thumbprint"] = w.thumbprint;
-  o["window_start"] = format_time(w.start);
-  o["window_end"] = format_time(w.end);
+  o["window_start"] = format_rfc3339(w.start);
+  o["window_end"] = format_rfc3339(w.end);
   o["fetched_at"] = time_json(w.fetched_at);
-  o["next_check"] = format_time(w.next_check);
+  o["next_check"] = format_rfc3339(w.next_check);
   return o;
 }
 
@@ -74,7 +74,7 @@ json::value ca_ari_json(const std::optional<CaDirectoryNote>& note) {
   return json::object{{"directory", note->directory_url},
                       {"offered", !note->renewal_info.empty()},
                       {"renewal_info", note->renewal_info},
-                      {"checked_at", format_time(note->checked_at)}};
+                      {"checked_at", format_rfc3339(note->checked_at)}};
 }
 
 // The distinct thumbprints bound to the certificate's purposes.
@@ -172,7 +172,7 @@ Result<StatusReport> gather_status(const std::filesystem::path& state_dir) {
 namespace {
 
 std::string ari_lines(const StatusAriWindow& w, std::size_t width, bool name_it, TimePoint now) {
-  std::string out = fmt::format("  {:<{}}  {} .. {}{}\n", "ARI window", width, format_time(w.start), format_time(w.end),
+  std::string out = fmt::format("  {:<{}}  {} .. {}{}\n", "ARI window", width, format_rfc3339(w.start), format_rfc3339(w.end),
                                 name_it ? " (certificate " + w.thumbprint + ")" : "");
   out += fmt::format("  {:<{}}  {}\n", "ARI fetched", width, when(w.fetched_at, now));
   out += fmt::format("  {:<{}}  {}\n", "ARI next", width, when(w.next_check, now));
@@ -214,7 +214,7 @@ std::string render_status_text(const StatusReport& report, TimePoint now) {
 
 std::string render_status_json(const StatusReport& report, TimePoint now) {
   json::object root;
-  root["now"] = format_time(now);
+  root["now"] = format_rfc3339(now);
   json::array certificates;
   for (const StatusCertificate& c : report.certificates) {
     json::object o;

@@ -318,7 +318,7 @@ void Loop::arm_wake(std::optional<std::chrono::sys_seconds> next_wake) {
   const auto now = system_clock::now();
   const auto delay = sleep_duration(next_wake, now, options_.min_sleep, options_.max_sleep);
   wake_target_ = now + delay;
-  log_->info("next pass at {} (in {})", format_time(std::chrono::floor<std::chrono::seconds>(wake_target_)),
+  log_->info("next pass at {} (in {})", format_rfc3339(std::chrono::floor<std::chrono::seconds>(wake_target_)),
              format_duration(std::chrono::ceil<std::chrono::seconds>(delay)));
   wake_timer_.expires_after(delay);
   wait_until_target();

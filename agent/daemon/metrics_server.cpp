@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "common/http_server.hpp"
+#include "common/host_port.hpp"
 
 namespace certagent::agent {
 
@@ -37,14 +38,6 @@ class BeastMetricsServer final : public MetricsServer {
   std::unique_ptr<http_server::Server> server_;
 };
 
-Result<std::uint16_t> parse_port(std::string_view text) {
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || v > 65535)
-    return fail(ErrorKind::Invalid, fmt::format("\"{}\" is not a port number (0-65535)", text));
-  return static_cast<std::uint16_t>(v);
-}
-
 }  // namespace
 
 bool is_loopback(std::string_view numeric_host) {
@@ -58,14 +51,10 @@ bool is_loopback(std::string_view numeric_host) {
 }
 
 Result<ListenAddress> parse_listen_address(std::string_view text, bool allow_remote) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos)
-    return fail(ErrorKind::Invalid, fmt::format("metrics address \"{}\" has no port (HOST:PORT)", text));
-  std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  auto port = parse_port(text.substr(colon + 1));
-  if (!port) return std::unexpected(port.error().context(fmt::format("metrics address \"{}\"", text)));
-  ListenAddress address{host == "localhost" ? "127.0.0.1" : std::string(host), *port};
+  auto parsed = parse_host_port(text);
+  if (!parsed) return std::unexpected(parsed.error().context(fmt::format("metrics address \"{}\"", text)));
+  const std::string& host = parsed->host;
+  ListenAddress address{host == "localhost" ? "127.0.0.1" : host, parsed->port};
   in6_addr buf{};
   if (::inet_pton(AF_INET, address.host.c_str(), &buf) != 1 && ::inet_pton(AF_INET6, address.host.c_str(), &buf) != 1)
     return fail(ErrorKind::Invalid, fmt::format("metrics address \"{}\": \"{}\" is not a numeric IP address "

@@ -73,8 +73,8 @@ void refresh_one(const Store& store, std::mutex& m, const StoredVersion& v, cons
   const AriRecord fresh{*cert_id, std::chrono::floor<Seconds>(info->window_start),
                         std::chrono::ceil<Seconds>(info->window_end), now + ari_recheck_delay(info->retry_after), now};
   log()->info("{}: the CA suggests renewing certificate {} between {} and {}; asking again at {}{}",
-              v.meta.certificate_id, thumbprint, format_time(fresh.start), format_time(fresh.end),
-              format_time(fresh.recheck_at), info->explanation_url.empty() ? "" : " (" + info->explanation_url + ")");
+              v.meta.certificate_id, thumbprint, format_rfc3339(fresh.start), format_rfc3339(fresh.end),
+              format_rfc3339(fresh.recheck_at), info->explanation_url.empty() ? "" : " (" + info->explanation_url + ")");
   std::lock_guard lock(m);
   if (auto saved = write_ari_record(store, thumbprint, fresh); !saved) log()->warn("{}", saved.error().message);
 }

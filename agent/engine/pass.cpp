@@ -256,7 +256,7 @@ std::string status_line(const PassSummary& s) {
                                  std::count_if(s.attempts.begin(), s.attempts.end(),
                                                [](const IssuanceAttempt& a) { return a.succeeded; }),
                                  s.failed ? "some work FAILED" : s.incomplete ? "INCOMPLETE" : "all current");
-  if (s.next_wake) line += "; next at " + format_time(*s.next_wake);
+  if (s.next_wake) line += "; next at " + format_rfc3339(*s.next_wake);
   if (s.policy_error) line += "; policy invalid, previous policy in force";
   return line;
 }

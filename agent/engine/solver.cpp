@@ -1,6 +1,6 @@
 #include "agent/engine/solver.hpp"
 
-#include <charconv>
+#include "common/host_port.hpp"
 
 #include "protocol/acme/dns01_hook_solver.hpp"
 #include "protocol/acme/webroot_solver.hpp"
@@ -9,18 +9,12 @@ namespace certagent::agent {
 
 Result<protocol::Http01ResponderOptions> parse_listen(const std::string& listen) {
   const std::string what = "the http-01 listen address \"" + listen + "\"";
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return fail(ErrorKind::Invalid, what + " needs a port (HOST:PORT or :PORT)");
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string port_text = listen.substr(colon + 1);
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
-    return fail(ErrorKind::Invalid, what + ": the port must be 1 to 65535");
+  auto address = parse_host_port(listen);
+  if (!address) return std::unexpected(address.error().context(what));
+  if (address->port == 0) return fail(ErrorKind::Invalid, what + ": the port must be 1 to 65535");
   protocol::Http01ResponderOptions options;
-  options.address = host.empty() ? "0.0.0.0" : host;
-  options.port = static_cast<std::uint16_t>(port);
+  options.address = address->host.empty() ? "0.0.0.0" : address->host;
+  options.port = address->port;
   return options;
 }
 

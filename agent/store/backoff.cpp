@@ -97,7 +97,7 @@ std::string describe(const BackoffState& state, TimePoint now) {
   const std::string kind = state.last_error_kind ? to_string(*state.last_error_kind) : "unknown";
   std::string when = "now";
   if (state.next_attempt && *state.next_attempt > now)
-    when = fmt::format("{} (in {})", format_time(*state.next_attempt), format_duration(*state.next_attempt - now));
+    when = fmt::format("{} (in {})", format_rfc3339(*state.next_attempt), format_duration(*state.next_attempt - now));
   if (state.permanent)
     return fmt::format("PERMANENT error ({}: {}) needs an operator: at most one attempt a day, next at {}", kind,
                        state.last_error_message, when);

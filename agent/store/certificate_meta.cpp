@@ -1,8 +1,6 @@
 #include "agent/store/certificate_meta.hpp"
 
 #include <cctype>
-#include <charconv>
-#include <ctime>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -36,23 +34,6 @@ Result<std::vector<std::string>> get_names(const json::object& o) {
     names.emplace_back(n.as_string());
   }
   return names;
-}
-
-// Reads exactly `n` digits at s[pos].
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, out);
-  return ec == std::errc() && p == s.data() + pos + n;
-}
-
-Result<int> parse_offset_seconds(std::string_view tz) {
-  if (tz == "Z" || tz == "z") return 0;
-  int h = 0, m = 0;
-  if (tz.size() != 6 || (tz[0] != '+' && tz[0] != '-') || tz[3] != ':' || !digits(tz, 1, 2, h) ||
-      !digits(tz, 4, 2, m) || h > 23 || m > 59)
-    return fail(ErrorKind::Invalid, "bad time zone offset");
-  int off = h * 3600 + m * 60;
-  return tz[0] == '-' ? -off : off;
 }
 
 }  // namespace
@@ -111,37 +92,6 @@ Result<CertificateMeta> meta_from_json(std::string_view text) {
   if (!names) return std::unexpected(names.error());
   m.names = std::move(*names);
   return m;
-}
-
-std::string format_rfc3339(std::chrono::sys_seconds t) {
-  std::time_t tt = static_cast<std::time_t>(t.time_since_epoch().count());
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-Result<std::chrono::sys_seconds> parse_rfc3339(std::string_view s) {
-  auto bad = [&] { return fail(ErrorKind::Invalid, fmt::format("\"{}\" is not an RFC 3339 time", s)); };
-  int Y = 0, M = 0, D = 0, h = 0, m = 0, sec = 0;
-  if (s.size() < 20 || !digits(s, 0, 4, Y) || s[4] != '-' || !digits(s, 5, 2, M) || s[7] != '-' ||
-      !digits(s, 8, 2, D) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2, h) || s[13] != ':' ||
-      !digits(s, 14, 2, m) || s[16] != ':' || !digits(s, 17, 2, sec))
-    return bad();
-  std::size_t pos = 19;
-  if (s[pos] == '.') {
-    ++pos;
-    std::size_t start = pos;
-    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
-    if (pos == start) return bad();
-  }
-  auto off = parse_offset_seconds(s.substr(pos));
-  if (!off) return bad();
-  using namespace std::chrono;
-  year_month_day ymd{year(Y), month(static_cast<unsigned>(M)), day(static_cast<unsigned>(D))};
-  if (!ymd.ok() || h > 23 || m > 59 || sec > 60) return bad();
-  auto t = sys_days(ymd) + hours(h) + minutes(m) + seconds(sec > 59 ? 59 : sec);
-  return time_point_cast<seconds>(t) - seconds(*off);
 }
 
 Result<std::string> normalize_thumbprint(std::string_view s) {

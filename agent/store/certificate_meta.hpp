@@ -1,6 +1,6 @@
 #pragma once
 // What the store records about one certificate version (its meta.json), and
-// the text forms it uses: RFC 3339 times and Windows-style thumbprints.
+// the text forms it uses: RFC 3339 times (common/rfc3339.hpp) and Windows-style thumbprints.
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 
 #include "common/error.hpp"
+#include "common/rfc3339.hpp"
 
 namespace certagent::agent {
 
@@ -34,10 +35,6 @@ struct CertificateMeta {
 [[nodiscard]] boost::json::value to_json(const CertificateMeta& m);
 [[nodiscard]] Result<CertificateMeta> meta_from_json(std::string_view text);
 
-// "2025-03-01T12:00:00Z". Parsing also accepts fractional seconds and
-// "+hh:mm"/"-hh:mm" offsets (RFC 3339 §5.6), and nothing else.
-[[nodiscard]] std::string format_rfc3339(std::chrono::sys_seconds t);
-[[nodiscard]] Result<std::chrono::sys_seconds> parse_rfc3339(std::string_view s);
 
 // A thumbprint as a person may paste it — "3a 5f …", "3A:5F:…", with the
 // invisible U+200E that Windows' certificate dialog copies along — as 40

@@ -35,7 +35,7 @@ std::string describe_renew_before(const RenewBefore& rb, Seconds lifetime) {
 Result<void> validate(const RenewalInput& in) {
   if (in.not_after <= in.not_before)
     return fail(ErrorKind::Invalid, fmt::format("certificate validity is empty: notAfter {} is not after notBefore {}",
-                                                format_time(in.not_after), format_time(in.not_before)));
+                                                format_rfc3339(in.not_after), format_rfc3339(in.not_before)));
   return ok();
 }
 
@@ -69,17 +69,17 @@ Pick lifetime_pick(const RenewalInput& in, Rng& rng) {
   const TimePoint at = draw(base - jitter_max, base, in.previous_selection, rng);
   return {at, RenewalBasis::Lifetime, at,
           fmt::format("{} of the {} lifetime remains at {}, minus jitter {} (of at most {})",
-                      short_lived ? "1/2" : "1/3", format_duration(lifetime), format_time(base),
+                      short_lived ? "1/2" : "1/3", format_duration(lifetime), format_rfc3339(base),
                       format_duration(base - at), format_duration(jitter_max))};
 }
 
 Pick ari_pick(const AriWindow& w, const RenewalInput& in, TimePoint now, Rng& rng) {
   const TimePoint at = draw(w.start, w.end, in.previous_selection, rng);
-  const std::string window = fmt::format("{} .. {}", format_time(w.start), format_time(w.end));
+  const std::string window = fmt::format("{} .. {}", format_rfc3339(w.start), format_rfc3339(w.end));
   if (w.end <= now)
     return {at, RenewalBasis::AriWindow, at, fmt::format("the CA's ARI window {} has already ended", window)};
   return {at, RenewalBasis::AriWindow, at,
-          fmt::format("random point {} in the CA's ARI window {}", format_time(at), window)};
+          fmt::format("random point {} in the CA's ARI window {}", format_rfc3339(at), window)};
 }
 
 Pick policy_pick(const RenewBefore& rb, const RenewalInput& in) {
@@ -88,7 +88,7 @@ Pick policy_pick(const RenewBefore& rb, const RenewalInput& in) {
                                                                   : scale(lifetime, std::get<double>(rb.value));
   return {in.not_after - lead, RenewalBasis::RenewBefore, std::nullopt,
           fmt::format("the policy's renewal {} ({})", describe_renew_before(rb, lifetime),
-                      format_time(in.not_after))};
+                      format_rfc3339(in.not_after))};
 }
 
 // Rules 2-4, before the near-expiry cap.
@@ -114,21 +114,21 @@ Pick apply_near_expiry(Pick pick, const RenewalInput& in, TimePoint now) {
   const Seconds lifetime = in.not_after - in.not_before;
   const TimePoint near = in.not_after - lifetime / 20;
   if (now >= in.not_after)
-    return {now, RenewalBasis::Expired, pick.selected, fmt::format("the certificate expired at {}", format_time(in.not_after))};
+    return {now, RenewalBasis::Expired, pick.selected, fmt::format("the certificate expired at {}", format_rfc3339(in.not_after))};
   if (now >= near)
     return {now, RenewalBasis::NearExpiry, pick.selected,
             fmt::format("less than 1/20 of the {} lifetime is left (expires {}), overriding: {}",
-                        format_duration(lifetime), format_time(in.not_after), pick.why)};
+                        format_duration(lifetime), format_rfc3339(in.not_after), pick.why)};
   if (pick.at > near)
     return {near, RenewalBasis::NearExpiry, pick.selected,
             fmt::format("1/20 of the {} lifetime is left at {} (expires {}), earlier than: {}",
-                        format_duration(lifetime), format_time(near), format_time(in.not_after), pick.why)};
+                        format_duration(lifetime), format_rfc3339(near), format_rfc3339(in.not_after), pick.why)};
   return pick;
 }
 
 std::string verdict(TimePoint at, TimePoint now) {
   if (at <= now) return "renew now";
-  return fmt::format("wait until {} (in {})", format_time(at), format_duration(at - now));
+  return fmt::format("wait until {} (in {})", format_rfc3339(at), format_duration(at - now));
 }
 
 }  // namespace
@@ -151,11 +151,11 @@ Seconds ari_recheck_delay(std::optional<Seconds> retry_after) {
 
 std::string ari_window_problem(const AriWindow& w, TimePoint not_after) {
   for (TimePoint t : {w.start, w.end})
-    if (t <= epoch || t > far_future) return fmt::format("absurd date {} (at or before 1970, or after 9999)", format_time(t));
+    if (t <= epoch || t > far_future) return fmt::format("absurd date {} (at or before 1970, or after 9999)", format_rfc3339(t));
   if (w.end <= w.start)
-    return fmt::format("window ends ({}) before it starts ({})", format_time(w.end), format_time(w.start));
+    return fmt::format("window ends ({}) before it starts ({})", format_rfc3339(w.end), format_rfc3339(w.start));
   if (w.start > not_after)
-    return fmt::format("window starts ({}) after the certificate expires ({})", format_time(w.start), format_time(not_after));
+    return fmt::format("window starts ({}) after the certificate expires ({})", format_rfc3339(w.start), format_rfc3339(not_after));
   return {};
 }
 
@@ -185,7 +185,7 @@ Result<RenewalDecision> decide_renewal(const RenewalInput& in, TimePoint now, Rn
   if (in.ari) {
     d.ari_recheck_at = now + ari_recheck_delay(in.ari->retry_after);
     d.wake_at = std::min(d.wake_at, *d.ari_recheck_at);
-    notes += fmt::format("; next ARI check at {}", format_time(*d.ari_recheck_at));
+    notes += fmt::format("; next ARI check at {}", format_rfc3339(*d.ari_recheck_at));
   }
   d.reason = fmt::format("{}: {}{}", verdict(pick.at, now), pick.why, notes);
   return d;

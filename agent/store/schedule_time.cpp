@@ -4,16 +4,6 @@
 
 namespace certagent::agent {
 
-std::string format_time(TimePoint t) {
-  using namespace std::chrono;
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{t - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
-}
-
 std::string format_duration(Seconds d) {
   if (d < Seconds::zero()) return "-" + format_duration(-d);
   struct Unit { long long seconds; const char* suffix; };

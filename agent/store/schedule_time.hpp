@@ -6,14 +6,14 @@
 #include <random>
 #include <string>
 
+#include "common/rfc3339.hpp"  // format_rfc3339: "2025-03-01T12:00:00Z"
+
 namespace certagent::agent {
 
 using TimePoint = std::chrono::sys_seconds;   // whole seconds, UTC
 using Seconds = std::chrono::seconds;
 using Rng = std::mt19937_64;                  // seed from std::random_device in the daemon
 
-// "2025-03-01T12:00:00Z" (RFC 3339, UTC).
-[[nodiscard]] std::string format_time(TimePoint t);
 
 // Two most significant units, for humans: "29d4h", "5h12m", "3m20s", "45s", "-2h".
 [[nodiscard]] std::string format_duration(Seconds d);

@@ -6,6 +6,7 @@
 
 #include "agent/store/fsutil.hpp"
 #include "agent/store/verify.hpp"
+#include "common/text.hpp"
 
 namespace certagent::agent {
 namespace fs = std::filesystem;
@@ -126,9 +127,7 @@ std::string make_version_id(std::chrono::sys_seconds not_before, std::string_vie
   std::string compact;
   for (char c : stamp)
     if (c != '-' && c != ':') compact.push_back(c);
-  std::string hex(sha256.substr(0, 16));
-  for (char& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return compact + "-" + hex;
+  return compact + "-" + ascii_lower(sha256.substr(0, 16));
 }
 
 bool is_version_id(std::string_view s) {
@@ -144,9 +143,7 @@ bool is_version_id(std::string_view s) {
 }
 
 std::string account_dir_name(std::string_view directory_url) {
-  std::string h = sha256_hex(directory_url).substr(0, 32);
-  for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return h;
+  return ascii_lower(sha256_hex(directory_url).substr(0, 32));
 }
 
 std::vector<fs::path> Store::pass_sync_dirs() const {

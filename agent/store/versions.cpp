@@ -33,6 +33,7 @@
 #include "agent/store/internal.hpp"
 #include "agent/store/verify.hpp"
 #include "protocol/x509/keys.hpp"
+#include "common/text.hpp"
 
 namespace certagent::agent {
 namespace fs = std::filesystem;
@@ -46,10 +47,6 @@ std::string with_newline(std::string s) {
   return s;
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 Error injected(std::string_view point) {
   return Error(ErrorKind::Storage, fmt::format("injected fault at {}", point));
@@ -287,7 +284,7 @@ Result<StoredVersion> load_version_at(int at_fd, const char* rel, fs::path dir, 
   if (!text) return std::unexpected(text.error().context(what));
   auto meta = meta_from_json(*text);
   if (!meta) return std::unexpected(meta.error().context(what + ": meta.json"));
-  if (!lower(meta->sha256).starts_with(id.substr(17)))
+  if (!ascii_lower(meta->sha256).starts_with(id.substr(17)))
     return fail(ErrorKind::Storage, what + ": meta.json's sha256 does not match the version id");
   return StoredVersion{std::string(id), std::move(dir), std::move(*meta)};
 }

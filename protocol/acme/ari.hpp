@@ -28,7 +28,8 @@ struct RenewalInfo {
 // GET <renewalInfo>/<certID>. Protocol error when the directory offers no ARI.
 [[nodiscard]] Result<RenewalInfo> fetch_renewal_info(AcmeSession& session, std::string_view cert_id);
 
-// RFC 3339 date-time ("2025-01-02T04:00:00Z", fractions and offsets accepted).
-[[nodiscard]] Result<TimePoint> parse_rfc3339(std::string_view text);
+// A date-time a CA sent (common/rfc3339.hpp's grammar) as a TimePoint: Protocol error for text
+// that is not one, or a date the nanosecond clock cannot hold (about 1678 to 2261).
+[[nodiscard]] Result<TimePoint> parse_acme_time(std::string_view text);
 
 }  // namespace certagent::protocol

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "common/escape.hpp"
+#include "common/text.hpp"
 
 namespace certagent::protocol {
 namespace {
@@ -13,11 +14,6 @@ bool is_tchar(char c) {
 bool is_ows(char c) { return c == ' ' || c == '\t'; }
 bool is_visible(char c) { return c > 0x20 && c < 0x7f; }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 Error syntax(std::string_view what, std::string_view value) {
   return Error(ErrorKind::Protocol, "malformed Link header (" + std::string(what) + "): '" + escape_control(value, 200) + "'");
@@ -85,17 +81,17 @@ struct Parser {
     auto name = token();
     if (name.empty()) return std::unexpected(syntax("parameter without a name", s));
     skip_ows();
-    if (!at('=')) return std::pair{lower(name), std::string()};
+    if (!at('=')) return std::pair{ascii_lower(name), std::string()};
     ++i;
     skip_ows();
     if (at('"')) {
       auto v = quoted();
       if (!v) return std::unexpected(v.error());
-      return std::pair{lower(name), *v};
+      return std::pair{ascii_lower(name), *v};
     }
     auto v = token();
     if (v.empty()) return std::unexpected(syntax("parameter without a value after '='", s));
-    return std::pair{lower(name), std::string(v)};
+    return std::pair{ascii_lower(name), std::string(v)};
   }
 
   // "<" target ">" *( ";" param ), ending at "," or the end.
@@ -124,7 +120,7 @@ Result<void> add_relations(std::vector<Link>& out, const std::string& url, std::
     while (i < rels.size() && !is_ows(rels[i])) ++i;
     if (i == start) break;
     if (out.size() >= kMaxLinks) return fail(ErrorKind::Protocol, "too many links in the Link headers (more than " + std::to_string(kMaxLinks) + ")");
-    out.push_back(Link{url, lower(rels.substr(start, i - start))});
+    out.push_back(Link{url, ascii_lower(rels.substr(start, i - start))});
   }
   return ok();
 }
@@ -159,7 +155,7 @@ Result<std::vector<Link>> parse_link_headers(const std::vector<std::string>& val
 
 std::vector<std::string> links_with_rel(const std::vector<Link>& links, std::string_view rel) {
   std::vector<std::string> out;
-  std::string want = lower(rel);
+  std::string want = ascii_lower(rel);
   for (const auto& l : links)
     if (l.rel == want) out.push_back(l.url);
   return out;

@@ -10,6 +10,7 @@
 #include "common/dns_name.hpp"
 #include "protocol/acme/json.hpp"
 #include "protocol/acme/ari.hpp"
+#include "common/text.hpp"
 
 namespace certagent::protocol {
 namespace json = boost::json;
@@ -109,7 +110,7 @@ Result<Order> parse_order(const json::object& obj, std::string_view url) {
   order.profile = string_member(obj, "profile").value_or("");
   order.error = problem_member(obj);
   if (auto expires = string_member(obj, "expires"))
-    if (auto t = parse_rfc3339(*expires)) order.expires = *t;
+    if (auto t = parse_acme_time(*expires)) order.expires = *t;
   return order;
 }
 
@@ -140,11 +141,7 @@ Result<Authorization> parse_authorization(const json::object& obj, std::string_v
 
 std::vector<std::string> normalized_names(const std::vector<std::string>& names) {
   std::vector<std::string> out;
-  for (auto n : names) {
-    std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (!n.empty() && n.back() == '.') n.pop_back();
-    out.push_back(std::move(n));
-  }
+  for (const auto& n : names) out.push_back(canonical_dns_name(n));
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/escape.hpp"
+#include "common/text.hpp"
 
 namespace certagent::protocol {
 namespace {
@@ -123,12 +124,6 @@ std::optional<seconds> delta_seconds(std::string_view v) {
     if (n < kRetryAfterSaturation.count()) n = n * 10 + (ch - '0');
   }
   return std::min(seconds(n), kRetryAfterSaturation);
-}
-
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// protocol::parse_renewal_info and parse_rfc3339 (RFC 9773 §4.2, RFC 3339 §5.6). The whole
+// protocol::parse_renewal_info and parse_acme_time (RFC 9773 §4.2, RFC 3339 §5.6). The whole
 // input is also tried as one date-time. Invariants: an accepted window ends after it starts
 // and its explanation URL is clean text; an accepted date-time follows the grammar (digits
 // where digits belong, a fraction has at least one digit); refusals are clean Protocol errors.
@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   namespace p = certagent::protocol;
   using certagent::fuzz::clean_text;
   const std::string_view text = certagent::fuzz::as_text(data, size);
-  if (auto t = p::parse_rfc3339(text)) {
+  if (auto t = p::parse_acme_time(text)) {
     FUZZ_CHECK(rfc3339_shaped(text));
   } else {
     FUZZ_CHECK(t.error().kind == certagent::ErrorKind::Protocol && clean_text(t.error().message));

@@ -86,12 +86,12 @@ TEST(StatusAri, ShowsTheWindowWhenItWasFetchedTheNextCheckAndThatItSetsTheRenewa
   EXPECT_TRUE(report.problems.empty());
 
   const std::string text = render_status_text(report, s.now);
-  EXPECT_NE(text.find("renewal by    the CA's ARI window, window fetched " + format_time(s.fetched) + " (3h ago)\n"),
+  EXPECT_NE(text.find("renewal by    the CA's ARI window, window fetched " + format_rfc3339(s.fetched) + " (3h ago)\n"),
             std::string::npos) << text;
-  EXPECT_NE(text.find("ARI window    " + format_time(s.record.start) + " .. " + format_time(s.record.end)),
+  EXPECT_NE(text.find("ARI window    " + format_rfc3339(s.record.start) + " .. " + format_rfc3339(s.record.end)),
             std::string::npos) << text;
-  EXPECT_NE(text.find("ARI fetched   " + format_time(s.fetched) + " (3h ago)"), std::string::npos) << text;
-  EXPECT_NE(text.find("ARI next      " + format_time(s.record.recheck_at) + " (in 3h)"), std::string::npos) << text;
+  EXPECT_NE(text.find("ARI fetched   " + format_rfc3339(s.fetched) + " (3h ago)"), std::string::npos) << text;
+  EXPECT_NE(text.find("ARI next      " + format_rfc3339(s.record.recheck_at) + " (in 3h)"), std::string::npos) << text;
   EXPECT_NE(text.find(std::string("renewal information (ARI): ") + kDirectory + " offers it"), std::string::npos) << text;
 }
 
@@ -101,16 +101,16 @@ TEST(StatusAri, JsonHasTheWindowTheTimesAndTheBasis) {
   const auto& c = v.at("certificates").at(0);
   EXPECT_EQ(c.at("renewal_basis"), "ari");
   EXPECT_FALSE(c.as_object().contains("renewal_basis_source"));
-  EXPECT_EQ(c.at("schedule").at("ari_fetched_at"), format_time(s.fetched).c_str());
+  EXPECT_EQ(c.at("schedule").at("ari_fetched_at"), format_rfc3339(s.fetched).c_str());
   const auto& w = c.at("ari").at(0);
   EXPECT_EQ(w.at("thumbprint"), s.thumbprint.c_str());
-  EXPECT_EQ(w.at("window_start"), format_time(s.record.start).c_str());
-  EXPECT_EQ(w.at("window_end"), format_time(s.record.end).c_str());
-  EXPECT_EQ(w.at("fetched_at"), format_time(s.fetched).c_str());
-  EXPECT_EQ(w.at("next_check"), format_time(s.record.recheck_at).c_str());
+  EXPECT_EQ(w.at("window_start"), format_rfc3339(s.record.start).c_str());
+  EXPECT_EQ(w.at("window_end"), format_rfc3339(s.record.end).c_str());
+  EXPECT_EQ(w.at("fetched_at"), format_rfc3339(s.fetched).c_str());
+  EXPECT_EQ(w.at("next_check"), format_rfc3339(s.record.recheck_at).c_str());
   EXPECT_EQ(v.at("ari").at("offered"), true);
   EXPECT_EQ(v.at("ari").at("directory"), kDirectory);
-  EXPECT_EQ(v.at("ari").at("checked_at"), format_time(s.now - 1h).c_str());
+  EXPECT_EQ(v.at("ari").at("checked_at"), format_rfc3339(s.now - 1h).c_str());
 }
 
 TEST(StatusAri, TheLifetimeRuleIsShownWhenTheScheduleSaysSoWhileTheWindowIsStillShown) {
@@ -175,12 +175,12 @@ TEST(StatusAri, TheRecordedBasisAndFetchTimeAreShownAsRecorded) {
   const StatusCertificate& c = report.certificates.at(0);
   EXPECT_EQ(c.renewal_basis, RenewalBasisSeen::Ari);
   const std::string text = render_status_text(report, s.now);
-  EXPECT_NE(text.find("renewal by    the CA's ARI window, window fetched " + format_time(s.now - 5h) + " (5h ago)\n"),
+  EXPECT_NE(text.find("renewal by    the CA's ARI window, window fetched " + format_rfc3339(s.now - 5h) + " (5h ago)\n"),
             std::string::npos) << text;
   const json::value v = json::parse(render_status_json(report, s.now));
   const auto& j = v.at("certificates").at(0);
   EXPECT_EQ(j.at("renewal_basis"), "ari");
-  EXPECT_EQ(j.at("schedule").at("ari_fetched_at"), format_time(s.now - 5h).c_str());
+  EXPECT_EQ(j.at("schedule").at("ari_fetched_at"), format_rfc3339(s.now - 5h).c_str());
 }
 
 TEST(StatusAri, ARecordedBasisWinsOverWhatTheWindowSuggests) {
@@ -226,7 +226,7 @@ TEST(StatusAri, ABoundCertificateWithoutAScheduleStillShowsItsWindow) {
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Unknown);
   const std::string text = render_status_text(report, s.now);
   EXPECT_NE(text.find("no schedule recorded yet"), std::string::npos) << text;
-  EXPECT_NE(text.find("ARI window    " + format_time(s.record.start)), std::string::npos) << text;
+  EXPECT_NE(text.find("ARI window    " + format_rfc3339(s.record.start)), std::string::npos) << text;
 }
 
 TEST(StatusAri, EveryRecordedBasisHasItsName) {

@@ -83,7 +83,7 @@ TEST(Status, JsonHasTheSameFacts) {
   EXPECT_EQ(c.at("purposes").at(0).at("names"), 2);
   EXPECT_EQ(c.at("purposes").at(1).at("bound"), false);
   EXPECT_EQ(c.at("schedule").at("consecutive_failures"), 2);
-  EXPECT_EQ(c.at("schedule").at("next_attempt"), format_time(s.now + std::chrono::hours(24 * 29)).c_str());
+  EXPECT_EQ(c.at("schedule").at("next_attempt"), format_rfc3339(s.now + std::chrono::hours(24 * 29)).c_str());
   EXPECT_EQ(c.at("schedule").at("last_error"), "connection refused");
 }
 

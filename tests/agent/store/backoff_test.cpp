@@ -240,7 +240,7 @@ TEST(Backoff, DescribeSaysWhenAndWhy) {
   Rng rng(1);
   const BackoffState s = record_failure(record_failure(BackoffState{}, transport(), t0, rng), transport(), t0 + 1min, rng);
   const std::string line = describe(s, t0 + 1min);
-  EXPECT_TRUE(contains(line, "retry at " + format_time(*s.next_attempt))) << line;
+  EXPECT_TRUE(contains(line, "retry at " + format_rfc3339(*s.next_attempt))) << line;
   EXPECT_TRUE(contains(line, "after 2 consecutive failures")) << line;
   EXPECT_TRUE(contains(line, "transport: connecting to ca.example:443")) << line;
 }

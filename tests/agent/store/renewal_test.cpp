@@ -68,7 +68,7 @@ TEST_P(LifetimeRule, DueExactlyAtTheSelectedPointNotBefore) {
   const auto first = decide(in, issued, 7);
   const auto before = decide(in, first.renew_at - 1s, 7);
   EXPECT_FALSE(before.due) << before.reason;
-  EXPECT_TRUE(contains(before.reason, "wait until " + format_time(first.renew_at))) << before.reason;
+  EXPECT_TRUE(contains(before.reason, "wait until " + format_rfc3339(first.renew_at))) << before.reason;
   const auto at = decide(in, first.renew_at, 7);
   EXPECT_TRUE(at.due) << at.reason;
   EXPECT_TRUE(contains(at.reason, "renew now")) << at.reason;
@@ -210,7 +210,7 @@ TEST(Ari, WakesForTheRecheckBeforeTheRenewalAndForTheRenewalBeforeTheRecheck) {
   EXPECT_EQ(far.wake_at, issued + 3h);
   const auto near = decide(with_ari(days{90}, days{60}, days{2}, 24h), issued + days{60} - 1h);
   EXPECT_LE(near.wake_at, near.renew_at);
-  EXPECT_TRUE(contains(far.reason, "next ARI check at " + format_time(issued + 3h))) << far.reason;
+  EXPECT_TRUE(contains(far.reason, "next ARI check at " + format_rfc3339(issued + 3h))) << far.reason;
 }
 
 TEST(Ari, SelectionInsideTheWindowIsKept) {
@@ -344,14 +344,14 @@ TEST(NearExpiry, ExpiredRenewsNow) {
   const auto d = decide(in, in.not_after + 1h);
   EXPECT_TRUE(d.due);
   EXPECT_EQ(d.basis, RenewalBasis::Expired);
-  EXPECT_TRUE(contains(d.reason, "renew now: the certificate expired at " + format_time(in.not_after))) << d.reason;
+  EXPECT_TRUE(contains(d.reason, "renew now: the certificate expired at " + format_rfc3339(in.not_after))) << d.reason;
 }
 
 // ---- the helpers -----------------------------------------------------------------------------
 
 TEST(ScheduleTime, FormatsRfc3339AndShortDurations) {
-  EXPECT_EQ(format_time(issued), "2025-03-01T10:00:00Z");
-  EXPECT_EQ(format_time(TimePoint{}), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(format_rfc3339(issued), "2025-03-01T10:00:00Z");
+  EXPECT_EQ(format_rfc3339(TimePoint{}), "1970-01-01T00:00:00Z");
   EXPECT_EQ(format_duration(days{29} + 4h + 5min), "29d4h");
   EXPECT_EQ(format_duration(5h + 12min + 3s), "5h12m");
   EXPECT_EQ(format_duration(45s), "45s");

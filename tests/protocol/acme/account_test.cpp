@@ -150,9 +150,9 @@ TEST(Ari, RefusesAnInvertedOrMissingWindow) {
 }
 
 TEST(Ari, Rfc3339OffsetsAndFractions) {
-  EXPECT_EQ(*parse_rfc3339("2025-01-02T05:30:00.123+01:30"), *parse_rfc3339("2025-01-02T04:00:00Z"));
-  EXPECT_FALSE(parse_rfc3339("2025-02-30T00:00:00Z"));
-  EXPECT_FALSE(parse_rfc3339("2025-01-02 04:00:00"));
+  EXPECT_EQ(*parse_acme_time("2025-01-02T05:30:00.123+01:30"), *parse_acme_time("2025-01-02T04:00:00Z"));
+  EXPECT_FALSE(parse_acme_time("2025-02-30T00:00:00Z"));
+  EXPECT_FALSE(parse_acme_time("2025-01-02 04:00:00"));
 }
 
 TEST_F(AccountTest, FetchesRenewalInfoWithRetryAfter) {
