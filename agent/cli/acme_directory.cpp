@@ -10,7 +10,7 @@
 
 #include "agent/cli/commands.hpp"
 #include "agent/cli/json_pretty.hpp"
-#include "protocol/http/https_transport.hpp"
+#include "protocol/http/curl_transport.hpp"
 
 namespace certagent::agent {
 
@@ -22,9 +22,9 @@ struct DirectoryOptions {
 };
 
 Result<boost::json::value> fetch_directory(const DirectoryOptions& o) {
-  protocol::HttpsTransportOptions transport_options;
+  protocol::CurlTransportOptions transport_options;
   transport_options.trust_file = o.trust_file;
-  auto transport = protocol::HttpsTransport::create(transport_options);
+  auto transport = protocol::CurlTransport::create(transport_options);
   if (!transport) return std::unexpected(transport.error());
 
   protocol::HttpRequest request;

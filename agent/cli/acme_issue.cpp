@@ -14,7 +14,7 @@
 #include "protocol/acme/issue.hpp"
 #include "protocol/acme/log.hpp"
 #include "protocol/x509/base64.hpp"
-#include "protocol/http/https_transport.hpp"
+#include "protocol/http/curl_transport.hpp"
 #include "protocol/acme/http01_responder.hpp"
 #include "common/host_port.hpp"
 
@@ -123,9 +123,9 @@ Result<void> run_issue(const IssueOptions& o) {
   auto listen = listen_options(o.http01_listen);
   if (!listen) return std::unexpected(listen.error());
   auto start = std::chrono::steady_clock::now();
-  HttpsTransportOptions transport_options;
+  CurlTransportOptions transport_options;
   transport_options.trust_file = o.trust;
-  auto transport = HttpsTransport::create(transport_options);
+  auto transport = CurlTransport::create(transport_options);
   if (!transport) return std::unexpected(transport.error());
   Http01Responder responder(*listen);
   if (auto r = responder.start(); !r) return r;

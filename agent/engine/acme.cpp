@@ -7,7 +7,7 @@
 #include "agent/store/fsutil.hpp"
 #include "agent/store/logging.hpp"
 #include "protocol/acme/account.hpp"
-#include "protocol/http/https_transport.hpp"
+#include "protocol/http/curl_transport.hpp"
 
 namespace certagent::agent {
 namespace {
@@ -73,10 +73,10 @@ namespace {
 
 Result<std::unique_ptr<protocol::Transport>> new_transport(const std::string& trust_file,
                                                            const std::atomic<bool>* cancel) {
-  protocol::HttpsTransportOptions options;
+  protocol::CurlTransportOptions options;
   options.trust_file = trust_file;
   options.cancel = cancel;
-  auto transport = protocol::HttpsTransport::create(options);
+  auto transport = protocol::CurlTransport::create(options);
   if (!transport) return std::unexpected(transport.error());
   return std::unique_ptr<protocol::Transport>(std::move(*transport));
 }

@@ -40,7 +40,7 @@ struct CaAccess {
 // Opens a transport and a session to the policy's CA (TLS verified, against
 // the policy's trust bundle when it names one): one directory request.
 // `cancel` (may be null): once true, a request on the wire fails with Cancelled
-// within ~100 ms (protocol/http/https_transport.hpp).
+// within ~100 ms (protocol/http/curl_transport.hpp).
 struct CaConnection {
   std::unique_ptr<protocol::Transport> transport;
   std::unique_ptr<protocol::AcmeSession> session;

@@ -34,6 +34,7 @@ Result<Directory> parse_directory(std::string_view body, std::string_view url) {
   for (auto [key, field] : {std::pair{"newNonce", &dir.new_nonce}, std::pair{"newAccount", &dir.new_account},
                             std::pair{"newOrder", &dir.new_order}}) {
     auto value = required_string(*obj, key, "directory");
+    if (value) value = url_from_ca(std::move(*value), std::string("directory's ") + key);
     if (!value) return std::unexpected(std::move(value.error()).context("reading the directory " + std::string(url)));
     *field = std::move(*value);
   }
@@ -41,6 +42,12 @@ Result<Directory> parse_directory(std::string_view body, std::string_view url) {
   dir.revoke_cert = string_member(*obj, "revokeCert").value_or("");
   dir.key_change = string_member(*obj, "keyChange").value_or("");
   dir.renewal_info = string_member(*obj, "renewalInfo").value_or("");
+  for (auto [key, field] : {std::pair{"newAuthz", &dir.new_authz}, std::pair{"revokeCert", &dir.revoke_cert},
+                            std::pair{"keyChange", &dir.key_change}, std::pair{"renewalInfo", &dir.renewal_info}}) {
+    if (field->empty()) continue;
+    auto checked = url_from_ca(*field, std::string("directory's ") + key);
+    if (!checked) return std::unexpected(std::move(checked.error()).context("reading the directory " + std::string(url)));
+  }
   if (const auto* meta = obj->if_contains("meta"); meta != nullptr && meta->is_object()) {
     auto m = read_meta(meta->as_object(), dir);
     if (!m) return std::unexpected(std::move(m.error()).context("reading the directory " + std::string(url)));

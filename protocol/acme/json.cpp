@@ -4,6 +4,7 @@
 #include <boost/json/parse_options.hpp>
 
 #include "common/utf8.hpp"
+#include "protocol/http/http.hpp"
 
 namespace certagent::protocol {
 namespace json = boost::json;
@@ -74,6 +75,12 @@ std::string sanitize(std::string_view untrusted, size_t max) {
   }
   if (i < untrusted.size()) out += "...";
   return out;
+}
+
+Result<std::string> url_from_ca(std::string url, std::string_view what) {
+  if (is_https_url(url)) return url;
+  return fail(ErrorKind::Protocol, "the CA's " + std::string(what) + " is not https (only https:// URLs are followed): '" +
+                                       sanitize(url, 200) + "'");
 }
 
 }  // namespace certagent::protocol

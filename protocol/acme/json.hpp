@@ -34,4 +34,10 @@ inline constexpr size_t kMaxJsonBytes = 1u << 20;  // 1 MiB: no ACME object come
 // and it is cut at `max` bytes, between characters. The result is valid UTF-8.
 [[nodiscard]] std::string sanitize(std::string_view untrusted, size_t max = 300);
 
+// A URL the CA hands us to follow (directory entry, Location, order,
+// authorization, challenge, finalize or certificate URL), checked where it
+// enters: it must pass is_https_url (so it holds no control character or
+// space either); otherwise a Protocol error naming `what`, the URL sanitized.
+[[nodiscard]] Result<std::string> url_from_ca(std::string url, std::string_view what);
+
 }  // namespace certagent::protocol

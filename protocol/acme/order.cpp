@@ -59,6 +59,16 @@ Result<std::vector<Identifier>> parse_identifiers(const json::object& obj) {
   return out;
 }
 
+// The URLs an order hands us to follow (§7.1.3).
+Result<void> check_order_urls(const Order& order) {
+  for (const auto& a : order.authorizations)
+    if (auto u = url_from_ca(a, "authorization URL"); !u) return std::unexpected(u.error());
+  if (auto u = url_from_ca(order.finalize, "finalize URL"); !u) return std::unexpected(u.error());
+  if (order.certificate.empty()) return ok();
+  if (auto u = url_from_ca(order.certificate, "certificate URL"); !u) return std::unexpected(u.error());
+  return ok();
+}
+
 Result<Challenge> challenge_of(const json::value& v) {
   if (!v.is_object()) return fail(ErrorKind::Protocol, "a challenge is not an object");
   return parse_challenge(v.as_object());
@@ -70,6 +80,7 @@ Result<Challenge> parse_challenge(const json::object& o) {
   Challenge c;
   auto type = required_string(o, "type", "challenge");
   auto url = required_string(o, "url", "challenge");
+  if (url) url = url_from_ca(std::move(*url), "challenge URL");
   auto status = status_in(o, kChallengeStates, "challenge");
   if (!type) return std::unexpected(type.error());
   if (!url) return std::unexpected(url.error());
@@ -98,6 +109,7 @@ Result<Order> parse_order(const json::object& obj, std::string_view url) {
   if (!finalize) return std::unexpected(finalize.error());
   order.finalize = std::move(*finalize);
   order.certificate = string_member(obj, "certificate").value_or("");
+  if (auto urls = check_order_urls(order); !urls) return std::unexpected(urls.error());
   order.profile = string_member(obj, "profile").value_or("");
   order.error = problem_member(obj);
   if (auto expires = string_member(obj, "expires"))

@@ -167,7 +167,7 @@ Result<std::string> location_of(const HttpResponse& response, std::string_view w
   auto loc = response.header("Location");
   if (!loc || loc->empty())
     return fail(ErrorKind::Protocol, "the CA created the " + std::string(what) + " but sent no Location header");
-  return *loc;
+  return url_from_ca(std::move(*loc), std::string(what) + " URL (Location header)");
 }
 
 }  // namespace certagent::protocol

@@ -1,7 +1,6 @@
 #pragma once
-// The HTTP seam of the ACME client. The real implementation (HTTP/1.1 over
-// OpenSSL) lives in https_transport.{hpp,cpp}; unit tests replay recorded
-// exchanges through a fake.
+// The HTTP seam of the ACME client. The real implementation (libcurl) lives
+// in curl_transport.{hpp,cpp}; unit tests replay recorded exchanges through a fake.
 #include <chrono>
 #include <optional>
 #include <string>

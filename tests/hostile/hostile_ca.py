@@ -64,6 +64,7 @@ SCENARIOS = {
     "redirect-loop": "the directory answers 302 to itself",
     "directory-http": "the directory's URLs are plain http://",
     "order-http": "the order's authorization, finalize and certificate URLs are plain http://",
+    "location-escape": "newOrder's Location header carries terminal escapes and a line break",
     "directory-switch": "the directory is fine once, then lists http:// URLs on the next fetch",
     "cert-other-key": "the certificate is for another key",
     "cert-other-names": "the certificate is for other names",
@@ -378,7 +379,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(429, problem("rateLimited", "come back later"), headers=[("Retry-After", when)])
         names = [i["value"] for i in payload["identifiers"]]
         oid = ca.new_order(names)
-        self.reply(201, ca.order_json(oid), headers=[("Location", ca.url("/order/%d" % oid))])
+        location = ca.url("/order/%d" % oid)
+        if s == "location-escape":
+            location += ESC + "\r\nX-Injected: " + ESC
+        self.reply(201, ca.order_json(oid), headers=[("Location", location)])
 
 
 def main():

@@ -63,6 +63,7 @@ const Case kCases[] = {
     {"redirect-loop", "redirect", 5s, 2},
     {"directory-http", "only https://|not https|plain http", 5s, kAny},
     {"order-http", "only https://|not https|plain http", 5s, kAny},
+    {"location-escape", "Location header\\) is not https", 5s, kAny},
     {"cert-other-key", "not for our key", 5s, kAny},
     {"cert-other-names", "names", 5s, kAny},
     {"cert-expired", "expired", 5s, kAny},

@@ -13,7 +13,7 @@
 #include "pebble_env.hpp"
 #include "protocol/acme/account.hpp"
 #include "protocol/acme/issue.hpp"
-#include "protocol/http/https_transport.hpp"
+#include "protocol/http/curl_transport.hpp"
 #include "protocol/acme/http01_responder.hpp"
 
 namespace certagent::integration {
@@ -26,7 +26,7 @@ T ok_or_throw(Result<T> r, const std::string& what) {
 
 struct AcmeFlow {
   PebbleEnv env;
-  std::unique_ptr<protocol::HttpsTransport> transport;
+  std::unique_ptr<protocol::CurlTransport> transport;
   agent::SystemClock clock;
   agent::SleepingWaiter waiter;
   std::unique_ptr<protocol::Http01Responder> responder;
@@ -34,9 +34,9 @@ struct AcmeFlow {
 
   explicit AcmeFlow(std::string_view profile) : AcmeFlow(require_pebble_env(profile)) {}
   explicit AcmeFlow(PebbleEnv pebble) : env(std::move(pebble)) {
-    protocol::HttpsTransportOptions options;
+    protocol::CurlTransportOptions options;
     options.trust_file = env.tls_root;
-    transport = ok_or_throw(protocol::HttpsTransport::create(options), "creating the transport");
+    transport = ok_or_throw(protocol::CurlTransport::create(options), "creating the transport");
     protocol::Http01ResponderOptions listen;
     listen.address = "127.0.0.1";
     listen.port = env.http01_port;

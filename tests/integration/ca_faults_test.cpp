@@ -44,9 +44,9 @@ constexpr int kIssueAttempts = 3;
 // One account and session; `count` issuances of one fresh name each, each retried as a
 // whole (a new order) at most kIssueAttempts - 1 times.
 void sweep_worker(const PebbleEnv& env, Http01Responder& responder, int count, SweepFigures& f) {
-  HttpsTransportOptions options;
+  CurlTransportOptions options;
   options.trust_file = env.tls_root;
-  auto transport = HttpsTransport::create(options);
+  auto transport = CurlTransport::create(options);
   agent::SystemClock clock;
   agent::SleepingWaiter waiter;
   auto session = transport ? AcmeSession::open(**transport, clock, waiter, env.directory_url)

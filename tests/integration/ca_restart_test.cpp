@@ -15,7 +15,7 @@
 #include "engine_support.hpp"
 #include "pebble_instances.hpp"
 #include "protocol/acme/certificate.hpp"
-#include "protocol/http/https_transport.hpp"
+#include "protocol/http/curl_transport.hpp"
 #include "protocol/x509/certificate.hpp"
 
 namespace certagent::integration {
@@ -34,9 +34,9 @@ std::string read_text(const fs::path& p) {
 
 // pebble's root number `index` (management interface, /roots/N) as a certificate.
 protocol::Certificate pebble_root(const PebbleEnv& env, int index) {
-  protocol::HttpsTransportOptions options;
+  protocol::CurlTransportOptions options;
   options.trust_file = env.tls_root;
-  auto transport = protocol::HttpsTransport::create(options);
+  auto transport = protocol::CurlTransport::create(options);
   if (!transport) throw std::runtime_error(transport.error().message);
   auto resp = (*transport)->send(protocol::HttpRequest{
       protocol::Method::Get, env.management_url + "/roots/" + std::to_string(index), "", "", {}});

@@ -1,6 +1,6 @@
 // SIGTERM reaches a request on the wire: the daemon against a CA that accepts
 // the connection and never answers stops within a few seconds with exit 0
-// (the transport watches the pass's cancel flag; protocol/http/https_transport.hpp).
+// (the transport watches the pass's cancel flag; protocol/http/curl_transport.hpp).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 

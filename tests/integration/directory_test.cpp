@@ -1,4 +1,4 @@
-// Smoke tests of the harness and of HttpsTransport against the real pebble
+// Smoke tests of the harness and of CurlTransport against the real pebble
 // the `pebble.start` fixture runs: verified HTTPS, trusting only the fixture root.
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "pebble_env.hpp"
-#include "protocol/http/https_transport.hpp"
+#include "protocol/http/curl_transport.hpp"
 
 namespace {
 
@@ -15,15 +15,15 @@ using certagent::integration::PebbleEnv;
 using certagent::integration::require_pebble_env;
 using namespace certagent::protocol;
 
-std::unique_ptr<HttpsTransport> transport_trusting(const std::string& trust_file) {
-  HttpsTransportOptions options;
+std::unique_ptr<CurlTransport> transport_trusting(const std::string& trust_file) {
+  CurlTransportOptions options;
   options.trust_file = trust_file;
-  auto transport = HttpsTransport::create(options);
+  auto transport = CurlTransport::create(options);
   if (!transport) throw std::runtime_error(transport.error().message);
   return std::move(*transport);
 }
 
-boost::json::object fetch_directory(HttpsTransport& transport, const PebbleEnv& env) {
+boost::json::object fetch_directory(CurlTransport& transport, const PebbleEnv& env) {
   HttpRequest request;
   request.url = env.directory_url;
   auto response = transport.send(request);
@@ -72,7 +72,7 @@ TEST(PebbleDirectory, EveryProfileAnswers) {
 
 TEST(PebbleDirectory, SystemTrustStoreRejectsTheFixtureRoot) {
   auto env = require_pebble_env("default");
-  auto transport = HttpsTransport::create();
+  auto transport = CurlTransport::create();
   ASSERT_TRUE(transport) << transport.error().message;
   HttpRequest request;
   request.url = env.directory_url;

@@ -39,12 +39,15 @@ class SslReply final : public Reply {
   }
   [[nodiscard]] bool stopping() const override { return stop_.load(); }
   void keep_open() override { keep_ = true; }
-  [[nodiscard]] bool kept_open() const { return keep_; }
+  void cut() override { cut_ = true; }
+  [[nodiscard]] bool kept_open() const { return keep_ && !cut_; }
+  [[nodiscard]] bool was_cut() const { return cut_; }
 
  private:
   SSL* ssl_;
   const std::atomic<bool>& stop_;
   bool keep_ = false;
+  bool cut_ = false;
 };
 
 // SSL_read that waits (in 200 ms slices) until data, the peer's close, 5 s or `stop`.
@@ -125,6 +128,7 @@ struct TlsTestServer::State {
       }
       SslReply reply(ssl.get(), stop);
       handler(request, reply);
+      if (reply.was_cut()) return;  // the caller closes the socket: no close_notify
       if (!reply.kept_open()) break;
     }
     SSL_shutdown(ssl.get());

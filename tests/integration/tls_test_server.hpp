@@ -25,6 +25,8 @@ class Reply {
   [[nodiscard]] virtual bool stopping() const = 0;
   // Serve the next request on this connection instead of closing it.
   virtual void keep_open() = 0;
+  // Close the connection without a TLS close_notify (a cut, not an end).
+  virtual void cut() = 0;
 };
 
 class TlsTestServer {

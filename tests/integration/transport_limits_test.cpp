@@ -1,4 +1,4 @@
-// HttpsTransport's bounds, staged by a small HTTPS server that uses the fixture's
+// CurlTransport's bounds, staged by a small HTTPS server that uses the fixture's
 // leaf certificate: trickling bodies, oversize bodies and headers, redirects.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "common/version.hpp"
-#include "protocol/http/https_transport.hpp"
+#include "protocol/http/curl_transport.hpp"
 #include "tls_test_server.hpp"
 #include "transport_support.hpp"
 
@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 
 // One GET with a new transport, and how long it took (the transport is made before the clock starts).
 std::pair<certagent::Result<HttpResponse>, std::chrono::steady_clock::duration> timed_send(
-    const HttpsTransportOptions& options, const std::string& url) {
+    const CurlTransportOptions& options, const std::string& url) {
   auto t = transport(options);
   const auto start = std::chrono::steady_clock::now();
   auto response = send(*t, url);

@@ -14,21 +14,21 @@ std::unique_ptr<TlsTestServer> serve(TlsTestServer::Handler handler, const std::
   return std::move(*server);
 }
 
-protocol::HttpsTransportOptions fixture_trust() {
-  protocol::HttpsTransportOptions o;
+protocol::CurlTransportOptions fixture_trust() {
+  protocol::CurlTransportOptions o;
   o.trust_file = require_pebble_env("default").tls_root;
   o.proxy = "";
   o.no_proxy = "";
   return o;
 }
 
-std::unique_ptr<protocol::HttpsTransport> transport(protocol::HttpsTransportOptions options) {
-  auto t = protocol::HttpsTransport::create(std::move(options));
+std::unique_ptr<protocol::CurlTransport> transport(protocol::CurlTransportOptions options) {
+  auto t = protocol::CurlTransport::create(std::move(options));
   if (!t) throw std::runtime_error(t.error().message);
   return std::move(*t);
 }
 
-Result<protocol::HttpResponse> send(protocol::HttpsTransport& t, const std::string& url, protocol::Method method) {
+Result<protocol::HttpResponse> send(protocol::CurlTransport& t, const std::string& url, protocol::Method method) {
   protocol::HttpRequest request;
   request.method = method;
   request.url = url;

@@ -1,5 +1,5 @@
 #pragma once
-// The set-up the HttpsTransport tests share (transport_limits_test.cpp,
+// The set-up the CurlTransport tests share (transport_limits_test.cpp,
 // transport_connection_test.cpp): a TlsTestServer with the fixture's leaf
 // certificate (or another), a transport that trusts the fixture's root and
 // uses no proxy whatever the environment says, and one request.
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "common/error.hpp"
-#include "protocol/http/https_transport.hpp"
+#include "protocol/http/curl_transport.hpp"
 #include "tls_test_server.hpp"
 
 namespace certagent::integration {
@@ -17,14 +17,14 @@ namespace certagent::integration {
                                                    const std::string& key = "");
 
 // Trusts the fixture's root only; proxy and no_proxy empty (not read from the environment).
-[[nodiscard]] protocol::HttpsTransportOptions fixture_trust();
+[[nodiscard]] protocol::CurlTransportOptions fixture_trust();
 
 // A transport with these options; throws when they are refused.
-[[nodiscard]] std::unique_ptr<protocol::HttpsTransport> transport(
-    protocol::HttpsTransportOptions options = fixture_trust());
+[[nodiscard]] std::unique_ptr<protocol::CurlTransport> transport(
+    protocol::CurlTransportOptions options = fixture_trust());
 
 // One request; a POST carries a small JOSE body.
-[[nodiscard]] Result<protocol::HttpResponse> send(protocol::HttpsTransport& t, const std::string& url,
+[[nodiscard]] Result<protocol::HttpResponse> send(protocol::CurlTransport& t, const std::string& url,
                                                   protocol::Method method = protocol::Method::Get);
 
 }  // namespace certagent::integration
