@@ -35,6 +35,10 @@ class Engine {
   std::shared_ptr<Store> store_;
   std::optional<policy::Policy> policy_;  // the last valid policy, kept in force when the file turns invalid
   std::mutex store_mutex_;
+
+  // The pass after the policy is loaded: plan, work, plan again, save the schedules. A failure of
+  // the pass as a whole (not of one certificate) comes back as a value, with its kind.
+  [[nodiscard]] Result<void> plan_and_work(const PassRequest& request, PassSummary& summary);
 };
 
 }  // namespace certagent::agent

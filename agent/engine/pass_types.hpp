@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
+
 namespace certagent::agent {
 
 enum class WakeReason {
@@ -88,6 +90,7 @@ struct PassSummary {
   std::string status_line;                            // one line for systemd STATUS= and the log
   std::optional<std::string> policy_error;            // set: the policy file is invalid (FILE:LINE:COLUMN: ...)
   bool failed = false;      // some action of this pass failed (CA, network, storage, hook)
+  std::optional<ErrorKind> error_kind;  // set: the pass as a whole failed (e.g. the store could not be read)
   bool incomplete = false;  // some purpose is unbound, expired or lacks a required name
   std::vector<CertificateStatus> certificates;
   std::vector<IssuanceAttempt> attempts;              // this pass's attempts only

@@ -93,6 +93,17 @@ TEST_F(EnginePass, WithNoValidPolicyEverThePassSaysSoAndDoesNothing) {
   EXPECT_FALSE(s.next_wake);
 }
 
+TEST_F(EnginePass, AStoreThatCannotBeReadFailsThePassWithItsKind) {
+  Engine engine({policy.string(), 4}, store);
+  std::filesystem::remove_all(store->dir() / "certs");
+  std::ofstream(store->dir() / "certs") << "not a directory";
+  auto s = engine.pass(at(now()));
+  EXPECT_TRUE(s.failed);
+  ASSERT_TRUE(s.error_kind) << s.status_line;
+  EXPECT_EQ(*s.error_kind, ErrorKind::Storage);
+  EXPECT_THAT(s.status_line, HasSubstr("the pass FAILED (storage)"));
+}
+
 TEST_F(EnginePass, AStoredVersionWithTheRightNamesIsBoundWithoutAnyOrder) {
   auto cert = testing::make_cert({"se01.contoso.net", "lyncdiscoverinternal.contoso.com", "lyncdiscover.contoso.com"});
   NewVersion v{cert.key_pem, cert.leaf_pem, cert.chain_pem, {}};
