@@ -10,6 +10,7 @@
 
 #include "agent/cli/commands.hpp"
 #include "agent/engine/system_waiter.hpp"
+#include "agent/store/fsutil.hpp"
 #include "protocol/acme/account.hpp"
 #include "protocol/acme/issue.hpp"
 #include "protocol/acme/log.hpp"
@@ -70,32 +71,19 @@ Result<Http01ResponderOptions> listen_options(const std::string& listen) {
   return options;
 }
 
-// Writes `text` to dir/name through a temporary file renamed into place.
-Result<void> write_public_file(const fs::path& dir, const std::string& name, const std::string& text) {
-  fs::path tmp = dir / (name + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) return fail(ErrorKind::Storage, "writing " + tmp.string());
-  }
-  std::error_code ec;
-  fs::rename(tmp, dir / name, ec);
-  if (ec) return fail(ErrorKind::Storage, "renaming " + tmp.string() + ": " + ec.message());
-  return ok();
-}
-
+// Each file through a temporary of a random name, created exclusively without following a
+// symlink, then renamed into place (the store's own writes): a name planted in --out, a symlink
+// to /etc/shadow for instance, is never opened, and an existing symlink is refused, not followed.
 Result<void> write_outputs(const fs::path& dir, const IssuedCertificate& issued) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return fail(ErrorKind::Storage, "creating " + dir.string() + ": " + ec.message());
-  fs::path key_tmp = dir / "key.pem.tmp";
-  fs::remove(key_tmp, ec);
-  if (auto w = issued.key->write_new_file(key_tmp); !w) return w;
-  fs::rename(key_tmp, dir / "key.pem", ec);
-  if (ec) return fail(ErrorKind::Storage, "renaming " + key_tmp.string() + ": " + ec.message());
+  auto key_pem = issued.key->to_pem();
+  if (!key_pem) return std::unexpected(key_pem.error());
+  if (auto w = fsutil::write_file_atomic(dir / "key.pem", *key_pem, 0600); !w) return w;
   for (auto [name, text] : {std::pair{"cert.pem", &issued.certificate_pem}, std::pair{"chain.pem", &issued.chain_pem},
                             std::pair{"fullchain.pem", &issued.fullchain_pem}})
-    if (auto w = write_public_file(dir, name, *text); !w) return w;
+    if (auto w = fsutil::write_file_atomic(dir / name, *text, 0644); !w) return w;
   return ok();
 }
 

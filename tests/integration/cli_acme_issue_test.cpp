@@ -30,6 +30,39 @@ std::string base_args(const PebbleEnv& env) {
          " --http-01-listen 127.0.0.1:" + std::to_string(env.http01_port);
 }
 
+TEST(CliAcmeIssue, PlantedSymlinksInTheOutputDirectoryAreNeverWrittenThrough) {
+  auto env = require_pebble_env("default");
+  auto out = temp_dir("symlinks");
+  fs::create_directories(out);
+  const fs::path victim = out.string() + "-victim";
+  std::ofstream(victim) << "precious";
+  // The fixed temporary names an earlier certagent used: a truncating open of either followed
+  // the link and overwrote the victim.
+  for (const char* name : {"cert.pem.tmp", "chain.pem.tmp", "fullchain.pem.tmp", "key.pem.tmp"})
+    fs::create_symlink(victim, out / name);
+  auto names = fresh_names(1, "cli-link");
+  auto r = run_certagent(base_args(env) + " --name " + names[0] + " --out " + out.string() + " --account-key " +
+                         (out.string() + "-account.pem"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(victim);
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, "precious");
+  EXPECT_FALSE(fs::is_symlink(out / "cert.pem"));
+  // A symlink where an output goes is refused, not followed.
+  fs::remove(out / "fullchain.pem");
+  fs::create_symlink(victim, out / "fullchain.pem");
+  auto again = run_certagent(base_args(env) + " --name " + names[0] + " --out " + out.string() + " --account-key " +
+                             (out.string() + "-account.pem"));
+  EXPECT_NE(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("symbolic link"), std::string::npos) << again.out;
+  std::ifstream in2(victim);
+  std::string still((std::istreambuf_iterator<char>(in2)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(still, "precious");
+  fs::remove_all(out);
+  fs::remove(victim);
+  fs::remove(out.string() + "-account.pem");
+}
+
 TEST(CliAcmeIssue, WritesKeyCertChainAndFullchain) {
   auto env = require_pebble_env("default");
   auto out = temp_dir("ok");
