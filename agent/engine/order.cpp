@@ -129,6 +129,11 @@ std::optional<InFlight> resume(protocol::AcmeSession& session, const CaAccess& c
   if (!order) return drop_journal(store, req.certificate_id, order.error().message), std::nullopt;
   if (order->status == "invalid")
     return drop_journal(store, req.certificate_id, "the CA says the order is invalid"), std::nullopt;
+  // What the CA says the order is for, not what the journal says: never answer challenges (or
+  // run a dns-01 hook) for names the policy does not require.
+  if (protocol::identifier_names(order->identifiers) != protocol::normalized_names(req.names))
+    return drop_journal(store, req.certificate_id, "the CA's order is for other names than the policy requires"),
+           std::nullopt;
   KeyPtr key;
   if (!(*journal)->key_pem.empty()) {
     auto parsed = protocol::PrivateKey::from_pem((*journal)->key_pem);

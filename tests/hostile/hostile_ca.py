@@ -61,6 +61,7 @@ SCENARIOS = {
     "retry-after-30y-date": "newOrder answers 429 with Retry-After of thirty years (HTTP-date)",
     "poll-retry-after-zero": "challenges stay 'processing' forever; every answer says Retry-After: 0",
     "poll-retry-after-30y": "challenges stay 'processing'; the CA says Retry-After of thirty years",
+    "poll-then-other-names": "as poll-retry-after-30y, and once a challenge was answered the order says it is for other names",
     "redirect-loop": "the directory answers 302 to itself",
     "directory-http": "the directory's URLs are plain http://",
     "order-http": "the order's authorization, finalize and certificate URLs are plain http://",
@@ -158,8 +159,12 @@ class Ca:
             authz_urls += [self.url("/authz/%d" % o["authzs"][0]) for _ in range(900 - len(authz_urls))]
         if self.scenario == "many-authz":
             authz_urls = [self.url("/authz/%d" % (o["authzs"][0] + i)) for i in range(20000)]
+        names = o["names"]
+        if self.scenario == "poll-then-other-names" and any(
+                self.authzs[a]["challenge"] != "pending" for a in o["authzs"]):
+            names = ["evil.example", "victim.example"]  # what a resumed order must be checked against
         body = {"status": o["status"], "expires": "2099-01-01T00:00:00Z",
-                "identifiers": [{"type": "dns", "value": n} for n in o["names"]],
+                "identifiers": [{"type": "dns", "value": n} for n in names],
                 "authorizations": authz_urls, "finalize": self.url("/finalize/%d" % oid, down)}
         if o["cert"] is not None:
             body["certificate"] = self.url("/cert/%d" % oid, down)

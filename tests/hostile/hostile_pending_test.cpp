@@ -63,6 +63,24 @@ TEST_P(HostilePending, RunOnceHandsThePendingOrderBackAndTheNextRunResumesIt) {
   EXPECT_EQ(ca.requests("/order/new"), 1u) << "the same order, not a second one";
 }
 
+// A journaled order is resumed only when the CA says it is for the names the policy requires:
+// a CA that answers the journaled URL with other names gets a new order, and no challenge (or
+// dns-01 hook) is answered for its names.
+TEST(HostileResume, AJournaledOrderTheCaNowSaysIsForOtherNamesIsDroppedForANewOrder) {
+  Workspace ws;
+  const int port = free_port();
+  HostileCa ca(ws, "poll-then-other-names", port);
+  ASSERT_TRUE(ca.ready()) << ca.failure();
+  const fs::path policy = write_policy(ws, ca, port);
+  auto first = certagent(ws, policy, {"run", "--once"});
+  EXPECT_EQ(first.exit_code, 3) << first.err;
+  EXPECT_EQ(ca.requests("/order/new"), 1u);
+  auto again = certagent(ws, policy, {"run", "--once", "--now"});
+  EXPECT_THAT(again.err, HasSubstr("not resuming the journaled order: the CA's order is for other names"));
+  EXPECT_THAT(again.err, ::testing::Not(HasSubstr("resuming order")));
+  EXPECT_EQ(ca.requests("/order/new"), 2u) << "a new order for the required names";
+}
+
 INSTANTIATE_TEST_SUITE_P(RetryAfter, HostilePending,
                          ::testing::Values("poll-retry-after-30y", "poll-retry-after-zero"),
                          [](const auto& info) {
