@@ -18,7 +18,8 @@ void set_fault_injector(FaultInjector injector);
 // Called at each named point. Also honours CERTAGENT_FAULT_KILL=<point> in
 // the environment (the process SIGKILLs itself there; "<point>@N": the Nth
 // time it is reached), so integration tests can crash the real binary at a
-// chosen step.
+// chosen step. Only in builds with CERTAGENT_FAULT_INJECTION (the default where
+// the tests are built); elsewhere it is always false and reads nothing.
 [[nodiscard]] bool fault_point(std::string_view point);
 
 }  // namespace certagent::agent
