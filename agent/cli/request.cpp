@@ -78,7 +78,9 @@ void register_request_command(CLI::App& app, GlobalOptions& globals, int& exit_c
   auto* all = cmd->add_flag("--all-sip-domains", o->all_sip_domains,
                             "Autodiscover names for every SIP domain of the policy (the default)");
   auto* list = cmd->add_option("--domain-name", o->domain_names,
-                               "The Autodiscover FQDNs to include instead, comma-separated");
+                               "The Autodiscover FQDNs to include instead, comma-separated; each with the prefix of a "
+                               "requested type: lyncdiscover.<sip domain> (WebServicesExternal), "
+                               "lyncdiscoverinternal.<sip domain> (WebServicesInternal)");
   all->excludes(list);
   cmd->add_flag("--assign", o->assign, "Also bind the new certificate to the purposes (with assign's checks)");
   cmd->callback([o, &globals, &exit_code] { exit_code = run_request(globals, *o); });

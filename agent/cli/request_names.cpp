@@ -43,6 +43,36 @@ std::string certificate_id_for(const policy::Policy& policy, const policy::Role&
   return fmt::format("{}-{}", role.id, fmt::join(purposes, "-"));
 }
 
+constexpr std::string_view kExternal = "lyncdiscover.";
+constexpr std::string_view kInternal = "lyncdiscoverinternal.";
+
+bool wants(const std::vector<std::string>& purposes, std::string_view p) {
+  return std::find(purposes.begin(), purposes.end(), p) != purposes.end();
+}
+
+// The guide (Request-CsCertificate, step 12): "When you use the DomainName parameter, you must
+// use an appropriate prefix for the SIP domain FQDN" — lyncdiscover.<d> for WebServicesExternal,
+// lyncdiscoverinternal.<d> for WebServicesInternal. A name without one would cost an order and
+// give a certificate no purpose can use: refused before any key or request, with the names meant.
+Result<void> check_prefix(const std::string& name, const std::vector<std::string>& purposes) {
+  const bool external = wants(purposes, "WebServicesExternal"), internal = wants(purposes, "WebServicesInternal");
+  if ((external && name.starts_with(kExternal)) || (internal && name.starts_with(kInternal))) return ok();
+  std::string domain = name;
+  for (auto prefix : {kInternal, kExternal})
+    if (domain.starts_with(prefix)) domain = domain.substr(prefix.size());
+  std::vector<std::string> meant;
+  if (external) meant.push_back(fmt::format("{}{} (WebServicesExternal)", kExternal, domain));
+  if (internal) meant.push_back(fmt::format("{}{} (WebServicesInternal)", kInternal, domain));
+  if (meant.empty())
+    return fail(ErrorKind::Invalid, fmt::format("--domain-name \"{}\": --domain-name gives the Autodiscover names of "
+                                                "WebServicesInternal or WebServicesExternal; add one of them to --type",
+                                                name));
+  return fail(ErrorKind::Invalid,
+              fmt::format("--domain-name \"{}\" lacks the prefix of the requested type: \"When you use the DomainName "
+                          "parameter, you must use an appropriate prefix for the SIP domain FQDN\" — probably meant: {}",
+                          name, fmt::join(meant, " or ")));
+}
+
 }  // namespace
 
 Result<RequestPlan> request_plan(const policy::Policy& policy, const std::vector<std::string>& purposes,
@@ -59,6 +89,7 @@ Result<RequestPlan> request_plan(const policy::Policy& policy, const std::vector
   for (const auto& d : domain_names.value_or(std::vector<std::string>{})) {
     auto name = normalize_dns_name(d);
     if (!name) return fail(ErrorKind::Invalid, fmt::format("--domain-name \"{}\": {}", d, name.error().message));
+    if (auto prefixed = check_prefix(*name, purposes); !prefixed) return std::unexpected(prefixed.error());
     add_unique(plan.names, *name);
   }
   if (plan.names.empty()) return fail(ErrorKind::Invalid, "the request has no names");

@@ -3,7 +3,9 @@
 // union of the names the policy gives the requested purposes in the first role
 // that serves them all; with an explicit --domain-name list the Autodiscover
 // names (rules autodiscover-internal / autodiscover-external) are replaced by
-// exactly the listed FQDNs, as the guide does for many SIP domains.
+// exactly the listed FQDNs, as the guide does for many SIP domains. Each listed FQDN must carry the
+// prefix a requested type needs (lyncdiscover. for WebServicesExternal, lyncdiscoverinternal. for
+// WebServicesInternal), checked before any key or order.
 #include <optional>
 #include <string>
 #include <vector>

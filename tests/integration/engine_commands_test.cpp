@@ -49,6 +49,19 @@ TEST(EngineCommands, RequestWithAnExplicitDomainListStoresButAssignRefusesTheMis
   EXPECT_TRUE(box.certs().at("WebServicesExternal").at("thumbprint").is_null());
 }
 
+TEST(EngineCommands, RequestRefusesADomainNameWithoutTheTypesPrefixBeforeAnyKeyOrOrder) {
+  EngineSandbox box;
+  box.write_policy(pool("separate"));
+  const auto orders = new_order_count(box.pebble());
+  auto r = box.certagent({"request", "--type", "WebServicesInternal", "--domain-name", "Lyncdiscover.contoso.com"});
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_THAT(r.err, HasSubstr("you must use an appropriate prefix for the SIP domain FQDN"));
+  EXPECT_THAT(r.err, HasSubstr("lyncdiscoverinternal.contoso.com (WebServicesInternal)"));
+  EXPECT_EQ(new_order_count(box.pebble()), orders) << "the CA saw no order";
+  EXPECT_FALSE(std::filesystem::exists(box.state() / "certs") && !std::filesystem::is_empty(box.state() / "certs"))
+      << "nothing stored";
+}
+
 TEST(EngineCommands, RevokeRefusesABoundCertificateAndRevokesAnUnboundOne) {
   EngineSandbox box;
   box.write_policy(pool("shared"));

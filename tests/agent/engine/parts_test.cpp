@@ -135,6 +135,24 @@ TEST(EngineParts, RequestNamesRefusesUnknownPurposesAndBadNames) {
   EXPECT_THAT(bad.error().message, HasSubstr("--domain-name \"not a name\""));
 }
 
+TEST(EngineParts, RequestNamesDomainNameNeedsThePrefixOfARequestedType) {
+  // The guide's mistake: the external Autodiscover name on a WebServicesInternal certificate.
+  auto wrong = request_plan(pool_policy(), {"WebServicesInternal"}, std::vector<std::string>{"Lyncdiscover.contoso.com"});
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().kind, ErrorKind::Invalid);
+  EXPECT_THAT(wrong.error().message, HasSubstr("you must use an appropriate prefix for the SIP domain FQDN"));
+  EXPECT_THAT(wrong.error().message, HasSubstr("lyncdiscoverinternal.contoso.com (WebServicesInternal)"));
+  auto apex = request_plan(pool_policy(), {"WebServicesExternal"}, std::vector<std::string>{"contoso.com"});
+  ASSERT_FALSE(apex);
+  EXPECT_THAT(apex.error().message, HasSubstr("probably meant: lyncdiscover.contoso.com (WebServicesExternal)"));
+  auto both = request_plan(pool_policy(), {"Default", "WebServicesInternal", "WebServicesExternal"},
+                           std::vector<std::string>{"lyncdiscoverinternal.contoso.com", "lyncdiscover.contoso.com"});
+  EXPECT_TRUE(both) << both.error().message;
+  auto neither = request_plan(pool_policy(), {"Default"}, std::vector<std::string>{"lyncdiscover.contoso.com"});
+  ASSERT_FALSE(neither);
+  EXPECT_THAT(neither.error().message, HasSubstr("add one of them to --type"));
+}
+
 TEST(EngineParts, ConsumersCarryHooksAndEveryOutputWithItsMode) {
   auto consumers = consumers_from_policy(pool_policy());
   const auto& wse = consumers.at("WebServicesExternal");
