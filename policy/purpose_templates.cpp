@@ -68,19 +68,21 @@ Result<std::vector<PurposeTemplates>> read_purpose_templates(const Reader& r, co
   return out;
 }
 
-void add_name(std::vector<RequiredName>& names, const std::string& name, const std::vector<std::string>& rules) {
-  auto it = std::find_if(names.begin(), names.end(), [&](const RequiredName& n) { return n.name == name; });
-  if (it == names.end()) {
-    names.push_back({name, rules});
+void add_name(NameSet& set, const std::string& name, const std::vector<std::string>& rules) {
+  auto [at, added] = set.index.try_emplace(name, set.names.size());
+  if (added) {
+    set.names.push_back({name, rules});
     return;
   }
+  auto& known = set.names[at->second].rules;
   for (const auto& rule : rules)
-    if (std::find(it->rules.begin(), it->rules.end(), rule) == it->rules.end()) it->rules.push_back(rule);
+    if (std::find(known.begin(), known.end(), rule) == known.end()) known.push_back(rule);
 }
 
 Result<PurposeNames> expand_purpose(const Reader& r, const PurposeTemplates& p, const Variables& vars,
                                     const std::string& fallback_path) {
   PurposeNames out{p.purpose, {}};
+  NameSet set{out.names};
   for (const auto& entry : p.entries) {
     auto names = expand(entry.name, vars);
     if (!names) {
@@ -89,7 +91,7 @@ Result<PurposeNames> expand_purpose(const Reader& r, const PurposeTemplates& p, 
                                                             : fallback_path;
       return r.fail(at, fmt::format("{} (needed for purpose {})", names.error().message, p.purpose));
     }
-    for (const auto& name : *names) add_name(out.names, name, {entry.rule});
+    for (const auto& name : *names) add_name(set, name, {entry.rule});
   }
   return out;
 }

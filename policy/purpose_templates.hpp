@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/error.hpp"
@@ -38,8 +39,13 @@ struct PurposeTemplates {
 [[nodiscard]] Result<PurposeNames> expand_purpose(const Reader& r, const PurposeTemplates& p, const Variables& vars,
                                                   const std::string& fallback_path);
 
-// Adds `name` with `rules` to `names`, merging into an existing entry.
-void add_name(std::vector<RequiredName>& names, const std::string& name, const std::vector<std::string>& rules);
+// Names being collected without duplicates: a name seen again only adds its rules. The index keeps
+// this O(1) per name (a linear search made 80 templates x 1,000 SIP domains take 10 s to parse).
+struct NameSet {
+  std::vector<RequiredName>& names;
+  std::unordered_map<std::string, std::size_t> index{};
+};
+void add_name(NameSet& set, const std::string& name, const std::vector<std::string>& rules);
 
 [[nodiscard]] bool is_purpose_name(std::string_view s);
 

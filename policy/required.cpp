@@ -20,10 +20,11 @@ RequiredCertificate make_certificate(const Policy& policy, const Role& role, Lay
   cert.layout = layout;
   cert.renewal = policy.renewal;
   bool serves_default = false;
+  NameSet set{cert.names};
   for (const auto* p : purposes) {
     cert.purposes.push_back(p->purpose);
     serves_default = serves_default || p->purpose == "Default";
-    for (const auto& n : p->names) add_name(cert.names, n.name, n.rules);
+    for (const auto& n : p->names) add_name(set, n.name, n.rules);
   }
   if (serves_default && role.primary_name) {
     auto it = std::find_if(cert.names.begin(), cert.names.end(),
