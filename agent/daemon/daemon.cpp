@@ -1,6 +1,8 @@
 #include "agent/daemon/daemon.hpp"
 
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -246,6 +248,13 @@ void Loop::start_pass(WakeReason reason) {
   const auto started = std::chrono::floor<std::chrono::seconds>(system_clock::now());
   const PassRequest request{reason, started, &link_->cancel, options_.retry_now && reason == WakeReason::Startup};
   log_->debug("pass ({}) starting", to_string(reason));
+  // The pass thread, and every thread it starts (curl, concurrent orders), blocks the signals
+  // the loop handles: the kernel delivers them to the loop's thread, and no system call of a
+  // pass is interrupted by a SIGHUP meant for the loop.
+  sigset_t handled, previous;
+  sigemptyset(&handled);
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&handled, s);
+  pthread_sigmask(SIG_BLOCK, &handled, &previous);
   worker_ = std::thread([this, link = link_, pass = pass_, request, reason, started] {
     PassOutcome outcome;
     const auto t0 = steady_clock::now();
@@ -263,6 +272,7 @@ void Loop::start_pass(WakeReason reason) {
       finish_pass(std::move(outcome), reason, started);
     });
   });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 void Loop::finish_pass(PassOutcome outcome, WakeReason reason, std::chrono::sys_seconds started) {

@@ -2,10 +2,12 @@
 // changes (debounced), cancellation, queueing, --once exit codes, idleness.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -275,6 +277,23 @@ TEST(DaemonLoop, APassIgnoringCancelIsAbandonedAfterTheGrace) {
   EXPECT_EQ(child.next_line(kEvent), "exit 1 passes 0 abandoned");
   EXPECT_GE(Clock::now() - sent, 500ms) << "the grace was given";
   EXPECT_EQ(child.wait_exit(kEvent), kExitFailed);
+}
+
+TEST(DaemonLoop, ThePassThreadLeavesTheStopAndReloadSignalsToTheLoop) {
+  DaemonChild child({}, [](const PassRequest& r, const auto& report) {
+    sigset_t mask;
+    pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+    for (int s : {SIGHUP, SIGTERM, SIGINT})
+      report(std::string(strsignal(s)) + (sigismember(&mask, s) == 1 ? " blocked" : " open"));
+    return summary_waking_at(r.now + 24h);
+  });
+  ASSERT_EQ(child.next_line(kEvent), "pass startup");
+  EXPECT_EQ(child.next_line(kEvent), std::string(strsignal(SIGHUP)) + " blocked");
+  EXPECT_EQ(child.next_line(kEvent), std::string(strsignal(SIGTERM)) + " blocked");
+  EXPECT_EQ(child.next_line(kEvent), std::string(strsignal(SIGINT)) + " blocked");
+  // and the loop still takes them: a reload, then a stop
+  child.signal(SIGHUP);
+  ASSERT_EQ(child.next_line(kEvent), "pass reload");
 }
 
 TEST(DaemonLoop, RunNowLiftsTheBackoffForTheStartupPassOnly) {
