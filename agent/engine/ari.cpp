@@ -5,6 +5,7 @@
 #include <set>
 
 #include "agent/engine/acme.hpp"
+#include "agent/engine/env_seconds.hpp"
 #include "agent/store/fsutil.hpp"
 #include "agent/store/logging.hpp"
 #include "agent/engine/system_waiter.hpp"
@@ -29,6 +30,14 @@ std::vector<const StoredVersion*> bound_versions(const Inventory& inventory) {
 }
 
 std::shared_ptr<spdlog::logger> log() { return module_logger("engine"); }
+
+// When to ask again `delay` from now: at most CERTAGENT_ARI_RECHECK_MAX later (env_seconds.hpp).
+TimePoint recheck_after(TimePoint now, Seconds delay) {
+  static const auto cap = seconds_from_environment("CERTAGENT_ARI_RECHECK_MAX", Seconds(1), Seconds(86400),
+                                                   "renewal information is asked again at least every {} s, "
+                                                   "whatever the CA's Retry-After");
+  return now + (cap ? std::min(delay, *cap) : delay);
+}
 
 // The CA's renewalInfo URL: from the note when it is fresh and for this CA, else from the directory.
 std::optional<std::string> renewal_info_url(const Store& store, std::mutex& m, const std::string& directory_url,
@@ -65,13 +74,14 @@ void refresh_one(const Store& store, std::mutex& m, const StoredVersion& v, cons
                 info.error().message, kept ? "the previous window, asking again in an hour" : "the lifetime rule");
     if (!kept) return;
     AriRecord later = **record;
-    later.recheck_at = now + kAriRetryAfterFailure;
+    later.recheck_at = recheck_after(now, kAriRetryAfterFailure);
     std::lock_guard lock(m);
     if (auto saved = write_ari_record(store, thumbprint, later); !saved) log()->warn("{}", saved.error().message);
     return;
   }
   const AriRecord fresh{*cert_id, std::chrono::floor<Seconds>(info->window_start),
-                        std::chrono::ceil<Seconds>(info->window_end), now + ari_recheck_delay(info->retry_after), now};
+                        std::chrono::ceil<Seconds>(info->window_end), recheck_after(now, ari_recheck_delay(info->retry_after)),
+                        now};
   log()->info("{}: the CA suggests renewing certificate {} between {} and {}; asking again at {}{}",
               v.meta.certificate_id, thumbprint, format_rfc3339(fresh.start), format_rfc3339(fresh.end),
               format_rfc3339(fresh.recheck_at), info->explanation_url.empty() ? "" : " (" + info->explanation_url + ")");

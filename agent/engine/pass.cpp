@@ -442,6 +442,12 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   const std::size_t concurrency =
       policy_->ca.concurrency ? static_cast<std::size_t>(*policy_->ca.concurrency) : options_.concurrency;
   work(request, *policy_, *store_, store_mutex_, concurrency, before->selections, rebinds, orders);
+  // A certificate issued in this pass gets the CA's window now, not at the next wake (which the
+  // lifetime rule alone would put weeks ahead): one request per new certificate, none when the
+  // CA offers no ARI (the order noted its directory).
+  if (std::any_of(orders.begin(), orders.end(), [](const Job* j) { return j->attempted && !j->error; }))
+    if (auto inv = store_->inventory(); inv)
+      refresh_renewal_info_from_ca(*store_, store_mutex_, *inv, policy_->ca, request.now, request.cancel);
   auto after = plan_now(*store_, *policy_, request.now, rng);
   if (!after) return std::unexpected(after.error().context("planning after the work of the pass"));
   summarize(summary, after->inventory, after->actions, jobs, request.now);

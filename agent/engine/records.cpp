@@ -1,10 +1,11 @@
 #include "agent/engine/records.hpp"
 
-#include <charconv>
-#include <cstdlib>
-#include <cstring>
-#include <mutex>
+#include <fmt/format.h>
 
+#include <mutex>
+#include <string>
+
+#include "agent/engine/env_seconds.hpp"
 #include "agent/store/logging.hpp"
 #include "agent/store/schedule.hpp"
 
@@ -12,21 +13,10 @@ namespace certagent::agent {
 
 BackoffPolicy engine_backoff_policy() {
   BackoffPolicy policy;
-  const char* text = std::getenv("CERTAGENT_BACKOFF_INITIAL");
-  if (text == nullptr || *text == '\0') return policy;
-  long seconds = 0;
-  const char* end = text + std::strlen(text);
-  auto [at, ec] = std::from_chars(text, end, seconds);
-  if (ec != std::errc{} || at != end || seconds < 1 || seconds > 3600) {
-    module_logger("engine")->warn("ignoring CERTAGENT_BACKOFF_INITIAL={}: not a number of seconds in 1..3600", text);
-    return policy;
-  }
-  static std::once_flag said;
-  std::call_once(said, [&] {
-    module_logger("engine")->warn("CERTAGENT_BACKOFF_INITIAL: failed attempts back off from {} s, not {} s", seconds,
-                                  policy.initial.count());
-  });
-  policy.initial = Seconds(seconds);
+  const std::string effect =
+      fmt::format("failed attempts back off from {{}} s, not {} s", policy.initial.count());
+  if (auto s = seconds_from_environment("CERTAGENT_BACKOFF_INITIAL", Seconds(1), Seconds(3600), effect))
+    policy.initial = *s;
   return policy;
 }
 

@@ -302,12 +302,9 @@ TEST_P(CaSuite, AriWindowFromTheCaSetsTheRenewalTime) {
   if (!GetParam().ari) GTEST_SKIP() << GetParam().name << " offers no renewalInfo (ARI, RFC 9773)";
   EngineSandbox box(env());
   box.write_policy(pool("shared"));
-  ASSERT_EQ(box.certagent({"run", "--once"}).exit_code, 0);
-  const auto requests = ca_requests(box.pebble());
-  auto second = box.certagent({"run", "--once"});  // asks the CA for the bound certificate's window
-  ASSERT_EQ(second.exit_code, 0) << describe(second);
-  EXPECT_THAT(second.err, HasSubstr("the CA suggests renewing certificate"));
-  EXPECT_GT(ca_requests(box.pebble()), requests);
+  auto first = box.certagent({"run", "--once"});  // issues, then asks the CA for the new certificate's window
+  ASSERT_EQ(first.exit_code, 0) << describe(first);
+  EXPECT_THAT(first.err, HasSubstr("the CA suggests renewing certificate"));
   auto status = box.certagent({"status", "--json"});
   ASSERT_EQ(status.exit_code, 0) << describe(status);
   const auto v = boost::json::parse(status.out);
