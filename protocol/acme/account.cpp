@@ -1,3 +1,4 @@
+#include "common/escape.hpp"
 #include "protocol/acme/account.hpp"
 
 #include <boost/json/array.hpp>
@@ -31,7 +32,7 @@ Result<Account> read_account(const HttpResponse& resp, AccountRef ref, std::stri
   account.created = resp.status == 201;
   if (!account.status.empty() && account.status != "valid")
     return fail(ErrorKind::Unauthorized,
-                std::string(doing) + ": the account is " + sanitize(account.status, 40) + ", not valid");
+                std::string(doing) + ": the account is " + escape_control(account.status, 40) + ", not valid");
   return account;
 }
 
@@ -56,7 +57,7 @@ Result<Account> post_new_account(AcmeSession& session, std::shared_ptr<const Pri
 Result<void> check_new_account_options(const Directory& dir, const NewAccountOptions& options) {
   if (!dir.terms_of_service.empty() && !options.agree_to_terms)
     return fail(ErrorKind::Invalid, "the CA requires agreeing to its terms of service (" +
-                                        sanitize(dir.terms_of_service) + ") to create an account");
+                                        escape_control(dir.terms_of_service, 300) + ") to create an account");
   if (dir.external_account_required && !options.eab)
     return fail(ErrorKind::Invalid,
                 "the CA requires an external account binding (a key id and MAC key from the CA) to create an account");

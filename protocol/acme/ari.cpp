@@ -1,3 +1,4 @@
+#include "common/escape.hpp"
 #include "protocol/acme/ari.hpp"
 
 
@@ -32,7 +33,7 @@ Result<TimePoint> parse_acme_time(std::string_view s) {
   auto t = parse_rfc3339(s);
   if (!t) return fail(ErrorKind::Protocol, t.error().message);
   if (*t < kEarliest || *t > kLatest)
-    return fail(ErrorKind::Protocol, "'" + sanitize(s, 40) + "' is outside the dates this system's clock can hold");
+    return fail(ErrorKind::Protocol, "'" + escape_control(s, 40) + "' is outside the dates this system's clock can hold");
   return std::chrono::time_point_cast<TimePoint::duration>(*t);
 }
 
@@ -47,7 +48,7 @@ Result<RenewalInfo> parse_renewal_info(std::string_view body) {
   if (!start) return std::unexpected(std::move(start.error()).context("reading the suggested renewal window"));
   if (!end) return std::unexpected(std::move(end.error()).context("reading the suggested renewal window"));
   if (*end <= *start) return fail(ErrorKind::Protocol, "the suggested renewal window ends before it starts");
-  return RenewalInfo{*start, *end, sanitize(string_member(*obj, "explanationURL").value_or(""), 500), std::nullopt};
+  return RenewalInfo{*start, *end, escape_control(string_member(*obj, "explanationURL").value_or(""), 500), std::nullopt};
 }
 
 Result<RenewalInfo> fetch_renewal_info(AcmeSession& session, std::string_view cert_id) {

@@ -1,3 +1,4 @@
+#include "common/escape.hpp"
 #include "protocol/acme/authorize.hpp"
 
 #include <algorithm>
@@ -49,7 +50,7 @@ Error validation_error(const std::vector<Authorization>& failed) {
       retryable = cls.retryable;
     }
     if (i > 0) message += "; ";
-    message += sanitize(failed[i].identifier.value, 255) + " (" + failed[i].status + "): " +
+    message += escape_control(failed[i].identifier.value, 255) + " (" + failed[i].status + "): " +
                (c != nullptr ? problem_text(c->error) : std::string("no challenge error given"));
   }
   if (failed.size() > kMaxFailuresShown) message += "; ...";
@@ -113,7 +114,7 @@ Result<void> post_challenge(AcmeSession& session, Answered& a) {
 Error challenge_error(const Answered& a, const std::string& how) {
   const auto& c = *a.state;
   auto cls = c.error ? classify_problem(c.error->type, 403) : ProblemClass{ErrorKind::Unauthorized, true};
-  Error err(cls.kind, "validation failed for " + sanitize(a.task->identifier, 255) + " (challenge " + how +
+  Error err(cls.kind, "validation failed for " + escape_control(a.task->identifier, 255) + " (challenge " + how +
                           "): " + problem_text(c.error), cls.retryable);
   if (c.error) err.problem_type = c.error->type;
   return err;
@@ -189,7 +190,7 @@ Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std
   for (const auto& authz : authorizations) {
     std::string name = (authz.wildcard ? "*." : "") + authz.identifier.value;
     if (!std::binary_search(names.begin(), names.end(), normalized_names({name}).front()))
-      return fail(ErrorKind::Protocol, "an authorization names " + sanitize(name, 255) + ", which the order does not");
+      return fail(ErrorKind::Protocol, "an authorization names " + escape_control(name, 255) + ", which the order does not");
     if (authz.status == "valid") continue;
     if (is_final_failure(authz.status)) {
       failed.push_back(authz);
@@ -198,11 +199,11 @@ Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std
     const Challenge* c = challenge_of_type(authz, challenge_type);
     if (c == nullptr)
       return fail(ErrorKind::Rejected, "the CA offers no " + std::string(challenge_type) + " challenge for " +
-                                           sanitize(authz.identifier.value, 255));
+                                           escape_control(authz.identifier.value, 255));
     if (auto checked = check_token(c->token); !checked)
       return std::unexpected(std::move(checked.error())
-                                 .context("the challenge token for " + sanitize(authz.identifier.value, 255) +
-                                          " ('" + sanitize(c->token, 80) + "') is not base64url"));
+                                 .context("the challenge token for " + escape_control(authz.identifier.value, 255) +
+                                          " ('" + escape_control(c->token, 80) + "') is not base64url"));
     std::string key_auth = key_authorization(c->token, account_thumbprint);
     tasks.push_back(ChallengeTask{authz.identifier.value, c->type, c->token, key_auth, dns01_value(key_auth)});
     if (challenge_urls != nullptr) challenge_urls->push_back(c->status == "pending" ? c->url : std::string());

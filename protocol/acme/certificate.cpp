@@ -1,3 +1,4 @@
+#include "common/escape.hpp"
 #include "protocol/acme/certificate.hpp"
 
 #include <openssl/objects.h>
@@ -30,8 +31,8 @@ Result<void> check_links_up(const std::vector<Certificate>& certs) {
     if (X509_check_issued(parent, child) != X509_V_OK || !parent_key || X509_verify(child, parent_key.get()) != 1) {
       (void)ossl::drain_errors();
       return fail(ErrorKind::Protocol, "certificate " + std::to_string(i) + " of the chain (" +
-                                           sanitize(certs[i].info().subject) + ") is not issued by the next one (" +
-                                           sanitize(certs[i + 1].info().subject) + ")");
+                                           escape_control(certs[i].info().subject, 300) + ") is not issued by the next one (" +
+                                           escape_control(certs[i + 1].info().subject, 300) + ")");
     }
   }
   return ok();
@@ -45,7 +46,7 @@ Result<CertificateChain> download_chain(AcmeSession& session, std::string_view u
   if (!resp) return std::unexpected(resp.error());
   auto type = resp->header("Content-Type").value_or("");
   if (!type.starts_with(kPemChain))
-    return fail(ErrorKind::Protocol, doing + ": it came as '" + sanitize(type, 80) + "', not " + std::string(kPemChain));
+    return fail(ErrorKind::Protocol, doing + ": it came as '" + escape_control(type, 80) + "', not " + std::string(kPemChain));
   auto certs = parse_pem_chain(resp->body, session.intermediates());
   if (!certs) return std::unexpected(std::move(certs.error()).context(doing));
   auto alternates = alternates_of(*resp, url);

@@ -1,3 +1,4 @@
+#include "common/escape.hpp"
 #include "protocol/acme/json.hpp"
 
 #include <boost/json/parse.hpp>
@@ -56,31 +57,10 @@ Result<std::vector<std::string>> string_array(const json::object& obj, std::stri
   return out;
 }
 
-std::string sanitize(std::string_view untrusted, size_t max) {
-  std::string out;
-  out.reserve(std::min(untrusted.size(), max));
-  size_t i = 0;
-  while (i < untrusted.size()) {
-    // Whole characters only, so a cut never splits one; an ill-formed byte becomes '?'.
-    const size_t len = utf8_sequence_length(untrusted, i);
-    const size_t width = len == 0 ? 1 : len;
-    if (out.size() + width > max) break;
-    const auto c = static_cast<unsigned char>(untrusted[i]);
-    // C1 controls (U+0080..U+009F) are 0xC2 0x80..0x9F in UTF-8; CSI among them.
-    const bool control = len == 1 ? (c < 0x20 || c == 0x7F)
-                                  : len == 2 && c == 0xC2 && static_cast<unsigned char>(untrusted[i + 1]) <= 0x9F;
-    if (len == 0 || control) out += '?';
-    else out.append(untrusted.substr(i, len));
-    i += width;
-  }
-  if (i < untrusted.size()) out += "...";
-  return out;
-}
-
 Result<std::string> url_from_ca(std::string url, std::string_view what) {
   if (is_https_url(url)) return url;
   return fail(ErrorKind::Protocol, "the CA's " + std::string(what) + " is not https (only https:// URLs are followed): '" +
-                                       sanitize(url, 200) + "'");
+                                       escape_control(url, 200) + "'");
 }
 
 }  // namespace certagent::protocol

@@ -29,10 +29,7 @@ inline constexpr size_t kMaxJsonBytes = 1u << 20;  // 1 MiB: no ACME object come
 [[nodiscard]] Result<std::vector<std::string>> string_array(const boost::json::object& obj, std::string_view key,
                                                             std::string_view what, size_t max_items);
 
-// Text from the CA made safe for a message or a log line: control characters
-// (C0, DEL, C1 — terminal escapes included) and bytes that are not UTF-8 become '?',
-// and it is cut at `max` bytes, between characters. The result is valid UTF-8.
-[[nodiscard]] std::string sanitize(std::string_view untrusted, size_t max = 300);
+// Text from the CA on its way into a message or a log line: common/escape.hpp's escape_control.
 
 // A URL the CA hands us to follow (directory entry, Location, order,
 // authorization, challenge, finalize or certificate URL), checked where it

@@ -1,3 +1,4 @@
+#include "common/escape.hpp"
 #include "protocol/acme/order.hpp"
 
 #include <algorithm>
@@ -27,7 +28,7 @@ Result<std::string> status_in(const json::object& obj, const std::array<const ch
   if (!status) return status;
   for (const char* s : allowed)
     if (*status == s) return status;
-  return fail(ErrorKind::Protocol, "the " + std::string(what) + " has an unknown status '" + sanitize(*status, 40) + "'");
+  return fail(ErrorKind::Protocol, "the " + std::string(what) + " has an unknown status '" + escape_control(*status, 40) + "'");
 }
 
 std::optional<Problem> problem_member(const json::object& obj) {

@@ -1,3 +1,4 @@
+#include "common/escape.hpp"
 #include "protocol/acme/orders_list.hpp"
 
 #include <algorithm>
@@ -28,7 +29,7 @@ void take_entries(const json::array& entries, std::size_t max_entries, std::set<
 }  // namespace
 
 Result<OrdersPage> parse_orders_page(const HttpResponse& response, std::string_view url, std::size_t max_entries) {
-  const std::string doing = "reading the orders list " + sanitize(url);
+  const std::string doing = "reading the orders list " + escape_control(url, 300);
   auto obj = json_body(response, "orders list");
   if (!obj) return std::unexpected(std::move(obj.error()).context(doing));
   const auto* entries = obj->if_contains("orders");
@@ -42,7 +43,7 @@ Result<OrdersPage> parse_orders_page(const HttpResponse& response, std::string_v
   page.next = first_link_with_rel(*links, "next").value_or("");
   if (!page.next.empty() && !is_https_url(page.next))
     return fail(ErrorKind::Protocol, doing + ": refusing to follow a next page that is not https:// (" +
-                                         sanitize(page.next, 200) + ")");
+                                         escape_control(page.next, 200) + ")");
   return page;
 }
 
@@ -57,7 +58,7 @@ Result<std::string> account_orders_url(AcmeSession& session) {
   auto orders = string_member(*obj, "orders");
   if (!orders || orders->empty()) return fail(ErrorKind::Protocol, doing + ": the CA offers no orders list");
   if (!is_https_url(*orders))
-    return fail(ErrorKind::Protocol, doing + ": the orders list URL is not https:// (" + sanitize(*orders, 200) + ")");
+    return fail(ErrorKind::Protocol, doing + ": the orders list URL is not https:// (" + escape_control(*orders, 200) + ")");
   return *orders;
 }
 
@@ -65,7 +66,7 @@ Result<OrdersList> list_account_orders(AcmeSession& session, std::string_view or
                                        const OrdersListLimits& limits) {
   if (!is_https_url(orders_url))
     return fail(ErrorKind::Protocol, "refusing to read an orders list that is not https:// (" +
-                                         sanitize(orders_url, 200) + ")");
+                                         escape_control(orders_url, 200) + ")");
   OrdersList out;
   std::set<std::string> pages_seen, entries_seen;
   std::string url(orders_url);

@@ -1,3 +1,4 @@
+#include "common/escape.hpp"
 #include "protocol/acme/problem.hpp"
 
 #include <array>
@@ -87,18 +88,18 @@ ProblemClass classify_problem(std::string_view type, int http_status) {
 
 Problem parse_problem(const json::object& obj) {
   Problem p;
-  p.type = sanitize(string_member(obj, "type").value_or("about:blank"), 200);
-  p.detail = sanitize(string_member(obj, "detail").value_or(""));
+  p.type = escape_control(string_member(obj, "type").value_or("about:blank"), 200);
+  p.detail = escape_control(string_member(obj, "detail").value_or(""), 300);
   if (const auto* s = obj.if_contains("status"); s != nullptr && s->is_int64()) p.status = static_cast<int>(s->as_int64());
   const auto* subs = obj.if_contains("subproblems");
   if (subs == nullptr || !subs->is_array()) return p;
   for (const auto& item : subs->as_array()) {
     if (!item.is_object() || p.subproblems.size() >= kMaxSubproblems) continue;
     const auto& o = item.as_object();
-    Subproblem sub{sanitize(string_member(o, "type").value_or(""), 200), sanitize(string_member(o, "detail").value_or("")),
+    Subproblem sub{escape_control(string_member(o, "type").value_or(""), 200), escape_control(string_member(o, "detail").value_or("")),
                    ""};
     if (const auto* id = o.if_contains("identifier"); id != nullptr && id->is_object())
-      sub.identifier = sanitize(string_member(id->as_object(), "value").value_or(""), 255);
+      sub.identifier = escape_control(string_member(id->as_object(), "value").value_or(""), 255);
     p.subproblems.push_back(std::move(sub));
   }
   return p;

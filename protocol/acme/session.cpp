@@ -1,3 +1,4 @@
+#include "common/escape.hpp"
 #include "protocol/acme/session.hpp"
 
 #include "protocol/acme/json.hpp"
@@ -69,7 +70,7 @@ Result<HttpResponse> AcmeSession::send(const HttpRequest& request, std::string_v
   // ACME (RFC 8555) never redirects; following one could loop or leave the CA.
   if (resp->status >= 300 && resp->status < 400)
     return fail(ErrorKind::Protocol, std::string(doing) + ": the CA answered HTTP " + std::to_string(resp->status) +
-                                         ", a redirect to '" + sanitize(resp->header("Location").value_or(""), 200) +
+                                         ", a redirect to '" + escape_control(resp->header("Location").value_or(""), 200) +
                                          "', which ACME does not use; not followed");
   return resp;
 }
@@ -158,7 +159,7 @@ Result<HttpResponse> AcmeSession::post(std::string_view url, std::string_view pa
 Result<json::object> json_body(const HttpResponse& response, std::string_view what) {
   auto type = response.header("Content-Type").value_or("");
   if (!type.starts_with("application/json"))
-    return fail(ErrorKind::Protocol, "the " + std::string(what) + " came as '" + sanitize(type, 80) +
+    return fail(ErrorKind::Protocol, "the " + std::string(what) + " came as '" + escape_control(type, 80) +
                                          "', not application/json");
   return parse_json_object(response.body, what);
 }
