@@ -37,9 +37,13 @@ struct CaConfig {
   std::optional<std::string> profile;       // ACME profile name, if the CA offers profiles
   // Certificates ordered at once (each on its own connection); unset: the engine's default, 4.
   std::optional<int> concurrency;
+  // Names one certificate may carry (the CA's limit); unset: kDefaultMaxNames.
+  std::optional<int> max_names;
 };
 
 inline constexpr int kMaxConcurrency = 32;
+inline constexpr int kDefaultMaxNames = 100;  // Let's Encrypt's limit; many enterprise CAs take fewer
+inline constexpr int kMaxMaxNames = 1000;
 
 struct Challenge {
   enum class Type { Http01, Dns01 } type = Type::Http01;

@@ -58,9 +58,19 @@ Result<int> read_concurrency(const Reader& r, const json::value& v, const std::s
   return static_cast<int>(n);
 }
 
+Result<int> read_max_names(const Reader& r, const json::value& v, const std::string& path) {
+  const std::string hint = fmt::format("write the most names the CA takes on one certificate, from 1 to {} "
+                                       "(default {})", kMaxMaxNames, kDefaultMaxNames);
+  if (!v.is_int64() && !v.is_uint64()) return r.fail(path, fmt::format("{} is not a number of names; {}", json_kind(v), hint));
+  const auto n = v.is_int64() ? v.as_int64() : static_cast<std::int64_t>(std::min<std::uint64_t>(v.as_uint64(), 1u << 30));
+  if (n < 1 || n > kMaxMaxNames) return r.fail(path, fmt::format("{} names is out of range; {}", n, hint));
+  return static_cast<int>(n);
+}
+
 Result<CaConfig> read_ca(const Reader& r, const json::value& v, const std::string& path) {
   auto o = r.object(v, path,
-                    {"directory", "trust_bundle", "eab", "contacts", "preferred_chain", "profile", "concurrency"});
+                    {"directory", "trust_bundle", "eab", "contacts", "preferred_chain", "profile", "concurrency",
+                     "max_names"});
   if (!o) return std::unexpected(o.error());
   CaConfig ca;
   auto dir = r.required(**o, path, "directory", "the CA's ACME directory URL, e.g. \"https://ca.contoso.net/acme/directory\"");
@@ -82,9 +92,12 @@ Result<CaConfig> read_ca(const Reader& r, const json::value& v, const std::strin
   auto profile = optional_field<std::string>(**o, path, "profile", str);
   auto concurrency = optional_field<int>(
       **o, path, "concurrency", [&](const json::value& x, const std::string& p) { return read_concurrency(r, x, p); });
+  auto max_names = optional_field<int>(
+      **o, path, "max_names", [&](const json::value& x, const std::string& p) { return read_max_names(r, x, p); });
   for (const Error* e : {bundle ? nullptr : &bundle.error(), eab ? nullptr : &eab.error(),
                          contacts ? nullptr : &contacts.error(), chain ? nullptr : &chain.error(),
-                         profile ? nullptr : &profile.error(), concurrency ? nullptr : &concurrency.error()})
+                         profile ? nullptr : &profile.error(), concurrency ? nullptr : &concurrency.error(),
+                         max_names ? nullptr : &max_names.error()})
     if (e) return std::unexpected(*e);
   ca.trust_bundle = *bundle;
   ca.eab = *eab;
@@ -92,6 +105,7 @@ Result<CaConfig> read_ca(const Reader& r, const json::value& v, const std::strin
   ca.preferred_chain = *chain;
   ca.profile = *profile;
   ca.concurrency = *concurrency;
+  ca.max_names = *max_names;
   return ca;
 }
 
@@ -232,6 +246,7 @@ Result<Policy> read_policy(const Reader& r, const json::value& doc) {
     if (!outputs) return std::unexpected(outputs.error());
     p.outputs = std::move(*outputs);
   }
+  if (auto fits = check_name_limit(r, **top, p); !fits) return std::unexpected(fits.error());
   return p;
 }
 

@@ -23,6 +23,9 @@ struct RoleContext {
 
 [[nodiscard]] Result<Variables> read_variables(const Reader& r, const json::value& v, const std::string& path);
 [[nodiscard]] Result<std::vector<Role>> read_roles(const Reader& r, const json::value& v, const RoleContext& ctx);
+// Every certificate the policy needs (nothing bound yet) within ca.max_names; the error points
+// at the role's `autodiscover` list or the top-level `sip_domains` (name_limit.cpp).
+[[nodiscard]] Result<void> check_name_limit(const Reader& r, const json::object& top, const Policy& p);
 [[nodiscard]] Result<std::map<std::string, PurposeOutput>> read_outputs(const Reader& r, const json::value& v,
                                                                         const std::vector<Role>& roles);
 

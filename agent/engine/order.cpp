@@ -156,6 +156,15 @@ Result<Order> new_order(protocol::AcmeSession& session, const CaAccess& ca, cons
                                   req.certificate_id, req.replaces, order.error().message);
     order = protocol::new_order(session, protocol::NewOrder{req.names, "", ca.profile});
   }
+  // A CA that refuses an order for its size says so in a rejectedIdentifier or malformed
+  // problem; the operator's fix is in the policy.
+  if (!order && req.names.size() > 1 &&
+      (order.error().problem_type == "urn:ietf:params:acme:error:rejectedIdentifier" ||
+       order.error().problem_type == "urn:ietf:params:acme:error:malformed"))
+    order.error().message += fmt::format(
+        " (the order asked for {} names on one certificate: if the CA limits that, set ca.max_names to its limit, "
+        "and list the Autodiscover domains (\"autodiscover\": [...] on the role) or use separate certificates)",
+        req.names.size());
   return order;
 }
 

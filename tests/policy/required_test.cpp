@@ -100,8 +100,10 @@ TEST(Required, UpperCaseAndTrailingDotsAreNormalisedAndDeduplicated) {
 TEST(Required, FiftySipDomainsGiveOneHundredAutodiscoverNames) {
   std::string domains;
   for (int i = 0; i < 50; ++i) domains += (i ? ", " : "") + std::string("\"d") + std::to_string(i) + ".example\"";
-  auto certs = required_certificates(
-      parsed(lync_policy(R"("server_fqdn": "se01.contoso.net")", "\"sip_domains\": [" + domains + "],")));
+  std::string text = lync_policy(R"("server_fqdn": "se01.contoso.net")", "\"sip_domains\": [" + domains + "],");
+  const std::string dir = R"("directory": "https://ca.contoso.net/acme/directory")";
+  text.replace(text.find(dir), dir.size(), dir + R"(, "max_names": 101)");  // one over the default
+  auto certs = required_certificates(parsed(text));
   ASSERT_EQ(certs.size(), 1u);
   EXPECT_EQ(certs[0].names.size(), 101u);  // the server (pool) name + 2 x 50
   for (int i = 0; i < 50; ++i) {
