@@ -51,6 +51,8 @@ int run_request(const GlobalOptions& globals, const RequestOptions& o) {
   if (!o.domain_names.empty()) domains = split_list(o.domain_names);
   auto plan = request_plan(*policy, split_list(o.types), domains);
   if (!plan) return fail_with(plan.error(), kExitUsage);
+  if (!plan->added.empty())
+    std::cerr << fmt::format("certagent: added {}: {}\n", fmt::join(plan->added, ", "), plan->added_because);
   auto store = Store::open(globals.state_dir, OpenOptions{true, std::chrono::seconds(30)});
   if (!store) return fail_with(store.error());
   SystemClock clock;

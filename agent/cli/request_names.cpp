@@ -80,7 +80,7 @@ Result<RequestPlan> request_plan(const policy::Policy& policy, const std::vector
   const policy::Role* role = role_serving(policy, purposes);
   if (!role)
     return fail(ErrorKind::Invalid, fmt::format("no role in the policy serves all of {}", fmt::join(purposes, ", ")));
-  RequestPlan plan{certificate_id_for(policy, *role, purposes), {}, role->key};
+  RequestPlan plan{certificate_id_for(policy, *role, purposes), {}, role->key, {}, {}};
   for (const auto& pn : role->purposes) {
     if (std::find(purposes.begin(), purposes.end(), pn.purpose) == purposes.end()) continue;
     for (const auto& n : pn.names)
@@ -91,6 +91,22 @@ Result<RequestPlan> request_plan(const policy::Policy& policy, const std::vector
     if (!name) return fail(ErrorKind::Invalid, fmt::format("--domain-name \"{}\": {}", d, name.error().message));
     if (auto prefixed = check_prefix(*name, purposes); !prefixed) return std::unexpected(prefixed.error());
     add_unique(plan.names, *name);
+  }
+  // Both Autodiscover types on one certificate: each listed domain needs both names.
+  if (domain_names && wants(purposes, "WebServicesExternal") && wants(purposes, "WebServicesInternal")) {
+    const std::vector<std::string> listed = plan.names;
+    for (const auto& n : listed) {
+      for (auto [have, other] : {std::pair{kInternal, kExternal}, std::pair{kExternal, kInternal}}) {
+        if (!n.starts_with(have)) continue;
+        const std::string counterpart = std::string(other) + n.substr(have.size());
+        if (std::find(plan.names.begin(), plan.names.end(), counterpart) != plan.names.end()) continue;
+        plan.names.push_back(counterpart);
+        plan.added.push_back(counterpart);
+      }
+    }
+    if (!plan.added.empty())
+      plan.added_because = "WebServicesExternal and WebServicesInternal share this certificate, and each needs its "
+                           "Autodiscover name for every listed domain (lyncdiscover.<d> and lyncdiscoverinternal.<d>)";
   }
   if (plan.names.empty()) return fail(ErrorKind::Invalid, "the request has no names");
   return plan;

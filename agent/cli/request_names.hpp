@@ -5,7 +5,10 @@
 // names (rules autodiscover-internal / autodiscover-external) are replaced by
 // exactly the listed FQDNs, as the guide does for many SIP domains. Each listed FQDN must carry the
 // prefix a requested type needs (lyncdiscover. for WebServicesExternal, lyncdiscoverinternal. for
-// WebServicesInternal), checked before any key or order.
+// WebServicesInternal), checked before any key or order. When both types are requested (the
+// shared certificate of the guide's step 12), a listed domain gets both prefixes: the guide's own
+// example lists only LyncdiscoverInternal names, which would leave a certificate that cannot be
+// assigned to WebServicesExternal; the names added are reported in `added`.
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +22,9 @@ struct RequestPlan {
   std::string certificate_id;   // the policy's id when the purposes are exactly one required certificate's
   std::vector<std::string> names;
   policy::KeyType key = policy::KeyType::EcP256;
+  // Names added to an explicit --domain-name list because a requested type needs them, and why.
+  std::vector<std::string> added;
+  std::string added_because;
 };
 
 // `domain_names` absent: --all-sip-domains (the policy's own Autodiscover names).
