@@ -129,21 +129,13 @@ Result<std::string> content_of(Material& m, const OutputSpec& spec) {
   return fail(ErrorKind::Invalid, "unknown output format");
 }
 
-// The target may be replaced: absent or a regular file, in an existing
-// directory that not everyone can write (where anyone could plant a link).
-Result<void> check_target(const fs::path& target) {
+// The target may be replaced: absent or a regular file, in an existing directory whose path
+// from / no one but root and the agent (and the output's own group, when the policy names one)
+// can change (fsutil::check_trusted_directory).
+Result<void> check_target(const fs::path& target, std::optional<gid_t> group) {
   if (!target.is_absolute()) return fail(ErrorKind::Invalid, "the path is not absolute; give the full path in the policy");
-  const fs::path dir = target.parent_path();
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0)
-    return fail(ErrorKind::Storage, fmt::format("the directory {} {}; create it (install -d -m 0755 {}) or change "
-                                                "the path in the policy", dir.string(),
-                                                errno == ENOENT ? "does not exist" : std::strerror(errno), dir.string()));
-  if (!S_ISDIR(st.st_mode)) return fail(ErrorKind::Storage, dir.string() + " is not a directory");
-  if (st.st_mode & S_IWOTH)
-    return fail(ErrorKind::Storage, fmt::format("{} is writable by every user (mode {:04o}), so anyone could plant a "
-                                                "link there; use a directory only root (or a group) can write",
-                                                dir.string(), st.st_mode & 07777));
+  if (auto trusted = fsutil::check_trusted_directory(target.parent_path(), group); !trusted)
+    return std::unexpected(trusted.error());
   auto kind = fsutil::entry_kind(target);
   if (!kind) return std::unexpected(kind.error());
   if (*kind == fsutil::EntryKind::Symlink)
@@ -156,11 +148,11 @@ Result<void> check_target(const fs::path& target) {
 }
 
 Result<StagedOutputs::Entry> stage_one(Material& m, const OutputSpec& spec, StagedOutputs& staged) {
-  if (auto r = check_target(spec.path); !r) return std::unexpected(r.error());
   auto uid = resolve_user(spec.owner);
   if (!uid) return std::unexpected(uid.error());
   auto gid = resolve_group(spec.group);
   if (!gid) return std::unexpected(gid.error());
+  if (auto r = check_target(spec.path, *gid); !r) return std::unexpected(r.error());
   auto data = content_of(m, spec);
   if (!data) return std::unexpected(data.error());
   const fs::path dir = spec.path.parent_path();

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "agent/store/fault.hpp"
+#include "common/unique_fd.hpp"
 
 namespace certagent::agent::fsutil {
 namespace {
@@ -129,6 +130,58 @@ Result<void> check_private_dir(const fs::path& dir, bool require_owner) {
     return fail(ErrorKind::Storage, fmt::format("{} has mode {:04o}: writable by group or others (chmod 700 {})",
                                                 dir.string(), st.st_mode & 07777, dir.string()));
   return ok();
+}
+
+Result<void> check_trusted_directory(const fs::path& dir, std::optional<gid_t> trusted_group) {
+  if (!dir.is_absolute()) return fail(ErrorKind::Invalid, dir.string() + " is not an absolute path");
+  UniqueFd at(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!at) return std::unexpected(errno_error("opening", "/", errno));
+  fs::path walked = "/";
+  const uid_t me = ::geteuid();
+  for (auto it = dir.begin();; ++it) {
+    while (it != dir.end() && (it->empty() || *it == "/" || *it == ".")) ++it;
+    const bool last = it == dir.end();  // the output's own directory: no sticky exception
+    struct stat st {};
+    if (::fstat(at.get(), &st) != 0) return std::unexpected(errno_error("inspecting", walked, errno));
+    const bool root_sticky = !last && st.st_uid == 0 && (st.st_mode & S_ISVTX) != 0;
+    if (st.st_uid != 0 && st.st_uid != me)
+      return fail(ErrorKind::Storage,
+                  fmt::format("{} is owned by uid {}: every directory on an output path must be owned by root or by "
+                              "the agent's user (uid {}), or its owner could replace what is below it with a link "
+                              "(chown root {})",
+                              walked.string(), st.st_uid, me, walked.string()));
+    if ((st.st_mode & S_IWOTH) != 0 && !root_sticky)
+      return fail(ErrorKind::Storage,
+                  fmt::format("{} is writable by every user (mode {:04o}), so anyone could plant a link on the output "
+                              "path; use a directory only root (or the output's group) can write (chmod o-w {})",
+                              walked.string(), st.st_mode & 07777, walked.string()));
+    if ((st.st_mode & S_IWGRP) != 0 && !root_sticky && !(trusted_group && st.st_gid == *trusted_group))
+      return fail(ErrorKind::Storage,
+                  fmt::format("{} is writable by its group (gid {}, mode {:04o}), which the policy does not name for "
+                              "this output; chmod g-w {}, or name that group as the output's \"group\" to trust it",
+                              walked.string(), st.st_gid, st.st_mode & 07777, walked.string()));
+    if (last) return ok();
+    if (*it == "..") return fail(ErrorKind::Invalid, dir.string() + ": '..' is not allowed in an output path");
+    const int next = ::openat(at.get(), it->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    walked /= *it;
+    if (next < 0) {
+      const int e = errno;
+      if (e == ELOOP || e == ENOTDIR) {
+        struct stat lst {};
+        if (::fstatat(at.get(), it->c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
+          return fail(ErrorKind::Storage, fmt::format("{} is a symbolic link; certagent does not follow links on an "
+                                                      "output path: name the real directory in the policy",
+                                                      walked.string()));
+        return fail(ErrorKind::Storage, walked.string() + " is not a directory");
+      }
+      if (e == ENOENT)
+        return fail(ErrorKind::Storage, fmt::format("the directory {} does not exist; create it (install -d -m 0755 "
+                                                    "{}) or change the path in the policy", walked.string(),
+                                                    dir.string()));
+      return std::unexpected(errno_error("opening", walked, e));
+    }
+    at = UniqueFd(next);
+  }
 }
 
 Result<void> write_new_file(const fs::path& file, std::string_view data, mode_t mode, const FileOwner& owner) {

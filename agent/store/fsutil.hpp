@@ -34,6 +34,15 @@ enum class EntryKind { Missing, File, Directory, Symlink, Other };
 // other-writable, and (when `require_owner`) owned by this user.
 [[nodiscard]] Result<void> check_private_dir(const fs::path& dir, bool require_owner = true);
 
+// Every directory from / down to `dir`, opened one by one without following a symbolic link
+// (openat with O_NOFOLLOW from the root), must be owned by root or this user and writable by
+// neither group nor others — except a root-owned sticky directory such as /tmp (others can add
+// entries there but not replace ours), and group write when the directory's group is
+// `trusted_group` (a group the policy names for that output). Then no one but root and this
+// user can swap a component for a link, and a path under `dir` means what it says (OpenSSH's
+// StrictModes reasoning). A refusal names the directory and the rule.
+[[nodiscard]] Result<void> check_trusted_directory(const fs::path& dir, std::optional<gid_t> trusted_group);
+
 struct FileOwner {
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;

@@ -202,6 +202,53 @@ TEST(Outputs, WorldWritableDirectoryIsRefused) {
   EXPECT_TRUE(fs::is_empty(open_dir));
 }
 
+// Issue 18 item 2: a user who owns a directory on an output path (/srv/app owned by `app`)
+// replaces tls/ with a link to another directory; certagent must not write there.
+TEST(Outputs, ALinkPlantedByTheOwnerOfADirectoryOnThePathLeavesTheVictimUntouched) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a directory to another user";
+  OutputsFixture f;
+  const fs::path app = f.t.path() / "srv-app", victim = f.t.path() / "victim";
+  fs::create_directories(app / "tls");
+  fs::create_directory(victim);
+  ASSERT_EQ(::chown(app.c_str(), 4242, 4242), 0);  // the consumer's user owns /srv/app
+  fs::remove(app / "tls");
+  fs::create_directory_symlink(victim, app / "tls");  // what that user can do
+  auto r = write_output(f.a, {app / "tls" / "server.key", OutputFormat::Key, "", "", 0600, std::nullopt, ""});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find(app.string() + " is owned by uid 4242"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("owned by root or by the agent's user"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(fs::is_empty(victim));
+}
+
+TEST(Outputs, ALinkAnywhereOnThePathIsRefusedEvenInTrustedDirectories) {
+  OutputsFixture f;
+  const fs::path real = f.t.path() / "real", link = f.t.path() / "via-link";
+  fs::create_directory(real);
+  fs::create_directory_symlink(real, link);
+  auto r = write_output(f.a, {link / "k.pem", OutputFormat::Key, "", "", 0600, std::nullopt, ""});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find(link.string() + " is a symbolic link"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(fs::is_empty(real));
+}
+
+TEST(Outputs, AGroupWritableDirectoryIsRefusedUnlessThePolicyNamesThatGroupForTheOutput) {
+  OutputsFixture f;
+  const fs::path shared = f.t.path() / "shared";
+  fs::create_directory(shared);
+  fs::permissions(shared, fs::perms(0775));
+  const gid_t gid = ::getegid();
+  ASSERT_EQ(::chown(shared.c_str(), ::geteuid(), gid), 0);
+  auto refused = write_output(f.a, {shared / "k.pem", OutputFormat::Key, "", "", 0600, std::nullopt, ""});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find(shared.string() + " is writable by its group"), std::string::npos)
+      << refused.error().message;
+  EXPECT_TRUE(fs::is_empty(shared));
+  const group* g = ::getgrgid(gid);
+  ASSERT_NE(g, nullptr);
+  auto named = write_output(f.a, {shared / "k.pem", OutputFormat::Key, "", g->gr_name, 0640, std::nullopt, ""});
+  EXPECT_TRUE(named) << named.error().message;
+}
+
 TEST(Outputs, MissingPasswordFileNamesItAndTheFix) {
   OutputsFixture f;
   auto specs = f.all();
