@@ -70,12 +70,30 @@ Result<std::vector<Authorization>> fetch_authorizations(AcmeSession& session, co
   return out;
 }
 
+// dns-persist-01 presents nothing (it reads the operator's records): after a first failure the
+// rest are still checked, so that one error names every record to create.
+Error with_other_persist_failures(ChallengeSolver& solver, const std::vector<ChallengeTask>& tasks, size_t failed,
+                                  Error first) {
+  size_t count = 1;
+  for (size_t i = failed + 1; i < tasks.size(); ++i) {
+    auto r = solver.present(tasks[i]);
+    if (r) continue;
+    if (++count <= kMaxFailuresShown) first.message += "; " + r.error().message;
+  }
+  if (count > kMaxFailuresShown) first.message += "; ...";
+  if (count > 1) first.message = std::to_string(count) + " records: " + first.message;
+  return first;
+}
+
 // Presents every task; on a failure withdraws the ones already presented.
 Result<void> present_all(ChallengeSolver& solver, const std::vector<ChallengeTask>& tasks, size_t& presented) {
   for (presented = 0; presented < tasks.size(); ++presented) {
     auto r = solver.present(tasks[presented]);
-    if (!r) return std::unexpected(std::move(r.error()).context("presenting the " + tasks[presented].type +
-                                                                " challenge for " + tasks[presented].identifier));
+    if (r) continue;
+    const std::string doing = "presenting the " + tasks[presented].type + " challenge for " + tasks[presented].identifier;
+    if (solver.type() == "dns-persist-01")
+      return std::unexpected(with_other_persist_failures(solver, tasks, presented, std::move(r.error())).context(doing));
+    return std::unexpected(std::move(r.error()).context(doing));
   }
   return ok();
 }
