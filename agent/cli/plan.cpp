@@ -57,7 +57,8 @@ int run_plan(const GlobalOptions& globals, bool check_dns) {
 void register_plan_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   auto* cmd = app.add_subcommand("plan", "Show the certificates the policy requires, the names each needs (and the "
                                          "rule behind each, with -v) and what would be done: issue, reissue, renew, "
-                                         "rebind or keep");
+                                         "rebind or keep; with challenge dns-persist-01, the _validation-persist "
+                                         "TXT record each name needs");
   cmd->fallthrough();  // `plan --json -v` as well as `--json -v plan`: the global options
   auto check_dns = std::make_shared<bool>(false);
   cmd->add_flag("--check-dns", *check_dns,

@@ -45,11 +45,16 @@ Result<std::string> directory_issuer_domain(const policy::CaConfig& ca) {
   return dir->caa_identities.front();
 }
 
+// Every name once; a name whose wildcard is also asked for is left out: the wildcard's record
+// (same owner, policy=wildcard) serves both.
 std::vector<std::string> plan_names(const std::vector<policy::Action>& actions) {
   std::vector<std::string> names;
   for (const auto& a : actions)
     for (const auto& n : a.certificate.names)
       if (std::find(names.begin(), names.end(), n.name) == names.end()) names.push_back(n.name);
+  std::erase_if(names, [&](const std::string& n) {
+    return std::find(names.begin(), names.end(), "*." + n) != names.end();
+  });
   return names;
 }
 

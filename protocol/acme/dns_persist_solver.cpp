@@ -35,7 +35,8 @@ Result<void> DnsPersistSolver::present(const ChallengeTask& task) {
     return {};
   }
   return fail(ErrorKind::Unauthorized,
-              fmt::format("the dns-persist-01 record for {} is {} ({}): {}", task.identifier, to_string(check.verdict),
+              fmt::format("the dns-persist-01 record for {}{} is {} ({}): {}", task.wildcard ? "*." : "",
+                          task.identifier, to_string(check.verdict),
                           check.detail, persist_instruction(expected)),
               true);
 }
