@@ -46,10 +46,13 @@ inline constexpr int kDefaultMaxNames = 100;  // Let's Encrypt's limit; many ent
 inline constexpr int kMaxMaxNames = 1000;
 
 struct Challenge {
-  enum class Type { Http01, Dns01 } type = Type::Http01;
+  enum class Type { Http01, Dns01, DnsPersist01 } type = Type::Http01;
   std::string listen = ":80";               // http-01 standalone listener, "HOST:PORT" or ":PORT"
   std::optional<std::string> webroot;       // http-01 via an existing web server instead
   std::string dns_hook;                     // dns-01: executable that publishes the TXT record
+  // dns-persist-01: the operator publishes _validation-persist.<name> once; certagent only reads it.
+  std::optional<std::string> resolver;      // "HOST:PORT" to read the records from; unset: /etc/resolv.conf
+  std::optional<std::string> issuer_domain; // the CA's issuer domain to name; unset: the first the CA offers
 };
 
 struct Hook {

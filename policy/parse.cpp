@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "policy/json_text.hpp"
+#include "common/dns_name.hpp"
 #include "policy/parse_internal.hpp"
 
 namespace certagent::policy {
@@ -144,42 +145,104 @@ Result<std::string> read_listen(const Reader& r, const json::value& v, const std
   return s;
 }
 
-Result<Challenge> read_challenge(const Reader& r, const json::value& v, const std::string& path) {
-  auto o = r.object(v, path, {"type", "listen", "webroot", "hook"});
-  if (!o) return std::unexpected(o.error());
-  Challenge c;
-  const json::value* type = (*o)->if_contains("type");
-  auto t = type ? r.choice(*type, member_path(path, "type"), {"http-01", "dns-01"}) : Result<std::string>("http-01");
-  if (!t) return std::unexpected(t.error());
-  const bool http = *t == "http-01";
-  c.type = http ? Challenge::Type::Http01 : Challenge::Type::Dns01;
-  for (std::string_view key : {"listen", "webroot", "hook"}) {
-    const bool allowed = http ? key != "hook" : key == "hook";
-    if ((*o)->contains(key) && !allowed)
-      return r.fail(member_path(path, key), fmt::format("'{}' does not apply to {}; {}", key, *t,
-                                                        http ? "http-01 takes \"listen\" or \"webroot\""
-                                                             : "dns-01 takes \"hook\""), Anchor::Key);
-  }
-  if (http && (*o)->contains("listen") && (*o)->contains("webroot"))
+// The keys each challenge type takes, and how the error says so.
+struct ChallengeKeys {
+  std::string_view type;
+  std::vector<std::string_view> keys;
+  std::string_view hint;
+};
+const std::vector<ChallengeKeys>& challenge_keys() {
+  static const std::vector<ChallengeKeys> k{
+      {"http-01", {"listen", "webroot"}, "http-01 takes \"listen\" or \"webroot\""},
+      {"dns-01", {"hook"}, "dns-01 takes \"hook\""},
+      {"dns-persist-01", {"resolver", "issuer_domain"}, "dns-persist-01 takes \"resolver\" and \"issuer_domain\""}};
+  return k;
+}
+
+Result<void> check_challenge_keys(const Reader& r, const json::object& o, const std::string& path,
+                                  const ChallengeKeys& allowed) {
+  for (const auto& entry : challenge_keys())
+    for (std::string_view key : entry.keys)
+      if (o.contains(key) && std::find(allowed.keys.begin(), allowed.keys.end(), key) == allowed.keys.end())
+        return r.fail(member_path(path, key), fmt::format("'{}' does not apply to {}; {}", key, allowed.type,
+                                                          allowed.hint), Anchor::Key);
+  return {};
+}
+
+Result<void> read_http01(const Reader& r, const json::object& o, const std::string& path, Challenge& c) {
+  if (o.contains("listen") && o.contains("webroot"))
     return r.fail(member_path(path, "webroot"), "give either \"listen\" (certagent answers itself) or "
                                                 "\"webroot\" (an existing web server answers), not both", Anchor::Key);
-  if (const auto* l = (*o)->if_contains("listen")) {
+  if (const auto* l = o.if_contains("listen")) {
     auto listen = read_listen(r, *l, member_path(path, "listen"));
     if (!listen) return std::unexpected(listen.error());
     c.listen = *listen;
   }
-  if (const auto* w = (*o)->if_contains("webroot")) {
+  if (const auto* w = o.if_contains("webroot")) {
     auto root = r.absolute_path(*w, member_path(path, "webroot"));
     if (!root) return std::unexpected(root.error());
     c.webroot = *root;
   }
-  if (!http) {
-    auto hook = r.required(**o, path, "hook", "the executable that publishes and removes the _acme-challenge TXT record");
-    if (!hook) return std::unexpected(hook.error());
-    auto h = r.absolute_path(**hook, member_path(path, "hook"));
-    if (!h) return std::unexpected(h.error());
-    c.dns_hook = *h;
+  return {};
+}
+
+Result<void> read_dns01(const Reader& r, const json::object& o, const std::string& path, Challenge& c) {
+  auto hook = r.required(o, path, "hook", "the executable that publishes and removes the _acme-challenge TXT record");
+  if (!hook) return std::unexpected(hook.error());
+  auto h = r.absolute_path(**hook, member_path(path, "hook"));
+  if (!h) return std::unexpected(h.error());
+  c.dns_hook = *h;
+  return {};
+}
+
+// dns-persist-01 (draft-ietf-acme-dns-persist): no DNS write access; where to read the records.
+Result<void> read_dns_persist01(const Reader& r, const json::object& o, const std::string& path, Challenge& c) {
+  if (const auto* v = o.if_contains("resolver")) {
+    const std::string p = member_path(path, "resolver");
+    auto s = r.string(*v, p);
+    if (!s) return std::unexpected(s.error());
+    auto address = parse_host_port(*s);
+    if (!address || address->port == 0 || address->host.empty())
+      return r.fail(p, fmt::format("'{}' is not a DNS resolver address; write \"HOST:PORT\" or \"[IPv6]:PORT\", "
+                                   "e.g. \"192.0.2.53:53\"", *s));
+    c.resolver = *s;
   }
+  if (const auto* v = o.if_contains("issuer_domain")) {
+    const std::string p = member_path(path, "issuer_domain");
+    auto s = r.string(*v, p);
+    if (!s) return std::unexpected(s.error());
+    auto name = normalize_dns_name(*s);
+    if (!name || name->starts_with("*."))
+      return r.fail(p, fmt::format("'{}' is not an issuer domain name; write the CA's domain as its directory lists "
+                                   "it in meta.caaIdentities, e.g. \"letsencrypt.org\"", *s));
+    c.issuer_domain = *name;
+  }
+  return {};
+}
+
+Result<Challenge> read_challenge(const Reader& r, const json::value& v, const std::string& path) {
+  auto o = r.object(v, path, {"type", "listen", "webroot", "hook", "resolver", "issuer_domain"});
+  if (!o) return std::unexpected(o.error());
+  Challenge c;
+  const json::value* type = (*o)->if_contains("type");
+  auto t = type ? r.choice(*type, member_path(path, "type"), {"http-01", "dns-01", "dns-persist-01"})
+                : Result<std::string>("http-01");
+  if (!t) return std::unexpected(t.error());
+  const auto& keys = *std::find_if(challenge_keys().begin(), challenge_keys().end(),
+                                   [&](const ChallengeKeys& k) { return k.type == *t; });
+  if (auto checked = check_challenge_keys(r, **o, path, keys); !checked) return std::unexpected(checked.error());
+  Result<void> read;
+  if (*t == "http-01") {
+    c.type = Challenge::Type::Http01;
+    read = read_http01(r, **o, path, c);
+  } else if (*t == "dns-01") {
+    c.type = Challenge::Type::Dns01;
+    read = read_dns01(r, **o, path, c);
+  } else {
+    c.type = Challenge::Type::DnsPersist01;
+    read = read_dns_persist01(r, **o, path, c);
+  }
+  if (!read) return std::unexpected(read.error());
   return c;
 }
 

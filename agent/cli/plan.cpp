@@ -4,9 +4,12 @@
 #include <boost/json.hpp>
 
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "agent/cli/commands.hpp"
 #include "agent/engine/installed_state.hpp"
+#include "agent/cli/plan_persist.hpp"
 #include "agent/cli/plan_report.hpp"
 #include "agent/engine/policy_file.hpp"
 #include "policy/plan.hpp"
@@ -14,7 +17,7 @@
 namespace certagent::agent {
 namespace {
 
-int run_plan(const GlobalOptions& globals) {
+int run_plan(const GlobalOptions& globals, bool check_dns) {
   auto loaded = load_policy(globals.policy);
   if (!loaded) {
     std::cerr << loaded.error().message << "\n";
@@ -30,11 +33,23 @@ int run_plan(const GlobalOptions& globals) {
   const policy::Installed& installed = *installed_now;
   const auto required = policy::required_certificates(*loaded, installed.bindings);
   const auto actions = policy::plan(required, installed, policy::Clock::now());
-  if (globals.json)
-    std::cout << boost::json::serialize(plan_json(actions)) << "\n";
-  else
+  const bool persist = loaded->challenge.type == policy::Challenge::Type::DnsPersist01;
+  if (check_dns && !persist) {
+    std::cerr << "certagent: plan --check-dns: the policy's challenge is not dns-persist-01; there are no "
+                 "_validation-persist records to check\n";
+    return kExitUsage;
+  }
+  std::optional<PersistPlan> records;
+  if (persist) records = persist_plan(*loaded, actions, globals.state_dir, check_dns);
+  if (globals.json) {
+    auto doc = plan_json(actions);
+    if (records) doc.as_object()["dns_persist"] = persist_json(*records);
+    std::cout << boost::json::serialize(doc) << "\n";
+  } else {
     std::cout << plan_table(actions, globals.verbosity);
-  return kExitOk;
+    if (records) std::cout << persist_table(*records);
+  }
+  return check_dns ? persist_exit_code(*records) : kExitOk;
 }
 
 }  // namespace
@@ -42,9 +57,15 @@ int run_plan(const GlobalOptions& globals) {
 void register_plan_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   auto* cmd = app.add_subcommand("plan", "Show the certificates the policy requires, the names each needs (and the "
                                          "rule behind each, with -v) and what would be done: issue, reissue, renew, "
-                                         "rebind or keep");
+                                         "rebind or keep; with challenge dns-persist-01, the _validation-persist "
+                                         "TXT record each name needs");
   cmd->fallthrough();  // `plan --json -v` as well as `--json -v plan`: the global options
-  cmd->callback([&globals, &exit_code] { exit_code = run_plan(globals); });
+  auto check_dns = std::make_shared<bool>(false);
+  cmd->add_flag("--check-dns", *check_dns,
+                "dns-persist-01: look up every _validation-persist record (read-only, through the policy's "
+                "challenge.resolver) and say which are present, missing or wrong; exit 3 when one is missing or "
+                "wrong, 1 when DNS could not be read");
+  cmd->callback([&globals, &exit_code, check_dns] { exit_code = run_plan(globals, *check_dns); });
 }
 
 }  // namespace certagent::agent

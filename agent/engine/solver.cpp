@@ -3,6 +3,7 @@
 #include "common/host_port.hpp"
 
 #include "protocol/acme/dns01_hook_solver.hpp"
+#include "protocol/acme/dns_persist_solver.hpp"
 #include "protocol/acme/webroot_solver.hpp"
 
 namespace certagent::agent {
@@ -25,6 +26,12 @@ Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const policy::Ch
     options.hook = challenge.dns_hook;
     options.cancel = cancel;
     return std::make_unique<protocol::Dns01HookSolver>(std::move(options));
+  }
+  if (challenge.type == policy::Challenge::Type::DnsPersist01) {
+    protocol::DnsPersistOptions options;
+    options.lookup.resolver = challenge.resolver;
+    options.issuer_domain = challenge.issuer_domain;
+    return std::make_unique<protocol::DnsPersistSolver>(std::move(options));
   }
   if (challenge.webroot) return std::make_unique<protocol::WebrootSolver>(*challenge.webroot);
   auto options = parse_listen(challenge.listen);

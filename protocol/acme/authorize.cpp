@@ -8,6 +8,7 @@
 #include "protocol/acme/log.hpp"
 #include "protocol/acme/challenge_check.hpp"
 #include "protocol/acme/jws.hpp"
+#include "protocol/dns/persist_record.hpp"
 
 namespace certagent::protocol {
 namespace {
@@ -70,12 +71,30 @@ Result<std::vector<Authorization>> fetch_authorizations(AcmeSession& session, co
   return out;
 }
 
+// dns-persist-01 presents nothing (it reads the operator's records): after a first failure the
+// rest are still checked, so that one error names every record to create.
+Error with_other_persist_failures(ChallengeSolver& solver, const std::vector<ChallengeTask>& tasks, size_t failed,
+                                  Error first) {
+  size_t count = 1;
+  for (size_t i = failed + 1; i < tasks.size(); ++i) {
+    auto r = solver.present(tasks[i]);
+    if (r) continue;
+    if (++count <= kMaxFailuresShown) first.message += "; " + r.error().message;
+  }
+  if (count > kMaxFailuresShown) first.message += "; ...";
+  if (count > 1) first.message = std::to_string(count) + " records: " + first.message;
+  return first;
+}
+
 // Presents every task; on a failure withdraws the ones already presented.
 Result<void> present_all(ChallengeSolver& solver, const std::vector<ChallengeTask>& tasks, size_t& presented) {
   for (presented = 0; presented < tasks.size(); ++presented) {
     auto r = solver.present(tasks[presented]);
-    if (!r) return std::unexpected(std::move(r.error()).context("presenting the " + tasks[presented].type +
-                                                                " challenge for " + tasks[presented].identifier));
+    if (r) continue;
+    const std::string doing = "presenting the " + tasks[presented].type + " challenge for " + tasks[presented].identifier;
+    if (solver.type() == "dns-persist-01")
+      return std::unexpected(with_other_persist_failures(solver, tasks, presented, std::move(r.error())).context(doing));
+    return std::unexpected(std::move(r.error()).context(doing));
   }
   return ok();
 }
@@ -114,8 +133,10 @@ Result<void> post_challenge(AcmeSession& session, Answered& a) {
 Error challenge_error(const Answered& a, const std::string& how) {
   const auto& c = *a.state;
   auto cls = c.error ? classify_problem(c.error->type, 403) : ProblemClass{ErrorKind::Unauthorized, true};
+  std::string record;  // dns-persist-01: the record the CA read, for the operator to fix
+  if (a.task->type == "dns-persist-01") record = " (the record " + expected_persist_record(a.task->identifier, "", "").name + ")";
   Error err(cls.kind, "validation failed for " + escape_control(a.task->identifier, 255) + " (challenge " + how +
-                          "): " + problem_text(c.error), cls.retryable);
+                          "): " + problem_text(c.error) + record, cls.retryable);
   if (c.error) err.problem_type = c.error->type;
   return err;
 }
@@ -179,6 +200,25 @@ Result<Order> explain_invalid(AcmeSession& session, const Order& order, const st
   return std::unexpected(validation_error(failed));
 }
 
+// dns-persist-01 has no token: the record names the CA and the account instead.
+Result<ChallengeTask> task_for(const Authorization& authz, const Challenge& c, std::string_view account_thumbprint) {
+  const std::string name = escape_control(authz.identifier.value, 255);
+  if (c.type == "dns-persist-01") {
+    if (c.refused) return std::unexpected(c.refused->context("for " + name));
+    ChallengeTask task{authz.identifier.value, c.type, "", "", ""};
+    task.wildcard = authz.wildcard;
+    task.issuer_domain_names = c.issuer_domain_names;
+    task.account_uri = c.account_uri;
+    return task;
+  }
+  if (auto checked = check_token(c.token); !checked)
+    return std::unexpected(std::move(checked.error())
+                               .context("the challenge token for " + name + " ('" + escape_control(c.token, 80) +
+                                        "') is not base64url"));
+  std::string key_auth = key_authorization(c.token, account_thumbprint);
+  return ChallengeTask{authz.identifier.value, c.type, c.token, key_auth, dns01_value(key_auth)};
+}
+
 }  // namespace
 
 Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std::vector<Authorization>& authorizations,
@@ -200,12 +240,9 @@ Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std
     if (c == nullptr)
       return fail(ErrorKind::Rejected, "the CA offers no " + std::string(challenge_type) + " challenge for " +
                                            escape_control(authz.identifier.value, 255));
-    if (auto checked = check_token(c->token); !checked)
-      return std::unexpected(std::move(checked.error())
-                                 .context("the challenge token for " + escape_control(authz.identifier.value, 255) +
-                                          " ('" + escape_control(c->token, 80) + "') is not base64url"));
-    std::string key_auth = key_authorization(c->token, account_thumbprint);
-    tasks.push_back(ChallengeTask{authz.identifier.value, c->type, c->token, key_auth, dns01_value(key_auth)});
+    auto task = task_for(authz, *c, account_thumbprint);
+    if (!task) return std::unexpected(task.error());
+    tasks.push_back(std::move(*task));
     if (challenge_urls != nullptr) challenge_urls->push_back(c->status == "pending" ? c->url : std::string());
   }
   if (!failed.empty()) return std::unexpected(validation_error(failed));
@@ -223,6 +260,8 @@ Result<Order> authorize_order(AcmeSession& session, const Order& order, Challeng
   if (!thumbprint) return std::unexpected(thumbprint.error());
   auto tasks = challenge_tasks(order, *authz, solver.type(), *thumbprint, &urls);
   if (!tasks) return std::unexpected(tasks.error());
+  for (auto& t : *tasks)
+    if (t.type == "dns-persist-01" && t.account_uri.empty()) t.account_uri = session.account().url;
   acme_log().debug("order {}: {} authorization(s), {} to validate with {}", order.url, authz->size(), tasks->size(),
                    solver.type());
   size_t presented = 0;

@@ -4,17 +4,29 @@
 // (present all, then poll together), and cleans up every one afterwards.
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/error.hpp"
 
 namespace certagent::protocol {
 
 struct ChallengeTask {
+  ChallengeTask() = default;
+  ChallengeTask(std::string identifier_, std::string type_, std::string token_, std::string key_authorization_,
+                std::string dns01_value_)
+      : identifier(std::move(identifier_)), type(std::move(type_)), token(std::move(token_)),
+        key_authorization(std::move(key_authorization_)), dns01_value(std::move(dns01_value_)) {}
+
   std::string identifier;         // the DNS name being validated
-  std::string type;               // "http-01", "dns-01"
+  std::string type;               // "http-01", "dns-01", "dns-persist-01"
   std::string token;              // as the CA sent it — untrusted until checked
   std::string key_authorization;  // token "." base64url(JWK thumbprint)  (§8.1)
   std::string dns01_value;        // base64url(SHA-256(key_authorization)) (§8.4)
+  // dns-persist-01 (no token): what the _validation-persist record must name.
+  bool wildcard = false;                      // the authorization is for "*.<identifier>"
+  std::vector<std::string> issuer_domain_names;  // the CA's, checked (order.hpp)
+  std::string account_uri;                    // the challenge's accounturi, else the session's account URL
 };
 
 class ChallengeSolver {

@@ -91,6 +91,8 @@ Result<Challenge> parse_challenge(const json::object& o) {
   c.status = std::move(*status);
   c.token = string_member(o, "token").value_or("");
   c.error = problem_member(o);
+  if (c.type == "dns-persist-01")
+    if (auto fields = parse_dns_persist_fields(o, c); !fields) c.refused = std::move(fields.error());
   return c;
 }
 

@@ -30,6 +30,12 @@ struct Challenge {
   std::string status;  // pending, processing, valid, invalid
   std::string token;   // untrusted: checked as base64url before use
   std::optional<Problem> error;
+  // dns-persist-01 (draft-ietf-acme-dns-persist §3.1): the CA's issuer domain names and the
+  // account URL the record must name ("" when the CA leaves it out). When the CA sent them
+  // malformed, `refused` says why and the challenge cannot be answered (the other types still can).
+  std::vector<std::string> issuer_domain_names;
+  std::string account_uri;
+  std::optional<Error> refused;
 };
 
 struct Authorization {
@@ -57,6 +63,12 @@ struct Order {
 [[nodiscard]] Result<Authorization> parse_authorization(const boost::json::object& obj, std::string_view url);
 // A challenge object, e.g. the response to a challenge POST (§7.5.1).
 [[nodiscard]] Result<Challenge> parse_challenge(const boost::json::object& obj);
+
+inline constexpr size_t kMaxIssuerDomainNames = 10;  // draft-ietf-acme-dns-persist §3.1
+// The dns-persist-01 fields of a challenge object (protocol/acme/dns_persist_challenge.cpp):
+// "issuer-domain-names" (1 to 10 lower-case DNS names) and an optional https "accounturi";
+// Protocol when they are malformed or would not fit in a TXT record's issue-value.
+[[nodiscard]] Result<void> parse_dns_persist_fields(const boost::json::object& obj, Challenge& challenge);
 
 struct NewOrder {
   std::vector<std::string> dns_names;

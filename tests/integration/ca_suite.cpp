@@ -42,7 +42,7 @@ std::vector<CaUnderTest> cas_in_this_process() {
   // step-ca 0.19: no ARI, no profiles, keyChange answers 501, the orders list is a bare array.
   static const CaUnderTest kStepCa{"step_ca", false, false, false, false, true};
   // pebble v2.10.3 (scripts/bootstrap, Go module proxy): ARI, profiles, keyChange, the orders list.
-  static const CaUnderTest kPebbleCurrent{"pebble_current", true, true, true, true, false};
+  static const CaUnderTest kPebbleCurrent{"pebble_current", true, true, true, true, false, true};
   if (stepca_dir() != nullptr) return {kStepCa};
   if (pebble_current_dir() != nullptr) return {kPebbleCurrent};
   return {kPebble};

@@ -21,6 +21,7 @@ struct CaUnderTest {
   bool key_change = false;   // keyChange works (RFC 8555 §7.3.5)
   bool orders_list = false;  // the account's orders list is shaped as RFC 8555 §7.1.2.1 says
   bool revalidates_on_post = false;  // a challenge that could not connect stays pending until POSTed again
+  bool dns_persist = false;  // offers dns-persist-01 (draft-ietf-acme-dns-persist) with "accounturi"
 };
 
 inline void PrintTo(const CaUnderTest& ca, std::ostream* os) { *os << ca.name; }

@@ -72,6 +72,7 @@ Result<PebbleEnv> load_pebble_env_from(const std::string& dir, std::string_view 
     env.http01_port = must(to_int<std::uint16_t>(*kv, "HTTP01_PORT", path));
     env.tlsalpn01_port = must(to_int<std::uint16_t>(*kv, "TLSALPN01_PORT", path));
     env.dns_server = must(text(*kv, "DNS_SERVER", path));
+    env.dns_management_url = text(*kv, "DNS_MANAGEMENT_URL", path).value_or("");  // absent in older run dirs
     env.eab_required = must(text(*kv, "EAB_REQUIRED", path)) == "true";
     env.key_id = must(text(*kv, "KEY_ID", path));
     env.mac_key = must(text(*kv, "MAC_KEY", path));

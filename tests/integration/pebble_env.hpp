@@ -20,6 +20,7 @@ struct PebbleEnv {
   std::uint16_t http01_port = 0;    // where pebble's validator connects for http-01
   std::uint16_t tlsalpn01_port = 0;
   std::string dns_server;      // 127.0.0.1:<port> (pebble-challtestsrv; every name → 127.0.0.1)
+  std::string dns_management_url;  // http://127.0.0.1:<port>: challtestsrv's /set-txt, /clear-txt
   bool eab_required = false;
   std::string key_id;          // EAB key id and base64url MAC key (eab profile only)
   std::string mac_key;

@@ -1,0 +1,163 @@
+#include "agent/cli/plan_persist.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "agent/engine/options.hpp"
+#include "agent/store/store.hpp"
+#include "protocol/acme/directory.hpp"
+#include "protocol/dns/txt_lookup.hpp"
+#include "protocol/http/curl_transport.hpp"
+
+namespace certagent::agent {
+namespace json = boost::json;
+namespace {
+
+Result<std::string> stored_account_uri(const std::string& state_dir, const std::string& directory_url) {
+  std::error_code ec;
+  if (!std::filesystem::exists(state_dir, ec)) return std::string();
+  auto store = Store::open(state_dir);
+  if (!store) return std::unexpected(store.error());
+  auto account = store->load_account(directory_url);
+  if (!account) return std::unexpected(account.error());
+  return *account ? (*account)->account_url : std::string();
+}
+
+// The CA's first caaIdentity: the issuer domain name a CA names in its dns-persist-01 challenges.
+Result<std::string> directory_issuer_domain(const policy::CaConfig& ca) {
+  protocol::CurlTransportOptions options;
+  options.trust_file = ca.trust_bundle.value_or("");
+  auto transport = protocol::CurlTransport::create(options);
+  if (!transport) return std::unexpected(transport.error());
+  protocol::HttpRequest request;
+  request.url = ca.directory_url;
+  auto response = (*transport)->send(request);
+  if (!response) return std::unexpected(response.error());
+  if (response->status != 200) return fail(ErrorKind::Protocol, fmt::format("the CA answered HTTP {}", response->status));
+  auto dir = protocol::parse_directory(response->body, ca.directory_url);
+  if (!dir) return std::unexpected(dir.error());
+  if (dir->caa_identities.empty())
+    return fail(ErrorKind::Protocol, "its directory lists no meta.caaIdentities; name the CA's issuer domain in "
+                                     "the policy's challenge.issuer_domain");
+  return dir->caa_identities.front();
+}
+
+// Every name once; a name whose wildcard is also asked for is left out: the wildcard's record
+// (same owner, policy=wildcard) serves both.
+std::vector<std::string> plan_names(const std::vector<policy::Action>& actions) {
+  std::vector<std::string> names;
+  for (const auto& a : actions)
+    for (const auto& n : a.certificate.names)
+      if (std::find(names.begin(), names.end(), n.name) == names.end()) names.push_back(n.name);
+  std::erase_if(names, [&](const std::string& n) {
+    return std::find(names.begin(), names.end(), "*." + n) != names.end();
+  });
+  return names;
+}
+
+void check_row(PersistRow& row, const protocol::TxtLookupOptions& lookup, const std::string& issuer, long long now) {
+  auto txts = protocol::lookup_txt(row.expected.name, lookup);
+  if (!txts) {
+    row.detail = txts.error().message;
+    return;
+  }
+  auto check = protocol::check_persist_record(row.expected, *txts, {issuer}, now);
+  row.verdict = check.verdict;
+  row.detail = check.detail;
+}
+
+}  // namespace
+
+PersistPlan persist_plan(const policy::Policy& policy, const std::vector<policy::Action>& actions,
+                         const std::string& state_dir, bool check_dns) {
+  PersistPlan plan;
+  if (policy.challenge.issuer_domain) {
+    plan.issuer_domain = *policy.challenge.issuer_domain;
+  } else if (auto issuer = directory_issuer_domain(policy.ca)) {
+    plan.issuer_domain = *issuer;
+  } else {
+    plan.notes.push_back("issuer domain unknown: reading the CA's directory " + policy.ca.directory_url + ": " +
+                         issuer.error().message);
+  }
+  if (auto account = stored_account_uri(state_dir, policy.ca.directory_url); !account)
+    plan.notes.push_back("account unknown: " + account.error().message);
+  else if (account->empty())
+    plan.notes.push_back("no account with this CA yet: `certagent request` or `certagent run` registers one (and "
+                         "stops at the missing records, naming them); run `certagent plan` again then");
+  else
+    plan.account_uri = *account;
+  for (const auto& name : plan_names(actions))
+    plan.rows.push_back(PersistRow{name, protocol::expected_persist_record(name, plan.issuer_domain, plan.account_uri),
+                                   std::nullopt, ""});
+  if (!check_dns) return plan;
+  plan.checked = true;
+  const protocol::TxtLookupOptions lookup{policy.challenge.resolver};
+  const long long now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+  for (auto& row : plan.rows) {
+    if (plan.issuer_domain.empty() || plan.account_uri.empty()) row.detail = "the expected value is not known yet";
+    else check_row(row, lookup, plan.issuer_domain, now);
+  }
+  return plan;
+}
+
+namespace {
+
+bool value_known(const PersistPlan& plan) { return !plan.issuer_domain.empty() && !plan.account_uri.empty(); }
+
+std::string verdict_text(const PersistRow& row) {
+  return row.verdict ? std::string(protocol::to_string(*row.verdict)) : std::string("unknown");
+}
+
+}  // namespace
+
+std::string persist_table(const PersistPlan& plan) {
+  std::string out = "\ndns-persist-01 records (create each once; certagent never writes DNS):\n";
+  for (const auto& note : plan.notes) out += "  note: " + note + "\n";
+  for (const auto& row : plan.rows) {
+    out += fmt::format("  {:<40} TXT {}\n", row.expected.name,
+                       value_known(plan) ? "\"" + protocol::persist_record_value(row.expected) + "\"" : "(unknown)");
+    if (!plan.checked) continue;
+    out += fmt::format("    {}{}\n", verdict_text(row),
+                       row.verdict == protocol::PersistVerdict::Present ? "" : ": " + row.detail);
+  }
+  return out;
+}
+
+json::value persist_json(const PersistPlan& plan) {
+  json::object o;
+  o["issuer_domain"] = plan.issuer_domain;
+  o["account_uri"] = plan.account_uri;
+  json::array notes;
+  for (const auto& n : plan.notes) notes.emplace_back(n);
+  o["notes"] = std::move(notes);
+  json::array records;
+  for (const auto& row : plan.rows) {
+    json::object r;
+    r["dns_name"] = row.dns_name;
+    r["record"] = row.expected.name;
+    r["value"] = value_known(plan) ? protocol::persist_record_value(row.expected) : std::string();
+    r["wildcard"] = row.expected.wildcard;
+    if (plan.checked) {
+      r["check"] = verdict_text(row);
+      if (row.verdict != protocol::PersistVerdict::Present) r["detail"] = row.detail;
+    }
+    records.push_back(std::move(r));
+  }
+  o["records"] = std::move(records);
+  return o;
+}
+
+int persist_exit_code(const PersistPlan& plan) {
+  bool incomplete = false;
+  for (const auto& row : plan.rows) {
+    if (!row.verdict) return kExitFailed;
+    if (*row.verdict != protocol::PersistVerdict::Present) incomplete = true;
+  }
+  return incomplete ? kExitIncomplete : kExitOk;
+}
+
+}  // namespace certagent::agent
