@@ -39,8 +39,14 @@ Result<void> save_schedule(const Store& store, const policy::Action& action, con
     record.ari_fetched_at = choice->ari_fetched_at;
   }
   record.decision = std::string(policy::to_string(action.kind)) + ": " + action.reason;
-  record.decided_at = now;
   record.backoff = backoff;
+  // A decision the record already holds is not written again: a pass with nothing new to decide
+  // writes nothing in the state directory (issue 26), and decided_at stays when it was first made.
+  if (auto previous = read_schedule(store, record.certificate_id); previous && *previous) {
+    record.decided_at = (*previous)->decided_at;
+    if (record == **previous) return ok();
+  }
+  record.decided_at = now;
   return write_schedule(store, record);
 }
 

@@ -40,7 +40,7 @@ struct ScheduleRecord {
   std::optional<RenewalBasis> basis;           // RenewalDecision::basis; absent: not recorded (or version 1)
   std::optional<TimePoint> ari_fetched_at;     // when the ARI window the decision looked at was fetched
   std::string decision;                        // RenewalDecision::reason, or why it is being issued
-  std::optional<TimePoint> decided_at;
+  std::optional<TimePoint> decided_at;          // when this decision was first made (rewritten only when it changes)
   BackoffState backoff;
 
   friend bool operator==(const ScheduleRecord&, const ScheduleRecord&) = default;

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,6 +120,35 @@ TEST_F(EnginePass, AStoredVersionWithTheRightNamesIsBoundWithoutAnyOrder) {
   EXPECT_TRUE(s.attempts.empty()) << "a rebind is not an issuance";
   ASSERT_EQ(s.certificates.size(), 1u);
   for (const auto& p : s.certificates[0].purposes) EXPECT_EQ(p.thumbprint.size(), 40u) << p.purpose;
+}
+
+// Issue 26: a pass that decides what the last one decided writes nothing in the state directory
+// (the schedule keeps the file, its inode and its decided_at); a missing record is written.
+TEST_F(EnginePass, APassWithNothingNewToDecideWritesNoScheduleAndAMissingRecordIsWritten) {
+  auto cert = testing::make_cert({"se01.contoso.net", "lyncdiscoverinternal.contoso.com", "lyncdiscover.contoso.com"});
+  NewVersion v{cert.key_pem, cert.leaf_pem, cert.chain_pem, {}};
+  v.meta.certificate_id = "front-end";
+  v.meta.key_type = "ec-p256";
+  ASSERT_TRUE(store->add_version(v));
+  Engine engine({policy.string(), 4}, store);
+  const auto t = now();
+  ASSERT_FALSE(engine.pass(at(t)).failed);
+  const auto file = store->dir() / "schedule" / "front-end.json";
+  struct stat before {};
+  ASSERT_EQ(::stat(file.c_str(), &before), 0);
+  const auto first = read_schedule(store->dir(), "front-end");
+  ASSERT_TRUE(first && *first);
+  ASSERT_FALSE(engine.pass(at(t + std::chrono::seconds(90))).failed);
+  struct stat after {};
+  ASSERT_EQ(::stat(file.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "the schedule was replaced although nothing changed";
+  const auto second = read_schedule(store->dir(), "front-end");
+  ASSERT_TRUE(second && *second);
+  EXPECT_EQ((*second)->decided_at, (*first)->decided_at);
+  // A record that is missing (deleted, or damaged and refused) is written again.
+  std::filesystem::remove(store->dir() / "schedule" / "front-end.json");
+  ASSERT_FALSE(engine.pass(at(t + std::chrono::seconds(180))).failed);
+  EXPECT_TRUE(std::filesystem::exists(file)) << "a missing record is written";
 }
 
 // The schedule record written right after an attempt — what a restart and `certagent status`
