@@ -20,6 +20,7 @@
 #include "agent/engine/installed_state.hpp"
 #include "agent/store/logging.hpp"
 #include "agent/engine/policy_file.hpp"
+#include "agent/engine/progress.hpp"
 #include "agent/engine/rebind.hpp"
 #include "agent/engine/system_waiter.hpp"
 #include "policy/plan.hpp"
@@ -165,15 +166,23 @@ std::size_t worker_count(std::size_t jobs, std::size_t limit) { return std::max<
 
 // Runs `work(job, worker)` on each job, on worker_count(...) threads (this one
 // is worker 0); `worker` says which thread, so each can use its own resources.
+// A progress line (`what`: done, failed, in progress) every 10 s while they run (progress.hpp).
 template <typename Work>
-void run_bounded(std::vector<Job*>& jobs, std::size_t limit, const PassRequest& req, Work work) {
+void run_bounded(std::string_view what, std::vector<Job*>& jobs, std::size_t limit, const PassRequest& req, Work work) {
+  std::vector<std::string> names;
+  for (const auto* j : jobs) names.push_back(j->action.certificate.id);
+  BatchProgress progress(std::move(names));
+  std::optional<ProgressReporter> reporter;
+  if (!jobs.empty()) reporter.emplace(std::string(what), progress);
   std::atomic<std::size_t> next{0};
   auto worker = [&](std::size_t w) {
     for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
       if (req.cancelled()) return;
       auto start = std::chrono::steady_clock::now();
       jobs[i]->attempted = true;
+      progress.started(i);
       work(*jobs[i], w);
+      progress.ended(i, jobs[i]->error.has_value());
       jobs[i]->ended = std::chrono::steady_clock::now();
       jobs[i]->duration = std::chrono::duration_cast<std::chrono::milliseconds>(jobs[i]->ended - start);
     }
@@ -200,7 +209,8 @@ void retry_serially(EngineContext& ctx, protocol::AcmeSession& session, std::vec
   log()->warn("{} certificate(s) failed with serverInternal while {} were ordered at once; once more, one at a time",
               again.size(), workers);
   for (auto* j : again) j->error.reset();
-  run_bounded(again, 1, req, [&](Job& j, std::size_t) { order_and_bind(ctx, session, j); });
+  run_bounded("ordering again, one at a time", again, 1, req,
+              [&](Job& j, std::size_t) { order_and_bind(ctx, session, j); });
 }
 
 // A CA that lost the account (a new or reset CA): register the key again; an account that can
@@ -228,7 +238,8 @@ void retry_with_account(EngineContext& ctx, const policy::Policy& policy, std::v
   }
   ctx.ca = &again->access;
   for (auto* j : lost) j->error.reset();
-  run_bounded(lost, workers, req, [&](Job& j, std::size_t w) { order_and_bind(ctx, *again->connections.at(w).session, j); });
+  run_bounded("ordering with the account registered again", lost, workers, req,
+              [&](Job& j, std::size_t w) { order_and_bind(ctx, *again->connections.at(w).session, j); });
 }
 
 // The CA (one directory request, the account, one connection per worker) and
@@ -253,7 +264,7 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
   }
   ctx.ca = &ca->access;
   ctx.solver = solver->get();
-  run_bounded(jobs, workers, req, [&](Job& j, std::size_t w) { order_and_bind(ctx, *ca->connections.at(w).session, j); });
+  run_bounded("ordering", jobs, workers, req, [&](Job& j, std::size_t w) { order_and_bind(ctx, *ca->connections.at(w).session, j); });
   retry_serially(ctx, *ca->connections.front().session, jobs, workers, req);
   retry_with_account(ctx, policy, jobs, limit, req);
   ctx.ca = nullptr;
@@ -356,7 +367,7 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   SleepingWaiter waiter(request.cancel);
   EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy)};
   replay_owed_notifications(store, ctx.consumers);
-  run_bounded(rebinds, 1, request, [&](Job& j, std::size_t) { rebind_stored(ctx, j); });
+  run_bounded("binding stored certificates", rebinds, 1, request, [&](Job& j, std::size_t) { rebind_stored(ctx, j); });
   run_orders(ctx, policy, orders, concurrency, request);
   write_missing_outputs(ctx);
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store, &selections};
