@@ -9,6 +9,8 @@
 
 #include "agent/cli/assign_check.hpp"
 #include "agent/cli/commands.hpp"
+#include "agent/cli/writer.hpp"
+#include "agent/engine/engine.hpp"
 #include "agent/engine/consumers.hpp"
 #include "agent/store/logging.hpp"
 #include "agent/engine/policy_file.hpp"
@@ -42,7 +44,7 @@ int run_assign(const GlobalOptions& globals, const AssignOptions& o) {
   if (!policy) { std::cerr << policy.error().message << "\n"; return kExitUsage; }
   const auto purposes = split_list(o.types);
   if (purposes.empty()) { std::cerr << "certagent assign: --type names no purpose\n"; return kExitUsage; }
-  auto store = Store::open(globals.state_dir, OpenOptions{true, std::chrono::seconds(30)});
+  auto store = open_store_for_writing(globals.state_dir);
   if (!store) { std::cerr << "certagent assign: " << store.error().message << "\n"; return kExitFailed; }
   auto found = store->find_by_thumbprint(o.thumbprint);
   if (!found) { std::cerr << "certagent assign: " << found.error().message << "\n"; return kExitUsage; }
@@ -61,7 +63,9 @@ int run_assign(const GlobalOptions& globals, const AssignOptions& o) {
                                   fmt::join(purposes, ", "), fmt::join(refusals, "; "));
   auto outcomes = rebind(*store, purposes, (*found)->id, consumers_from_policy(*policy));
   if (!outcomes) { std::cerr << "certagent assign: " << outcomes.error().message << "\n"; return kExitFailed; }
-  return report_outcomes(*outcomes, (*found)->meta.thumbprint);
+  const int code = report_outcomes(*outcomes, (*found)->meta.thumbprint);
+  notify_daemon_after_writing(globals.state_dir);
+  return code;
 }
 
 }  // namespace

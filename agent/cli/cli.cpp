@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <exception>
+#include <functional>
 #include <iostream>
 
 #include "agent/cli/commands.hpp"
@@ -45,6 +46,15 @@ void register_commands(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   register_revoke_command(app, globals, exit_code);
   register_run_command(app, globals, exit_code);
   register_status_command(app, globals, exit_code);
+  // Every global option (--policy, --state-dir, --json, -v) before or after any subcommand:
+  // `certagent certs --json` as well as `certagent --json certs`.
+  std::function<void(CLI::App&)> fall_through = [&](CLI::App& parent) {
+    for (CLI::App* sub : parent.get_subcommands([](CLI::App*) { return true; })) {
+      sub->fallthrough();
+      fall_through(*sub);
+    }
+  };
+  fall_through(app);
 }
 
 int run_cli(int argc, char** argv) {

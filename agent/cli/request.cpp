@@ -10,6 +10,8 @@
 
 #include "agent/cli/assign_check.hpp"
 #include "agent/cli/commands.hpp"
+#include "agent/cli/writer.hpp"
+#include "agent/engine/engine.hpp"
 #include "agent/engine/consumers.hpp"
 #include "agent/engine/solver.hpp"
 #include "agent/engine/work.hpp"
@@ -53,7 +55,7 @@ int run_request(const GlobalOptions& globals, const RequestOptions& o) {
   if (!plan) return fail_with(plan.error(), kExitUsage);
   if (!plan->added.empty())
     std::cerr << fmt::format("certagent: added {}: {}\n", fmt::join(plan->added, ", "), plan->added_because);
-  auto store = Store::open(globals.state_dir, OpenOptions{true, std::chrono::seconds(30)});
+  auto store = open_store_for_writing(globals.state_dir);
   if (!store) return fail_with(store.error());
   SystemClock clock;
   SleepingWaiter waiter;
@@ -67,7 +69,9 @@ int run_request(const GlobalOptions& globals, const RequestOptions& o) {
   if (!version) return fail_with(version.error());
   std::cout << fmt::format("Thumbprint : {}\nNames      : {}\n", version->meta.thumbprint,
                            fmt::join(version->meta.names, ", "));
-  return o.assign ? bind_requested(ctx, *version, split_list(o.types), *policy) : kExitOk;
+  const int code = o.assign ? bind_requested(ctx, *version, split_list(o.types), *policy) : kExitOk;
+  notify_daemon_after_writing(globals.state_dir);
+  return code;
 }
 
 }  // namespace

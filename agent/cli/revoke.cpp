@@ -9,6 +9,8 @@
 #include <map>
 
 #include "agent/cli/commands.hpp"
+#include "agent/cli/writer.hpp"
+#include "agent/engine/engine.hpp"
 #include "agent/engine/acme.hpp"
 #include "agent/store/fsutil.hpp"
 #include "agent/store/logging.hpp"
@@ -85,7 +87,7 @@ int run_revoke(const GlobalOptions& globals, const RevokeOptions& o) {
   if (!reason) return fail_with(reason.error(), kExitUsage);
   auto policy = load_policy(globals.policy);
   if (!policy) return fail_with(policy.error(), kExitUsage);
-  auto store = Store::open(globals.state_dir, OpenOptions{true, std::chrono::seconds(30)});
+  auto store = open_store_for_writing(globals.state_dir);
   if (!store) return fail_with(store.error());
   auto found = store->find_by_thumbprint(o.thumbprint);
   if (!found) return fail_with(found.error(), kExitUsage);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "agent/cli/commands.hpp"
+#include "agent/cli/writer.hpp"
 #include "agent/engine/engine.hpp"
 #include "agent/daemon/run_agent.hpp"
 
@@ -25,7 +26,17 @@ void register_run_command(CLI::App& app, GlobalOptions& globals, int& exit_code)
   cmd->add_flag("--metrics-allow-remote", options->metrics_allow_remote,
                 "Allow a non-loopback --metrics-listen address (the endpoint has no authentication)");
   cmd->fallthrough();  // `run -v` as well as `-v run`: the global options
-  cmd->callback([options, &globals, &exit_code] { exit_code = run_agent(globals, *options, make_pass); });
+  cmd->callback([options, &globals, &exit_code] {
+    exit_code = run_agent(globals, *options, [once = options->once](const GlobalOptions& g) -> Result<PassFn> {
+      auto pass = make_pass(g, !once);
+      if (!pass || !once) return pass;
+      return PassFn([pass = std::move(*pass), dir = g.state_dir](const PassRequest& r) {
+        auto summary = pass(r);
+        notify_daemon_after_writing(dir);  // the service, if one runs, acts on what this pass changed
+        return summary;
+      });
+    });
+  });
 }
 
 }  // namespace certagent::agent

@@ -406,6 +406,13 @@ void save_schedules(const Store& store, std::mutex& m, const Planned& after, con
 
 PassSummary Engine::pass(const PassRequest& request) {
   PassSummary summary;
+  if (auto locked = store_->take_writer_lock(kLockWait, request.cancel); !locked) {
+    log()->error("the pass cannot write the state directory: {}", locked.error().message);
+    summary.failed = true;
+    summary.error_kind = locked.error().kind;
+    summary.status_line = "not run: " + locked.error().message;
+    return summary;
+  }
   try {
     auto loaded = load_policy(options_.policy_file);
     if (loaded) policy_ = std::move(*loaded);
@@ -424,6 +431,7 @@ PassSummary Engine::pass(const PassRequest& request) {
     summary.failed = true;
   }
   store_->forget_verified();  // each pass verifies what it binds afresh; an idle daemon keeps nothing
+  if (!lock_between_passes_) store_->release_writer_lock();  // commands may write until the next pass
   summary.status_line = status_line(summary);
   log()->info("{}", summary.status_line);
   return summary;

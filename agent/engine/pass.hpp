@@ -30,7 +30,15 @@ class Engine {
   // Never throws; every failure is in the summary (and the log).
   [[nodiscard]] PassSummary pass(const PassRequest& request);
 
+  // The daemon's way (make_pass): the state's writer lock is let go after every pass and taken
+  // again at the start of the next, waiting for a command that writes (assign, request, ...).
+  void hold_lock_only_during_passes() { lock_between_passes_ = false; }
+
+  // How long a pass waits for a command that holds the writer lock.
+  static constexpr std::chrono::minutes kLockWait{10};
+
  private:
+  bool lock_between_passes_ = true;
   EngineOptions options_;
   std::shared_ptr<Store> store_;
   std::optional<policy::Policy> policy_;  // the last valid policy, kept in force when the file turns invalid

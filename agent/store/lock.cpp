@@ -71,8 +71,26 @@ Result<StateLock> StateLock::try_acquire(const std::filesystem::path& state_dir)
   return acquire(state_dir, std::chrono::milliseconds(0));
 }
 
-Result<StateLock> StateLock::acquire(const std::filesystem::path& state_dir, std::chrono::milliseconds timeout) {
-  auto lock = state_dir / "lock";
+Result<StateLock> StateLock::acquire(const std::filesystem::path& state_dir, std::chrono::milliseconds timeout,
+                                     const std::atomic<bool>* cancel) {
+  return acquire_file(state_dir / "lock", timeout, cancel);
+}
+
+std::optional<long> lock_holder(const std::filesystem::path& lock_file) {
+  const int fd = ::open(lock_file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::optional<long> pid;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK && holder_pid(fd) > 0) pid = holder_pid(fd);
+  } else {
+    ::flock(fd, LOCK_UN);
+  }
+  ::close(fd);
+  return pid;
+}
+
+Result<StateLock> StateLock::acquire_file(const std::filesystem::path& lock, std::chrono::milliseconds timeout,
+                                          const std::atomic<bool>* cancel) {
   auto fd = open_lock_file(lock);
   if (!fd) return std::unexpected(fd.error());
   StateLock held(*fd);
@@ -82,6 +100,8 @@ Result<StateLock> StateLock::acquire(const std::filesystem::path& state_dir, std
     if (errno == EINTR) continue;
     if (errno != EWOULDBLOCK) return std::unexpected(fsutil::errno_error("locking", lock, errno));
     if (timeout.count() == 0) return std::unexpected(busy(held.fd_, lock, ErrorKind::Storage, ""));
+    if (cancel != nullptr && cancel->load())
+      return fail(ErrorKind::Cancelled, "stopped while waiting for " + lock.string());
     if (std::chrono::steady_clock::now() >= deadline)
       return std::unexpected(busy(held.fd_, lock, ErrorKind::Timeout,
                                   fmt::format(" (waited {} ms)", timeout.count())));

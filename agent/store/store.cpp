@@ -69,6 +69,14 @@ Result<Store> Store::open(const fs::path& state_dir, const OpenOptions& options)
   return Store(state_dir, std::move(*lock));
 }
 
+Result<void> Store::take_writer_lock(std::chrono::milliseconds wait, const std::atomic<bool>* cancel) {
+  if (lock_) return ok();
+  auto lock = StateLock::acquire(dir_, wait, cancel);
+  if (!lock) return std::unexpected(lock.error());
+  lock_ = std::move(*lock);
+  return ok();
+}
+
 Result<void> Store::require_writable(std::string_view what) const {
   if (writable()) return ok();
   return fail(ErrorKind::Storage, fmt::format("{}: the state directory {} was opened read-only", what, dir_.string()));

@@ -10,6 +10,7 @@
 // The live symlinks are the one source of truth for bindings. Every write is
 // crash-safe; anything the store did not write is reported, never trusted,
 // never deleted.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -86,6 +87,12 @@ class Store {
 
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   [[nodiscard]] bool writable() const { return lock_.has_value(); }
+  // The daemon holds the writer lock only during a pass, so that `assign`, `request`, `revoke`
+  // and `run --once` can write between passes: it lets the lock go after each pass and takes it
+  // again, waiting at most `wait` (a set `cancel` ends the wait), before the next. Only for a
+  // store opened for writing; the caller is the one thread that writes.
+  void release_writer_lock() { lock_.reset(); }
+  [[nodiscard]] Result<void> take_writer_lock(std::chrono::milliseconds wait, const std::atomic<bool>* cancel);
 
   // Accounts, one per CA directory URL. The key is written (0600) before account.json.
   [[nodiscard]] Result<void> save_account(const Account& account);

@@ -3,10 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
 #include <fstream>
+#include <optional>
 
 #include "agent/store/store.hpp"
+#include "daemon_support.hpp"
 #include "engine_support.hpp"
 
 namespace certagent::integration {
@@ -117,14 +120,26 @@ TEST(EngineChanges, KilledBeforeFinalizeTheNextRunResumesTheJournaledOrder) {
   EXPECT_EQ(thumbprint_of(box.certs().at("Default")).size(), 40u);
 }
 
-TEST(EngineChanges, ASecondAgentOnTheSameStateDirectorySaysWhoHoldsIt) {
+// A writer that holds the state (here: this test) makes `run --once` wait for it, saying whom
+// it waits for, and run as soon as it lets go.
+TEST(EngineChanges, RunOnceWaitsForTheWriterInProgressAndSaysWhoHoldsIt) {
+  using namespace std::chrono_literals;
   EngineSandbox box;
   box.write_policy({});
-  auto holder = agent::Store::open(box.state(), agent::OpenOptions{true, {}});
-  ASSERT_TRUE(holder) << holder.error().message;
-  auto r = box.certagent({"run", "--once"});
-  EXPECT_EQ(r.exit_code, 1) << describe(r);
-  EXPECT_THAT(r.err, HasSubstr("another certagent (pid " + std::to_string(::getpid()) + ")"));
+  std::optional<agent::Store> holder;
+  {
+    auto held = agent::Store::open(box.state(), agent::OpenOptions{true, {}});
+    ASSERT_TRUE(held) << held.error().message;
+    holder.emplace(std::move(*held));
+  }
+  AgentProcess once(box, box.dir() / "once.log", {"--once"});
+  ASSERT_TRUE(once.wait_for_log("waiting for the pass in progress (pid " + std::to_string(::getpid()) + ")", 20s))
+      << once.log();
+  EXPECT_TRUE(once.running()) << once.log();
+  holder.reset();
+  const auto code = once.wait_exit(60s);
+  ASSERT_TRUE(code.has_value()) << once.log();
+  EXPECT_EQ(*code, 0) << once.log();
 }
 
 }  // namespace
