@@ -1,6 +1,10 @@
 #include "protocol/dns/rfc2136.hpp"
 
+#include <sys/socket.h>
 #include <sys/time.h>
+
+#include <cstdlib>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -90,6 +94,52 @@ std::string tsig_error_name(int e) {
   }
 }
 
+// The signed UPDATE over TCP (no retransmitted UPDATE applied twice), and the answer: parsed,
+// its wire bytes (to verify its TSIG against) and the request's MAC.
+struct Exchange {
+  PktPtr answer;
+  std::vector<uint8_t> wire;
+  RdfPtr request_mac;
+};
+
+struct BufferFree { void operator()(ldns_buffer* b) const { ldns_buffer_free(b); } };
+
+Result<Exchange> signed_exchange(const DnsServer& server, const TsigKey& key, ldns_pkt* update,
+                                 const DnsExchangeOptions& options) {
+  const std::string key_name = key.name + ".", algorithm = key.algorithm + ".";
+  if (auto s = ldns_pkt_tsig_sign(update, key_name.c_str(), key.secret.c_str(), 300, algorithm.c_str(), nullptr);
+      s != LDNS_STATUS_OK)
+    return std::unexpected(ldns_error("signing with TSIG", s));
+  const ldns_rr* tsig = ldns_pkt_tsig(update);
+  if (tsig == nullptr || ldns_rr_rd_count(tsig) < 4) return fail(ErrorKind::Crypto, "ldns did not sign the UPDATE");
+  RdfPtr mac(ldns_rdf_clone(ldns_rr_rdf(tsig, 3)));  // the answer is signed over it (RFC 8945 §5.3)
+  std::unique_ptr<ldns_buffer, BufferFree> query(ldns_buffer_new(LDNS_MAX_PACKETLEN));
+  if (auto s = ldns_pkt2buffer_wire(query.get(), update); s != LDNS_STATUS_OK)
+    return std::unexpected(ldns_error("encoding the UPDATE", s));
+  RdfPtr address(ldns_rdf_new_frm_str(is_v6(server.host) ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, server.host.c_str()));
+  if (!address) return fail(ErrorKind::Invalid, "the DNS server " + server.str() + " is not an IP address");
+  size_t size = 0;
+  std::unique_ptr<sockaddr_storage, decltype(&free)> to(ldns_rdf2native_sockaddr_storage(address.get(), server.port, &size),
+                                                        &free);
+  if (!to) return fail(ErrorKind::Invalid, "the DNS server " + server.str() + " is not an IP address");
+  uint8_t* reply = nullptr;
+  size_t reply_size = 0;
+  if (auto s = ldns_tcp_send(&reply, query.get(), to.get(), static_cast<socklen_t>(size),
+                             timeval{options.timeout.count(), 0}, &reply_size);
+      s != LDNS_STATUS_OK)
+    return std::unexpected(ldns_error("sending the UPDATE", s));
+  Exchange out;
+  out.wire.assign(reply, reply + reply_size);
+  free(reply);  // NOLINT: ldns allocates with malloc
+  out.request_mac = std::move(mac);
+  ldns_pkt* answer = nullptr;
+  if (auto s = ldns_wire2pkt(&answer, out.wire.data(), out.wire.size()); s != LDNS_STATUS_OK)
+    return fail(ErrorKind::Protocol, std::string("the answer is not a DNS message: ") + ldns_get_errorstr_by_id(s));
+  out.answer.reset(answer);
+  if (ldns_pkt_id(answer) != ldns_pkt_id(update)) return fail(ErrorKind::Protocol, "the answer's id is not the UPDATE's");
+  return out;
+}
+
 }  // namespace
 
 std::string DnsServer::str() const {
@@ -130,35 +180,23 @@ Result<DnsPacket> build_txt_update(std::string_view zone, const std::vector<TxtR
 Result<void> send_update(const DnsServer& server, const TsigKey& key, std::string_view zone, DnsPacket update,
                          const DnsExchangeOptions& options) {
   const std::string doing = fmt::format("updating the zone {} at {} with the TSIG key {}", zone, server.str(), key.name);
-  auto res = resolver_for(server, options);
-  if (!res) return std::unexpected(res.error().context(doing));
-  ldns_resolver_set_usevc(res->get(), true);  // TCP: no retransmitted UPDATE applied twice
-  const std::string key_name = key.name + ".";
-  const std::string algorithm = key.algorithm + ".";
-  ldns_resolver_set_tsig_keyname(res->get(), key_name.c_str());
-  ldns_resolver_set_tsig_algorithm(res->get(), algorithm.c_str());
-  ldns_resolver_set_tsig_keydata(res->get(), key.secret.c_str());
-  if (auto s = ldns_update_pkt_tsig_add(update.get(), res->get()); s != LDNS_STATUS_OK)
-    return std::unexpected(ldns_error(doing + ": signing", s));
-  ldns_pkt* raw = nullptr;
-  const ldns_status s = ldns_resolver_send_pkt(&raw, res->get(), update.get());
-  PktPtr answer(raw);
-  if (answer && ldns_pkt_get_rcode(answer.get()) != LDNS_RCODE_NOERROR) {
-    std::string why = rcode_name(ldns_pkt_get_rcode(answer.get()));
+  auto exchange = signed_exchange(server, key, update.get(), options);
+  if (!exchange) return std::unexpected(exchange.error().context(doing));
+  auto& [answer, wire, mac] = *exchange;
+  const auto rcode = ldns_pkt_get_rcode(answer.get());
+  if (rcode != LDNS_RCODE_NOERROR) {
+    std::string why = rcode_name(rcode);
     if (int e = tsig_error(answer.get()); e != 0) why += " with " + tsig_error_name(e);
-    const bool auth = ldns_pkt_get_rcode(answer.get()) == LDNS_RCODE_NOTAUTH ||
-                      ldns_pkt_get_rcode(answer.get()) == LDNS_RCODE_REFUSED;
+    const bool auth = rcode == LDNS_RCODE_NOTAUTH || rcode == LDNS_RCODE_REFUSED;
     return fail(auth ? ErrorKind::Unauthorized : ErrorKind::Rejected,
                 doing + ": the server answered " + why +
-                    (auth ? " (is the key's name, algorithm and secret the server's, and does its update-policy "
+                    (auth ? " (are the key's name, algorithm and secret the server's, and does its update-policy "
                             "grant this key TXT records at these names?)"
                           : ""));
   }
-  if (s == LDNS_STATUS_CRYPTO_TSIG_BOGUS)
-    return fail(ErrorKind::Unauthorized, doing + ": the server's answer is not signed with the key (a different "
-                                                 "secret on the server?)");
-  if (s != LDNS_STATUS_OK) return std::unexpected(ldns_error(doing, s));
-  if (!answer) return fail(ErrorKind::Transport, doing + ": no answer", true);
+  const std::string key_name = key.name + ".";
+  if (!ldns_pkt_tsig_verify(answer.get(), wire.data(), wire.size(), key_name.c_str(), key.secret.c_str(), mac.get()))
+    return fail(ErrorKind::Unauthorized, doing + ": the server's NOERROR answer is not signed with the key");
   return ok();
 }
 
