@@ -3,6 +3,7 @@
 #include "common/host_port.hpp"
 
 #include "protocol/acme/dns01_hook_solver.hpp"
+#include "protocol/acme/dns01_rfc2136_solver.hpp"
 #include "protocol/acme/dns_persist_solver.hpp"
 #include "protocol/acme/webroot_solver.hpp"
 
@@ -19,8 +20,29 @@ Result<protocol::Http01ResponderOptions> parse_listen(const std::string& listen)
   return options;
 }
 
+namespace {
+
+// The RFC 2136 solver: the TSIG key is read (and its file's mode checked) when the pass starts.
+Result<std::unique_ptr<protocol::ChallengeSolver>> start_rfc2136(const policy::Rfc2136& rfc) {
+  protocol::Rfc2136Options options;
+  auto primary = protocol::parse_dns_server(rfc.server);
+  if (!primary) return std::unexpected(primary.error().context("the dns-01 rfc2136 server"));
+  options.primary = *primary;
+  auto key = protocol::read_tsig_key_file(rfc.key_file);
+  if (!key) return std::unexpected(key.error().context("reading the dns-01 TSIG key"));
+  options.key = std::move(*key);
+  options.zone = rfc.zone;
+  options.nameserver_port = static_cast<std::uint16_t>(rfc.nameserver_port);
+  options.propagation_timeout = rfc.propagation_timeout;
+  options.propagation_step = rfc.propagation_interval;
+  return std::make_unique<protocol::Rfc2136Solver>(std::move(options));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const policy::Challenge& challenge,
                                                                 const std::atomic<bool>* cancel) {
+  if (challenge.type == policy::Challenge::Type::Dns01 && challenge.rfc2136) return start_rfc2136(*challenge.rfc2136);
   if (challenge.type == policy::Challenge::Type::Dns01) {
     protocol::Dns01HookOptions options;
     options.hook = challenge.dns_hook;

@@ -1,7 +1,7 @@
 #pragma once
 // The challenge solver of one pass, per the policy: ONE built-in http-01
 // responder shared by every order of the pass (listening on the policy's
-// address), the webroot solver, the dns-01 hook, or the dns-persist-01 record check.
+// address), the webroot solver, the dns-01 hook or RFC 2136 updates, or the dns-persist-01 record check.
 #include <atomic>
 #include <memory>
 #include <string>
