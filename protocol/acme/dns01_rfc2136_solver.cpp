@@ -17,7 +17,7 @@
 namespace certagent::protocol {
 namespace {
 
-using Records = std::map<std::string, std::set<TxtRecord>>;  // by zone
+using Records = ZoneRecords;
 
 Result<TxtRecord> record_of(const ChallengeTask& task) {
   if (!task.type.empty() && task.type != "dns-01")
@@ -46,6 +46,17 @@ struct Rfc2136Solver::Impl {
   std::mutex mu;
   std::map<std::string, std::string> zones;  // record name -> zone
   Records published;                          // added (or attempted), not yet deleted
+
+  // The journal follows `published` (caller holds mu).
+  Result<void> journal() {
+    if (!options.journal) return ok();
+    Records nonempty;
+    for (const auto& [zone, records] : published)
+      if (!records.empty()) nonempty[zone] = records;
+    if (auto r = options.journal->save(nonempty); !r)
+      return std::unexpected(r.error().context("journaling the dns-01 TXT records"));
+    return ok();
+  }
 
   Result<std::string> zone_of(const std::string& record) {
     if (options.zone) return *options.zone;
@@ -108,11 +119,14 @@ Result<void> Rfc2136Solver::present_batch(const std::vector<ChallengeTask>& task
   if (!grouped) return std::unexpected(grouped.error());
   for (const auto& [zone, records] : *grouped) {
     impl_->published[zone].insert(records.begin(), records.end());  // before sending: a lost answer may have applied
+    if (auto j = impl_->journal(); !j) return j;
     const auto start = std::chrono::steady_clock::now();
     if (auto r = impl_->update(zone, records, UpdateOp::Add); !r) {
       // The server answered no: nothing was added (only a lost answer leaves them to clean up).
-      if (r.error().kind != ErrorKind::Transport && r.error().kind != ErrorKind::Timeout)
+      if (r.error().kind != ErrorKind::Transport && r.error().kind != ErrorKind::Timeout) {
         for (const auto& rec : records) impl_->published[zone].erase(rec);
+        if (auto j = impl_->journal(); !j) acme_log().warn("{}", j.error().message);
+      }
       return r;
     }
     acme_log().info("dns-01: added {} TXT record(s) to the zone {} at {} in one update ({} ms)", records.size(), zone,
@@ -182,7 +196,27 @@ Result<void> Rfc2136Solver::clean_up_batch(const std::vector<ChallengeTask>& tas
     for (const auto& rec : records) impl_->published[zone].erase(rec);
     acme_log().info("dns-01: removed {} TXT record(s) from the zone {}", records.size(), zone);
   }
+  if (auto j = impl_->journal(); !j && first) first = std::move(j);
   return first;
+}
+
+Result<std::size_t> Rfc2136Solver::remove_leftovers() {
+  if (!impl_->options.journal) return 0;
+  auto left = impl_->options.journal->load();
+  if (!left) return std::unexpected(left.error().context("reading the journal of dns-01 TXT records"));
+  std::lock_guard lock(impl_->mu);
+  std::size_t removed = 0;
+  for (const auto& [zone, records] : *left) {
+    impl_->published[zone].insert(records.begin(), records.end());
+    if (records.empty()) continue;
+    if (auto r = impl_->update(zone, records, UpdateOp::Delete); !r)
+      return std::unexpected(r.error().context("removing dns-01 TXT records an earlier run left"));
+    for (const auto& rec : records) impl_->published[zone].erase(rec);
+    removed += records.size();
+    acme_log().info("dns-01: removed {} TXT record(s) an earlier run left in the zone {}", records.size(), zone);
+  }
+  if (auto j = impl_->journal(); !j) return std::unexpected(j.error());
+  return removed;
 }
 
 }  // namespace certagent::protocol

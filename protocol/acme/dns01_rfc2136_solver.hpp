@@ -5,8 +5,10 @@
 // value; afterwards one UPDATE deletes exactly those records again.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "protocol/acme/challenge.hpp"
@@ -14,6 +16,19 @@
 #include "protocol/dns/tsig_key.hpp"
 
 namespace certagent::protocol {
+
+// The records added and not yet deleted, by zone.
+using ZoneRecords = std::map<std::string, std::set<TxtRecord>>;
+
+// Where the solver keeps that set, so that records a killed agent added (SIGKILL between the
+// add and the delete) are deleted by the next one. The agent keeps it in its state directory.
+class RecordJournal {
+ public:
+  virtual ~RecordJournal() = default;
+  // Replaces the whole set (empty: nothing pending). Written before each add, after each delete.
+  [[nodiscard]] virtual Result<void> save(const ZoneRecords& pending) = 0;
+  [[nodiscard]] virtual Result<ZoneRecords> load() = 0;
+};
 
 struct Rfc2136Options {
   DnsServer primary;                       // where UPDATEs go (and SOA/NS questions)
@@ -24,6 +39,7 @@ struct Rfc2136Options {
   std::chrono::milliseconds propagation_step{std::chrono::seconds(2)};
   std::chrono::milliseconds propagation_timeout{std::chrono::seconds(120)};
   DnsExchangeOptions exchange;
+  std::shared_ptr<RecordJournal> journal;  // null: records are remembered in memory only
 };
 
 class Rfc2136Solver final : public ChallengeSolver {
@@ -34,6 +50,8 @@ class Rfc2136Solver final : public ChallengeSolver {
   Rfc2136Solver& operator=(const Rfc2136Solver&) = delete;
 
   [[nodiscard]] std::string_view type() const override { return "dns-01"; }
+  // Deletes what the journal says an earlier run added and never deleted; returns how many.
+  [[nodiscard]] Result<std::size_t> remove_leftovers();
   [[nodiscard]] Result<void> present(const ChallengeTask& task) override { return present_batch({task}); }
   [[nodiscard]] Result<void> clean_up(const ChallengeTask& task) override { return clean_up_batch({task}); }
   [[nodiscard]] bool presents_batches() const override { return true; }

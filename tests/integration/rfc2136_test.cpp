@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -184,6 +185,41 @@ TEST_F(Rfc2136, ASecondaryThatNeverGetsTheRecordsIsNamedAfterTheBoundedWaitAndTh
   EXPECT_THAT(out, Not(HasSubstr("ns1.lag.test (127.0.0.1:53) does not serve")));
   EXPECT_LT(took, std::chrono::seconds(30));
   EXPECT_THAT(txt_records("lag.test", "127.0.0.1"), ::testing::IsEmpty());
+}
+
+TEST_F(Rfc2136, RecordsAKilledAgentAddedAreRemovedByTheNextPass) {
+  EngineSandbox box(pebble_);
+  // ns2.lag.test never gets the record: certagent waits (up to 60 s) with the record added.
+  write_policy(box, {"b.lag.test"}, bind_.at("KEY_FILE"),
+               json::object{{"propagation_timeout", "60s"}, {"propagation_interval", "1s"}});
+  // Once the primary serves the record, SIGKILL the agent (no clean-up of its own can run).
+  const std::string script = fmt::format(
+      "'{}' --policy '{}' --state-dir '{}' run --once >'{}/killed.log' 2>&1 & pid=$!\n"
+      "for i in $(seq 1 300); do\n"
+      "  [ -n \"$(dig +short @127.0.0.1 _acme-challenge.b.lag.test TXT)\" ] && break\n"
+      "  kill -0 $pid 2>/dev/null || break\n"
+      "  sleep 0.1\n"
+      "done\n"
+      "kill -KILL $pid; wait $pid; echo \"status $?\"\n",
+      CERTAGENT_BINARY, box.policy_file().string(), box.state().string(), box.dir().string());
+  ProcessSpec spec;
+  spec.argv = {"/bin/bash", "-c", script};
+  spec.inherit_path = true;
+  spec.timeout = std::chrono::seconds(90);
+  auto killed = run_process(spec);
+  ASSERT_TRUE(killed && killed->succeeded());
+  EXPECT_THAT(killed->out, HasSubstr("status 137")) << read_file(box.dir().string() + "/killed.log");
+  ASSERT_THAT(txt_records("lag.test", "127.0.0.1"), ::testing::SizeIs(1)) << "the record the killed agent added";
+  EXPECT_TRUE(std::filesystem::exists(box.state() / "dns01-records"));
+
+  // The next pass deletes it first (and then fails on the lagging secondary again, cleaning up).
+  write_policy(box, {"b.lag.test"}, bind_.at("KEY_FILE"),
+               json::object{{"propagation_timeout", "2s"}, {"propagation_interval", "1s"}});
+  auto next = box.certagent({"run", "--once", "--now"});
+  show(next);
+  EXPECT_THAT(next.out + next.err, HasSubstr("removed 1 TXT record(s) an earlier run left in the zone lag.test"));
+  EXPECT_THAT(txt_records("lag.test", "127.0.0.1"), ::testing::IsEmpty());
+  EXPECT_FALSE(std::filesystem::exists(box.state() / "dns01-records"));
 }
 
 }  // namespace
