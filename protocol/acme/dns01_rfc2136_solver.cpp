@@ -44,7 +44,22 @@ struct Target {
 struct Rfc2136Solver::Impl {
   Rfc2136Options options;
   std::mutex mu;
-  std::map<std::string, std::string> zones;  // record name -> zone
+  std::map<std::string, std::string> zones;    // record name -> zone
+  std::map<std::string, std::string> cname_targets;  // record name -> where it goes (its CNAME's target)
+
+  // _acme-challenge.<name> may be a CNAME into a zone kept for validation: update its target.
+  Result<void> follow(TxtRecord& r) {
+    if (auto it = cname_targets.find(r.name); it != cname_targets.end()) {
+      r.name = it->second;
+      return ok();
+    }
+    auto target = follow_cname(r.name, options.primary, options.exchange);
+    if (!target) return std::unexpected(target.error());
+    if (*target != r.name) acme_log().info("dns-01: {} is a CNAME; updating {} instead", r.name, *target);
+    cname_targets[r.name] = *target;
+    r.name = *target;
+    return ok();
+  }
   Records published;                          // added (or attempted), not yet deleted
 
   // The journal follows `published` (caller holds mu).
@@ -73,6 +88,7 @@ struct Rfc2136Solver::Impl {
     for (const auto& t : tasks) {
       auto r = record_of(t);
       if (!r) return std::unexpected(r.error());
+      if (auto f = follow(*r); !f) return std::unexpected(f.error());
       auto zone = zone_of(r->name);
       if (!zone) return std::unexpected(zone.error());
       out[*zone].insert(std::move(*r));
@@ -184,6 +200,7 @@ Result<void> Rfc2136Solver::clean_up_batch(const std::vector<ChallengeTask>& tas
   for (const auto& t : tasks) {
     auto r = record_of(t);
     if (!r) continue;  // never presented
+    if (auto it = impl_->cname_targets.find(r->name); it != impl_->cname_targets.end()) r->name = it->second;
     for (const auto& [zone, records] : impl_->published)
       if (records.contains(*r)) doomed[zone].insert(*r);
   }

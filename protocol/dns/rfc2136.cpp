@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <vector>
 
@@ -215,6 +216,21 @@ Result<std::string> find_zone(std::string_view name, const DnsServer& server, co
                                       (ldns_pkt_aa(pkt->get()) ? "" : " without authority") +
                                       " and no SOA; it is not a primary for this name — name the zone in the policy "
                                       "(\"zone\") or the server that holds it");
+}
+
+Result<std::string> follow_cname(std::string_view name, const DnsServer& server, const DnsExchangeOptions& options) {
+  std::string current(name);
+  for (int hop = 0; hop < 8; ++hop) {
+    auto pkt = ask(server, current, LDNS_RR_TYPE_CNAME, options);
+    if (!pkt) return std::unexpected(pkt.error().context("looking for a CNAME at " + current));
+    if (!ldns_pkt_aa(pkt->get()) || ldns_pkt_get_rcode(pkt->get()) != LDNS_RCODE_NOERROR) return current;
+    RrListPtr cname(ldns_pkt_rr_list_by_type(pkt->get(), LDNS_RR_TYPE_CNAME, LDNS_SECTION_ANSWER));
+    if (!cname || ldns_rr_list_rr_count(cname.get()) == 0) return current;
+    std::string target = dname_text(ldns_rr_rdf(ldns_rr_list_rr(cname.get(), 0), 0));
+    for (auto& c : target) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    current = std::move(target);
+  }
+  return fail(ErrorKind::Invalid, fmt::format("{} is a chain of more than 8 CNAMEs", escape_control(name, 255)));
 }
 
 Result<std::vector<NameServer>> zone_name_servers(std::string_view zone, const DnsServer& server,

@@ -59,6 +59,12 @@ struct DnsExchangeOptions {
 [[nodiscard]] Result<std::string> find_zone(std::string_view name, const DnsServer& server,
                                             const DnsExchangeOptions& options = {});
 
+// Where a TXT record at `name` really goes: when `server` answers authoritatively that `name` is
+// a CNAME (the usual way to keep update rights out of a production zone), its target, followed
+// up to 8 times; else `name` itself.
+[[nodiscard]] Result<std::string> follow_cname(std::string_view name, const DnsServer& server,
+                                               const DnsExchangeOptions& options = {});
+
 struct NameServer {
   std::string name;                  // from the zone's NS set
   std::vector<std::string> addresses;  // its A and AAAA addresses

@@ -187,6 +187,21 @@ TEST_F(Rfc2136, ASecondaryThatNeverGetsTheRecordsIsNamedAfterTheBoundedWaitAndTh
   EXPECT_THAT(txt_records("lag.test", "127.0.0.1"), ::testing::IsEmpty());
 }
 
+TEST_F(Rfc2136, ACnameDelegatedChallengeNameIsUpdatedInTheTargetZone) {
+  EngineSandbox box(pebble_);
+  write_policy(box, {"d.acme.test", "a.acme.test"}, bind_.at("KEY_FILE"));
+  auto r = box.certagent({"run", "--once"});
+  show(r);
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const std::string log = r.out + r.err;
+  EXPECT_THAT(log, HasSubstr("_acme-challenge.d.acme.test is a CNAME; updating d.delegated.test instead"));
+  EXPECT_THAT(log, HasSubstr("added 1 TXT record(s) to the zone delegated.test"));
+  EXPECT_THAT(log, HasSubstr("added 1 TXT record(s) to the zone acme.test"));
+  EXPECT_THAT(log, HasSubstr("removed 1 TXT record(s) from the zone delegated.test"));
+  EXPECT_THAT(txt_records("delegated.test", "127.0.0.1"), ::testing::IsEmpty());
+  EXPECT_THAT(txt_records("acme.test", "127.0.0.1"), ::testing::IsEmpty());
+}
+
 TEST_F(Rfc2136, RecordsAKilledAgentAddedAreRemovedByTheNextPass) {
   EngineSandbox box(pebble_);
   // ns2.lag.test never gets the record: certagent waits (up to 60 s) with the record added.
