@@ -145,6 +145,30 @@ TEST_F(Rfc2136, SeveralNamesAndAWildcardAreIssuedAndNothingIsLeftInTheZone) {
   EXPECT_THAT(read_file(bind_.at("SECONDARY_LOG")), HasSubstr("transfer of 'acme.test/IN' from 127.0.0.1#53"));
 }
 
+TEST_F(Rfc2136, TwentyNamesAndAWildcardGoInOneUpdateAndCertagentWaitsForTheLaggingSecondary) {
+  EngineSandbox box(pebble_);
+  std::vector<std::string> names;
+  for (int i = 1; i <= 20; ++i) names.push_back("n" + std::to_string(i) + ".acme.test");
+  names.push_back("*.x.acme.test");
+  write_policy(box, names, bind_.at("KEY_FILE"));
+  auto r = box.certagent({"-v", "run", "--once"});
+  show(r);
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_THAT(names_of(box.certs().begin()->second), ::testing::UnorderedElementsAreArray(names));
+  const std::string log = r.out + r.err;
+  EXPECT_THAT(log, HasSubstr("added 21 TXT record(s) to the zone acme.test at 127.0.0.1:53 in one update"));
+  // The secondary gets the update by NOTIFY and a transfer, after the primary: certagent saw it
+  // lag, asked again, and only then let the CA validate.
+  EXPECT_THAT(log, HasSubstr("round 1: ns2.acme.test (127.0.0.2:53) does not serve the TXT value"));
+  EXPECT_THAT(log, Not(HasSubstr("round 1: ns1.acme.test")));
+  EXPECT_THAT(log, HasSubstr("every name server of acme.test serves the 21 record(s) after"));
+  std::smatch m;
+  for (const auto* what : {"in one update \\((\\d+) ms\\)", "serves the 21 record\\(s\\) after (\\d+) ms"})
+    if (std::regex_search(log, m, std::regex(what))) std::cout << "[timing] " << m.str(0) << "\n";
+  EXPECT_THAT(txt_records("acme.test", "127.0.0.1"), ::testing::IsEmpty());
+  EXPECT_TRUE(eventually_no_txt("acme.test", "127.0.0.2")) << "the secondary still serves TXT records after 10 s";
+}
+
 TEST_F(Rfc2136, AWrongKeyIsRefusedWithTheServersRcodeAndTheKeyNameAndLeavesNothing) {
   EngineSandbox box(pebble_);
   write_policy(box, {"wrong.acme.test"}, bind_.at("WRONG_KEY_FILE"));
