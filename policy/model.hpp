@@ -45,11 +45,22 @@ inline constexpr int kMaxConcurrency = 32;
 inline constexpr int kDefaultMaxNames = 100;  // Let's Encrypt's limit; many enterprise CAs take fewer
 inline constexpr int kMaxMaxNames = 1000;
 
+// dns-01 by RFC 2136 dynamic update, signed with a TSIG key (docs/policy.md, "rfc2136").
+struct Rfc2136 {
+  std::string server;                        // the zone's primary, "IP:PORT"
+  std::string key_file;                      // absolute; `tsig-keygen` format; read when a pass starts
+  std::optional<std::string> zone;           // unset: found by an SOA query to `server`
+  int nameserver_port = 53;                  // where every server of the zone's NS set answers
+  std::chrono::seconds propagation_timeout{120};
+  std::chrono::seconds propagation_interval{2};
+};
+
 struct Challenge {
   enum class Type { Http01, Dns01, DnsPersist01 } type = Type::Http01;
   std::string listen = ":80";               // http-01 standalone listener, "HOST:PORT" or ":PORT"
   std::optional<std::string> webroot;       // http-01 via an existing web server instead
   std::string dns_hook;                     // dns-01: executable that publishes the TXT record
+  std::optional<Rfc2136> rfc2136;           // dns-01: certagent updates the zone itself (instead of a hook)
   // dns-persist-01: the operator publishes _validation-persist.<name> once; certagent only reads it.
   std::optional<std::string> resolver;      // "HOST:PORT" to read the records from; unset: /etc/resolv.conf
   std::optional<std::string> issuer_domain; // the CA's issuer domain to name; unset: the first the CA offers

@@ -154,7 +154,7 @@ struct ChallengeKeys {
 const std::vector<ChallengeKeys>& challenge_keys() {
   static const std::vector<ChallengeKeys> k{
       {"http-01", {"listen", "webroot"}, "http-01 takes \"listen\" or \"webroot\""},
-      {"dns-01", {"hook"}, "dns-01 takes \"hook\""},
+      {"dns-01", {"hook", "rfc2136"}, "dns-01 takes \"hook\" or \"rfc2136\""},
       {"dns-persist-01", {"resolver", "issuer_domain"}, "dns-persist-01 takes \"resolver\" and \"issuer_domain\""}};
   return k;
 }
@@ -186,8 +186,73 @@ Result<void> read_http01(const Reader& r, const json::object& o, const std::stri
   return {};
 }
 
+Result<std::chrono::seconds> read_bounded_duration(const Reader& r, const json::value& v, const std::string& path,
+                                                   std::chrono::seconds max) {
+  auto d = r.duration(v, path);
+  if (!d) return std::unexpected(d.error());
+  if (d->count() < 1 || *d > max)
+    return r.fail(path, fmt::format("must be from 1s to {}s", max.count()));
+  return d;
+}
+
+// dns-01 through RFC 2136: the primary, the TSIG key file, optionally the zone and how long to
+// wait for the zone's name servers.
+Result<Rfc2136> read_rfc2136(const Reader& r, const json::value& v, const std::string& path) {
+  auto o = r.object(v, path, {"server", "key_file", "zone", "nameserver_port", "propagation_timeout",
+                              "propagation_interval"});
+  if (!o) return std::unexpected(o.error());
+  Rfc2136 out;
+  auto server = r.required(**o, path, "server", "the zone's primary server, \"IP:PORT\", e.g. \"192.0.2.53:53\"");
+  if (!server) return std::unexpected(server.error());
+  auto s = r.string(**server, member_path(path, "server"));
+  if (!s) return std::unexpected(s.error());
+  auto address = parse_host_port(*s);
+  if (!address || address->host.empty() || address->port == 0 ||
+      address->host.find_first_not_of("0123456789.:abcdefABCDEF") != std::string::npos)
+    return r.fail(member_path(path, "server"), fmt::format("'{}' is not a DNS server address; write \"IP:PORT\" or "
+                                                           "\"[IPv6]:PORT\" with the primary's IP address, e.g. "
+                                                           "\"192.0.2.53:53\"", *s));
+  out.server = *s;
+  auto key = r.required(**o, path, "key_file", "the TSIG key file, as `tsig-keygen` writes it");
+  if (!key) return std::unexpected(key.error());
+  auto k = r.absolute_path(**key, member_path(path, "key_file"));
+  if (!k) return std::unexpected(k.error());
+  out.key_file = *k;
+  if (const auto* z = (*o)->if_contains("zone")) {
+    auto zone = r.dns_name(*z, member_path(path, "zone"));
+    if (!zone) return std::unexpected(zone.error());
+    out.zone = *zone;
+  }
+  if (const auto* p = (*o)->if_contains("nameserver_port")) {
+    if (!p->is_int64() || p->as_int64() < 1 || p->as_int64() > 65535)
+      return r.fail(member_path(path, "nameserver_port"), "must be a port number, 1 to 65535");
+    out.nameserver_port = static_cast<int>(p->as_int64());
+  }
+  if (const auto* t = (*o)->if_contains("propagation_timeout")) {
+    auto d = read_bounded_duration(r, *t, member_path(path, "propagation_timeout"), std::chrono::hours(1));
+    if (!d) return std::unexpected(d.error());
+    out.propagation_timeout = *d;
+  }
+  if (const auto* t = (*o)->if_contains("propagation_interval")) {
+    auto d = read_bounded_duration(r, *t, member_path(path, "propagation_interval"), std::chrono::minutes(1));
+    if (!d) return std::unexpected(d.error());
+    out.propagation_interval = *d;
+  }
+  return out;
+}
+
 Result<void> read_dns01(const Reader& r, const json::object& o, const std::string& path, Challenge& c) {
-  auto hook = r.required(o, path, "hook", "the executable that publishes and removes the _acme-challenge TXT record");
+  if (o.contains("hook") && o.contains("rfc2136"))
+    return r.fail(member_path(path, "rfc2136"), "give either \"hook\" (a program publishes the record) or "
+                                                "\"rfc2136\" (certagent updates the zone), not both", Anchor::Key);
+  if (const auto* u = o.if_contains("rfc2136")) {
+    auto rfc = read_rfc2136(r, *u, member_path(path, "rfc2136"));
+    if (!rfc) return std::unexpected(rfc.error());
+    c.rfc2136 = std::move(*rfc);
+    return {};
+  }
+  auto hook = r.required(o, path, "hook", "the executable that publishes and removes the _acme-challenge TXT record, "
+                       "or \"rfc2136\": {\"server\": ..., \"key_file\": ...}");
   if (!hook) return std::unexpected(hook.error());
   auto h = r.absolute_path(**hook, member_path(path, "hook"));
   if (!h) return std::unexpected(h.error());
@@ -221,7 +286,7 @@ Result<void> read_dns_persist01(const Reader& r, const json::object& o, const st
 }
 
 Result<Challenge> read_challenge(const Reader& r, const json::value& v, const std::string& path) {
-  auto o = r.object(v, path, {"type", "listen", "webroot", "hook", "resolver", "issuer_domain"});
+  auto o = r.object(v, path, {"type", "listen", "webroot", "hook", "rfc2136", "resolver", "issuer_domain"});
   if (!o) return std::unexpected(o.error());
   Challenge c;
   const json::value* type = (*o)->if_contains("type");

@@ -1,8 +1,11 @@
 #include "agent/engine/solver.hpp"
 
+#include "agent/store/dns_records.hpp"
+#include "agent/store/logging.hpp"
 #include "common/host_port.hpp"
 
 #include "protocol/acme/dns01_hook_solver.hpp"
+#include "protocol/acme/dns01_rfc2136_solver.hpp"
 #include "protocol/acme/dns_persist_solver.hpp"
 #include "protocol/acme/webroot_solver.hpp"
 
@@ -19,8 +22,56 @@ Result<protocol::Http01ResponderOptions> parse_listen(const std::string& listen)
   return options;
 }
 
+namespace {
+
+// The solver's record journal in the state directory (agent/store/dns_records.hpp).
+class StoreRecordJournal final : public protocol::RecordJournal {
+ public:
+  explicit StoreRecordJournal(const Store& store) : store_(store) {}
+  Result<void> save(const protocol::ZoneRecords& pending) override {
+    std::vector<PendingDnsRecord> list;
+    for (const auto& [zone, records] : pending)
+      for (const auto& r : records) list.push_back(PendingDnsRecord{zone, r.name, r.value});
+    return write_pending_dns_records(store_, list);
+  }
+  Result<protocol::ZoneRecords> load() override {
+    auto list = read_pending_dns_records(store_);
+    if (!list) return std::unexpected(list.error());
+    protocol::ZoneRecords out;
+    for (auto& r : *list) out[r.zone].insert(protocol::TxtRecord{std::move(r.name), std::move(r.value)});
+    return out;
+  }
+
+ private:
+  const Store& store_;
+};
+
+// The RFC 2136 solver: the TSIG key is read (and its file's mode checked) when the pass starts,
+// and records an earlier, killed run left are deleted first.
+Result<std::unique_ptr<protocol::ChallengeSolver>> start_rfc2136(const policy::Rfc2136& rfc, const Store* store) {
+  protocol::Rfc2136Options options;
+  auto primary = protocol::parse_dns_server(rfc.server);
+  if (!primary) return std::unexpected(primary.error().context("the dns-01 rfc2136 server"));
+  options.primary = *primary;
+  auto key = protocol::read_tsig_key_file(rfc.key_file);
+  if (!key) return std::unexpected(key.error().context("reading the dns-01 TSIG key"));
+  options.key = std::move(*key);
+  options.zone = rfc.zone;
+  options.nameserver_port = static_cast<std::uint16_t>(rfc.nameserver_port);
+  options.propagation_timeout = rfc.propagation_timeout;
+  options.propagation_step = rfc.propagation_interval;
+  if (store != nullptr) options.journal = std::make_shared<StoreRecordJournal>(*store);
+  auto solver = std::make_unique<protocol::Rfc2136Solver>(std::move(options));
+  if (auto left = solver->remove_leftovers(); !left)  // kept in the journal for the next pass
+    module_logger("engine")->warn("{}", left.error().message);
+  return solver;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const policy::Challenge& challenge,
-                                                                const std::atomic<bool>* cancel) {
+                                                                const std::atomic<bool>* cancel, const Store* store) {
+  if (challenge.type == policy::Challenge::Type::Dns01 && challenge.rfc2136) return start_rfc2136(*challenge.rfc2136, store);
   if (challenge.type == policy::Challenge::Type::Dns01) {
     protocol::Dns01HookOptions options;
     options.hook = challenge.dns_hook;

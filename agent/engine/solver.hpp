@@ -1,12 +1,13 @@
 #pragma once
 // The challenge solver of one pass, per the policy: ONE built-in http-01
 // responder shared by every order of the pass (listening on the policy's
-// address), the webroot solver, the dns-01 hook, or the dns-persist-01 record check.
+// address), the webroot solver, the dns-01 hook or RFC 2136 updates, or the dns-persist-01 record check.
 #include <atomic>
 #include <memory>
 #include <string>
 
 #include "common/error.hpp"
+#include "agent/store/store.hpp"
 #include "policy/model.hpp"
 #include "protocol/acme/challenge.hpp"
 #include "protocol/acme/http01_responder.hpp"
@@ -17,8 +18,11 @@ namespace certagent::agent {
 [[nodiscard]] Result<protocol::Http01ResponderOptions> parse_listen(const std::string& listen);
 
 // The solver, started (the responder is listening when this returns).
-// `cancel` (may be null) ends a running dns-01 hook when the agent stops.
+// `cancel` (may be null) ends a running dns-01 hook when the agent stops. `store` (may be null)
+// keeps the dns-01 records an RFC 2136 update added until they are deleted (a SIGKILL between
+// the two is cleaned up by the next pass, which this call starts by doing).
 [[nodiscard]] Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const policy::Challenge& challenge,
-                                                                          const std::atomic<bool>* cancel = nullptr);
+                                                                          const std::atomic<bool>* cancel = nullptr,
+                                                                          const Store* store = nullptr);
 
 }  // namespace certagent::agent

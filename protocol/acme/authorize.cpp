@@ -86,8 +86,20 @@ Error with_other_persist_failures(ChallengeSolver& solver, const std::vector<Cha
   return first;
 }
 
-// Presents every task; on a failure withdraws the ones already presented.
-Result<void> present_all(ChallengeSolver& solver, const std::vector<ChallengeTask>& tasks, size_t& presented) {
+// Presents every task; on a failure withdraws the ones already presented. A batch solver
+// presents all at once and is then asked to clean up all (it knows what it published), and
+// returns when every answer is visible where the CA looks.
+Result<void> present_all(ChallengeSolver& solver, const std::vector<ChallengeTask>& tasks, size_t& presented,
+                         AcmeSession& session) {
+  if (solver.presents_batches()) {
+    presented = tasks.size();
+    const std::string doing = "presenting " + std::to_string(tasks.size()) + " " + std::string(solver.type()) +
+                              " challenge(s)";
+    if (auto r = solver.present_batch(tasks); !r) return std::unexpected(std::move(r.error()).context(doing));
+    if (auto r = solver.await_published(tasks, session.clock(), session.waiter()); !r)
+      return std::unexpected(std::move(r.error()).context(doing));
+    return ok();
+  }
   for (presented = 0; presented < tasks.size(); ++presented) {
     auto r = solver.present(tasks[presented]);
     if (r) continue;
@@ -100,6 +112,12 @@ Result<void> present_all(ChallengeSolver& solver, const std::vector<ChallengeTas
 }
 
 void clean_up_all(ChallengeSolver& solver, const std::vector<ChallengeTask>& tasks, size_t presented) {
+  if (solver.presents_batches()) {
+    if (presented == 0) return;
+    if (auto r = solver.clean_up_batch(tasks); !r)
+      acme_log().warn("cleaning up {} {} challenge(s): {}", tasks.size(), solver.type(), r.error().message);
+    return;
+  }
   for (size_t i = 0; i < presented && i < tasks.size(); ++i) {
     if (auto r = solver.clean_up(tasks[i]); !r)
       acme_log().warn("cleaning up the {} challenge for {}: {}", tasks[i].type, tasks[i].identifier, r.error().message);
@@ -266,7 +284,7 @@ Result<Order> authorize_order(AcmeSession& session, const Order& order, Challeng
                    solver.type());
   size_t presented = 0;
   auto result = [&]() -> Result<Order> {
-    if (auto p = present_all(solver, *tasks, presented); !p) return std::unexpected(p.error());
+    if (auto p = present_all(solver, *tasks, presented, session); !p) return std::unexpected(p.error());
     std::vector<Answered> answered;
     for (size_t i = 0; i < urls.size(); ++i) {
       if (urls[i].empty()) continue;  // already processing: the CA is on it

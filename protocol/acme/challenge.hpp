@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "protocol/acme/waiting.hpp"
 
 namespace certagent::protocol {
 
@@ -37,6 +38,30 @@ class ChallengeSolver {
   [[nodiscard]] virtual Result<void> present(const ChallengeTask& task) = 0;
   // Withdraw it. Safe to call for a task that was never presented.
   [[nodiscard]] virtual Result<void> clean_up(const ChallengeTask& task) = 0;
+
+  // A solver that publishes a whole order at once (one DNS UPDATE for every TXT record)
+  // says so; authorize_order then calls the three below instead of present/clean_up per task.
+  [[nodiscard]] virtual bool presents_batches() const { return false; }
+  [[nodiscard]] virtual Result<void> present_batch(const std::vector<ChallengeTask>& tasks);
+  // Returns once every answer is visible where the CA will look (bounded; waits through `waiter`).
+  [[nodiscard]] virtual Result<void> await_published(const std::vector<ChallengeTask>& /*tasks*/,
+                                                     const Clock& /*clock*/, Waiter& /*waiter*/) {
+    return {};
+  }
+  [[nodiscard]] virtual Result<void> clean_up_batch(const std::vector<ChallengeTask>& tasks);
 };
+
+inline Result<void> ChallengeSolver::present_batch(const std::vector<ChallengeTask>& tasks) {
+  for (const auto& t : tasks)
+    if (auto r = present(t); !r) return r;
+  return {};
+}
+
+inline Result<void> ChallengeSolver::clean_up_batch(const std::vector<ChallengeTask>& tasks) {
+  Result<void> first;
+  for (const auto& t : tasks)
+    if (auto r = clean_up(t); !r && first) first = std::move(r);
+  return first;
+}
 
 }  // namespace certagent::protocol

@@ -32,6 +32,7 @@ const std::map<std::string, Expected>& expectations() {
       {"explicit-domain-list.json", {{"front-end"}, {7}, "lyncse01.contoso.net"}},
       {"generic-service.json", {{"mail-smtp", "mail-imap", "web"}, {4, 2, 6}, "mail.example.org"}},
       {"front-end-outputs.json", {{"front-end"}, {6}, "lyncse01.contoso.net"}},
+      {"dns01-rfc2136.json", {{"front-end"}, {7}, "lyncse01.contoso.net"}},
   };
   return table;
 }
@@ -41,6 +42,16 @@ std::string slurp(const fs::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+TEST(Examples, TheRfc2136ExampleUpdatesThePrimaryWithTheKeyFile) {
+  auto policy = parse_policy(slurp(fs::path(CERTAGENT_SOURCE_DIR) / "docs/examples/dns01-rfc2136.json"), "r");
+  ASSERT_TRUE(policy) << policy.error().message;
+  EXPECT_EQ(policy->challenge.type, Challenge::Type::Dns01);
+  ASSERT_TRUE(policy->challenge.rfc2136);
+  EXPECT_EQ(policy->challenge.rfc2136->server, "192.0.2.53:53");
+  EXPECT_EQ(policy->challenge.rfc2136->key_file, "/etc/certagent/acme-update.key");
+  EXPECT_EQ(policy->challenge.rfc2136->propagation_timeout, std::chrono::minutes(2));
 }
 
 TEST(Examples, EveryExampleParsesAndGivesItsCertificates) {
