@@ -4,7 +4,16 @@
 // incomplete). --now: the first pass ignores the back-off waits (the operator fixed the cause).
 #include <CLI/CLI.hpp>
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <iostream>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "agent/cli/commands.hpp"
 #include "agent/cli/writer.hpp"
@@ -12,6 +21,46 @@
 #include "agent/daemon/run_agent.hpp"
 
 namespace certagent::agent {
+
+namespace {
+
+// One line per certificate after `run --once`: what the pass did with it and what is bound.
+std::string closing_summary(const PassSummary& s) {
+  if (s.policy_error) return "";  // the error says it all
+  std::string out;
+  for (const auto& c : s.certificates) {
+    const auto attempt = std::find_if(s.attempts.begin(), s.attempts.end(),
+                                      [&](const IssuanceAttempt& a) { return a.certificate == c.id; });
+    std::vector<std::string> bound, unbound;
+    std::string thumbprint;
+    std::optional<std::chrono::sys_seconds> until;
+    for (const auto& p : c.purposes) {
+      (p.thumbprint.empty() ? unbound : bound).push_back(p.purpose);
+      if (!p.thumbprint.empty()) thumbprint = p.thumbprint, until = p.not_after;
+    }
+    std::string what;
+    if (attempt != s.attempts.end() && attempt->succeeded)
+      what = attempt->action == "issue" ? "issued" : attempt->action == "renew" ? "renewed" : "reissued";
+    else if (attempt != s.attempts.end())
+      what = "FAILED: " + c.last_error;
+    else if (unbound.empty())
+      what = "kept";
+    else if (c.consecutive_failures > 0)
+      what = fmt::format("backing off after {} failure(s){}", c.consecutive_failures,
+                         c.next_renewal ? fmt::format(", next attempt {:%Y-%m-%d %H:%M} UTC", *c.next_renewal) : "");
+    else
+      what = "pending";
+    out += fmt::format("{}: {}", c.id, what);
+    if (!bound.empty())
+      out += fmt::format(" — {} bound to {}{}", thumbprint.substr(0, 12), fmt::join(bound, ", "),
+                         until ? fmt::format(" (until {:%Y-%m-%d})", *until) : "");
+    if (!unbound.empty()) out += fmt::format("; unbound: {}", fmt::join(unbound, ", "));
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace
 
 void register_run_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   auto options = std::make_shared<RunOptions>();
@@ -32,7 +81,8 @@ void register_run_command(CLI::App& app, GlobalOptions& globals, int& exit_code)
       if (!pass || !once) return pass;
       return PassFn([pass = std::move(*pass), dir = g.state_dir](const PassRequest& r) {
         auto summary = pass(r);
-        notify_daemon_after_writing(dir);  // the service, if one runs, acts on what this pass changed
+        std::cout << closing_summary(summary);  // for people; the log stays on stderr
+        notify_daemon_after_writing(dir);       // the service, if one runs, acts on what this pass changed
         return summary;
       });
     });

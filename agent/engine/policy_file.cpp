@@ -39,6 +39,12 @@ std::string cannot_read(const std::string& path, const std::string& why) {
 Result<std::string> read_policy_text(const std::string& path) {
   // O_NONBLOCK: opening a FIFO must not hang; regular files ignore it.
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)};
+  if (f.fd < 0 && errno == ENOENT)
+    return fail(ErrorKind::Storage,
+                cannot_read(path, "there is no such file. Start from an example — /usr/share/doc/certagent/examples "
+                                  "(docs/examples in the source: a Standard Edition server, an Enterprise pool, a "
+                                  "reverse proxy, …) — copy it there, edit the names and the CA, and check it with "
+                                  "`certagent policy check " + path + "`; or name another file with --policy"));
   if (f.fd < 0) return fail(ErrorKind::Storage, cannot_read(path, std::strerror(errno)));
   struct stat st {};
   if (::fstat(f.fd, &st) != 0) return fail(ErrorKind::Storage, cannot_read(path, std::strerror(errno)));

@@ -181,3 +181,24 @@ TEST(EngineCommands, AnInvalidPolicyIsExitTwoWithTheLocation) {
 
 }  // namespace
 }  // namespace certagent::integration
+
+namespace certagent::integration {
+namespace {
+
+// Issue 17 item 6: `run --once` ends with a line per certificate on stdout, for people; the log
+// stays on stderr.
+TEST(EngineCommands, RunOnceEndsWithALinePerCertificateOnStdout) {
+  EngineSandbox box;
+  box.write_policy(pool("shared"));
+  auto first = box.certagent({"run", "--once"});
+  ASSERT_EQ(first.exit_code, 0) << describe(first);
+  const std::string t = thumbprint_of(box.certs().at("Default")).substr(0, 12);
+  EXPECT_THAT(first.out, HasSubstr("front-end: issued — " + t +
+                                   " bound to Default, WebServicesInternal, WebServicesExternal (until "));
+  EXPECT_EQ(first.out.find("[engine]"), std::string::npos) << "log lines on stdout:\n" << first.out;
+  auto second = box.certagent({"run", "--once"});
+  EXPECT_THAT(second.out, HasSubstr("front-end: kept — " + t));
+}
+
+}  // namespace
+}  // namespace certagent::integration

@@ -129,7 +129,11 @@ TEST_F(PolicyCli, CheckRefusesDevicesFifosHugeAndMissingFiles) {
 
   auto missing = run_certagent("policy check " + (dir_ / "nope.json").string());
   EXPECT_EQ(missing.code, 2);
-  EXPECT_NE(missing.out.find("nope.json: cannot read the policy: No such file or directory"), std::string::npos)
+  EXPECT_NE(missing.out.find("nope.json: cannot read the policy: there is no such file. Start from an example"),
+            std::string::npos)
+      << missing.out;
+  EXPECT_NE(missing.out.find("docs/examples"), std::string::npos) << missing.out;
+  EXPECT_NE(missing.out.find("certagent policy check " + (dir_ / "nope.json").string()), std::string::npos)
       << missing.out;
 }
 
