@@ -2,7 +2,7 @@
 # Debian's (certbot 2.1.0, lego 4.9.1), pinned, built once and kept under /var/cache/certagent-test
 # like scripts/bootstrap's pebble. Clients 'certbot5' and 'lego5' in the benchmark.
 #
-# certbot5: a virtual environment made with Debian's python3 (python3-venv), every package pinned
+# certbot5: a virtual environment made with Debian's /usr/bin/python3 (python3-venv), every package pinned
 #           by certbot5-requirements.txt (certbot 5.8.0, acme 5.8.0).
 # lego5:    lego's command built with `go build` from the Go module proxy, through the module in
 #           lego5/ (its go.mod pins lego v5.5.2 and go.sum every dependency). Not v5.6.0/v5.7.0:
@@ -22,11 +22,14 @@ LEGO5=$LEGO5_DIR/lego
 # written last, so an interrupted install is redone)
 install_certbot5() {
   local req=$BENCH_DIR/certbot5-requirements.txt
-  if [ -x "$CERTBOT5" ] && cmp -s "$req" "$CERTBOT5_DIR/requirements.txt"; then return 0; fi
-  python3 -c 'import venv, ensurepip' 2>/dev/null || die "certbot5 needs python3-venv (apt-get install python3-venv)"
+  if [ -x "$CERTBOT5" ] && cmp -s "$req" "$CERTBOT5_DIR/requirements.txt" &&
+     [ "$(readlink -f "$CERTBOT5_DIR/bin/python3")" = "$(readlink -f /usr/bin/python3)" ]; then return 0; fi
+  # Debian's interpreter by path: a python3 earlier on PATH (pyenv and the like) is not the one
+  # Debian's certbot 2.1.0 runs on, and would mix an interpreter change into the comparison
+  /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || die "certbot5 needs python3-venv (apt-get install python3-venv)"
   log "installing certbot $CERTBOT5_VERSION from PyPI into $CERTBOT5_DIR"
   rm -rf "$CERTBOT5_DIR"
-  python3 -m venv "$CERTBOT5_DIR"
+  /usr/bin/python3 -m venv "$CERTBOT5_DIR"
   "$CERTBOT5_DIR/bin/pip" install -q --disable-pip-version-check --no-deps -r "$req" >&2
   "$CERTBOT5_DIR/bin/pip" check >&2
   cp "$req" "$CERTBOT5_DIR/requirements.txt"
