@@ -5,9 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <spdlog/sinks/ringbuffer_sink.h>
-
 #include "agent/store/logging.hpp"
+#include "support/log_capture.hpp"
 
 namespace certagent::agent {
 namespace {
@@ -15,20 +14,9 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-class EngineLog {
- public:
-  EngineLog() : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64)) {
-    module_logger("engine")->sinks().push_back(sink_);
-  }
-  ~EngineLog() { module_logger("engine")->sinks().pop_back(); }
-  [[nodiscard]] std::vector<std::string> lines() const {
-    std::vector<std::string> out;
-    for (const auto& m : sink_->last_raw()) out.emplace_back(m.payload.data(), m.payload.size());
-    return out;
-  }
-
- private:
-  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+// Everything the engine's logger writes meanwhile.
+struct EngineLog : certagent::testing::LogCapture {
+  EngineLog() : certagent::testing::LogCapture(*module_logger("engine")) {}
 };
 
 TEST(BatchProgress, CountsDoneFailedAndNamesWhatIsInProgress) {

@@ -4,9 +4,9 @@
 // sequence or line break reaches an error (which the agent logs, shows in
 // `status` and saves in its back-off state) or a log line.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ringbuffer_sink.h>
 
 #include "acme_fakes.hpp"
+#include "support/log_capture.hpp"
 #include "protocol/acme/account.hpp"
 #include "protocol/acme/log.hpp"
 #include "protocol/acme/order.hpp"
@@ -23,27 +23,8 @@ bool raw_control(const std::string& s) {
 }
 
 // Everything acme_log() writes while it lives, at every level.
-class LogCapture {
- public:
-  LogCapture() : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(256)), level_(acme_log().level()) {
-    acme_log().sinks().push_back(sink_);
-    acme_log().set_level(spdlog::level::trace);
-  }
-  ~LogCapture() {
-    acme_log().sinks().pop_back();
-    acme_log().set_level(level_);
-  }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  [[nodiscard]] std::vector<std::string> lines() const {
-    std::vector<std::string> out;
-    for (const auto& m : sink_->last_raw()) out.emplace_back(m.payload.data(), m.payload.size());
-    return out;
-  }
-
- private:
-  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
-  spdlog::level::level_enum level_;
+struct LogCapture : certagent::testing::LogCapture {
+  LogCapture() : certagent::testing::LogCapture(acme_log()) {}
 };
 
 std::string order_json(std::string finalize = "https://ca.test/finalize/1",
