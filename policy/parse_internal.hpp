@@ -25,5 +25,8 @@ struct RoleContext {
 [[nodiscard]] Result<std::vector<Role>> read_roles(const Reader& r, const json::value& v, const RoleContext& ctx);
 [[nodiscard]] Result<std::map<std::string, PurposeOutput>> read_outputs(const Reader& r, const json::value& v,
                                                                         const std::vector<Role>& roles);
+// A role whose purposes may share one certificate (layout shared or auto) must not give them
+// different profiles: one certificate has one profile.
+[[nodiscard]] Result<void> check_one_profile_per_certificate(const Reader& r, const Policy& policy);
 
 }  // namespace certagent::policy

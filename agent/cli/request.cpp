@@ -61,7 +61,9 @@ int run_request(const GlobalOptions& globals, const RequestOptions& o) {
   if (!solver) return fail_with(solver.error());
   std::mutex store_mutex;
   EngineContext ctx{&*store, &store_mutex, &ca->access, solver->get(), &clock, &waiter, consumers_from_policy(*policy)};
-  auto version = obtain_version(ctx, *ca->connections.front().session, plan->certificate_id, plan->names, plan->key);
+  auto version = obtain_version(ctx, *ca->connections.front().session,
+                                OrderRequest{plan->certificate_id, plan->names, plan->key, "",
+                                             plan->profile ? plan->profile->name : ""});
   if (!version) return fail_with(version.error());
   std::cout << fmt::format("Thumbprint : {}\nNames      : {}\n", version->meta.thumbprint,
                            fmt::join(version->meta.names, ", "));

@@ -19,6 +19,7 @@ struct RequestPlan {
   std::string certificate_id;   // the policy's id when the purposes are exactly one required certificate's
   std::vector<std::string> names;
   policy::KeyType key = policy::KeyType::EcP256;
+  std::optional<policy::ProfileChoice> profile;  // the first purpose's (policy::purpose_profile)
 };
 
 // `domain_names` absent: --all-sip-domains (the policy's own Autodiscover names).
