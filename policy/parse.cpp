@@ -233,7 +233,7 @@ Result<Policy> read_policy(const Reader& r, const json::value& doc) {
     if (!outputs) return std::unexpected(outputs.error());
     p.outputs = std::move(*outputs);
   }
-  if (auto one = check_one_profile_per_certificate(r, p); !one) return std::unexpected(one.error());
+  if (auto one = check_one_profile_per_certificate(p); !one) return std::unexpected(one.error());
   return p;
 }
 

@@ -27,6 +27,6 @@ struct RoleContext {
                                                                         const std::vector<Role>& roles);
 // A role whose purposes may share one certificate (layout shared or auto) must not give them
 // different profiles: one certificate has one profile.
-[[nodiscard]] Result<void> check_one_profile_per_certificate(const Reader& r, const Policy& policy);
+[[nodiscard]] Result<void> check_one_profile_per_certificate(const Policy& policy);
 
 }  // namespace certagent::policy

@@ -156,26 +156,28 @@ std::vector<std::string> served_purposes(const std::vector<Role>& roles) {
 
 }  // namespace
 
-Result<void> check_one_profile_per_certificate(const Reader&, const Policy& policy) {
+namespace {
+
+std::string profile_text(const std::optional<ProfileChoice>& p) {
+  return p ? fmt::format("profile '{}'", p->name) : std::string("no profile");
+}
+
+}  // namespace
+
+Result<void> check_one_profile_per_certificate(const Policy& policy) {
   for (const auto& role : policy.roles) {
-    if (role.layout == Layout::Separate) continue;
-    const PurposeNames* first = nullptr;
-    std::optional<ProfileChoice> first_profile;
+    if (role.layout == Layout::Separate || role.purposes.empty()) continue;
+    const auto& first = role.purposes.front().purpose;
+    const auto first_profile = purpose_profile(policy, role, first);
     for (const auto& p : role.purposes) {
-      auto profile = purpose_profile(policy, role, p.purpose);
-      if (!first) {
-        first = &p;
-        first_profile = profile;
-        continue;
-      }
-      if ((profile ? profile->name : "") == (first_profile ? first_profile->name : "")) continue;
-      const auto& named = profile ? *profile : *first_profile;
+      const auto profile = purpose_profile(policy, role, p.purpose);
+      if (profile_text(profile) == profile_text(first_profile)) continue;
       return fail(ErrorKind::Policy,
                   fmt::format("{}: purposes {} ({}) and {} ({}) of role '{}' may share one certificate, and a "
                               "certificate has one profile; give the role \"layout\": \"separate\", or both "
                               "purposes the same profile",
-                              named.at, first->purpose, first_profile ? "profile '" + first_profile->name + "'" : "no profile",
-                              p.purpose, profile ? "profile '" + profile->name + "'" : "no profile", role.id));
+                              (profile ? profile : first_profile)->at, first, profile_text(first_profile), p.purpose,
+                              profile_text(profile), role.id));
     }
   }
   return ok();
