@@ -139,6 +139,9 @@ TEST_P(CaProfiles, AnUnknownProfileIsAPolicyErrorAtItsPlaceListingTheCasProfiles
                                    at, box.pebble().directory_url)),
             std::string::npos)
       << describe(r);
+  auto requested = box.certagent({"request", "--type", "https"});  // the same check outside a pass
+  EXPECT_EQ(requested.exit_code, 2) << describe(requested);
+  EXPECT_NE(requested.err.find(at + ": roles[0].profile: the CA "), std::string::npos) << describe(requested);
   EXPECT_EQ(ca_new_orders(box.pebble()), orders) << "no order for a profile the CA does not offer";
   EXPECT_FALSE(fs::exists(box.dir() / "https.pem"));
 }
