@@ -23,6 +23,14 @@ struct Renewal {
   std::chrono::seconds before_expiry{0};        // BeforeExpiry
 };
 
+// An ACME certificate profile (draft-ietf-acme-profiles) the policy names, and where: the
+// engine checks the name against the CA's directory (meta.profiles) and its error points here.
+struct ProfileChoice {
+  std::string name;
+  std::string at;  // "FILE:LINE:COLUMN: PATH" of the value in the policy
+  friend bool operator==(const ProfileChoice&, const ProfileChoice&) = default;
+};
+
 struct ExternalAccountBinding {  // RFC 8555 §7.3.4
   std::string key_id;
   std::string mac_key_file;  // the MAC key itself never appears in the policy
@@ -34,7 +42,7 @@ struct CaConfig {
   std::optional<ExternalAccountBinding> eab;
   std::vector<std::string> contacts;        // "mailto:..." URLs
   std::optional<std::string> preferred_chain;
-  std::optional<std::string> profile;       // ACME profile name, if the CA offers profiles
+  std::optional<ProfileChoice> profile;     // every certificate's, unless a role or purpose names its own
   // Certificates ordered at once (each on its own connection); unset: the engine's default, 4.
   std::optional<int> concurrency;
   // Names one certificate may carry (the CA's limit); unset: kDefaultMaxNames.
@@ -79,6 +87,7 @@ struct PurposeOutput {
   unsigned key_mode = 0600;                 // files holding the private key; 0640 when a group is given
   unsigned cert_mode = 0644;                // files holding only public material
   std::vector<Hook> hooks;
+  std::optional<ProfileChoice> profile;     // the profile of the certificate bound to this purpose
 };
 
 enum class Layout { Shared, Separate, Auto };
@@ -100,6 +109,7 @@ struct Role {
   std::string kind;                // "front-end-standard", ..., or "custom"
   Layout layout = Layout::Auto;
   KeyType key = KeyType::EcP256;
+  std::optional<ProfileChoice> profile;     // overrides ca.profile for this role's certificates
   std::optional<std::string> primary_name;  // pool FQDN (or server's): first where Default is served
   std::vector<PurposeNames> purposes;       // in preset / file order
 };

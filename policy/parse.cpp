@@ -90,7 +90,8 @@ Result<CaConfig> read_ca(const Reader& r, const json::value& v, const std::strin
   auto contacts = optional_field<std::vector<std::string>>(
       **o, path, "contacts", [&](const json::value& x, const std::string& p) { return read_contacts(r, x, p); });
   auto chain = optional_field<std::string>(**o, path, "preferred_chain", str);
-  auto profile = optional_field<std::string>(**o, path, "profile", str);
+  auto profile = optional_field<ProfileChoice>(
+      **o, path, "profile", [&](const json::value& x, const std::string& p) { return r.profile(x, p); });
   auto concurrency = optional_field<int>(
       **o, path, "concurrency", [&](const json::value& x, const std::string& p) { return read_concurrency(r, x, p); });
   auto max_names = optional_field<int>(
@@ -374,6 +375,7 @@ Result<Policy> read_policy(const Reader& r, const json::value& doc) {
     if (!outputs) return std::unexpected(outputs.error());
     p.outputs = std::move(*outputs);
   }
+  if (auto one = check_one_profile_per_certificate(p); !one) return std::unexpected(one.error());
   if (auto fits = check_name_limit(r, **top, p); !fits) return std::unexpected(fits.error());
   return p;
 }

@@ -28,5 +28,8 @@ struct RoleContext {
 [[nodiscard]] Result<void> check_name_limit(const Reader& r, const json::object& top, const Policy& p);
 [[nodiscard]] Result<std::map<std::string, PurposeOutput>> read_outputs(const Reader& r, const json::value& v,
                                                                         const std::vector<Role>& roles);
+// A role whose purposes may share one certificate (layout shared or auto) must not give them
+// different profiles: one certificate has one profile.
+[[nodiscard]] Result<void> check_one_profile_per_certificate(const Policy& policy);
 
 }  // namespace certagent::policy

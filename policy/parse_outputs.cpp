@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "policy/parse_internal.hpp"
+#include "policy/required.hpp"
 
 namespace certagent::policy {
 namespace {
@@ -123,12 +124,17 @@ Result<void> read_ownership(const Reader& r, const json::object& o, const std::s
 
 Result<PurposeOutput> read_output(const Reader& r, const json::value& v, const std::string& path, Seen& seen) {
   auto o = r.object(v, path, {"cert", "chain", "fullchain", "key", "combined_pem", "pkcs12", "pkcs12_password_file",
-                              "pkcs12_empty_password", "owner", "group", "key_mode", "cert_mode", "hooks"});
+                              "pkcs12_empty_password", "owner", "group", "key_mode", "cert_mode", "hooks", "profile"});
   if (!o) return std::unexpected(o.error());
   PurposeOutput out;
   if (auto files = read_files(r, **o, path, out, seen); !files) return std::unexpected(files.error());
   if (auto pass = read_pkcs12_password(r, **o, path, out); !pass) return std::unexpected(pass.error());
   if (auto own = read_ownership(r, **o, path, out); !own) return std::unexpected(own.error());
+  if (const auto* p = (*o)->if_contains("profile")) {
+    auto profile = r.profile(*p, member_path(path, "profile"));
+    if (!profile) return std::unexpected(profile.error());
+    out.profile = std::move(*profile);
+  }
   if (const auto* h = (*o)->if_contains("hooks")) {
     auto list = r.array(*h, member_path(path, "hooks"));
     if (!list) return std::unexpected(list.error());
@@ -149,6 +155,33 @@ std::vector<std::string> served_purposes(const std::vector<Role>& roles) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string profile_text(const std::optional<ProfileChoice>& p) {
+  return p ? fmt::format("profile '{}'", p->name) : std::string("no profile");
+}
+
+}  // namespace
+
+Result<void> check_one_profile_per_certificate(const Policy& policy) {
+  for (const auto& role : policy.roles) {
+    if (role.layout == Layout::Separate || role.purposes.empty()) continue;
+    const auto& first = role.purposes.front().purpose;
+    const auto first_profile = purpose_profile(policy, role, first);
+    for (const auto& p : role.purposes) {
+      const auto profile = purpose_profile(policy, role, p.purpose);
+      if (profile_text(profile) == profile_text(first_profile)) continue;
+      return fail(ErrorKind::Policy,
+                  fmt::format("{}: purposes {} ({}) and {} ({}) of role '{}' may share one certificate, and a "
+                              "certificate has one profile; give the role \"layout\": \"separate\", or both "
+                              "purposes the same profile",
+                              (profile ? profile : first_profile)->at, first, profile_text(first_profile), p.purpose,
+                              profile_text(profile), role.id));
+    }
+  }
+  return ok();
+}
 
 Result<std::map<std::string, PurposeOutput>> read_outputs(const Reader& r, const json::value& v,
                                                           const std::vector<Role>& roles) {

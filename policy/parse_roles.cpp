@@ -22,11 +22,11 @@ std::string default_id(std::string_view kind) {
 }
 
 Result<void> check_keys(const Reader& r, const json::value& v, const std::string& path, const std::string& kind) {
-  auto o = kind == "custom"          ? r.object(v, path, {"role", "id", "layout", "key", "names", "extra_names", "variables"})
-           : kind == "reverse-proxy" ? r.object(v, path, {"role", "id", "layout", "key", "names", "extra_names",
+  auto o = kind == "custom"          ? r.object(v, path, {"role", "id", "layout", "key", "profile", "names", "extra_names", "variables"})
+           : kind == "reverse-proxy" ? r.object(v, path, {"role", "id", "layout", "key", "profile", "names", "extra_names",
                                                           "variables", "server_fqdn", "simple_urls", "web_services",
                                                           "autodiscover"})
-                                     : r.object(v, path, {"role", "id", "layout", "key", "names", "extra_names",
+                                     : r.object(v, path, {"role", "id", "layout", "key", "profile", "names", "extra_names",
                                                           "variables", "server_fqdn", "pool_fqdn", "simple_urls",
                                                           "web_services", "autodiscover"});
   if (!o) return std::unexpected(o.error());
@@ -107,6 +107,11 @@ Result<void> read_identity(const Reader& r, const json::object& o, const std::st
     auto key = parse_key_type(*k);
     if (!key) return r.fail(member_path(path, "key"), fmt::format("'{}' is not a key type; use one of {}", *k, kKeyTypeChoices));
     role.key = *key;
+  }
+  if (const auto* v = o.if_contains("profile")) {
+    auto profile = r.profile(*v, member_path(path, "profile"));
+    if (!profile) return std::unexpected(profile.error());
+    role.profile = std::move(*profile);
   }
   return ok();
 }

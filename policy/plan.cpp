@@ -65,9 +65,15 @@ std::set<std::string> name_set(const RequiredCertificate& req) {
   return out;
 }
 
-bool fits(const RequiredCertificate& req, const Cert& c) {
-  return c.key == req.key && name_set(c) == name_set(req);
+std::string_view profile_of(const RequiredCertificate& req) {
+  return req.profile ? std::string_view(req.profile->name) : std::string_view();
 }
+
+bool fits(const RequiredCertificate& req, const Cert& c) {
+  return c.key == req.key && c.profile == profile_of(req) && name_set(c) == name_set(req);
+}
+
+std::string profile_text(std::string_view p) { return p.empty() ? "no profile" : fmt::format("profile '{}'", p); }
 
 TimePoint due_at(const RequiredCertificate& req, const Cert& c) {
   return renewal_time(c.not_before, c.not_after, req.renewal, c.renew_at);
@@ -132,6 +138,10 @@ Action reissue(Action a, const Bound& b) {
     if (c->key != a.certificate.key)
       why.push_back(fmt::format("certificate {} has a {} key, the policy wants {}", short_id(c->thumbprint),
                                 to_string(c->key), to_string(a.certificate.key)));
+  for (const auto* c : b.distinct)
+    if (c->profile != profile_of(a.certificate))
+      why.push_back(fmt::format("certificate {} was ordered under {}, the policy wants {}", short_id(c->thumbprint),
+                                profile_text(c->profile), profile_text(profile_of(a.certificate))));
   if (b.distinct.size() > 1)
     why.push_back(fmt::format("its purposes are bound to {} different certificates and the policy says shared",
                               b.distinct.size()));

@@ -18,6 +18,7 @@ struct InstalledCertificate {
   TimePoint not_after{};
   KeyType key = KeyType::EcP256;
   std::optional<TimePoint> renew_at;  // precomputed by the agent (ARI, jitter); see renewal_time()
+  std::string profile{};              // the ACME profile it was ordered under; "" none
 };
 
 struct Installed {
@@ -40,14 +41,15 @@ struct Action {
 };
 
 // One action per required certificate, in the same order:
-//   keep     every purpose is bound to one certificate with exactly the names
-//            and key type, not yet due
+//   keep     every purpose is bound to one certificate with exactly the names,
+//            key type and profile, not yet due
 //   renew    that certificate is due (or expired)
-//   rebind   a stored certificate with exactly the names and key type, not
+//   rebind   a stored certificate with exactly the names, key type and profile, not
 //            due, exists, but some purpose is unbound or bound elsewhere
 //   issue    nothing usable is bound to any of the purposes
 //   reissue  something is bound but lacks names, carries unwanted ones, has
-//            the wrong key type, or the purposes are split across certificates
+//            the wrong key type or profile, or the purposes are split across
+//            certificates
 [[nodiscard]] std::vector<Action> plan(const std::vector<RequiredCertificate>& required, const Installed& installed,
                                        TimePoint now);
 

@@ -101,15 +101,40 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view s) {
   return std::chrono::seconds(n * unit);
 }
 
-Error Reader::error(std::string_view path, std::string_view message, Anchor anchor) const {
+namespace {
+
+// Where `path` (or, when it is not in the text, its nearest enclosing path) starts.
+Position nearest_position(std::string_view text, std::string_view path, Anchor anchor) {
   std::string at(path);
-  std::optional<Position> pos = find_position(text_, at, anchor);
+  std::optional<Position> pos = find_position(text, at, anchor);
   while (!pos && !at.empty()) {
     at = parent_path(at);
-    pos = find_position(text_, at, Anchor::Value);
+    pos = find_position(text, at, Anchor::Value);
   }
-  return Error(ErrorKind::Policy,
-               located(file_, pos.value_or(Position{}), fmt::format("{}: {}", display_path(path), message)));
+  return pos.value_or(Position{});
+}
+
+}  // namespace
+
+Error Reader::error(std::string_view path, std::string_view message, Anchor anchor) const {
+  return Error(ErrorKind::Policy, located(file_, nearest_position(text_, path, anchor),
+                                          fmt::format("{}: {}", display_path(path), message)));
+}
+
+std::string Reader::where(std::string_view path) const {
+  return located(file_, nearest_position(text_, path, Anchor::Value), display_path(path));
+}
+
+Result<ProfileChoice> Reader::profile(const json::value& v, std::string_view path) const {
+  auto s = string(v, path);
+  if (!s) return std::unexpected(s.error());
+  const bool token = !s->empty() && s->size() <= 64 &&
+                     std::all_of(s->begin(), s->end(), [](char c) { return c > ' ' && c < 0x7f; });
+  if (!token)
+    return fail(path, fmt::format("'{}' is not a profile name; write one of the names the CA's directory lists "
+                                  "under meta.profiles (e.g. \"tlsserver\"; `certagent acme directory` shows them)",
+                                  *s));
+  return ProfileChoice{*s, where(path)};
 }
 
 Result<const json::object*> Reader::object(const json::value& v, std::string_view path) const {

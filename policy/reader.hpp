@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "policy/model.hpp"
 #include "policy/source.hpp"
 
 namespace certagent::policy {
@@ -32,6 +33,11 @@ class Reader {
                                             Anchor anchor = Anchor::Value) const {
     return std::unexpected(error(path, message, anchor));
   }
+
+  // "FILE:LINE:COLUMN: PATH" of the value at `path`, to prefix a message written later.
+  [[nodiscard]] std::string where(std::string_view path) const;
+  // A profile name (printable ASCII, no spaces), kept with where it is written.
+  [[nodiscard]] Result<ProfileChoice> profile(const json::value& v, std::string_view path) const;
 
   // An object whose keys are all in `allowed` (else: unknown key, with a
   // suggestion when one is close).

@@ -19,6 +19,7 @@ RequiredCertificate make_certificate(const Policy& policy, const Role& role, Lay
   cert.key = role.key;
   cert.layout = layout;
   cert.renewal = policy.renewal;
+  cert.profile = purpose_profile(policy, role, purposes.front()->purpose);  // one for all (check_one_profile_per_certificate)
   bool serves_default = false;
   NameSet set{cert.names};
   for (const auto* p : purposes) {
@@ -35,6 +36,12 @@ RequiredCertificate make_certificate(const Policy& policy, const Role& role, Lay
 }
 
 }  // namespace
+
+std::optional<ProfileChoice> purpose_profile(const Policy& policy, const Role& role, const std::string& purpose) {
+  if (auto it = policy.outputs.find(purpose); it != policy.outputs.end() && it->second.profile) return it->second.profile;
+  if (role.profile) return role.profile;
+  return policy.ca.profile;
+}
 
 Layout resolve_layout(const Role& role, const Bindings& bound) {
   if (role.layout != Layout::Auto) return role.layout;

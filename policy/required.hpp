@@ -1,6 +1,7 @@
 #pragma once
 // The certificates this host must hold, computed from a parsed policy.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,13 @@ struct RequiredCertificate {
   KeyType key = KeyType::EcP256;
   Layout layout = Layout::Shared;     // resolved: Shared or Separate
   Renewal renewal;
+  std::optional<ProfileChoice> profile;  // the ACME profile to order it under; unset: none
 };
+
+// The profile of the certificate bound to `purpose` of `role`: the purpose's own (in
+// "purposes"), else the role's, else the CA's; unset when none names one.
+[[nodiscard]] std::optional<ProfileChoice> purpose_profile(const Policy& policy, const Role& role,
+                                                           const std::string& purpose);
 
 // Purpose -> thumbprint of the certificate bound to it now.
 using Bindings = std::map<std::string, std::string>;

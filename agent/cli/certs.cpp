@@ -38,6 +38,7 @@ boost::json::object to_json(const PurposeView& v) {
     o["serial"] = m.serial;
     o["version"] = v.version->id;
     o["certificate_id"] = m.certificate_id;
+    if (!m.profile.empty()) o["profile"] = m.profile;
   } else {
     for (const char* k : {"thumbprint", "sha256", "subject", "issuer", "not_before", "not_after"}) o[k] = nullptr;
   }
@@ -55,6 +56,7 @@ void print_text(const PurposeView& v) {
     std::cout << fmt::format("Thumbprint : {}\nSubject    : {}\nIssuer     : {}\nNotBefore  : {}\nNotAfter   : {}\n",
                              m.thumbprint, m.subject, m.issuer, format_rfc3339(m.not_before),
                              format_rfc3339(m.not_after));
+    if (!m.profile.empty()) std::cout << fmt::format("Profile    : {}\n", m.profile);
     std::cout << fmt::format("Names      : {} name(s)\n", m.names.size());
     for (const auto& n : m.names) std::cout << "             " << n << "\n";
   }

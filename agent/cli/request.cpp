@@ -65,7 +65,14 @@ int run_request(const GlobalOptions& globals, const RequestOptions& o) {
   if (!solver) return fail_with(solver.error());
   std::mutex store_mutex;
   EngineContext ctx{&*store, &store_mutex, &ca->access, solver->get(), &clock, &waiter, consumers_from_policy(*policy)};
-  auto version = obtain_version(ctx, *ca->connections.front().session, plan->certificate_id, plan->names, plan->key);
+  if (plan->profile)
+    if (auto offered = check_profile(ca->connections.front().session->directory(), *plan->profile,
+                                     policy->ca.directory_url);
+        !offered)
+      return fail_with(offered.error(), kExitUsage);
+  auto version = obtain_version(ctx, *ca->connections.front().session,
+                                OrderRequest{plan->certificate_id, plan->names, plan->key, "",
+                                             plan->profile ? plan->profile->name : ""});
   if (!version) return fail_with(version.error());
   std::cout << fmt::format("Thumbprint : {}\nNames      : {}\n", version->meta.thumbprint,
                            fmt::join(version->meta.names, ", "));

@@ -80,7 +80,8 @@ Result<RequestPlan> request_plan(const policy::Policy& policy, const std::vector
   const policy::Role* role = role_serving(policy, purposes);
   if (!role)
     return fail(ErrorKind::Invalid, fmt::format("no role in the policy serves all of {}", fmt::join(purposes, ", ")));
-  RequestPlan plan{certificate_id_for(policy, *role, purposes), {}, role->key, {}, {}};
+  RequestPlan plan{certificate_id_for(policy, *role, purposes), {}, role->key,
+                   policy::purpose_profile(policy, *role, purposes.front()), {}, {}};
   for (const auto& pn : role->purposes) {
     if (std::find(purposes.begin(), purposes.end(), pn.purpose) == purposes.end()) continue;
     for (const auto& n : pn.names)

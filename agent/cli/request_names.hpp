@@ -22,6 +22,7 @@ struct RequestPlan {
   std::string certificate_id;   // the policy's id when the purposes are exactly one required certificate's
   std::vector<std::string> names;
   policy::KeyType key = policy::KeyType::EcP256;
+  std::optional<policy::ProfileChoice> profile;  // the first purpose's (policy::purpose_profile)
   // Names added to an explicit --domain-name list because a requested type needs them, and why.
   std::vector<std::string> added;
   std::string added_because;

@@ -166,9 +166,21 @@ bool orders_list_unusable(const Store& store, const std::string& directory_url) 
   return stored && *stored && (*stored)->orders_list_unusable;
 }
 
+Result<void> check_profile(const protocol::Directory& directory, const policy::ProfileChoice& profile,
+                           const std::string& directory_url) {
+  const auto& offered = directory.profiles;
+  if (std::find(offered.begin(), offered.end(), profile.name) != offered.end()) return ok();
+  if (offered.empty())
+    return fail(ErrorKind::Policy, fmt::format("{}: the CA {} offers no certificate profiles (its directory has no "
+                                               "meta.profiles), so it cannot issue under '{}'; remove \"profile\"",
+                                               profile.at, directory_url, profile.name));
+  return fail(ErrorKind::Policy, fmt::format("{}: the CA {} does not offer the certificate profile '{}'; its profiles: "
+                                             "{} (write one of them)",
+                                             profile.at, directory_url, profile.name, fmt::join(offered, ", ")));
+}
+
 Result<CaAccess> prepare_account(Store& store, const policy::CaConfig& ca, protocol::AcmeSession& session) {
-  CaAccess access{ca.directory_url, ca.trust_bundle.value_or(""), {}, ca.profile.value_or(""),
-                  ca.preferred_chain.value_or("")};
+  CaAccess access{ca.directory_url, ca.trust_bundle.value_or(""), {}, ca.preferred_chain.value_or("")};
   auto account = stored_or_new_account(store, ca);
   if (!account) return std::unexpected(account.error());
   auto key = key_from_pem(account->key_pem);

@@ -30,7 +30,6 @@ struct CaAccess {
   std::string directory_url;
   std::string trust_file;            // "" : the system trust store
   protocol::AccountRef account;      // key + account URL
-  std::string profile;
   std::string preferred_chain;
 };
 
@@ -103,11 +102,17 @@ struct OpenCa {
 // the CA's directory (agent/engine/ari.hpp), under `store_mutex`; the journal
 // writes do not take it (agent/engine/order.cpp says why that is safe). The
 // caller removes the journal once the result is stored.
+// `profile` is one the CA's directory lists under meta.profiles; else a Policy error at the
+// profile's place in the policy, listing the CA's profiles.
+[[nodiscard]] Result<void> check_profile(const protocol::Directory& directory, const policy::ProfileChoice& profile,
+                                         const std::string& directory_url);
+
 struct OrderRequest {
   std::string certificate_id;
   std::vector<std::string> names;
   policy::KeyType key = policy::KeyType::EcP256;
   std::string replaces;  // ARI certID of the certificate this renews (RFC 9773 §5); "" none
+  std::string profile;   // the ACME profile to order under (checked by check_profile); "" none
 };
 // The new certificate key when it can be had without waiting, else null.
 using ReadyKey = std::function<std::shared_ptr<const protocol::PrivateKey>()>;
@@ -120,8 +125,7 @@ struct PlacedOrder {
   OrderJournal journal;  // as written: intent, order URL and, when ready, the key
   std::shared_ptr<const protocol::PrivateKey> key;  // journaled with the URL; null: not yet
 };
-[[nodiscard]] Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& ca,
-                                              const OrderRequest& request, Store& store,
+[[nodiscard]] Result<PlacedOrder> place_order(protocol::AcmeSession& session, const OrderRequest& request, Store& store,
                                               const ReadyKey& ready_key = {});
 
 [[nodiscard]] Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& request,

@@ -147,14 +147,14 @@ std::optional<InFlight> resume(protocol::AcmeSession& session, const CaAccess& c
   return InFlight{std::move(*order), std::move(**journal), std::move(key)};
 }
 
-Result<Order> new_order(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req) {
-  auto order = protocol::new_order(session, protocol::NewOrder{req.names, req.replaces, ca.profile});
+Result<Order> new_order(protocol::AcmeSession& session, const OrderRequest& req) {
+  auto order = protocol::new_order(session, protocol::NewOrder{req.names, req.replaces, req.profile});
   if (!order && !req.replaces.empty() && !session.directory().renewal_info.empty() &&
       order.error().kind != ErrorKind::Transport && order.error().kind != ErrorKind::Cancelled &&
       !is_lost_account(order.error())) {
     module_logger("engine")->warn("{}: the CA refused the order replacing {} ({}); ordering without `replaces`",
                                   req.certificate_id, req.replaces, order.error().message);
-    order = protocol::new_order(session, protocol::NewOrder{req.names, "", ca.profile});
+    order = protocol::new_order(session, protocol::NewOrder{req.names, "", req.profile});
   }
   // A CA that refuses an order for its size says so in a rejectedIdentifier or malformed
   // problem; the operator's fix is in the policy.
@@ -174,14 +174,14 @@ bool server_internal(const Result<Order>& r) {
 
 // newOrder again after a serverInternal, once, if the CA still reads the account: a second
 // serverInternal then says the account, not the CA, is broken (is_account_unable_to_order).
-Result<Order> new_order_again(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req,
+Result<Order> new_order_again(protocol::AcmeSession& session, const OrderRequest& req,
                               Result<Order> first) {
   if (!server_internal(first)) return first;
   auto account = session.post_as_get(session.account().url, "reading the account " + session.account().url);
   if (!account) return first;
   module_logger("engine")->info("{}: newOrder answered serverInternal ({}); the account reads fine; asking once more",
                                 req.certificate_id, first.error().message);
-  auto again = new_order(session, ca, req);
+  auto again = new_order(session, req);
   if (server_internal(again)) return std::unexpected(account_unable_to_order(std::move(again.error())));
   return again;
 }
@@ -194,17 +194,17 @@ bool refused_outright(const Error& e) {
 
 }  // namespace
 
-Result<PlacedOrder> place_order(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req,
+Result<PlacedOrder> place_order(protocol::AcmeSession& session, const OrderRequest& req,
                                 Store& store, const ReadyKey& ready_key) {
   const auto now = std::chrono::floor<std::chrono::seconds>(session.clock().now());
-  OrderJournal journal{req.certificate_id, "",         req.names, "", ca.profile, session.account().url,
+  OrderJournal journal{req.certificate_id, "",         req.names, "", req.profile, session.account().url,
                        now.time_since_epoch().count()};
   // The intent first: killed after newOrder but before its URL is journaled,
   // the next run finds the order in the account's orders list.
   if (auto j = journal_step(store, journal, "journaling the intent to order"); !j) return std::unexpected(j.error());
   if (fault_point("engine.order.after_intent"))
     return fail(ErrorKind::Storage, "injected fault at engine.order.after_intent");
-  auto order = new_order_again(session, ca, req, new_order(session, ca, req));
+  auto order = new_order_again(session, req, new_order(session, req));
   if (!order && refused_outright(order.error())) {
     if (auto r = remove_order_journal(store, req.certificate_id); !r)
       module_logger("engine")->error("{}: {}", req.certificate_id, r.error().message);
@@ -354,7 +354,7 @@ Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const 
   note_directory(ca, session, req, store, store_mutex, clock);
   auto inflight = resume(session, ca, req, StoreAccess{store, store_mutex}, ready_key);
   if (!inflight) {
-    auto placed = place_order(session, ca, req, store, ready_key);
+    auto placed = place_order(session, req, store, ready_key);
     if (!placed) return std::unexpected(placed.error());
     inflight = InFlight{std::move(placed->order), std::move(placed->journal), std::move(placed->key)};
   }

@@ -150,7 +150,14 @@ std::string replaced_cert_id(EngineContext& ctx, const policy::Action& a) {
 
 void order_and_bind(EngineContext& ctx, protocol::AcmeSession& session, Job& job) {
   const auto& c = job.action.certificate;
-  auto version = obtain_version(ctx, session, c.id, plain_names(c.names), c.key, replaced_cert_id(ctx, job.action));
+  if (c.profile)
+    if (auto offered = check_profile(session.directory(), *c.profile, ctx.ca->directory_url); !offered) {
+      job.error = offered.error();  // before any order: a policy error, at the profile's line and column
+      return;
+    }
+  auto version = obtain_version(ctx, session, OrderRequest{c.id, plain_names(c.names), c.key,
+                                                           replaced_cert_id(ctx, job.action),
+                                                           c.profile ? c.profile->name : ""});
   if (!version) {
     job.error = version.error();
     return;

@@ -33,17 +33,17 @@ Result<StoredVersion> store_issued(EngineContext& ctx, const protocol::IssuedCer
 
 }  // namespace
 
-Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& session,
-                                     const std::string& certificate_id, const std::vector<std::string>& names,
-                                     policy::KeyType key, const std::string& replaces) {
-  const std::string what = fmt::format("ordering certificate {} ({} names)", certificate_id, names.size());
-  auto issued = order_certificate(*ctx.ca, OrderRequest{certificate_id, names, key, replaces}, session, *ctx.store,
-                                  *ctx.store_mutex, *ctx.solver, *ctx.clock);
+Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& session, const OrderRequest& req) {
+  const std::string& certificate_id = req.certificate_id;
+  const std::string what = fmt::format("ordering certificate {} ({} names{})", certificate_id, req.names.size(),
+                                       req.profile.empty() ? "" : ", profile " + req.profile);
+  auto issued = order_certificate(*ctx.ca, req, session, *ctx.store, *ctx.store_mutex, *ctx.solver, *ctx.clock);
   if (!issued) return std::unexpected(issued.error().context(what));
   CertificateMeta meta;
   meta.certificate_id = certificate_id;
   meta.order_url = issued->order_url;
-  meta.key_type = std::string(policy::to_string(key));
+  meta.key_type = std::string(policy::to_string(req.key));
+  meta.profile = req.profile;
   auto stored = store_issued(ctx, *issued, std::move(meta), certificate_id);
   if (!stored) return stored;
   // Outside the store mutex, as every journal write and removal (agent/engine/order.cpp says why).

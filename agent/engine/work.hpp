@@ -30,10 +30,9 @@ struct EngineContext {
 // certificate with ARI certID `replaces`, "" none), through `session` (the
 // calling thread's; agent/engine/acme.hpp open_ca); the result is stored
 // (verified: the key matches, the names are the order's) and returned.
+// The profile the order asked for is stored with the certificate (CertificateMeta::profile).
 [[nodiscard]] Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& session,
-                                                   const std::string& certificate_id,
-                                                   const std::vector<std::string>& names, policy::KeyType key,
-                                                   const std::string& replaces = "");
+                                                   const OrderRequest& req);
 
 // Binds `version_id` to `purposes`, running each purpose's outputs and hooks;
 // a failure rolls every purpose of the step back to its previous version

@@ -41,7 +41,7 @@ Result<std::vector<std::string>> get_names(const json::object& o) {
 json::value to_json(const CertificateMeta& m) {
   json::array names;
   for (const auto& n : m.names) names.emplace_back(n);
-  return json::object{
+  json::object out{
       {"format", kFormat},
       {"certificate_id", m.certificate_id},
       {"names", std::move(names)},
@@ -56,6 +56,8 @@ json::value to_json(const CertificateMeta& m) {
       {"order_url", m.order_url},
       {"stored_at", format_rfc3339(m.stored_at)},
   };
+  if (!m.profile.empty()) out["profile"] = m.profile;
+  return out;
 }
 
 Result<CertificateMeta> meta_from_json(std::string_view text) {
@@ -91,6 +93,10 @@ Result<CertificateMeta> meta_from_json(std::string_view text) {
   auto names = get_names(o);
   if (!names) return std::unexpected(names.error());
   m.names = std::move(*names);
+  if (const auto* p = o.if_contains("profile")) {
+    if (!p->is_string()) return fail(ErrorKind::Invalid, "\"profile\" is not a string");
+    m.profile = std::string(p->as_string());
+  }
   return m;
 }
 

@@ -25,6 +25,7 @@ struct CertificateMeta {
   std::string serial;      // upper-case hex
   std::string key_type;    // protocol::to_string(KeyType): "ec-p256", "rsa-2048", ...
   std::string order_url;   // the ACME order it came from (RFC 8555 §7.1.3); empty if imported
+  std::string profile;     // the ACME profile that order asked for; "" none (meta.json omits it)
   std::chrono::sys_seconds stored_at{};
 
   friend bool operator==(const CertificateMeta&, const CertificateMeta&) = default;

@@ -99,7 +99,8 @@ TEST(Examples, TheEnterpriseExampleReadsCaKeysAndRenewal) {
   ASSERT_TRUE(policy) << policy.error().message;
   ASSERT_TRUE(policy->ca.eab);
   EXPECT_EQ(policy->ca.eab->mac_key_file, "/etc/certagent/eab-mac.key");
-  EXPECT_EQ(policy->ca.profile, "tlsserver");
+  ASSERT_TRUE(policy->ca.profile);
+  EXPECT_EQ(policy->ca.profile->name, "tlsserver");
   EXPECT_EQ(policy->key, KeyType::Rsa2048);
   EXPECT_EQ(policy->renewal.mode, Renewal::Mode::BeforeExpiry);
   EXPECT_EQ(policy->renewal.before_expiry, std::chrono::seconds(30 * 86400));

@@ -21,7 +21,7 @@ RequiredCertificate shared_cert() {
 }
 
 InstalledCertificate cert(std::string thumb, Names names, TimePoint issued, KeyType key = KeyType::EcP256) {
-  return {std::move(thumb), std::move(names), issued, issued + 90 * kDay, key, std::nullopt};
+  return {std::move(thumb), std::move(names), issued, issued + 90 * kDay, key, std::nullopt, ""};
 }
 
 const Names kAll = {"pool01.contoso.net", "fe01.contoso.net", "lyncdiscover.contoso.com"};

@@ -275,15 +275,14 @@ class PlaceOrder : public ::testing::Test {
   std::mutex mutex_;
   protocol::testing::ScriptedTransport net_;
   protocol::testing::SimTime time_;
-  CaAccess ca_;
-  OrderRequest request_{"web", {"a.example"}, policy::KeyType::EcP256, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"};
+  OrderRequest request_{"web", {"a.example"}, policy::KeyType::EcP256, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", ""};
 };
 
 TEST_F(PlaceOrder, ARenewalCarriesReplacesWhenTheCaOffersAri) {
   auto session = open(true);
   ASSERT_TRUE(session);
   answer_order();
-  auto placed = place_order(*session, ca_, request_, *store_);
+  auto placed = place_order(*session, request_, *store_);
   ASSERT_TRUE(placed) << placed.error().message;
   EXPECT_EQ(sent_replaces(2), request_.replaces);
   auto journal = read_order_journal(store_->dir(), "web");
@@ -295,7 +294,7 @@ TEST_F(PlaceOrder, WithoutRenewalInfoInTheDirectoryThereIsNoReplaces) {
   auto session = open(false);  // pebble 2.4
   ASSERT_TRUE(session);
   answer_order();
-  ASSERT_TRUE(place_order(*session, ca_, request_, *store_));
+  ASSERT_TRUE(place_order(*session, request_, *store_));
   EXPECT_EQ(sent_replaces(2), "");
 }
 
@@ -305,7 +304,7 @@ TEST_F(PlaceOrder, AnOrderRefusedBecauseOfReplacesIsPlacedAgainWithoutIt) {
   net_.add(protocol::Method::Post, "https://ca.test/order",
            protocol::testing::problem(409, "alreadyReplaced", "that certificate was already replaced"));
   answer_order();
-  auto placed = place_order(*session, ca_, request_, *store_);
+  auto placed = place_order(*session, request_, *store_);
   ASSERT_TRUE(placed) << placed.error().message;
   ASSERT_EQ(net_.sent.size(), 4u);
   EXPECT_EQ(sent_replaces(2), request_.replaces);

@@ -141,15 +141,13 @@ class IntentJournal : public OrderLookupTest {
   testing::TempDir dir_;
   std::optional<Store> store_;
   std::mutex mutex_;
-  CaAccess ca_;
-  OrderRequest request_{"web", {"a.example", "b.example"}, policy::KeyType::EcP256, ""};
+  OrderRequest request_{"web", {"a.example", "b.example"}, policy::KeyType::EcP256, "", ""};
 };
 
 TEST_F(IntentJournal, TheIntentIsJournaledBeforeNewOrderIsSent) {
-  ca_.profile = "";
   net_.add(Method::Post, "https://ca.test/order", protocol::testing::problem(500, "serverInternal", "the CA broke"));
   net_.add(Method::Post, kAccount, protocol::testing::problem(500, "serverInternal", "the CA broke"));
-  auto placed = place_order(*session_, ca_, request_, *store_);
+  auto placed = place_order(*session_, request_, *store_);
   ASSERT_FALSE(placed);
   EXPECT_FALSE(is_account_unable_to_order(placed.error())) << "the CA, not the account: " << placed.error().message;
   auto journal = read_order_journal(store_->dir(), "web");
@@ -164,11 +162,10 @@ TEST_F(IntentJournal, TheIntentIsJournaledBeforeNewOrderIsSent) {
 // newOrder answers serverInternal twice while the account reads fine (step-ca after its orders
 // list was read): the account can no longer order; the pass replaces it.
 TEST_F(IntentJournal, ServerInternalTwiceWhileTheAccountReadsFineSaysTheAccountCannotOrder) {
-  ca_.profile = "";
   net_.add(Method::Post, "https://ca.test/order", protocol::testing::problem(500, "serverInternal", "index broken"));
   net_.add(Method::Post, kAccount, reply(200, R"({"status":"valid"})"));
   net_.add(Method::Post, "https://ca.test/order", protocol::testing::problem(500, "serverInternal", "index broken"));
-  auto placed = place_order(*session_, ca_, request_, *store_);
+  auto placed = place_order(*session_, request_, *store_);
   ASSERT_FALSE(placed);
   EXPECT_TRUE(is_account_unable_to_order(placed.error())) << placed.error().message;
   auto journal = read_order_journal(store_->dir(), "web");
@@ -178,7 +175,7 @@ TEST_F(IntentJournal, ServerInternalTwiceWhileTheAccountReadsFineSaysTheAccountC
 TEST_F(IntentJournal, AnOrderTheCaRefusedVoidsTheIntent) {
   net_.add(Method::Post, "https://ca.test/order",
            protocol::testing::problem(400, "rejectedIdentifier", "a.example is not ours to issue for"));
-  ASSERT_FALSE(place_order(*session_, ca_, request_, *store_));
+  ASSERT_FALSE(place_order(*session_, request_, *store_));
   auto journal = read_order_journal(store_->dir(), "web");
   ASSERT_TRUE(journal);
   EXPECT_FALSE(*journal) << "no order was created: nothing to look up next time";
@@ -187,7 +184,7 @@ TEST_F(IntentJournal, AnOrderTheCaRefusedVoidsTheIntent) {
 TEST_F(IntentJournal, ThePlacedOrdersUrlIsJournaledWithTheIntentAndNoKey) {
   net_.add(Method::Post, "https://ca.test/order",
            reply(201, order_json("pending", request_.names), "application/json", {{"Location", "https://ca.test/o/7"}}));
-  auto placed = place_order(*session_, ca_, request_, *store_);
+  auto placed = place_order(*session_, request_, *store_);
   ASSERT_TRUE(placed) << placed.error().message;
   auto journal = read_order_journal(store_->dir(), "web");
   ASSERT_TRUE(journal && *journal);
@@ -225,7 +222,7 @@ TEST_F(IntentJournal, AKeyReadyWhenTheOrderIsPlacedIsJournaledWithItsUrlInTheSam
   auto key = std::make_shared<const protocol::PrivateKey>(*protocol::PrivateKey::generate(protocol::KeyType::EcP256));
   int asked = 0;
   JournalWatch watch(*store_);
-  auto placed = place_order(*session_, ca_, request_, *store_, [&] {
+  auto placed = place_order(*session_, request_, *store_, [&] {
     ++asked;
     return key;
   });
@@ -246,7 +243,7 @@ TEST_F(IntentJournal, AKeyNotReadyIsNotWaitedForAndTheUrlIsJournaledWithoutIt) {
   net_.add(Method::Post, "https://ca.test/order",
            reply(201, order_json("pending", request_.names), "application/json", {{"Location", "https://ca.test/o/7"}}));
   JournalWatch watch(*store_);
-  auto placed = place_order(*session_, ca_, request_, *store_,
+  auto placed = place_order(*session_, request_, *store_,
                             [] { return std::shared_ptr<const protocol::PrivateKey>(); });
   ASSERT_TRUE(placed) << placed.error().message;
   EXPECT_EQ(placed->key, nullptr);
@@ -261,7 +258,7 @@ TEST_F(IntentJournal, NoKeyIsAskedForWhenTheCaRefusesTheOrder) {
   net_.add(Method::Post, "https://ca.test/order",
            protocol::testing::problem(400, "rejectedIdentifier", "a.example is not ours to issue for"));
   int asked = 0;
-  ASSERT_FALSE(place_order(*session_, ca_, request_, *store_, [&] {
+  ASSERT_FALSE(place_order(*session_, request_, *store_, [&] {
     ++asked;
     return std::shared_ptr<const protocol::PrivateKey>();
   }));

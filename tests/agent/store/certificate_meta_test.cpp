@@ -35,6 +35,23 @@ TEST(CertificateMeta, JsonRoundTrip) {
   EXPECT_EQ(*back, m);
 }
 
+// The profile the order asked for is stored with the certificate; none: no "profile" key.
+TEST(CertificateMeta, TheProfileIsStoredWhenThereIsOne) {
+  auto m = sample();
+  EXPECT_FALSE(to_json(m).as_object().contains("profile"));
+  m.profile = "tlsserver";
+  auto text = boost::json::serialize(to_json(m));
+  EXPECT_NE(text.find("\"profile\":\"tlsserver\""), std::string::npos) << text;
+  auto back = meta_from_json(text);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->profile, "tlsserver");
+  auto v = to_json(m);
+  v.as_object()["profile"] = 7;
+  auto bad = meta_from_json(boost::json::serialize(v));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("\"profile\""), std::string::npos) << bad.error().message;
+}
+
 TEST(CertificateMeta, BadJsonIsAnErrorNamingTheProblem) {
   EXPECT_FALSE(meta_from_json("{not json"));
   EXPECT_FALSE(meta_from_json("[]"));
