@@ -323,7 +323,7 @@ TEST_F(PlaceOrder, AnOrderTheCaRefusesForItsSizeSaysHowManyNamesItAskedAndWhatTo
   request_.names = {"a.example", "b.example", "c.example"};
   net_.add(protocol::Method::Post, "https://ca.test/order",
            protocol::testing::problem(400, "rejectedIdentifier", "too many identifiers in one order"));
-  auto placed = place_order(*session, ca_, request_, *store_);
+  auto placed = place_order(*session, request_, *store_);
   ASSERT_FALSE(placed);
   EXPECT_NE(placed.error().message.find("too many identifiers in one order"), std::string::npos) << placed.error().message;
   EXPECT_NE(placed.error().message.find("the order asked for 3 names on one certificate"), std::string::npos)
@@ -336,7 +336,7 @@ TEST_F(PlaceOrder, AOneNameOrderRefusedGetsNoNameLimitAdvice) {
   ASSERT_TRUE(session);
   net_.add(protocol::Method::Post, "https://ca.test/order",
            protocol::testing::problem(400, "rejectedIdentifier", "policy forbids a.example"));
-  auto placed = place_order(*session, ca_, request_, *store_);
+  auto placed = place_order(*session, request_, *store_);
   ASSERT_FALSE(placed);
   EXPECT_EQ(placed.error().message.find("ca.max_names"), std::string::npos) << placed.error().message;
 }
