@@ -55,6 +55,10 @@ void render_certificates(std::string& out, const MetricsState& s) {
               });
   per_purpose(out, s, "certagent_purpose_bound", "1 when a certificate is bound to the purpose, else 0.", false,
               [](const C&, const P& p) -> std::optional<std::string> { return p.thumbprint.empty() ? "0" : "1"; });
+  per_purpose(out, s, "certagent_purpose_complete",
+              "1 when the purpose is bound to a certificate that carries every name the policy requires and is not "
+              "due, else 0.",
+              false, [](const C& c, const P&) -> std::optional<std::string> { return c.current ? "1" : "0"; });
   per_purpose(out, s, "certagent_next_renewal_timestamp_seconds",
               "When the certificate is renewed or retried next (Unix time).", false,
               [](const C& c, const P&) -> std::optional<std::string> {

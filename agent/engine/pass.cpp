@@ -305,6 +305,7 @@ CertificateStatus certificate_status(const Inventory& inv, const policy::Action&
   s.last_success = job.backoff.last_success;
   if (job.backoff.consecutive_failures > 0) s.last_error = job.backoff.last_error_message;
   s.permanent_error = job.backoff.permanent;
+  s.current = after.kind == ActionKind::Keep;
   return s;
 }
 

@@ -74,6 +74,9 @@ struct CertificateStatus {
   std::optional<std::chrono::sys_seconds> last_success;  // last successful issuance
   std::string last_error;                                // empty: none since the last success
   bool permanent_error = false;                          // needs an operator (backoff.hpp)
+  // Every purpose bound to a certificate that carries every required name and is not due
+  // (the plan's action is keep); false while a purpose is unbound, lacks a name or awaits renewal.
+  bool current = false;
 };
 
 // One ACME issuance the pass attempted (issue, renew or reissue), for the counters and the

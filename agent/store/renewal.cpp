@@ -104,7 +104,19 @@ Pick regular_pick(const RenewalInput& in, bool ari_usable, TimePoint now, Rng& r
     ari.why += fmt::format(", earlier than {}", policy.why);
     return ari;
   }
-  if (ari_usable) return ari_pick(*in.ari, in, now, rng);
+  if (ari_usable) {
+    // Where the lifetime rule's point lies inside the CA's window, it is the point: the CA's
+    // suggestion is honoured, and a window that reaches to expiry (pebble's, for a certificate of
+    // minutes) cannot put the renewal in its last seconds.
+    Pick life = lifetime_pick(in, rng);
+    if (life.at >= in.ari->start && life.at <= in.ari->end) {
+      life.basis = RenewalBasis::AriWindow;
+      life.why = fmt::format("{}, inside the CA's ARI window {} .. {}", life.why, format_rfc3339(in.ari->start),
+                             format_rfc3339(in.ari->end));
+      return life;
+    }
+    return ari_pick(*in.ari, in, now, rng);
+  }
   if (in.renew_before) return policy_pick(*in.renew_before, in);
   return lifetime_pick(in, rng);
 }

@@ -45,6 +45,10 @@ certagent_certificate_expiry_timestamp_seconds{purpose="Default",certificate="fr
 # TYPE certagent_purpose_bound gauge
 certagent_purpose_bound{purpose="Default",certificate="front-end"} 1
 certagent_purpose_bound{purpose="WebServicesInternal",certificate="front-end"} 0
+# HELP certagent_purpose_complete 1 when the purpose is bound to a certificate that carries every name the policy requires and is not due, else 0.
+# TYPE certagent_purpose_complete gauge
+certagent_purpose_complete{purpose="Default",certificate="front-end"} 0
+certagent_purpose_complete{purpose="WebServicesInternal",certificate="front-end"} 0
 # HELP certagent_next_renewal_timestamp_seconds When the certificate is renewed or retried next (Unix time).
 # TYPE certagent_next_renewal_timestamp_seconds gauge
 certagent_next_renewal_timestamp_seconds{purpose="Default",certificate="front-end"} 1747000000

@@ -134,6 +134,25 @@ TEST(Ari, FutureWindowIsAUniformPointInsideIt) {
   EXPECT_NEAR(first_half, kSeeds / 2, kSeeds / 10);
 }
 
+// pebble's window for a certificate of minutes is its whole lifetime: a uniform draw in it put
+// renewals in the last seconds (the short-lived continuity test saw certificates expire). Where the
+// lifetime rule's point lies inside the window, that point is taken.
+TEST(Ari, AWindowContainingTheLifetimeRulesPointRenewsThere) {
+  for (Seconds lifetime : {Seconds(60), Seconds(days{6}), Seconds(days{90})}) {
+    RenewalInput in = cert(lifetime);
+    in.ari = AriWindow{in.not_before, in.not_after, std::nullopt};
+    const bool short_lived = lifetime < days{10};
+    const TimePoint point = in.not_after - (short_lived ? lifetime / 2 : lifetime / 3);
+    for (int seed = 0; seed < kSeeds; ++seed) {
+      const auto d = decide(in, issued, static_cast<std::uint64_t>(seed));
+      ASSERT_EQ(d.basis, RenewalBasis::AriWindow) << d.reason;
+      ASSERT_LE(d.renew_at, point) << d.reason;
+      ASSERT_GE(d.renew_at, point - std::min(lifetime / 30, Seconds(days{1}))) << d.reason;
+    }
+    EXPECT_TRUE(contains(decide(in, issued).reason, "inside the CA's ARI window")) << decide(in, issued).reason;
+  }
+}
+
 TEST(Ari, WindowInThePastMeansRenewNow) {
   const RenewalInput in = with_ari(days{90}, days{1}, days{2});  // ended at day 3
   const auto d = decide(in, issued + days{10});
