@@ -93,7 +93,12 @@ class CaAri : public ::testing::TestWithParam<CaUnderTest> {
   void SetUp() override {
     if (!GetParam().ari) GTEST_SKIP() << GetParam().name << " offers no renewalInfo (ARI, RFC 9773)";
   }
-  [[nodiscard]] PebbleEnv env(const std::string& instance = "default") const { return require_ca_env(GetParam(), instance); }
+  // pebble instances of their own (ari, ari_shortlived): the suite counts the CA's orders and
+  // renewalInfo requests while other suites run beside it (one CTest test each, ctest -j).
+  [[nodiscard]] PebbleEnv env(const std::string& instance = "default") const {
+    if (GetParam().name != "pebble_current") return require_ca_env(GetParam(), instance);
+    return require_ca_env(GetParam(), instance == "default" ? std::string("ari") : "ari_" + instance);
+  }
 };
 
 TEST_P(CaAri, AriWindowIsFetchedByThePassThatIssuesAndItsRetryAfterSetsTheNextLook) {
