@@ -96,8 +96,8 @@ Problem parse_problem(const json::object& obj) {
   for (const auto& item : subs->as_array()) {
     if (!item.is_object() || p.subproblems.size() >= kMaxSubproblems) continue;
     const auto& o = item.as_object();
-    Subproblem sub{escape_control(string_member(o, "type").value_or(""), 200), escape_control(string_member(o, "detail").value_or("")),
-                   ""};
+    Subproblem sub{escape_control(string_member(o, "type").value_or(""), 200),
+                   escape_control(string_member(o, "detail").value_or(""), 300), ""};
     if (const auto* id = o.if_contains("identifier"); id != nullptr && id->is_object())
       sub.identifier = escape_control(string_member(id->as_object(), "value").value_or(""), 255);
     p.subproblems.push_back(std::move(sub));

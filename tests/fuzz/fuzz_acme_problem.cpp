@@ -1,7 +1,7 @@
 // protocol::parse_problem and error_from_response (RFC 7807, RFC 8555 §6.7): the CA's error
 // documents, whose text ends up in logs. The first input byte picks the HTTP status, the rest
 // is the body. Invariants: every string of the problem is clean text (no terminal controls)
-// and capped; at most 20 subproblems; the resulting error's message is clean text and names
+// and capped (at 4 bytes of output per byte of the cut input); at most 20 subproblems; the resulting error's message is clean text and names
 // what was being done; a rate limit or server error is retryable.
 #include <array>
 
@@ -22,8 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body = certagent::fuzz::as_text(data + 1, size - 1);
   if (auto obj = p::parse_json_object(body, "problem document")) {
     const p::Problem problem = p::parse_problem(*obj);
-    FUZZ_CHECK(clean_text(problem.type) && problem.type.size() <= 203);
-    FUZZ_CHECK(clean_text(problem.detail) && problem.detail.size() <= 303);
+    // escape_control cuts the input at 200 / 300 bytes; an escape writes at most 4 bytes for each
+    // byte it replaces (\xNN for one, \u{NNNN} for a two-byte C1 control), and "..." ends a cut.
+    FUZZ_CHECK(clean_text(problem.type) && problem.type.size() <= 4 * 200 + 3);
+    FUZZ_CHECK(clean_text(problem.detail) && problem.detail.size() <= 4 * 300 + 3);
     FUZZ_CHECK(problem.subproblems.size() <= 20);
     for (const auto& sub : problem.subproblems)
       FUZZ_CHECK(clean_text(sub.type) && clean_text(sub.detail) && clean_text(sub.identifier));
