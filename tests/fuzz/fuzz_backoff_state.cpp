@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto state = a::backoff_state_from_json(certagent::fuzz::as_text(data, size));
   if (!state) {
     FUZZ_CHECK(state.error().kind == certagent::ErrorKind::Storage);
-    FUZZ_CHECK(certagent::fuzz::printable_ascii(state.error().message));
+    FUZZ_CHECK(certagent::fuzz::clean_message(state.error().message));
     return 0;
   }
   const std::string written = boost::json::serialize(a::to_json(*state));

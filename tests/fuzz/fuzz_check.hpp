@@ -14,16 +14,15 @@ namespace certagent::fuzz {
   std::abort();
 }
 
-// Error messages reach logs and terminals: untrusted text in them must arrive escaped, so a
-// message is printable ASCII only (no ESC, no line break, no raw UTF-8 from the input).
-inline bool printable_ascii(std::string_view message) {
-  for (unsigned char c : message)
-    if (c < 0x20 || c > 0x7e) return false;
-  return !message.empty();
-}
+// Error messages reach logs and terminals: untrusted text in them arrives escaped
+// (common/escape.hpp), so a message is clean text (below) and not empty. Printable UTF-8 from
+// the input is allowed — names are shown as written ("münchen.example").
+inline bool clean_text(std::string_view s);
+inline bool clean_message(std::string_view message) { return !message.empty() && clean_text(message); }
 
 // Text that may carry the input's UTF-8 but nothing a terminal obeys: valid UTF-8 without C0
-// controls, DEL or C1 controls (U+0080..U+009F).
+// controls, DEL, C1 controls (U+0080..U+009F) or the bidirectional overrides and isolates
+// (U+202A..U+202E, U+2066..U+2069).
 inline bool clean_text(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -37,6 +36,10 @@ inline bool clean_text(std::string_view s) {
     for (std::size_t k = 1; k < n; ++k)
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
     if (c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) return false;
+    if (n == 3 && c == 0xE2) {
+      const auto b1 = static_cast<unsigned char>(s[i + 1]), b2 = static_cast<unsigned char>(s[i + 2]);
+      if ((b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9)) return false;
+    }
     i += n;
   }
   return true;

@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto links = p::parse_link_headers(values, request_url);
   if (!links) {
     FUZZ_CHECK(links.error().kind == certagent::ErrorKind::Protocol);
-    FUZZ_CHECK(certagent::fuzz::printable_ascii(links.error().message));
+    FUZZ_CHECK(certagent::fuzz::clean_message(links.error().message));
     return 0;
   }
   FUZZ_CHECK(links->size() <= p::kMaxLinks);

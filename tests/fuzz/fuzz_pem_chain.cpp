@@ -27,9 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text = certagent::fuzz::as_text(data, size);
   auto chain = p::parse_pem_chain(text);
   auto bundle = p::parse_trust_bundle(text);
-  if (!bundle) FUZZ_CHECK(certagent::fuzz::printable_ascii(bundle.error().message));
+  if (!bundle) FUZZ_CHECK(certagent::fuzz::clean_message(bundle.error().message));
   if (!chain) {
-    FUZZ_CHECK(certagent::fuzz::printable_ascii(chain.error().message));
+    FUZZ_CHECK(certagent::fuzz::clean_message(chain.error().message));
     return 0;
   }
   FUZZ_CHECK(!chain->empty() && chain->size() <= p::PemLimits{}.max_certificates);

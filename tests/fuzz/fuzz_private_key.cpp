@@ -7,7 +7,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using certagent::protocol::PrivateKey;
   auto key = PrivateKey::from_pem(certagent::fuzz::as_text(data, size));
   if (!key) {
-    FUZZ_CHECK(certagent::fuzz::printable_ascii(key.error().message));
+    FUZZ_CHECK(certagent::fuzz::clean_message(key.error().message));
     return 0;
   }
   auto pem = key->to_pem();

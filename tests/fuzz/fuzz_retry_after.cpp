@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(delay.has_value() == delay_later.has_value());
   if (!delay) {
     FUZZ_CHECK(delay.error().kind == certagent::ErrorKind::Protocol);
-    FUZZ_CHECK(certagent::fuzz::printable_ascii(delay.error().message));
+    FUZZ_CHECK(certagent::fuzz::clean_message(delay.error().message));
     return 0;
   }
   FUZZ_CHECK(*delay >= seconds{0} && *delay <= p::kRetryAfterSaturation);
