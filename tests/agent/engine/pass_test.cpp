@@ -27,6 +27,14 @@ using ::testing::HasSubstr;
 
 struct EnginePass : ::testing::Test, testing::EngineFixture {
   std::chrono::sys_seconds now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
+  // A stored version with every name the policy gives front-end: the pass binds it without an order.
+  Result<std::string> store_front_end_version() {
+    auto cert = testing::make_cert({"se01.contoso.net", "lyncdiscoverinternal.contoso.com", "lyncdiscover.contoso.com"});
+    NewVersion v{cert.key_pem, cert.leaf_pem, cert.chain_pem, {}};
+    v.meta.certificate_id = "front-end";
+    v.meta.key_type = "ec-p256";
+    return store->add_version(v);
+  }
 };
 
 TEST_F(EnginePass, AnUnreachableCaFailsThePassAndBacksOffTheCertificate) {
@@ -107,11 +115,7 @@ TEST_F(EnginePass, AStoreThatCannotBeReadFailsThePassWithItsKind) {
 }
 
 TEST_F(EnginePass, AStoredVersionWithTheRightNamesIsBoundWithoutAnyOrder) {
-  auto cert = testing::make_cert({"se01.contoso.net", "lyncdiscoverinternal.contoso.com", "lyncdiscover.contoso.com"});
-  NewVersion v{cert.key_pem, cert.leaf_pem, cert.chain_pem, {}};
-  v.meta.certificate_id = "front-end";
-  v.meta.key_type = "ec-p256";
-  auto id = store->add_version(v);
+  auto id = store_front_end_version();
   ASSERT_TRUE(id) << id.error().message;
   Engine engine({policy.string(), 4}, store);
   auto s = engine.pass(at(now()));
@@ -125,11 +129,7 @@ TEST_F(EnginePass, AStoredVersionWithTheRightNamesIsBoundWithoutAnyOrder) {
 // Issue 26: a pass that decides what the last one decided writes nothing in the state directory
 // (the schedule keeps the file, its inode and its decided_at); a missing record is written.
 TEST_F(EnginePass, APassWithNothingNewToDecideWritesNoScheduleAndAMissingRecordIsWritten) {
-  auto cert = testing::make_cert({"se01.contoso.net", "lyncdiscoverinternal.contoso.com", "lyncdiscover.contoso.com"});
-  NewVersion v{cert.key_pem, cert.leaf_pem, cert.chain_pem, {}};
-  v.meta.certificate_id = "front-end";
-  v.meta.key_type = "ec-p256";
-  ASSERT_TRUE(store->add_version(v));
+  ASSERT_TRUE(store_front_end_version());
   Engine engine({policy.string(), 4}, store);
   const auto t = now();
   ASSERT_FALSE(engine.pass(at(t)).failed);
@@ -155,11 +155,7 @@ TEST_F(EnginePass, APassWithNothingNewToDecideWritesNoScheduleAndAMissingRecordI
 // see when the pass is killed before its end-of-pass write — keeps the renewal decision
 // behind it: the basis (which status shows) and the random draw.
 TEST_F(EnginePass, AKilledPassLeavesTheAttemptsScheduleWithTheRenewalBasisAndDraw) {
-  auto cert = testing::make_cert({"se01.contoso.net", "lyncdiscoverinternal.contoso.com", "lyncdiscover.contoso.com"});
-  NewVersion v{cert.key_pem, cert.leaf_pem, cert.chain_pem, {}};
-  v.meta.certificate_id = "front-end";
-  v.meta.key_type = "ec-p256";
-  ASSERT_TRUE(store->add_version(v));
+  ASSERT_TRUE(store_front_end_version());
   const auto t = now();
   {
     Engine engine({policy.string(), 4}, store);
