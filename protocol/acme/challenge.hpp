@@ -34,6 +34,9 @@ class ChallengeSolver {
  public:
   virtual ~ChallengeSolver() = default;
   [[nodiscard]] virtual std::string_view type() const = 0;  // the challenge type it answers
+  // The type it answers for one name ("*.example.com" for a wildcard authorization): type(),
+  // unless it routes names to several solvers (ChallengeRouter).
+  [[nodiscard]] virtual std::string_view type_for(std::string_view /*name*/) const { return type(); }
   // Make the answer available. Refuses tokens that are not base64url.
   [[nodiscard]] virtual Result<void> present(const ChallengeTask& task) = 0;
   // Withdraw it. Safe to call for a task that was never presented.

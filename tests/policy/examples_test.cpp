@@ -47,11 +47,11 @@ std::string slurp(const fs::path& p) {
 TEST(Examples, TheRfc2136ExampleUpdatesThePrimaryWithTheKeyFile) {
   auto policy = parse_policy(slurp(fs::path(CERTAGENT_SOURCE_DIR) / "docs/examples/dns01-rfc2136.json"), "r");
   ASSERT_TRUE(policy) << policy.error().message;
-  EXPECT_EQ(policy->challenge.type, Challenge::Type::Dns01);
-  ASSERT_TRUE(policy->challenge.rfc2136);
-  EXPECT_EQ(policy->challenge.rfc2136->server, "192.0.2.53:53");
-  EXPECT_EQ(policy->challenge.rfc2136->key_file, "/etc/certagent/acme-update.key");
-  EXPECT_EQ(policy->challenge.rfc2136->propagation_timeout, std::chrono::minutes(2));
+  EXPECT_EQ(policy->challenges.front().type, Challenge::Type::Dns01);
+  ASSERT_TRUE(policy->challenges.front().rfc2136);
+  EXPECT_EQ(policy->challenges.front().rfc2136->server, "192.0.2.53:53");
+  EXPECT_EQ(policy->challenges.front().rfc2136->key_file, "/etc/certagent/acme-update.key");
+  EXPECT_EQ(policy->challenges.front().rfc2136->propagation_timeout, std::chrono::minutes(2));
 }
 
 TEST(Examples, EveryExampleParsesAndGivesItsCertificates) {
