@@ -234,7 +234,9 @@ Result<ChallengeTask> task_for(const Authorization& authz, const Challenge& c, s
                                .context("the challenge token for " + name + " ('" + escape_control(c.token, 80) +
                                         "') is not base64url"));
   std::string key_auth = key_authorization(c.token, account_thumbprint);
-  return ChallengeTask{authz.identifier.value, c.type, c.token, key_auth, dns01_value(key_auth)};
+  ChallengeTask task{authz.identifier.value, c.type, c.token, key_auth, dns01_value(key_auth)};
+  task.wildcard = authz.wildcard;  // a challenge per name routes "*.<identifier>" on its own
+  return task;
 }
 
 }  // namespace

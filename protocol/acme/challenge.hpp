@@ -24,8 +24,8 @@ struct ChallengeTask {
   std::string token;              // as the CA sent it — untrusted until checked
   std::string key_authorization;  // token "." base64url(JWK thumbprint)  (§8.1)
   std::string dns01_value;        // base64url(SHA-256(key_authorization)) (§8.4)
-  // dns-persist-01 (no token): what the _validation-persist record must name.
   bool wildcard = false;                      // the authorization is for "*.<identifier>"
+  // dns-persist-01 (no token): what the _validation-persist record must name.
   std::vector<std::string> issuer_domain_names;  // the CA's, checked (order.hpp)
   std::string account_uri;                    // the challenge's accounturi, else the session's account URL
 };

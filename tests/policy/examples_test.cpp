@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "policy/challenge_select.hpp"
 #include "policy/parse.hpp"
 #include "policy/required.hpp"
 
@@ -33,6 +34,7 @@ const std::map<std::string, Expected>& expectations() {
       {"generic-service.json", {{"mail-smtp", "mail-imap", "web"}, {4, 2, 6}, "mail.example.org"}},
       {"front-end-outputs.json", {{"front-end"}, {6}, "lyncse01.contoso.net"}},
       {"dns01-rfc2136.json", {{"front-end"}, {7}, "lyncse01.contoso.net"}},
+      {"challenge-per-name.json", {{"front-end"}, {7}, "lyncse01.contoso.net"}},
   };
   return table;
 }
@@ -52,6 +54,20 @@ TEST(Examples, TheRfc2136ExampleUpdatesThePrimaryWithTheKeyFile) {
   EXPECT_EQ(policy->challenges.front().rfc2136->server, "192.0.2.53:53");
   EXPECT_EQ(policy->challenges.front().rfc2136->key_file, "/etc/certagent/acme-update.key");
   EXPECT_EQ(policy->challenges.front().rfc2136->propagation_timeout, std::chrono::minutes(2));
+}
+
+TEST(Examples, TheChallengePerNameExampleSendsInternalNamesToDns01) {
+  auto policy = parse_policy(slurp(fs::path(CERTAGENT_SOURCE_DIR) / "docs/examples/challenge-per-name.json"), "c");
+  ASSERT_TRUE(policy) << policy.error().message;
+  ASSERT_EQ(policy->challenges.size(), 2u);
+  const auto certs = required_certificates(*policy);
+  ASSERT_EQ(certs.size(), 1u);
+  std::map<std::string, Challenge::Type> by_name;
+  for (const auto& n : certs[0].names) by_name[n.name] = challenge_for(policy->challenges, n.name)->type;
+  for (const char* internal : {"lyncse01.contoso.net", "lyncdiscoverinternal.contoso.com", "admin.contoso.com"})
+    EXPECT_EQ(by_name.at(internal), Challenge::Type::Dns01) << internal;
+  for (const char* external : {"lyncdiscover.contoso.com", "meet.contoso.com", "dialin.contoso.com", "lyncweb.contoso.com"})
+    EXPECT_EQ(by_name.at(external), Challenge::Type::Http01) << external;
 }
 
 TEST(Examples, EveryExampleParsesAndGivesItsCertificates) {

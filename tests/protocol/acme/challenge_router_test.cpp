@@ -148,6 +148,7 @@ TEST(ChallengeRouter, ChallengeTasksTakeEachAuthorizationsTypeFromTheRouter) {
   EXPECT_EQ((*tasks)[0].type, "http-01");
   EXPECT_EQ((*tasks)[1].type, "dns-01");
   EXPECT_EQ((*tasks)[2].type, "dns-01");
+  EXPECT_TRUE((*tasks)[2].wildcard);  // so that the router sends its clean-up to the same solver
   EXPECT_EQ(urls, (std::vector<std::string>{"https://ca.test/h/www.example", "https://ca.test/d/a.corp.example",
                                             "https://ca.test/d/example"}));
 }
