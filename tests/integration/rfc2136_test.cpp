@@ -116,6 +116,19 @@ class Rfc2136 : public ::testing::Test {
     return true;
   }
 
+  // `run --once` issues one certificate carrying exactly `names`; certagent's output, or "" after
+  // a failed expectation (already reported).
+  static std::string issue_one(const EngineSandbox& box, const std::vector<std::string>& names) {
+    auto r = box.certagent({"run", "--once"});
+    show(r);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    auto certs = box.certs();
+    EXPECT_EQ(certs.size(), 1u);
+    if (r.exit_code != 0 || certs.size() != 1) return {};
+    EXPECT_THAT(names_of(certs.begin()->second), ::testing::UnorderedElementsAreArray(names));
+    return r.out + r.err;
+  }
+
   BindEnv bind_;
   PebbleEnv pebble_;
 };
@@ -124,14 +137,9 @@ TEST_F(Rfc2136, SeveralNamesAndAWildcardAreIssuedAndNothingIsLeftInTheZone) {
   EngineSandbox box(pebble_);
   const std::vector<std::string> names{"acme.test", "a.acme.test", "b.acme.test", "c.acme.test", "*.x.acme.test"};
   write_policy(box, names, bind_.at("KEY_FILE"));
-  auto r = box.certagent({"run", "--once"});
-  show(r);
-  ASSERT_EQ(r.exit_code, 0) << describe(r);
-  auto certs = box.certs();
-  ASSERT_EQ(certs.size(), 1u);
-  EXPECT_THAT(names_of(certs.begin()->second), ::testing::UnorderedElementsAreArray(names));
+  const std::string log = issue_one(box, names);
+  if (log.empty()) return;
   // One update for the order's five records; both name servers were asked before answering.
-  const std::string log = r.out + r.err;
   EXPECT_THAT(log, HasSubstr("added 5 TXT record(s) to the zone acme.test at 127.0.0.1:53 in one update"));
   EXPECT_THAT(log, HasSubstr("every name server of acme.test serves the 5 record(s) after"));
   EXPECT_THAT(log, HasSubstr("removed 5 TXT record(s) from the zone acme.test"));
@@ -167,13 +175,8 @@ TEST_F(Rfc2136, OneCertificateMixesHttp01AndDns01Names) {
   EXPECT_THAT(plan.out, ::testing::ContainsRegex("internal\\.acme\\.test +dns-01 \\(challenge\\[1\\]\\)"));
   EXPECT_THAT(plan.out, ::testing::ContainsRegex("\\*\\.acme\\.test +dns-01 \\(challenge\\[1\\]\\)"));
 
-  auto r = box.certagent({"run", "--once"});
-  show(r);
-  ASSERT_EQ(r.exit_code, 0) << describe(r);
-  auto certs = box.certs();
-  ASSERT_EQ(certs.size(), 1u);
-  EXPECT_THAT(names_of(certs.begin()->second), ::testing::UnorderedElementsAreArray(names));
-  const std::string log = r.out + r.err;
+  const std::string log = issue_one(box, names);
+  if (log.empty()) return;
   // The two dns-01 names' records (_acme-challenge.internal and, for the wildcard,
   // _acme-challenge.acme.test) in one update; www.acme.test's challenge not in DNS at all.
   EXPECT_THAT(log, HasSubstr("added 2 TXT record(s) to the zone acme.test at 127.0.0.1:53 in one update"));
