@@ -1,0 +1,153 @@
+// Consumers reloaded through systemd's D-Bus API (issue 23), end to end as far as a machine
+// without systemd as PID 1 allows: certagent runs as nobody with no new privileges (what the
+// shipped unit's User= and NoNewPrivileges= give it), orders from pebble, writes the
+// certificate where a real nginx reads it, and asks "systemd" to reload nginx.service over
+// the system bus. The bus is a private dbus-daemon and "systemd" a stand-in for its Manager
+// (reload/fake_systemd_manager.cpp, started by reload-ctl): it answers ReloadUnit as systemd
+// does and reloads the real nginx, and refuses other units with AccessDenied as systemd does
+// when polkit says no. What the stand-in cannot show is systemd's and polkit's own behaviour;
+// the polkit rule is checked on its own (systemd.polkit_rule).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "common/process.hpp"
+#include "engine_support.hpp"
+
+namespace certagent::integration {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// RUNDIR/reload.env as reload-ctl wrote it.
+std::map<std::string, std::string> reload_env() {
+  const char* dir = std::getenv("CERTAGENT_RELOAD_DIR");
+  if (!dir) throw std::runtime_error("CERTAGENT_RELOAD_DIR is unset: run `ctest -R integration.consumer_reload` "
+                                     "(its fixture reload.start starts the bus, the stand-in and nginx)");
+  std::ifstream in(fs::path(dir) / "reload.env");
+  if (!in) throw std::runtime_error(std::string("no reload.env in ") + dir + ": reload.start did not run or failed");
+  std::map<std::string, std::string> env;
+  for (std::string line; std::getline(in, line);)
+    if (auto eq = line.find('='); eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
+  return env;
+}
+
+ProcessOutcome run(std::vector<std::string> argv, std::chrono::seconds timeout = 60s) {
+  ProcessSpec spec;
+  spec.argv = std::move(argv);
+  spec.inherit_path = true;
+  spec.timeout = timeout;
+  auto r = run_process(spec);
+  if (!r) throw std::runtime_error(r.error().message);
+  return *r;
+}
+
+// The SHA-1 thumbprint (upper-case hex, as `certs` prints it) of what nginx serves now.
+std::string served_thumbprint(const std::string& port) {
+  auto r = run({"bash", "-c", "openssl s_client -connect 127.0.0.1:" + port +
+                                  " </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha1"});
+  std::string t = r.out.substr(std::min(r.out.size(), r.out.find('=') + 1));
+  std::erase_if(t, [](char c) { return c == ':' || c == '\n'; });
+  return t;
+}
+
+// certagent as nobody: no capabilities, no supplementary groups, no new privileges.
+ProcessOutcome certagent_as_nobody(const EngineSandbox& box, const std::map<std::string, std::string>& env,
+                                   const std::vector<std::string>& args) {
+  ProcessSpec spec;
+  spec.argv = {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--no-new-privs",
+               "--inh-caps=-all", "--bounding-set=-all", CERTAGENT_BINARY, "--policy", box.policy_file().string(),
+               "--state-dir", box.state().string()};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  spec.env = {"DBUS_SYSTEM_BUS_ADDRESS=" + env.at("BUS_ADDRESS")};
+  spec.inherit_path = true;
+  spec.timeout = 180s;
+  auto r = run_process(spec);
+  if (!r) throw std::runtime_error(r.error().message);
+  return *r;
+}
+
+// The sandbox's policy with Default's outputs in `dir` and `units` to reload; all of it nobody's.
+void write_policy(const EngineSandbox& box, const fs::path& dir, const std::vector<std::string>& units) {
+  json::object policy = json::parse(box.policy_text(pool("shared"))).as_object();
+  json::array reload(units.begin(), units.end());
+  // pebble's root, where nobody may read it.
+  fs::copy_file(box.pebble().tls_root, box.dir() / "pebble-root.pem");
+  policy["ca"].as_object()["trust_bundle"] = (box.dir() / "pebble-root.pem").string();
+  policy["purposes"] = json::object{{"Default", json::object{{"fullchain", (dir / "fullchain.pem").string()},
+                                                             {"key", (dir / "privkey.pem").string()},
+                                                             {"reload_units", reload}}}};
+  std::ofstream(box.policy_file()) << json::serialize(policy) << "\n";
+  auto chown = run({"chown", "-R", "nobody:nogroup", box.dir().string(), dir.string()});
+  if (chown.exit_code != 0) throw std::runtime_error("chown: " + chown.err);
+}
+
+std::string describe(const ProcessOutcome& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
+}
+
+TEST(ConsumerReload, CertagentAsNobodyHasSystemdReloadNginxWhichThenServesTheNewCertificate) {
+  const auto env = reload_env();
+  EngineSandbox box;
+  write_policy(box, env.at("TLS_DIR"), {env.at("ALLOWED_UNIT")});
+  const std::string before = served_thumbprint(env.at("NGINX_PORT"));
+  ASSERT_EQ(before.size(), 40u) << "nginx serves nothing on port " << env.at("NGINX_PORT");
+
+  auto pass = certagent_as_nobody(box, env, {"run", "--once"});
+  ASSERT_EQ(pass.exit_code, 0) << describe(pass);
+  const std::string bound = thumbprint_of(box.certs().at("Default"));
+  ASSERT_EQ(bound.size(), 40u);
+  ASSERT_NE(bound, before);
+
+  // nginx's master swaps workers after the reload: wait for the new certificate, bounded.
+  std::string served = before;
+  for (auto until = std::chrono::steady_clock::now() + 20s; served != bound && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(100ms))
+    served = served_thumbprint(env.at("NGINX_PORT"));
+  EXPECT_EQ(served, bound) << "nginx still serves the old certificate\n" << slurp(env.at("MANAGER_LOG"));
+  EXPECT_THAT(slurp(env.at("MANAGER_LOG")), HasSubstr("ReloadUnit nginx.service uid=65534 -> "));
+  EXPECT_THAT(pass.err, HasSubstr("reload nginx.service (bind of Default): done"));
+}
+
+TEST(ConsumerReload, ARefusedReloadSaysItIsAboutAuthorizationAndNamesThePolkitRuleAndTheUnit) {
+  const auto env = reload_env();
+  EngineSandbox box;
+  const fs::path out = box.dir() / "out";
+  fs::create_directories(out);
+  write_policy(box, out, {"lync-web-proxy.service"});
+
+  auto pass = certagent_as_nobody(box, env, {"run", "--once"});
+  EXPECT_NE(pass.exit_code, 0) << describe(pass);
+  const std::string all = pass.out + pass.err;
+  EXPECT_THAT(all, HasSubstr("systemd refused to reload lync-web-proxy.service for lack of authorization "
+                             "(org.freedesktop.DBus.Error.AccessDenied"));
+  EXPECT_THAT(all, HasSubstr("add \"lync-web-proxy.service\" to its list of units (verb reload), for user nobody"));
+  EXPECT_THAT(slurp(env.at("MANAGER_LOG")), HasSubstr("ReloadUnit lync-web-proxy.service uid=65534 refused"));
+
+  // `certagent status` keeps saying it until the next attempt succeeds.
+  auto status = box.certagent({"status"});
+  EXPECT_THAT(status.out, HasSubstr("systemd refused to reload lync-web-proxy.service for lack of authorization"))
+      << describe(status);
+  EXPECT_THAT(status.out, HasSubstr("/etc/polkit-1/rules.d/50-certagent.rules")) << describe(status);
+}
+
+}  // namespace
+}  // namespace certagent::integration
