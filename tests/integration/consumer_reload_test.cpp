@@ -85,16 +85,20 @@ ProcessOutcome certagent_as_nobody(const EngineSandbox& box, const std::map<std:
   return *r;
 }
 
-// The sandbox's policy with Default's outputs in `dir` and `units` to reload; all of it nobody's.
-void write_policy(const EngineSandbox& box, const fs::path& dir, const std::vector<std::string>& units) {
-  json::object policy = json::parse(box.policy_text(pool("shared"))).as_object();
+// The sandbox's policy with Default's outputs in `dir`, `units` to reload and `restart` to
+// restart; all of it nobody's.
+void write_policy(const EngineSandbox& box, const fs::path& dir, const std::vector<std::string>& units,
+                  const std::vector<std::string>& restart = {}, const PoolPolicy& pool_policy = pool("shared")) {
+  json::object policy = json::parse(box.policy_text(pool_policy)).as_object();
   json::array reload(units.begin(), units.end());
   // pebble's root, where nobody may read it.
-  fs::copy_file(box.pebble().tls_root, box.dir() / "pebble-root.pem");
+  fs::copy_file(box.pebble().tls_root, box.dir() / "pebble-root.pem", fs::copy_options::overwrite_existing);
   policy["ca"].as_object()["trust_bundle"] = (box.dir() / "pebble-root.pem").string();
   policy["purposes"] = json::object{{"Default", json::object{{"fullchain", (dir / "fullchain.pem").string()},
                                                              {"key", (dir / "privkey.pem").string()},
-                                                             {"reload_units", reload}}}};
+                                                             {"reload_units", reload},
+                                                             {"restart_units", json::array(restart.begin(), restart.end())}}}};
+  fs::remove(box.policy_file());
   std::ofstream(box.policy_file()) << json::serialize(policy) << "\n";
   auto chown = run({"chown", "-R", "nobody:nogroup", box.dir().string(), dir.string()});
   if (chown.exit_code != 0) throw std::runtime_error("chown: " + chown.err);
@@ -102,6 +106,15 @@ void write_policy(const EngineSandbox& box, const fs::path& dir, const std::vect
 
 std::string describe(const ProcessOutcome& r) {
   return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
+}
+
+// nginx's master swaps workers after a reload: waits, bounded, until it serves `want`.
+std::string wait_until_served(const std::string& port, const std::string& want) {
+  std::string served = served_thumbprint(port);
+  for (auto until = std::chrono::steady_clock::now() + 20s; served != want && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(100ms))
+    served = served_thumbprint(port);
+  return served;
 }
 
 TEST(ConsumerReload, CertagentAsNobodyHasSystemdReloadNginxWhichThenServesTheNewCertificate) {
@@ -117,14 +130,47 @@ TEST(ConsumerReload, CertagentAsNobodyHasSystemdReloadNginxWhichThenServesTheNew
   ASSERT_EQ(bound.size(), 40u);
   ASSERT_NE(bound, before);
 
-  // nginx's master swaps workers after the reload: wait for the new certificate, bounded.
-  std::string served = before;
-  for (auto until = std::chrono::steady_clock::now() + 20s; served != bound && std::chrono::steady_clock::now() < until;
-       std::this_thread::sleep_for(100ms))
-    served = served_thumbprint(env.at("NGINX_PORT"));
-  EXPECT_EQ(served, bound) << "nginx still serves the old certificate\n" << slurp(env.at("MANAGER_LOG"));
+  EXPECT_EQ(wait_until_served(env.at("NGINX_PORT"), bound), bound) << "nginx still serves the old certificate\n" << slurp(env.at("MANAGER_LOG"));
   EXPECT_THAT(slurp(env.at("MANAGER_LOG")), HasSubstr("ReloadUnit nginx.service uid=65534 -> "));
   EXPECT_THAT(pass.err, HasSubstr("reload nginx.service (bind of Default): done"));
+}
+
+// A renewal whose consumer fails goes back, consumers included: the restart of a unit whose
+// job ends "failed" (RestartUnit) rolls the purpose back to its previous certificate, its
+// files are restored byte for byte and nginx is reloaded again with them.
+TEST(ConsumerReload, AUnitWhoseJobFailsRollsTheNewCertificateBackAndNginxServesThePreviousOne) {
+  const auto env = reload_env();
+  EngineSandbox box;
+  const fs::path tls = env.at("TLS_DIR");
+  write_policy(box, tls, {env.at("ALLOWED_UNIT")});
+  auto first = certagent_as_nobody(box, env, {"run", "--once"});
+  ASSERT_EQ(first.exit_code, 0) << describe(first);
+  const std::string previous = thumbprint_of(box.certs().at("Default"));
+  ASSERT_EQ(wait_until_served(env.at("NGINX_PORT"), previous), previous);
+  const std::string previous_chain = slurp(tls / "fullchain.pem");
+  const auto nginx_reloads = [&] {
+    const std::string log = slurp(env.at("MANAGER_LOG"));
+    std::size_t n = 0;
+    for (auto at = log.find("ReloadUnit nginx.service uid=65534 -> "); at != std::string::npos;
+         at = log.find("ReloadUnit nginx.service uid=65534 -> ", at + 1))
+      ++n;
+    return n;
+  };
+  const std::size_t reloads_before = nginx_reloads();
+
+  // One more SIP domain: a reissue, whose consumers now include a unit that cannot restart.
+  PoolPolicy wider = pool("shared");
+  wider.sip_domains.push_back("northwind.com");
+  write_policy(box, tls, {env.at("ALLOWED_UNIT")}, {env.at("FAILING_UNIT")}, wider);
+  auto second = certagent_as_nobody(box, env, {"run", "--once"});
+  EXPECT_NE(second.exit_code, 0) << describe(second);
+  EXPECT_THAT(second.out + second.err, HasSubstr("systemd's job to restart " + env.at("FAILING_UNIT") + " ended \"failed\""));
+  EXPECT_THAT(second.out + second.err, HasSubstr("rolled back to the previous certificate"));
+  EXPECT_EQ(thumbprint_of(box.certs().at("Default")), previous);
+  EXPECT_EQ(slurp(tls / "fullchain.pem"), previous_chain) << "the output is restored byte for byte";
+  EXPECT_EQ(nginx_reloads(), reloads_before + 2) << "nginx reloaded with the new certificate, then with the previous one";
+  EXPECT_EQ(wait_until_served(env.at("NGINX_PORT"), previous), previous);
+  EXPECT_THAT(slurp(env.at("MANAGER_LOG")), HasSubstr("RestartUnit " + env.at("FAILING_UNIT") + " uid=65534 -> "));
 }
 
 TEST(ConsumerReload, ARefusedReloadSaysItIsAboutAuthorizationAndNamesThePolkitRuleAndTheUnit) {

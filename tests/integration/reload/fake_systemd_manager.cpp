@@ -7,9 +7,11 @@
 // fixed rule: one unit may be reloaded or restarted, by one uid; every other request
 // is refused with org.freedesktop.DBus.Error.AccessDenied, as systemd refuses when
 // polkit says no. A reload or restart of the allowed unit runs the given command
-// (e.g. `nginx -p … -s reload` on the test's nginx).
+// (e.g. `nginx -p … -s reload` on the test's nginx). A second unit may be named whose
+// jobs the same caller may queue but which always end "failed" (a unit whose ExecReload=
+// fails), without running anything.
 //
-// Usage: fake_systemd_manager <allowed unit> <allowed uid> <command...>
+// Usage: fake_systemd_manager [--failing-unit <unit>] <allowed unit> <allowed uid> <command...>
 // The bus is DBUS_SYSTEM_BUS_ADDRESS. One line per request on stdout:
 //   "<Method> <unit> uid=<caller's euid> -> <job path> <result>" or "... refused".
 #include <sys/wait.h>
@@ -25,6 +27,7 @@
 namespace {
 
 std::string g_unit;
+std::string g_failing_unit;
 uid_t g_uid = 0;
 std::vector<std::string> g_command;
 uint32_t g_next_job = 1;
@@ -54,7 +57,8 @@ int on_unit_job(sd_bus_message* m, void*, sd_bus_error* error) {
   uid_t uid = static_cast<uid_t>(-1);
   if (sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds) >= 0) sd_bus_creds_get_euid(creds, &uid);
   sd_bus_creds_unref(creds);
-  if (g_unit != unit || uid != g_uid) {
+  const bool failing = !g_failing_unit.empty() && g_failing_unit == unit;
+  if ((g_unit != unit && !failing) || uid != g_uid) {
     std::printf("%s %s uid=%d refused\n", method, unit, static_cast<int>(uid));
     std::fflush(stdout);
     return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied");
@@ -62,7 +66,7 @@ int on_unit_job(sd_bus_message* m, void*, sd_bus_error* error) {
   const uint32_t id = g_next_job++;
   const std::string job = "/org/freedesktop/systemd1/job/" + std::to_string(id);
   if ((r = sd_bus_reply_method_return(m, "o", job.c_str())) < 0) return r;
-  const char* result = run_command() ? "done" : "failed";
+  const char* result = !failing && run_command() ? "done" : "failed";
   std::printf("%s %s uid=%d -> %s %s\n", method, unit, static_cast<int>(uid), job.c_str(), result);
   std::fflush(stdout);
   sd_bus_emit_signal(sd_bus_message_get_bus(m), "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
@@ -84,13 +88,18 @@ const sd_bus_vtable kManager[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 4) {
-    std::fprintf(stderr, "usage: %s <allowed unit> <allowed uid> <command...>\n", argv[0]);
+  int first = 1;
+  if (argc > 2 && std::string(argv[1]) == "--failing-unit") {
+    g_failing_unit = argv[2];
+    first = 3;
+  }
+  if (argc - first < 3) {
+    std::fprintf(stderr, "usage: %s [--failing-unit <unit>] <allowed unit> <allowed uid> <command...>\n", argv[0]);
     return 2;
   }
-  g_unit = argv[1];
-  g_uid = static_cast<uid_t>(std::strtoul(argv[2], nullptr, 10));
-  for (int i = 3; i < argc; ++i) g_command.emplace_back(argv[i]);
+  g_unit = argv[first];
+  g_uid = static_cast<uid_t>(std::strtoul(argv[first + 1], nullptr, 10));
+  for (int i = first + 2; i < argc; ++i) g_command.emplace_back(argv[i]);
   sd_bus* bus = nullptr;
   int r = sd_bus_open_system(&bus);
   if (r >= 0) r = sd_bus_add_object_vtable(bus, nullptr, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
