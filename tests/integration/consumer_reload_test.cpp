@@ -16,6 +16,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -69,13 +71,15 @@ std::string served_thumbprint(const std::string& port) {
   return t;
 }
 
-// certagent as nobody: no capabilities, no supplementary groups, no new privileges.
+// certagent as nobody: no capabilities, no supplementary groups, no new privileges;
+// under `wrapper` (e.g. strace) when given.
 ProcessOutcome certagent_as_nobody(const EngineSandbox& box, const std::map<std::string, std::string>& env,
-                                   const std::vector<std::string>& args) {
+                                   const std::vector<std::string>& args, const std::vector<std::string>& wrapper = {}) {
   ProcessSpec spec;
-  spec.argv = {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--no-new-privs",
+  spec.argv = wrapper;
+  spec.argv.insert(spec.argv.end(), {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--no-new-privs",
                "--inh-caps=-all", "--bounding-set=-all", CERTAGENT_BINARY, "--policy", box.policy_file().string(),
-               "--state-dir", box.state().string()};
+               "--state-dir", box.state().string()});
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   spec.env = {"DBUS_SYSTEM_BUS_ADDRESS=" + env.at("BUS_ADDRESS")};
   spec.inherit_path = true;
@@ -193,6 +197,83 @@ TEST(ConsumerReload, ARefusedReloadSaysItIsAboutAuthorizationAndNamesThePolkitRu
   EXPECT_THAT(status.out, HasSubstr("systemd refused to reload lync-web-proxy.service for lack of authorization"))
       << describe(status);
   EXPECT_THAT(status.out, HasSubstr("/etc/polkit-1/rules.d/50-certagent.rules")) << describe(status);
+}
+
+}  // namespace
+}  // namespace certagent::integration
+
+namespace certagent::integration {
+namespace {
+
+// The system calls of a group as systemd-analyze lists them, nested groups expanded.
+void expand_group(const std::string& group, std::set<std::string>& out, std::set<std::string>& done) {
+  if (!done.insert(group).second) return;
+  auto r = run({"systemd-analyze", "syscall-filter", group});
+  if (r.exit_code != 0) throw std::runtime_error("systemd-analyze syscall-filter " + group + ": " + r.err);
+  std::istringstream lines(r.out);
+  std::string line;
+  std::getline(lines, line);  // the group's own name
+  while (std::getline(lines, line)) {
+    line.erase(0, line.find_first_not_of(' '));
+    if (line.empty() || line.front() == '#') continue;
+    if (line.front() == '@') expand_group(line, out, done);
+    else out.insert(line);
+  }
+}
+
+// What the shipped unit's SystemCallFilter= lines allow (allow-lists, then "~" deny-lists).
+std::set<std::string> unit_syscall_filter() {
+  std::ifstream unit(fs::path(CERTAGENT_SOURCE_DIR) / "systemd/certagent.service");
+  std::set<std::string> allowed, denied, done_a, done_d;
+  for (std::string line; std::getline(unit, line);) {
+    if (!line.starts_with("SystemCallFilter=")) continue;
+    std::string value = line.substr(line.find('=') + 1);
+    const bool deny = value.starts_with("~");
+    if (deny) value.erase(0, 1);
+    std::istringstream words(value);
+    for (std::string w; words >> w;) {
+      if (w.front() == '@') expand_group(w, deny ? denied : allowed, deny ? done_d : done_a);
+      else (deny ? denied : allowed).insert(w);
+    }
+  }
+  for (const auto& d : denied) allowed.erase(d);
+  return allowed;
+}
+
+// The unit's SystemCallFilter= with SystemCallErrorNumber=EPERM would make any other call fail
+// as EPERM under systemd; here, without systemd, strace records what a pass that reloads a unit
+// over the bus calls, and every call must be in the filter.
+TEST(ConsumerReload, EverySystemCallOfAPassThatReloadsOverTheBusIsInTheUnitsFilter) {
+  const auto env = reload_env();
+  EngineSandbox box;
+  write_policy(box, env.at("TLS_DIR"), {env.at("ALLOWED_UNIT")});
+  const fs::path trace = box.dir() / "strace.txt";
+  auto pass = certagent_as_nobody(box, env, {"run", "--once"}, {"strace", "-f", "-qq", "-o", trace.string()});
+  ASSERT_EQ(pass.exit_code, 0) << describe(pass);
+  ASSERT_THAT(pass.err, HasSubstr("reload nginx.service (bind of Default): done"));
+
+  // Only what certagent calls: from the execve of its binary on (setpriv's own calls come first).
+  std::set<std::string> used;
+  bool in_certagent = false;
+  const std::regex call(R"(^\d+\s+([a-z0-9_]+)\()");
+  std::ifstream in(trace);
+  for (std::string line; std::getline(in, line);) {
+    if (!in_certagent) {
+      in_certagent = line.find("execve(\"" CERTAGENT_BINARY "\"") != std::string::npos && line.ends_with("= 0");
+      continue;
+    }
+    std::smatch m;
+    if (std::regex_search(line, m, call)) used.insert(m[1]);
+  }
+  ASSERT_TRUE(in_certagent) << "no execve of " << CERTAGENT_BINARY << " in " << trace;
+  EXPECT_TRUE(used.contains("connect") && used.contains("sendmsg") && used.contains("recvmsg"))
+      << "the bus was not used";
+  const auto allowed = unit_syscall_filter();
+  ASSERT_GT(allowed.size(), 100u);
+  std::vector<std::string> outside;
+  for (const auto& u : used)
+    if (!allowed.contains(u)) outside.push_back(u);
+  EXPECT_TRUE(outside.empty()) << "system calls outside the unit's SystemCallFilter=: " << ::testing::PrintToString(outside);
 }
 
 }  // namespace
