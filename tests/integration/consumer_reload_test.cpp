@@ -243,7 +243,7 @@ std::set<std::string> unit_syscall_filter() {
 // The unit's SystemCallFilter= with SystemCallErrorNumber=EPERM would make any other call fail
 // as EPERM under systemd; here, without systemd, strace records what a pass that reloads a unit
 // over the bus calls, and every call must be in the filter.
-TEST(ConsumerReload, EverySystemCallOfAPassThatReloadsOverTheBusIsInTheUnitsFilter) {
+TEST(ConsumerReload, EverySystemCallAndSocketFamilyOfAPassThatReloadsOverTheBusIsInTheUnitsFilters) {
   const auto env = reload_env();
   EngineSandbox box;
   write_policy(box, env.at("TLS_DIR"), {env.at("ALLOWED_UNIT")});
@@ -253,9 +253,10 @@ TEST(ConsumerReload, EverySystemCallOfAPassThatReloadsOverTheBusIsInTheUnitsFilt
   ASSERT_THAT(pass.err, HasSubstr("reload nginx.service (bind of Default): done"));
 
   // Only what certagent calls: from the execve of its binary on (setpriv's own calls come first).
-  std::set<std::string> used;
+  std::set<std::string> used, families;
   bool in_certagent = false;
   const std::regex call(R"(^\d+\s+([a-z0-9_]+)\()");
+  const std::regex socket_family(R"(^\d+\s+socket(?:pair)?\((AF_[A-Z0-9]+))");
   std::ifstream in(trace);
   for (std::string line; std::getline(in, line);) {
     if (!in_certagent) {
@@ -264,6 +265,7 @@ TEST(ConsumerReload, EverySystemCallOfAPassThatReloadsOverTheBusIsInTheUnitsFilt
     }
     std::smatch m;
     if (std::regex_search(line, m, call)) used.insert(m[1]);
+    if (std::regex_search(line, m, socket_family)) families.insert(m[1]);
   }
   ASSERT_TRUE(in_certagent) << "no execve of " << CERTAGENT_BINARY << " in " << trace;
   EXPECT_TRUE(used.contains("connect") && used.contains("sendmsg") && used.contains("recvmsg"))
@@ -274,6 +276,10 @@ TEST(ConsumerReload, EverySystemCallOfAPassThatReloadsOverTheBusIsInTheUnitsFilt
   for (const auto& u : used)
     if (!allowed.contains(u)) outside.push_back(u);
   EXPECT_TRUE(outside.empty()) << "system calls outside the unit's SystemCallFilter=: " << ::testing::PrintToString(outside);
+  // And RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK.
+  EXPECT_TRUE(families.contains("AF_UNIX")) << "the bus is a Unix socket";
+  for (const auto& f : families)
+    EXPECT_TRUE(f == "AF_UNIX" || f == "AF_INET" || f == "AF_INET6" || f == "AF_NETLINK") << f;
 }
 
 }  // namespace
