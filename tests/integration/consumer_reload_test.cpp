@@ -4,8 +4,8 @@
 // certificate where a real nginx reads it, and asks "systemd" to reload nginx.service over
 // the system bus. The bus is a private dbus-daemon and "systemd" a stand-in for its Manager
 // (reload/fake_systemd_manager.cpp, started by reload-ctl): it answers ReloadUnit as systemd
-// does and reloads the real nginx, and refuses other units with AccessDenied as systemd does
-// when polkit says no. What the stand-in cannot show is systemd's and polkit's own behaviour;
+// does and reloads the real nginx, and refuses other units with InteractiveAuthorizationRequired
+// as systemd does when no polkit rule allows them. What the stand-in cannot show is systemd's and polkit's own behaviour;
 // the polkit rule is checked on its own (systemd.polkit_rule).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -188,7 +188,7 @@ TEST(ConsumerReload, ARefusedReloadSaysItIsAboutAuthorizationAndNamesThePolkitRu
   EXPECT_NE(pass.exit_code, 0) << describe(pass);
   const std::string all = pass.out + pass.err;
   EXPECT_THAT(all, HasSubstr("systemd refused to reload lync-web-proxy.service for lack of authorization "
-                             "(org.freedesktop.DBus.Error.AccessDenied"));
+                             "(org.freedesktop.DBus.Error.InteractiveAuthorizationRequired: Interactive authentication required.)"));
   EXPECT_THAT(all, HasSubstr("add \"lync-web-proxy.service\" to its list of units (verb reload), for user nobody"));
   EXPECT_THAT(slurp(env.at("MANAGER_LOG")), HasSubstr("ReloadUnit lync-web-proxy.service uid=65534 refused"));
 

@@ -4,9 +4,11 @@
 // interface org.freedesktop.systemd1.Manager, name org.freedesktop.systemd1 — the way
 // systemd 252 does: the job's object path as the reply, then the JobRemoved(uoss)
 // signal with the job's result ("done" or "failed"). It plays polkit's part with a
-// fixed rule: one unit may be reloaded or restarted, by one uid; every other request
-// is refused with org.freedesktop.DBus.Error.AccessDenied, as systemd refuses when
-// polkit says no. A reload or restart of the allowed unit runs the given command
+// fixed rule: one unit may be reloaded or restarted, by one uid. That uid's request for
+// another unit is refused with org.freedesktop.DBus.Error.InteractiveAuthorizationRequired,
+// as systemd refuses when no rule answers and polkit falls back to manage-units' default
+// (auth_admin) for a caller that allows no interaction (certagent); any other caller's
+// with org.freedesktop.DBus.Error.AccessDenied, as when polkit says no. A reload or restart of the allowed unit runs the given command
 // (e.g. `nginx -p … -s reload` on the test's nginx). A second unit may be named whose
 // jobs the same caller may queue but which always end "failed" (a unit whose ExecReload=
 // fails), without running anything.
@@ -61,7 +63,9 @@ int on_unit_job(sd_bus_message* m, void*, sd_bus_error* error) {
   if ((g_unit != unit && !failing) || uid != g_uid) {
     std::printf("%s %s uid=%d refused\n", method, unit, static_cast<int>(uid));
     std::fflush(stdout);
-    return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied");
+    if (uid != g_uid) return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied");
+    return sd_bus_error_set(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                            "Interactive authentication required.");
   }
   const uint32_t id = g_next_job++;
   const std::string job = "/org/freedesktop/systemd1/job/" + std::to_string(id);
