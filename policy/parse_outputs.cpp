@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/escape.hpp"
 #include "policy/parse_internal.hpp"
 #include "policy/required.hpp"
 
@@ -77,10 +78,11 @@ Result<std::vector<std::string>> read_units(const Reader& r, const json::value& 
   if (!units) return units;
   for (size_t i = 0; i < units->size(); ++i) {
     const std::string& u = (*units)[i];
-    if (!is_service_unit(u))
+    if (!is_service_unit(u))  // names reach the message escaped: the text may hold anything
       return r.fail(element_path(path, i),
                     fmt::format("'{}' is not a service unit name; write the whole name as systemctl shows it, e.g. "
-                                "\"{}.service\"", u, u.empty() ? "nginx" : u.substr(0, u.find('.'))));
+                                "\"{}.service\"", escape_control(u, 300),
+                                u.empty() ? "nginx" : escape_control(u.substr(0, u.find('.')), 300)));
     if (std::find(units->begin(), units->begin() + static_cast<long>(i), u) != units->begin() + static_cast<long>(i))
       return r.fail(element_path(path, i), fmt::format("'{}' is listed twice", u));
   }

@@ -54,6 +54,15 @@ TEST(PolicyOutputs, UnitsToReloadAndRestartAreReadInOrderAndNoneByDefault) {
   EXPECT_EQ(some.restart_units, (std::vector<std::string>{"lync-import.service"}));
 }
 
+TEST(PolicyOutputs, AUnitNameWithControlCharactersReachesTheMessageEscaped) {
+  auto p = parse_policy(lync_policy(R"("server_fqdn": "se01.contoso.net")",
+                                    R"("sip_domains": ["a.com"], "purposes": {"Default": {"reload_units": ["x\u001b[31m.service"]}},)"),
+                        "p.json");
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("is not a service unit name"), std::string::npos) << p.error().message;
+  EXPECT_EQ(p.error().message.find('\x1b'), std::string::npos) << "the escape character reached the message raw";
+}
+
 TEST(PolicyOutputs, AnEmptyPkcs12PasswordIsSaidExplicitly) {
   auto out = default_output(R"({"pkcs12": "/o/b.p12", "pkcs12_empty_password": true})");
   EXPECT_TRUE(out.pkcs12_empty_password);
