@@ -95,6 +95,9 @@ struct PurposeOutput {
   unsigned key_mode = 0600;                 // files holding the private key; 0640 when a group is given
   unsigned cert_mode = 0644;                // files holding only public material
   std::vector<Hook> hooks;
+  // systemd units certagent asks systemd (over D-Bus, as the unprivileged service user) to
+  // reload / restart after the hooks; full names, e.g. "nginx.service". None by default.
+  std::vector<std::string> reload_units, restart_units;
   std::optional<ProfileChoice> profile;     // the profile of the certificate bound to this purpose
 };
 

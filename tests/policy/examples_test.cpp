@@ -2,6 +2,7 @@
 // the example describes. A new example must be added to the table.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -44,6 +45,32 @@ std::string slurp(const fs::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// The shipped unit runs certagent as an unprivileged user with NoNewPrivileges=yes: a hook
+// cannot reload a service that runs as root (systemctl is refused by polkit, sudo and pkexec
+// by NoNewPrivileges, nginx -s / kill cannot signal a root process). Services are reloaded
+// with "reload_units" / "restart_units" (docs/operations.md, "Reloading consumers").
+TEST(Examples, NoExampleHookNeedsPrivilegesTheShippedServiceLacks) {
+  const std::vector<std::string> privileged = {"systemctl", "service", "sudo", "pkexec", "su", "nginx", "kill",
+                                               "haproxy", "apachectl", "apache2ctl", "invoke-rc.d"};
+  const fs::path dir = fs::path(CERTAGENT_SOURCE_DIR) / "docs" / "examples";
+  size_t units = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    auto policy = parse_policy(slurp(entry.path()), entry.path().filename().string());
+    ASSERT_TRUE(policy) << policy.error().message;
+    for (const auto& [purpose, out] : policy->outputs) {
+      for (const auto& hook : out.hooks) {
+        const std::string program = fs::path(hook.argv.front()).filename().string();
+        EXPECT_EQ(std::count(privileged.begin(), privileged.end(), program), 0)
+            << entry.path().filename() << ", purpose " << purpose << ": hook " << hook.argv.front()
+            << " needs privileges the certagent user does not have; use \"reload_units\"";
+      }
+      units += out.reload_units.size() + out.restart_units.size();
+    }
+  }
+  EXPECT_GE(units, 4u) << "the examples show the reload of nginx, HAProxy and the Lync web proxy";
 }
 
 TEST(Examples, TheRfc2136ExampleUpdatesThePrimaryWithTheKeyFile) {
