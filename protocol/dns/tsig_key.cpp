@@ -16,7 +16,7 @@
 
 #include "common/dns_name.hpp"
 #include "common/escape.hpp"
-#include "common/unique_fd.hpp"
+#include "common/secret_file.hpp"
 
 namespace certagent::protocol {
 namespace {
@@ -218,30 +218,7 @@ class KeyParser {
 };
 
 Result<std::string> read_key_text(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return fail(ErrorKind::Invalid, fmt::format("cannot open the TSIG key file {}: {}", path, std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0)
-    return fail(ErrorKind::Invalid, fmt::format("cannot stat the TSIG key file {}: {}", path, std::strerror(errno)));
-  if (!S_ISREG(st.st_mode)) return fail(ErrorKind::Invalid, fmt::format("the TSIG key file {} is not a regular file", path));
-  if ((st.st_mode & 0027) != 0)
-    return fail(ErrorKind::Invalid, fmt::format("the TSIG key file {} has mode {:04o}; it holds a secret, so it must not "
-                                                "be writable by its group nor open to others (chmod 0600, or 0640 with "
-                                                "the agent's group)", path, st.st_mode & 07777));
-  if (st.st_uid != 0 && st.st_uid != ::geteuid())
-    return fail(ErrorKind::Invalid, fmt::format("the TSIG key file {} is owned by uid {}; it must be owned by root or by "
-                                                "the agent's user (uid {})", path, st.st_uid, ::geteuid()));
-  if (static_cast<std::size_t>(st.st_size) > kMaxKeyFileSize)
-    return fail(ErrorKind::Invalid, fmt::format("the TSIG key file {} is larger than {} bytes", path, kMaxKeyFileSize));
-  std::string text(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  while (got < text.size()) {
-    const ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(ErrorKind::Invalid, fmt::format("cannot read the TSIG key file {}", path));
-    got += static_cast<std::size_t>(n);
-  }
-  return text;
+  return read_secret_file(path, "the TSIG key file", kMaxKeyFileSize);
 }
 
 }  // namespace

@@ -186,6 +186,12 @@ CURLcode CurlTransport::Impl::configure(const CurlTransportOptions& o, const Htt
   set(CURLOPT_SSL_VERIFYHOST, 2L);
   set(CURLOPT_CAINFO, ca_file.empty() ? nullptr : ca_file.c_str());
   set(CURLOPT_CAPATH, ca_dir.empty() ? nullptr : ca_dir.c_str());
+  if (!o.client_certificate_file.empty()) {
+    set(CURLOPT_SSLCERT, o.client_certificate_file.c_str());
+    set(CURLOPT_SSLCERTTYPE, "PEM");
+    set(CURLOPT_SSLKEY, o.client_key_file.c_str());
+    set(CURLOPT_SSLKEYTYPE, "PEM");
+  }
   set(CURLOPT_SSL_CTX_FUNCTION, on_ssl_context);
   set(CURLOPT_PROXY, proxy.url.c_str());  // "" : no proxy, whatever the environment says
   set(CURLOPT_NOPROXY, no_proxy.c_str());
@@ -247,6 +253,8 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::create(CurlTransportOption
   static std::once_flag global_init;
   std::call_once(global_init, [] { (void)curl_global_init(CURL_GLOBAL_DEFAULT); });
   if (auto checked = check_options(options); !checked) return std::unexpected(checked.error());
+  if (options.client_certificate_file.empty() != options.client_key_file.empty())
+    return fail(ErrorKind::Invalid, "a TLS client certificate needs its key, and a key its certificate");
   if (options.user_agent.empty()) options.user_agent = std::string("certagent/") + kVersion;
   auto impl = std::make_unique<Impl>();
   ProxyVariable variable{options.proxy.value_or(""), "the transport's proxy option"};

@@ -57,6 +57,10 @@ namespace certagent::protocol {
 
 struct CurlTransportOptions {
   std::string trust_file;  // PEM bundle; empty: the system trust store
+  // A client certificate (PEM) and its key (PEM, unencrypted) for servers that authenticate the
+  // client by TLS (etcd with --client-cert-auth); both or neither. Never for the CA.
+  std::string client_certificate_file;
+  std::string client_key_file;
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds total_timeout{std::chrono::seconds(60)};
   long low_speed_bytes_per_second = 16;
