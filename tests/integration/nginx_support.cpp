@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -138,6 +139,78 @@ std::expected<Served, std::string> tls_handshake(std::uint16_t port, const std::
   auto cert = protocol::Certificate::from_x509(std::move(leaf));
   if (!cert) return std::unexpected("the served certificate: " + cert.error().message);
   return Served{cert->info().sha1_thumbprint, cert->info().dns_names};
+}
+
+HandshakeLoop::HandshakeLoop(std::uint16_t port, std::string server_name, std::chrono::milliseconds interval)
+    : thread_([this, port, name = std::move(server_name), interval] { loop(port, name, interval); }) {}
+
+HandshakeLoop::~HandshakeLoop() { stop(); }
+
+void HandshakeLoop::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+std::size_t HandshakeLoop::distinct() const {
+  std::lock_guard lock(mu_);
+  return seen.size();
+}
+
+void HandshakeLoop::loop(std::uint16_t port, const std::string& server_name, std::chrono::milliseconds interval) {
+  while (!stop_) {
+    auto s = tls_handshake(port, server_name);
+    const auto now = Clock::now();
+    {
+      std::lock_guard lock(mu_);
+      ++handshakes;
+      if (!s) {
+        failures.push_back(s.error());
+      } else {
+        auto it = std::find_if(seen.begin(), seen.end(), [&](const Seen& x) { return x.thumbprint == s->thumbprint; });
+        if (it == seen.end()) seen.push_back(Seen{s->thumbprint, now, now});
+        else it->last = now;
+      }
+    }
+    std::this_thread::sleep_for(interval);
+  }
+}
+
+ReloadWatch::ReloadWatch(fs::path error_log) : log_(std::move(error_log)), thread_([this] { loop(); }) {}
+
+ReloadWatch::~ReloadWatch() {
+  stop_ = true;
+  thread_.join();
+}
+
+std::vector<ReloadWatch::Clock::time_point> ReloadWatch::reloads() const {
+  std::lock_guard lock(mu_);
+  return seen_;
+}
+
+std::optional<ReloadWatch::Clock::time_point> ReloadWatch::before(Clock::time_point t) const {
+  std::lock_guard lock(mu_);
+  std::optional<Clock::time_point> out;
+  for (auto r : seen_)
+    if (r <= t) out = r;
+  return out;
+}
+
+void ReloadWatch::loop() {
+  static constexpr std::string_view kNeedle = "(SIGHUP) received";
+  std::size_t counted = 0;
+  while (!stop_) {
+    std::ifstream in(log_);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string log = text.str();
+    std::size_t n = 0;
+    for (auto at = log.find(kNeedle); at != std::string::npos; at = log.find(kNeedle, at + 1)) ++n;
+    if (n > counted) {
+      std::lock_guard lock(mu_);
+      for (; counted < n; ++counted) seen_.push_back(Clock::now());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
 }
 
 }  // namespace certagent::integration
