@@ -154,8 +154,16 @@ Action decide(const RequiredCertificate& req, const Installed& in, const ByThumb
   Action a;
   a.certificate = req;
   const Bound b = bound_to(req, in, index);
-  if (b.distinct.size() == 1 && b.unbound.empty() && fits(req, *b.distinct.front()))
-    return renew_or_keep(std::move(a), *b.distinct.front(), b, now);
+  if (b.distinct.size() == 1 && b.unbound.empty() && fits(req, *b.distinct.front())) {
+    Action due = renew_or_keep(a, *b.distinct.front(), b, now);
+    // Due, but its successor is stored already (the renewal whose binding a consumer's hook
+    // refused and rolled back): bind that one — no second order.
+    const Cert* next = due.kind == ActionKind::Renew ? usable_stored(req, in, now) : nullptr;
+    if (!next) return due;
+    Action r = rebind(std::move(a), *next, in);
+    r.reason = due.reason + "; " + r.reason;
+    return r;
+  }
   if (const Cert* c = usable_stored(req, in, now)) return rebind(std::move(a), *c, in);
   if (b.distinct.size() == 1 && fits(req, *b.distinct.front()))
     return renew_or_keep(std::move(a), *b.distinct.front(), b, now);  // partly bound and due

@@ -1,14 +1,18 @@
 // `certagent certs`: Get-CsCertificate minus its flaw — for each purpose, the
 // bound certificate's thumbprint (SHA-1, as Windows prints it), subject,
 // issuer, validity and EVERY name, never truncated, plus the names the
-// policy requires for that purpose that the certificate lacks.
+// policy requires for that purpose that the certificate lacks. `--format powershell`: the
+// script that binds the same on the Lync server (certs_powershell.hpp).
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <set>
 
+#include "agent/cli/certs_powershell.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/engine/policy_file.hpp"
 #include "agent/cli/purpose_names.hpp"
@@ -72,13 +76,56 @@ Result<Inventory> read_inventory(const std::string& state_dir) {
   return store->inventory();
 }
 
-int run_certs(const GlobalOptions& globals) {
+PowerShellPurpose powershell_purpose(const PurposeView& v, const policy::Policy& policy) {
+  PowerShellPurpose p{v.purpose, "", 0, "", {}, {}, false};
+  if (v.version) {
+    p.thumbprint = v.version->meta.thumbprint;
+    p.names = v.version->meta.names.size();
+    p.not_after = format_rfc3339(v.version->meta.not_after);
+  }
+  if (auto it = policy.outputs.find(v.purpose); it != policy.outputs.end()) {
+    p.pkcs12 = it->second.pkcs12;
+    p.password_file = it->second.pkcs12_password_file;
+    p.empty_password = it->second.pkcs12_empty_password;
+  }
+  return p;
+}
+
+// The PowerShell needs the policy: it imports the PKCS#12 files the policy's outputs write.
+int print_powershell(const std::vector<PurposeView>& views, const std::optional<policy::Policy>& policy) {
+  if (!policy) {
+    std::cerr << "certagent certs --format powershell: the policy is needed (the PKCS#12 files its purposes "
+                 "write are what the script imports); name it with --policy\n";
+    return kExitFailed;
+  }
+  std::vector<PowerShellPurpose> purposes;
+  for (const auto& v : views) purposes.push_back(powershell_purpose(v, *policy));
+  auto script = powershell_script(purposes);
+  if (!script) {
+    std::cerr << "certagent certs --format powershell: " << script.error().message << "\n";
+    return kExitFailed;
+  }
+  std::cout << *script;
+  return kExitOk;
+}
+
+int run_certs(const GlobalOptions& globals, std::string format) {
+  if (globals.json && format == "powershell") {
+    std::cerr << "certagent certs: --json and --format powershell contradict each other (--json is --format json)\n";
+    return kExitUsage;
+  }
+  if (globals.json) format = "json";
   PurposeNamesMap required;
+  std::optional<policy::Policy> loaded;
   int code = kExitOk;
   if (std::filesystem::exists(globals.policy)) {
     auto policy = load_policy(globals.policy);
-    if (policy) required = required_names_by_purpose(*policy);
-    else { std::cerr << policy.error().message << "\n"; code = kExitUsage; }
+    if (policy) required = required_names_by_purpose(*policy), loaded = std::move(*policy);
+    else {
+      std::cerr << policy.error().message << "\n";
+      if (format == "powershell") return kExitUsage;
+      code = kExitUsage;
+    }
   }
   auto inventory = read_inventory(globals.state_dir);
   if (!inventory) {
@@ -88,16 +135,21 @@ int run_certs(const GlobalOptions& globals) {
   std::set<std::string> purposes;
   for (const auto& [p, names] : required) purposes.insert(p);
   for (const auto& b : inventory->bindings) purposes.insert(b.purpose);
-  boost::json::array out;
+  std::vector<PurposeView> views;
   for (const auto& p : purposes) {
     PurposeView v{p, bound_version(*inventory, p), {}};
     auto it = required.find(p);
     if (it != required.end()) v.missing = missing_names(it->second, v.version ? v.version->meta.names
                                                                              : std::vector<std::string>{});
-    if (globals.json) out.push_back(to_json(v));
+    views.push_back(std::move(v));
+  }
+  if (format == "powershell") return print_powershell(views, loaded);
+  boost::json::array out;
+  for (const auto& v : views) {
+    if (format == "json") out.push_back(to_json(v));
     else print_text(v);
   }
-  if (globals.json) std::cout << boost::json::serialize(out) << "\n";
+  if (format == "json") std::cout << boost::json::serialize(out) << "\n";
   return code;
 }
 
@@ -106,7 +158,12 @@ int run_certs(const GlobalOptions& globals) {
 void register_certs_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   auto* cmd = app.add_subcommand("certs", "Show each purpose's bound certificate with every name, and what it lacks "
                                           "(Get-CsCertificate)");
-  cmd->callback([&globals, &exit_code] { exit_code = run_certs(globals); });
+  auto format = std::make_shared<std::string>("text");
+  cmd->add_option("--format", *format,
+                  "text (default), json (the same as --json), or powershell: the script that imports each "
+                  "certificate's PKCS#12 file on the Lync server and runs Set-CsCertificate")
+      ->check(CLI::IsMember({"text", "json", "powershell"}));
+  cmd->callback([&globals, &exit_code, format] { exit_code = run_certs(globals, *format); });
 }
 
 }  // namespace certagent::agent

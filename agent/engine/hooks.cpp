@@ -24,6 +24,24 @@ void log_output(const char* stream, const std::string& text, bool truncated, con
   module_logger("hooks")->info("{} {}: {}{}", label, stream, escape_control(text), truncated ? " (truncated)" : "");
 }
 
+// What a failed hook last said (its stderr, else its stdout), for the error that `certagent
+// status` shows: the end of it, where a program puts its verdict, at most kOutputTail bytes,
+// escaped as in the log.
+constexpr std::size_t kOutputTail = 600;
+
+std::string said(const ProcessOutcome& o) {
+  std::string_view text = o.err.find_first_not_of(" \t\r\n") != std::string::npos ? o.err : o.out;
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+  if (text.empty()) return "";
+  std::string cut;
+  if (text.size() > kOutputTail) {
+    text.remove_prefix(text.size() - kOutputTail);
+    while (!text.empty() && (static_cast<unsigned char>(text.front()) & 0xC0) == 0x80) text.remove_prefix(1);
+    cut = "...";
+  }
+  return fmt::format("; it said: {}{}", cut, escape_control(text, kOutputTail));
+}
+
 }  // namespace
 
 std::vector<std::string> hook_environment(const HookEvent& e) {
@@ -68,7 +86,7 @@ Result<void> run_hooks(const std::vector<Hook>& hooks, const HookEvent& event) {
         return fail(ErrorKind::Hook, std::move(why));
       }
       log->error("{}: {}", label, how);
-      return fail(ErrorKind::Hook, label + " " + how);
+      return fail(ErrorKind::Hook, label + " " + how + said(*outcome));
     }
     log->info("{}: {} in {} ms", label, how, outcome->elapsed.count());
   }

@@ -105,6 +105,29 @@ TEST(Plan, RebindToAStoredCertificateThatAlreadyFits) {
   EXPECT_EQ(a.rebind, (Names{"Default", "WebServicesExternal"}));
 }
 
+// The renewal was stored, its binding rolled back (a consumer's hook failed): the next pass binds
+// that successor instead of ordering another.
+TEST(Plan, ADueCertificateWhoseSuccessorIsStoredIsReboundNotRenewed) {
+  Installed in{all_to("OLD"), {cert("OLD", kAll, kNow - 61 * kDay), cert("NEW", kAll, kNow - hours(1))}};
+  auto a = one(in);
+  EXPECT_EQ(a.kind, ActionKind::Rebind) << a.reason;
+  EXPECT_EQ(a.thumbprint, "NEW");
+  EXPECT_EQ(a.rebind, (Names{"Default", "WebServicesInternal", "WebServicesExternal"}));
+  EXPECT_NE(a.reason.find("certificate OLD is due for renewal since"), std::string::npos) << a.reason;
+  EXPECT_NE(a.reason.find("; stored certificate NEW already carries exactly the 3 names; bind Default, "
+                          "WebServicesInternal, WebServicesExternal to it"),
+            std::string::npos)
+      << a.reason;
+  // A successor that is itself due, or that lacks a name, is no reason to skip the renewal.
+  Installed stale{all_to("OLD"), {cert("OLD", kAll, kNow - 61 * kDay), cert("NEW", kAll, kNow - 62 * kDay)}};
+  EXPECT_EQ(one(stale).kind, ActionKind::Renew);
+  Installed short_of{all_to("OLD"), {cert("OLD", kAll, kNow - 61 * kDay), cert("NEW", {"pool01.contoso.net"}, kNow)}};
+  EXPECT_EQ(one(short_of).kind, ActionKind::Renew);
+  // Not due: kept, whatever else is stored.
+  Installed kept{all_to("OLD"), {cert("OLD", kAll, kNow - 10 * kDay), cert("NEW", kAll, kNow - hours(1))}};
+  EXPECT_EQ(one(kept).kind, ActionKind::Keep);
+}
+
 TEST(Plan, NoRebindToACertificateThatIsDue) {
   Installed in{{}, {cert("NEW", kAll, kNow - 70 * kDay)}};
   EXPECT_EQ(one(in).kind, ActionKind::Issue);

@@ -192,7 +192,8 @@ TEST(Hooks, FailingHookRollsBackToTheOldThumbprint) {
   const auto& o = (*out)[0];
   ASSERT_TRUE(o.failure);
   EXPECT_EQ(o.failure->kind, ErrorKind::Hook);
-  EXPECT_NE(o.failure->message.find("exited with status 3"), std::string::npos) << o.failure->message;
+  EXPECT_NE(o.failure->message.find("exited with status 3; it said: hook complains"), std::string::npos)
+      << "what the hook wrote on stderr is in the error `status` shows: " << o.failure->message;
   EXPECT_TRUE(o.rolled_back);
   EXPECT_FALSE(o.rollback_failure) << o.rollback_failure->message;
   EXPECT_EQ(f.bound(), f.a);
@@ -202,6 +203,21 @@ TEST(Hooks, FailingHookRollsBackToTheOldThumbprint) {
   EXPECT_NE(restore.find("CERTAGENT_ACTION=rollback"), std::string::npos) << restore;
   EXPECT_NE(restore.find("CERTAGENT_OLD_THUMBPRINT=" + f.thumb(f.b)), std::string::npos) << restore;
   EXPECT_NE(restore.find("CERTAGENT_NEW_THUMBPRINT=" + f.thumb(f.a)), std::string::npos) << restore;
+}
+
+TEST(Hooks, AFailedHooksErrorEndsWithTheEndOfItsOutputEscaped) {
+  HookFixture f;
+  const fs::path noisy = f.t.path() / "noisy.sh";
+  // 2,000 bytes, then the verdict with a terminal escape in it: the error keeps the end.
+  ASSERT_TRUE(fsutil::write_file_atomic(
+      noisy, "#!/bin/sh\nhead -c 2000 /dev/zero | tr '\\0' x >&2\nprintf '\\nnginx: [emerg] \\033[31mbad\\n\\n' >&2\nexit 1\n",
+      0700));
+  auto r = run_hooks({Hook{{noisy.string()}, 10s}}, HookEvent{"Default", HookAction::Bind, "v", "", "T", f.state, {}});
+  ASSERT_FALSE(r);
+  const std::string& m = r.error().message;
+  EXPECT_NE(m.find("exited with status 1; it said: ...xxx"), std::string::npos) << m;
+  EXPECT_TRUE(m.ends_with("\\nnginx: [emerg] \\x1b[31mbad")) << m;
+  EXPECT_LT(m.size(), 800u) << m;
 }
 
 TEST(Hooks, TimedOutHookIsKilledAndRolledBack) {
