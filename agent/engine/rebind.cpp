@@ -156,6 +156,10 @@ Result<void> note_owed(const Store& store, const std::vector<Step>& steps, const
 void clear_owed(const Store& store, const std::vector<Step>& steps, const std::vector<RebindOutcome>& outcomes) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     if (i < outcomes.size() && outcomes[i].rollback_failure) continue;  // the next pass tries again
+    // A purpose that had nothing bound keeps the new version when its consumers fail: they are
+    // still owed it, and the next pass tells them again (replay_owed_notifications) — once the
+    // operator has fixed the hook, without a new order.
+    if (i < outcomes.size() && outcomes[i].failure && !outcomes[i].rolled_back) continue;
     if (!owes_notification(steps[i])) continue;                        // none was noted
     if (auto cleared = clear_pending_notification(store, steps[i].purpose); !cleared)
       module_logger("store")->warn("{}: {}", steps[i].purpose, cleared.error().message);

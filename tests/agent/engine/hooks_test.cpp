@@ -245,6 +245,25 @@ TEST(Hooks, FailureOnFirstBindKeepsTheNewVersionAndReports) {
   EXPECT_EQ(f.bound(), f.a);
 }
 
+// The consumers of a first bind that failed are still owed it: the next pass's replay tells
+// them again once the hook works, and then owes nothing more.
+TEST(Hooks, AFailedFirstBindIsToldAgainByTheNextPassOnceTheHookWorks) {
+  HookFixture f;
+  ASSERT_TRUE(fsutil::write_file_atomic(f.status, "fail-bind", 0600));
+  ASSERT_TRUE(rebind(f.s, kDefault, f.a, f.consumers()));
+  auto owed = pending_notifications(f.s);
+  ASSERT_TRUE(owed);
+  ASSERT_EQ(owed->size(), 1u);
+  EXPECT_EQ(owed->front().version_id, f.a);
+  ASSERT_TRUE(fsutil::write_file_atomic(f.status, "ok", 0600));  // the operator fixed it
+  const auto calls_before = f.calls().size();
+  replay_owed_notifications(f.s, f.consumers());
+  EXPECT_GT(f.calls().size(), calls_before) << "the hook was run again";
+  auto after = pending_notifications(f.s);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->empty());
+}
+
 TEST(Hooks, MissingExecutableIsAFailureNotACrash) {
   HookFixture f;
   std::map<std::string, PurposeConsumers> c = {{"Default", {{Hook{{(f.t.path() / "nope").string()}, 1s}}, {}, {}}}};
