@@ -8,10 +8,12 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <stdexcept>
 #include <thread>
 
+#include "agent/pool/election.hpp"
 #include "common/process.hpp"
 #include "protocol/etcd/client.hpp"
 #include "protocol/x509/aead.hpp"
@@ -199,6 +201,62 @@ TEST_F(Etcd, ASealedValueRoundTripsThroughEtcdAndOpensOnlyWithThePoolKey) {
   EXPECT_THAT(wrong.error().message, HasSubstr("the pool key does not open this value"));
   EXPECT_FALSE(protocol::aead_open(*key, (*got)->value, "/certagent-test/pool/other/key"));  // moved
   ASSERT_TRUE(c->delete_if(at, (*got)->mod_revision));
+}
+
+}  // namespace
+}  // namespace certagent::integration
+
+namespace certagent::integration {
+namespace {
+
+// Two members campaign for one pool certificate: one leads, the other sees who; the leader
+// "dies" (stops renewing) and the other takes over within the lease's TTL; a resignation hands
+// over at once.
+TEST_F(Etcd, OneMemberLeadsAndAnotherTakesOverWhenItsLeaseRunsOut) {
+  auto etcd_a = client();
+  auto etcd_b = client();
+  const std::string key = "/certagent-test/leader/front-end";
+  agent::PoolElection a(*etcd_a, key, "fe01", std::chrono::seconds(2));
+  agent::PoolElection b(*etcd_b, key, "fe02", std::chrono::seconds(2));
+  auto first = a.campaign();
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(*first, "fe01");
+  EXPECT_TRUE(a.leads());
+  auto second = b.campaign();
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(*second, "fe01");
+  EXPECT_FALSE(b.leads());
+  auto again = a.campaign();  // the leader campaigning again keeps the lead
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, "fe01");
+
+  // fe01 stops renewing (killed): fe02 leads within the TTL and a margin for etcd's lease tick.
+  const auto died = std::chrono::steady_clock::now();
+  std::string leader = "fe01";
+  while (leader != "fe02" && std::chrono::steady_clock::now() - died < std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto r = b.campaign();
+    ASSERT_TRUE(r) << r.error().message;
+    leader = *r;
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - died);
+  std::cout << "[failover] fe02 leads " << took.count() << " ms after fe01 stopped renewing (TTL 2 s)\n";
+  ASSERT_EQ(leader, "fe02");
+  EXPECT_TRUE(b.leads());
+  auto lost = a.renew();  // fe01 comes back: it must learn that it no longer leads
+  ASSERT_TRUE(lost) << lost.error().message;
+  EXPECT_FALSE(*lost);
+  EXPECT_FALSE(a.leads());
+
+  // fe02 resigns: fe01's next campaign wins at once.
+  ASSERT_TRUE(b.resign());
+  auto back = a.campaign();
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, "fe01");
+  ASSERT_TRUE(a.resign());
+  auto none = etcd_a->get(key);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
 }
 
 }  // namespace
