@@ -33,6 +33,7 @@ const std::map<std::string, Expected>& expectations() {
       {"generic-service.json", {{"mail-smtp", "mail-imap", "web"}, {4, 2, 6}, "mail.example.org"}},
       {"front-end-outputs.json", {{"front-end"}, {6}, "lyncse01.contoso.net"}},
       {"dns01-rfc2136.json", {{"front-end"}, {7}, "lyncse01.contoso.net"}},
+      {"starter.json", {{"front-end"}, {6}, "lyncse01.contoso.net"}},
   };
   return table;
 }
