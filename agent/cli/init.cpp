@@ -123,7 +123,8 @@ bool write_all(int fd, const std::string& text) {
   return true;
 }
 
-// The file appears complete, mode 0644, or not at all; link() refuses an existing name.
+// The file appears complete, mode 0644, or not at all: a temporary file in the same directory,
+// then link() — not rename(), which would replace a file created since the check above.
 int write_new_file(const std::string& file, const std::string& text) {
   const std::filesystem::path path(file);
   const std::string dir = path.parent_path().empty() ? "." : path.parent_path().string();
@@ -171,8 +172,9 @@ int run_init(const GlobalOptions& globals, const InitOptions& o) {
 
 void register_init_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   auto o = std::make_shared<InitOptions>();
-  auto* cmd = app.add_subcommand("init", "Write a starting policy from flags (validated as `policy check` does; "
-                                         "never replaces an existing file; mode 0644)");
+  auto* cmd = app.add_subcommand("init", "Write a starting policy from flags, to edit: checked as `policy check` "
+                                         "does first (a bad value: exit 2, nothing written); never replaces an "
+                                         "existing file (exit 1); mode 0644");
   cmd->add_option("FILE", o->file, "Where to write it (default: --policy, /etc/certagent/policy.json)");
   cmd->add_option("--role", o->role, "What this host is")
       ->required()
