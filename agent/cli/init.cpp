@@ -76,15 +76,18 @@ std::string policy_text(const InitOptions& o) {
          pretty_json(doc) + "\n";
 }
 
-// The flag a policy error is about, found by the policy key it names.
+// The flag a policy error is about: the key in the error's PATH ("roles[0].pool_fqdn: ..."), else
+// the first key its message names ("roles[0]: missing required key 'server_fqdn'").
 std::string flag_for(const std::string& message) {
   static const std::pair<const char*, const char*> kKeys[] = {
       {"trust_bundle", "--trust-bundle"}, {"contacts", "--contact"},       {"directory", "--ca-directory"},
       {"server_fqdn", "--server-fqdn"},   {"pool_fqdn", "--pool-fqdn"},    {"sip_domains", "--sip-domain"},
       {"meet", "--meet"},                 {"dialin", "--dialin"},          {"admin", "--admin"},
       {"internal", "--web-internal"},     {"external", "--web-external"}, {"challenge", "--challenge"}};
-  for (const auto& [key, flag] : kKeys)
-    if (message.find(key) != std::string::npos) return std::string(flag) + ": ";
+  const std::string path = message.substr(0, message.find(": "));
+  for (const std::string* text : {&path, &message})
+    for (const auto& [key, flag] : kKeys)
+      if (text->find(key) != std::string::npos) return std::string(flag) + ": ";
   return "";
 }
 

@@ -130,6 +130,13 @@ TEST_F(InitCli, ABadFlagValueSaysWhichFlagAndWritesNothing) {
   EXPECT_EQ(missing.code, 2) << missing.out;
   EXPECT_NE(missing.out.find("--server-fqdn: "), std::string::npos) << missing.out;
 
+  // The flag of the value at fault, though the message names another key too.
+  auto pool = run_certagent("init --role front-end-enterprise --server-fqdn fe01.contoso.net --pool-fqdn "
+                            "fe01.contoso.net --sip-domain contoso.com --ca-directory https://ca.example/dir " + file);
+  EXPECT_EQ(pool.code, 2) << pool.out;
+  EXPECT_NE(pool.out.find("certagent init: --pool-fqdn: roles[0].pool_fqdn: equals server_fqdn"), std::string::npos)
+      << pool.out;
+
   auto role = run_certagent("init --role edge --ca-directory https://ca.example/dir " + file);
   EXPECT_EQ(role.code, 2) << role.out;
   EXPECT_NE(role.out.find("--role: edge not in {front-end-standard,front-end-enterprise,director,reverse-proxy}"),
