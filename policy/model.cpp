@@ -37,4 +37,15 @@ std::string_view to_string(Layout l) {
   return "auto";
 }
 
+std::string_view to_string(Challenge::Type t) {
+  switch (t) {
+    case Challenge::Type::Http01: return "http-01";
+    case Challenge::Type::Dns01: return "dns-01";
+    case Challenge::Type::DnsPersist01: return "dns-persist-01";
+  }
+  return "http-01";
+}
+
+bool validates_wildcards(Challenge::Type t) { return t != Challenge::Type::Http01; }
+
 }  // namespace certagent::policy

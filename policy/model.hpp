@@ -72,7 +72,15 @@ struct Challenge {
   // dns-persist-01: the operator publishes _validation-persist.<name> once; certagent only reads it.
   std::optional<std::string> resolver;      // "HOST:PORT" to read the records from; unset: /etc/resolv.conf
   std::optional<std::string> issuer_domain; // the CA's issuer domain to name; unset: the first the CA offers
+  // Which names this entry answers for when "challenge" is a list (docs/policy.md, "A challenge
+  // per name"); neither: the default, every name no other entry selects.
+  std::vector<std::string> names;           // exact names; "*.example.com" selects only that wildcard
+  std::vector<std::string> zones;           // a zone and every name under it (wildcards included)
+  std::string at;                           // the entry's policy path ("challenge[1]"), for messages
 };
+[[nodiscard]] std::string_view to_string(Challenge::Type t);
+// Only DNS can prove control of a whole zone: dns-01 and dns-persist-01 validate wildcards.
+[[nodiscard]] bool validates_wildcards(Challenge::Type t);
 
 struct Hook {
   std::vector<std::string> argv;            // argv[0] is an absolute path; no shell
@@ -87,6 +95,9 @@ struct PurposeOutput {
   unsigned key_mode = 0600;                 // files holding the private key; 0640 when a group is given
   unsigned cert_mode = 0644;                // files holding only public material
   std::vector<Hook> hooks;
+  // systemd units certagent asks systemd (over D-Bus, as the unprivileged service user) to
+  // reload / restart after the hooks; full names, e.g. "nginx.service". None by default.
+  std::vector<std::string> reload_units, restart_units;
   std::optional<ProfileChoice> profile;     // the profile of the certificate bound to this purpose
 };
 
@@ -97,6 +108,7 @@ enum class Layout { Shared, Separate, Auto };
 struct RequiredName {
   std::string name;
   std::vector<std::string> rules;  // rule ids (Lync presets) or template paths (user templates)
+  std::string at{};                // the policy path the name first came from (a value or a template), for messages
 };
 
 struct PurposeNames {
@@ -119,7 +131,7 @@ struct Policy {
   CaConfig ca;
   KeyType key = KeyType::EcP256;
   Renewal renewal;
-  Challenge challenge;
+  std::vector<Challenge> challenges;  // never empty once parsed; see challenge_for (policy/challenge_select.hpp)
   std::vector<std::string> sip_domains;
   std::vector<Role> roles;
   std::map<std::string, PurposeOutput> outputs;  // by purpose name

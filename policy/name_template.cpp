@@ -47,7 +47,8 @@ Result<NameTemplate> parse_name_template(std::string_view text) {
   return t;
 }
 
-std::expected<std::vector<std::string>, ExpandError> expand(const NameTemplate& t, const Variables& vars) {
+std::expected<std::vector<VariableValue>, ExpandError> expand_with_origins(const NameTemplate& t,
+                                                                          const Variables& vars) {
   std::vector<VariableValue> partial{{"", ""}};  // text so far, and the last value it used
   for (const auto& seg : t.segments) {
     if (!seg.variable) {
@@ -68,7 +69,7 @@ std::expected<std::vector<std::string>, ExpandError> expand(const NameTemplate& 
       for (const auto& value : it->second) next.push_back({p.text + value.text, value.origin});
     partial = std::move(next);
   }
-  std::vector<std::string> names;
+  std::vector<VariableValue> names;
   for (const auto& raw : partial) {
     auto name = normalize_dns_name(raw.text);
     if (!name)
@@ -77,8 +78,17 @@ std::expected<std::vector<std::string>, ExpandError> expand(const NameTemplate& 
     if (auto idna = check_a_labels(*name); !idna)
       return std::unexpected(ExpandError{fmt::format("'{}' gives '{}', which has an xn-- label that is not a valid "
                                                      "A-label: {}", t.source, *name, idna.error().message), raw.origin});
-    names.push_back(std::move(*name));
+    names.push_back({std::move(*name), raw.origin});
   }
+  return names;
+}
+
+std::expected<std::vector<std::string>, ExpandError> expand(const NameTemplate& t, const Variables& vars) {
+  auto located = expand_with_origins(t, vars);
+  if (!located) return std::unexpected(std::move(located.error()));
+  std::vector<std::string> names;
+  names.reserve(located->size());
+  for (auto& n : *located) names.push_back(std::move(n.text));
   return names;
 }
 

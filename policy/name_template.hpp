@@ -43,6 +43,10 @@ inline constexpr std::size_t kMaxNamesPerTemplate = 1000;
 // Expanded, normalised (normalize_dns_name) names in element order.
 [[nodiscard]] std::expected<std::vector<std::string>, ExpandError> expand(const NameTemplate& t,
                                                                           const Variables& vars);
+// The same, each name with the origin of the value it took last (empty for derived values and
+// for a template without variables).
+[[nodiscard]] std::expected<std::vector<VariableValue>, ExpandError> expand_with_origins(const NameTemplate& t,
+                                                                                         const Variables& vars);
 [[nodiscard]] bool is_variable_name(std::string_view name);
 
 }  // namespace certagent::policy

@@ -135,182 +135,6 @@ Result<Renewal> read_renewal(const Reader& r, const json::value& v, const std::s
                                   *s));
 }
 
-Result<std::string> read_listen(const Reader& r, const json::value& v, const std::string& path) {
-  auto s = r.string(v, path);
-  if (!s) return s;
-  auto address = parse_host_port(*s);
-  if (!address || address->port == 0)
-    return r.fail(path, fmt::format("'{}' is not a listen address; write \"HOST:PORT\", \":PORT\" or "
-                                    "\"[IPv6]:PORT\" (http-01 answers on port 80 unless a proxy forwards it)",
-                                    *s));
-  return s;
-}
-
-// The keys each challenge type takes, and how the error says so.
-struct ChallengeKeys {
-  std::string_view type;
-  std::vector<std::string_view> keys;
-  std::string_view hint;
-};
-const std::vector<ChallengeKeys>& challenge_keys() {
-  static const std::vector<ChallengeKeys> k{
-      {"http-01", {"listen", "webroot"}, "http-01 takes \"listen\" or \"webroot\""},
-      {"dns-01", {"hook", "rfc2136"}, "dns-01 takes \"hook\" or \"rfc2136\""},
-      {"dns-persist-01", {"resolver", "issuer_domain"}, "dns-persist-01 takes \"resolver\" and \"issuer_domain\""}};
-  return k;
-}
-
-Result<void> check_challenge_keys(const Reader& r, const json::object& o, const std::string& path,
-                                  const ChallengeKeys& allowed) {
-  for (const auto& entry : challenge_keys())
-    for (std::string_view key : entry.keys)
-      if (o.contains(key) && std::find(allowed.keys.begin(), allowed.keys.end(), key) == allowed.keys.end())
-        return r.fail(member_path(path, key), fmt::format("'{}' does not apply to {}; {}", key, allowed.type,
-                                                          allowed.hint), Anchor::Key);
-  return {};
-}
-
-Result<void> read_http01(const Reader& r, const json::object& o, const std::string& path, Challenge& c) {
-  if (o.contains("listen") && o.contains("webroot"))
-    return r.fail(member_path(path, "webroot"), "give either \"listen\" (certagent answers itself) or "
-                                                "\"webroot\" (an existing web server answers), not both", Anchor::Key);
-  if (const auto* l = o.if_contains("listen")) {
-    auto listen = read_listen(r, *l, member_path(path, "listen"));
-    if (!listen) return std::unexpected(listen.error());
-    c.listen = *listen;
-  }
-  if (const auto* w = o.if_contains("webroot")) {
-    auto root = r.absolute_path(*w, member_path(path, "webroot"));
-    if (!root) return std::unexpected(root.error());
-    c.webroot = *root;
-  }
-  return {};
-}
-
-Result<std::chrono::seconds> read_bounded_duration(const Reader& r, const json::value& v, const std::string& path,
-                                                   std::chrono::seconds max) {
-  auto d = r.duration(v, path);
-  if (!d) return std::unexpected(d.error());
-  if (d->count() < 1 || *d > max)
-    return r.fail(path, fmt::format("must be from 1s to {}s", max.count()));
-  return d;
-}
-
-// dns-01 through RFC 2136: the primary, the TSIG key file, optionally the zone and how long to
-// wait for the zone's name servers.
-Result<Rfc2136> read_rfc2136(const Reader& r, const json::value& v, const std::string& path) {
-  auto o = r.object(v, path, {"server", "key_file", "zone", "nameserver_port", "propagation_timeout",
-                              "propagation_interval"});
-  if (!o) return std::unexpected(o.error());
-  Rfc2136 out;
-  auto server = r.required(**o, path, "server", "the zone's primary server, \"IP:PORT\", e.g. \"192.0.2.53:53\"");
-  if (!server) return std::unexpected(server.error());
-  auto s = r.string(**server, member_path(path, "server"));
-  if (!s) return std::unexpected(s.error());
-  auto address = parse_host_port(*s);
-  if (!address || address->host.empty() || address->port == 0 ||
-      address->host.find_first_not_of("0123456789.:abcdefABCDEF") != std::string::npos)
-    return r.fail(member_path(path, "server"), fmt::format("'{}' is not a DNS server address; write \"IP:PORT\" or "
-                                                           "\"[IPv6]:PORT\" with the primary's IP address, e.g. "
-                                                           "\"192.0.2.53:53\"", *s));
-  out.server = *s;
-  auto key = r.required(**o, path, "key_file", "the TSIG key file, as `tsig-keygen` writes it");
-  if (!key) return std::unexpected(key.error());
-  auto k = r.absolute_path(**key, member_path(path, "key_file"));
-  if (!k) return std::unexpected(k.error());
-  out.key_file = *k;
-  if (const auto* z = (*o)->if_contains("zone")) {
-    auto zone = r.dns_name(*z, member_path(path, "zone"));
-    if (!zone) return std::unexpected(zone.error());
-    out.zone = *zone;
-  }
-  if (const auto* p = (*o)->if_contains("nameserver_port")) {
-    if (!p->is_int64() || p->as_int64() < 1 || p->as_int64() > 65535)
-      return r.fail(member_path(path, "nameserver_port"), "must be a port number, 1 to 65535");
-    out.nameserver_port = static_cast<int>(p->as_int64());
-  }
-  if (const auto* t = (*o)->if_contains("propagation_timeout")) {
-    auto d = read_bounded_duration(r, *t, member_path(path, "propagation_timeout"), std::chrono::hours(1));
-    if (!d) return std::unexpected(d.error());
-    out.propagation_timeout = *d;
-  }
-  if (const auto* t = (*o)->if_contains("propagation_interval")) {
-    auto d = read_bounded_duration(r, *t, member_path(path, "propagation_interval"), std::chrono::minutes(1));
-    if (!d) return std::unexpected(d.error());
-    out.propagation_interval = *d;
-  }
-  return out;
-}
-
-Result<void> read_dns01(const Reader& r, const json::object& o, const std::string& path, Challenge& c) {
-  if (o.contains("hook") && o.contains("rfc2136"))
-    return r.fail(member_path(path, "rfc2136"), "give either \"hook\" (a program publishes the record) or "
-                                                "\"rfc2136\" (certagent updates the zone), not both", Anchor::Key);
-  if (const auto* u = o.if_contains("rfc2136")) {
-    auto rfc = read_rfc2136(r, *u, member_path(path, "rfc2136"));
-    if (!rfc) return std::unexpected(rfc.error());
-    c.rfc2136 = std::move(*rfc);
-    return {};
-  }
-  auto hook = r.required(o, path, "hook", "the executable that publishes and removes the _acme-challenge TXT record, "
-                       "or \"rfc2136\": {\"server\": ..., \"key_file\": ...}");
-  if (!hook) return std::unexpected(hook.error());
-  auto h = r.absolute_path(**hook, member_path(path, "hook"));
-  if (!h) return std::unexpected(h.error());
-  c.dns_hook = *h;
-  return {};
-}
-
-// dns-persist-01 (draft-ietf-acme-dns-persist): no DNS write access; where to read the records.
-Result<void> read_dns_persist01(const Reader& r, const json::object& o, const std::string& path, Challenge& c) {
-  if (const auto* v = o.if_contains("resolver")) {
-    const std::string p = member_path(path, "resolver");
-    auto s = r.string(*v, p);
-    if (!s) return std::unexpected(s.error());
-    auto address = parse_host_port(*s);
-    if (!address || address->port == 0 || address->host.empty())
-      return r.fail(p, fmt::format("'{}' is not a DNS resolver address; write \"HOST:PORT\" or \"[IPv6]:PORT\", "
-                                   "e.g. \"192.0.2.53:53\"", *s));
-    c.resolver = *s;
-  }
-  if (const auto* v = o.if_contains("issuer_domain")) {
-    const std::string p = member_path(path, "issuer_domain");
-    auto s = r.string(*v, p);
-    if (!s) return std::unexpected(s.error());
-    auto name = normalize_dns_name(*s);
-    if (!name || name->starts_with("*."))
-      return r.fail(p, fmt::format("'{}' is not an issuer domain name; write the CA's domain as its directory lists "
-                                   "it in meta.caaIdentities, e.g. \"letsencrypt.org\"", *s));
-    c.issuer_domain = *name;
-  }
-  return {};
-}
-
-Result<Challenge> read_challenge(const Reader& r, const json::value& v, const std::string& path) {
-  auto o = r.object(v, path, {"type", "listen", "webroot", "hook", "rfc2136", "resolver", "issuer_domain"});
-  if (!o) return std::unexpected(o.error());
-  Challenge c;
-  const json::value* type = (*o)->if_contains("type");
-  auto t = type ? r.choice(*type, member_path(path, "type"), {"http-01", "dns-01", "dns-persist-01"})
-                : Result<std::string>("http-01");
-  if (!t) return std::unexpected(t.error());
-  const auto& keys = *std::find_if(challenge_keys().begin(), challenge_keys().end(),
-                                   [&](const ChallengeKeys& k) { return k.type == *t; });
-  if (auto checked = check_challenge_keys(r, **o, path, keys); !checked) return std::unexpected(checked.error());
-  Result<void> read;
-  if (*t == "http-01") {
-    c.type = Challenge::Type::Http01;
-    read = read_http01(r, **o, path, c);
-  } else if (*t == "dns-01") {
-    c.type = Challenge::Type::Dns01;
-    read = read_dns01(r, **o, path, c);
-  } else {
-    c.type = Challenge::Type::DnsPersist01;
-    read = read_dns_persist01(r, **o, path, c);
-  }
-  if (!read) return std::unexpected(read.error());
-  return c;
-}
 
 Result<KeyType> read_key(const Reader& r, const json::value& v, const std::string& path) {
   auto s = r.string(v, path);
@@ -357,9 +181,11 @@ Result<Policy> read_policy(const Reader& r, const json::value& doc) {
     p.renewal = *renewal;
   }
   if (const auto* v = (*top)->if_contains("challenge")) {
-    auto challenge = read_challenge(r, *v, "challenge");
-    if (!challenge) return std::unexpected(challenge.error());
-    p.challenge = *challenge;
+    auto challenges = read_challenges(r, *v, "challenge");
+    if (!challenges) return std::unexpected(challenges.error());
+    p.challenges = std::move(*challenges);
+  } else {
+    p.challenges.push_back(Challenge{});  // http-01 on :80
   }
   auto ctx = read_context(r, **top);
   if (!ctx) return std::unexpected(ctx.error());
@@ -377,6 +203,7 @@ Result<Policy> read_policy(const Reader& r, const json::value& doc) {
   }
   if (auto one = check_one_profile_per_certificate(p); !one) return std::unexpected(one.error());
   if (auto fits = check_name_limit(r, **top, p); !fits) return std::unexpected(fits.error());
+  if (auto covered = check_challenge_coverage(r, p); !covered) return std::unexpected(covered.error());
   return p;
 }
 

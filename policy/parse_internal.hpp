@@ -28,6 +28,12 @@ struct RoleContext {
 [[nodiscard]] Result<void> check_name_limit(const Reader& r, const json::object& top, const Policy& p);
 [[nodiscard]] Result<std::map<std::string, PurposeOutput>> read_outputs(const Reader& r, const json::value& v,
                                                                         const std::vector<Role>& roles);
+// "challenge": one object, or a list whose entries select names (parse_challenge.cpp).
+[[nodiscard]] Result<std::vector<Challenge>> read_challenges(const Reader& r, const json::value& v,
+                                                             const std::string& path);
+// Every name of every certificate the policy needs has a challenge that can validate it (a
+// wildcard: dns-01 or dns-persist-01); the error points at the value or template the name came from.
+[[nodiscard]] Result<void> check_challenge_coverage(const Reader& r, const Policy& p);
 // A role whose purposes may share one certificate (layout shared or auto) must not give them
 // different profiles: one certificate has one profile.
 [[nodiscard]] Result<void> check_one_profile_per_certificate(const Policy& policy);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/escape.hpp"
 #include "policy/parse_internal.hpp"
 #include "policy/required.hpp"
 
@@ -37,10 +38,10 @@ Result<std::string> read_account(const Reader& r, const json::value& v, const st
 Result<Hook> read_hook(const Reader& r, const json::value& v, const std::string& path) {
   auto o = r.object(v, path, {"argv", "timeout"});
   if (!o) return std::unexpected(o.error());
-  auto argv_v = r.required(**o, path, "argv", "the command as an array, e.g. [\"/usr/bin/systemctl\", \"reload\", \"nginx\"]; no shell");
+  auto argv_v = r.required(**o, path, "argv", "the command as an array, e.g. [\"/usr/local/lib/certagent/copy-to-app\", \"--quiet\"]; no shell (a systemd unit is reloaded with \"reload_units\" instead)");
   if (!argv_v) return std::unexpected(argv_v.error());
   const std::string at = member_path(path, "argv");
-  if (!(*argv_v)->is_array()) return r.fail(at, "expected an array of strings (no shell parses it), e.g. [\"/usr/bin/systemctl\", \"reload\", \"nginx\"]");
+  if (!(*argv_v)->is_array()) return r.fail(at, "expected an array of strings (no shell parses it), e.g. [\"/usr/local/lib/certagent/copy-to-app\", \"--quiet\"]");
   auto argv = r.strings(**argv_v, at);
   if (!argv) return std::unexpected(argv.error());
   if (argv->empty()) return r.fail(at, "is empty; give the program and its arguments");
@@ -56,6 +57,53 @@ Result<Hook> read_hook(const Reader& r, const json::value& v, const std::string&
     hook.timeout = *d;
   }
   return hook;
+}
+
+// A unit name as systemd's D-Bus API takes it: the whole name with its suffix
+// (systemctl adds ".service"; the API does not), systemd's characters, at most 255 bytes.
+bool is_service_unit(const std::string& name) {
+  constexpr std::string_view suffix = ".service";
+  if (name.size() <= suffix.size() || name.size() > 255 || !name.ends_with(suffix)) return false;
+  if (name.front() == '@' || name.front() == '.' || name.front() == '-') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' || c == '_' ||
+           c == '.' || c == '-' || c == '@' || c == '\\';
+  });
+}
+
+Result<std::vector<std::string>> read_units(const Reader& r, const json::value& v, const std::string& path) {
+  if (!v.is_array())
+    return r.fail(path, "expected an array of unit names, e.g. [\"nginx.service\"]");
+  auto units = r.strings(v, path);
+  if (!units) return units;
+  for (size_t i = 0; i < units->size(); ++i) {
+    const std::string& u = (*units)[i];
+    if (!is_service_unit(u))  // names reach the message escaped: the text may hold anything
+      return r.fail(element_path(path, i),
+                    fmt::format("'{}' is not a service unit name; write the whole name as systemctl shows it, e.g. "
+                                "\"{}.service\"", escape_control(u, 300),
+                                u.empty() ? "nginx" : escape_control(u.substr(0, u.find('.')), 300)));
+    if (std::find(units->begin(), units->begin() + static_cast<long>(i), u) != units->begin() + static_cast<long>(i))
+      return r.fail(element_path(path, i), fmt::format("'{}' is listed twice", u));
+  }
+  return units;
+}
+
+// "reload_units" and "restart_units": what certagent asks systemd to do after the hooks.
+Result<void> read_unit_lists(const Reader& r, const json::object& o, const std::string& path, PurposeOutput& out) {
+  for (auto [key, field] : {std::pair{"reload_units", &out.reload_units}, std::pair{"restart_units", &out.restart_units}}) {
+    const json::value* v = o.if_contains(key);
+    if (!v) continue;
+    auto units = read_units(r, *v, member_path(path, key));
+    if (!units) return std::unexpected(units.error());
+    *field = std::move(*units);
+  }
+  for (size_t i = 0; i < out.restart_units.size(); ++i)
+    if (std::find(out.reload_units.begin(), out.reload_units.end(), out.restart_units[i]) != out.reload_units.end())
+      return r.fail(element_path(member_path(path, "restart_units"), i),
+                    fmt::format("'{}' is also in \"reload_units\"; a restart reloads the certificate too, keep one",
+                                out.restart_units[i]));
+  return ok();
 }
 
 using Seen = std::vector<std::pair<std::string, std::string>>;  // file path, policy path
@@ -124,7 +172,8 @@ Result<void> read_ownership(const Reader& r, const json::object& o, const std::s
 
 Result<PurposeOutput> read_output(const Reader& r, const json::value& v, const std::string& path, Seen& seen) {
   auto o = r.object(v, path, {"cert", "chain", "fullchain", "key", "combined_pem", "pkcs12", "pkcs12_password_file",
-                              "pkcs12_empty_password", "owner", "group", "key_mode", "cert_mode", "hooks", "profile"});
+                              "pkcs12_empty_password", "owner", "group", "key_mode", "cert_mode", "hooks", "reload_units",
+                              "restart_units", "profile"});
   if (!o) return std::unexpected(o.error());
   PurposeOutput out;
   if (auto files = read_files(r, **o, path, out, seen); !files) return std::unexpected(files.error());
@@ -144,6 +193,7 @@ Result<PurposeOutput> read_output(const Reader& r, const json::value& v, const s
       out.hooks.push_back(std::move(*hook));
     }
   }
+  if (auto units = read_unit_lists(r, **o, path, out); !units) return std::unexpected(units.error());
   return out;
 }
 

@@ -68,10 +68,10 @@ Result<std::vector<PurposeTemplates>> read_purpose_templates(const Reader& r, co
   return out;
 }
 
-void add_name(NameSet& set, const std::string& name, const std::vector<std::string>& rules) {
+void add_name(NameSet& set, const std::string& name, const std::vector<std::string>& rules, const std::string& from) {
   auto [at, added] = set.index.try_emplace(name, set.names.size());
   if (added) {
-    set.names.push_back({name, rules});
+    set.names.push_back({name, rules, from});
     return;
   }
   auto& known = set.names[at->second].rules;
@@ -84,14 +84,17 @@ Result<PurposeNames> expand_purpose(const Reader& r, const PurposeTemplates& p, 
   PurposeNames out{p.purpose, {}};
   NameSet set{out.names};
   for (const auto& entry : p.entries) {
-    auto names = expand(entry.name, vars);
+    auto names = expand_with_origins(entry.name, vars);
+    const std::string& template_at = !entry.path.empty() ? entry.path : fallback_path;
     if (!names) {
-      const std::string& at = !names.error().origin.empty() ? names.error().origin
-                              : !entry.path.empty()         ? entry.path
-                                                            : fallback_path;
+      const std::string& at = !names.error().origin.empty() ? names.error().origin : template_at;
       return r.fail(at, fmt::format("{} (needed for purpose {})", names.error().message, p.purpose));
     }
-    for (const auto& name : *names) add_name(set, name, {entry.rule});
+    // A name is blamed on the value it took when the template starts with that value (so a
+    // wildcard value is found where it is written), else on the template.
+    const bool starts_with_value = !entry.name.segments.empty() && entry.name.segments.front().variable;
+    for (const auto& name : *names)
+      add_name(set, name.text, {entry.rule}, starts_with_value && !name.origin.empty() ? name.origin : template_at);
   }
   return out;
 }

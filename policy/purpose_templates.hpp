@@ -45,7 +45,8 @@ struct NameSet {
   std::vector<RequiredName>& names;
   std::unordered_map<std::string, std::size_t> index{};
 };
-void add_name(NameSet& set, const std::string& name, const std::vector<std::string>& rules);
+// `from`: the policy path the name came from (kept from its first occurrence).
+void add_name(NameSet& set, const std::string& name, const std::vector<std::string>& rules, const std::string& from);
 
 [[nodiscard]] bool is_purpose_name(std::string_view s);
 

@@ -25,7 +25,7 @@ RequiredCertificate make_certificate(const Policy& policy, const Role& role, Lay
   for (const auto* p : purposes) {
     cert.purposes.push_back(p->purpose);
     serves_default = serves_default || p->purpose == "Default";
-    for (const auto& n : p->names) add_name(set, n.name, n.rules);
+    for (const auto& n : p->names) add_name(set, n.name, n.rules, n.at);
   }
   if (serves_default && role.primary_name) {
     auto it = std::find_if(cert.names.begin(), cert.names.end(),

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -33,20 +34,22 @@ int run_plan(const GlobalOptions& globals, bool check_dns) {
   const policy::Installed& installed = *installed_now;
   const auto required = policy::required_certificates(*loaded, installed.bindings);
   const auto actions = policy::plan(required, installed, policy::Clock::now());
-  const bool persist = loaded->challenge.type == policy::Challenge::Type::DnsPersist01;
+  const bool persist = std::any_of(loaded->challenges.begin(), loaded->challenges.end(), [](const auto& c) {
+    return c.type == policy::Challenge::Type::DnsPersist01;
+  });
   if (check_dns && !persist) {
-    std::cerr << "certagent: plan --check-dns: the policy's challenge is not dns-persist-01; there are no "
+    std::cerr << "certagent: plan --check-dns: no challenge of the policy is dns-persist-01; there are no "
                  "_validation-persist records to check\n";
     return kExitUsage;
   }
   std::optional<PersistPlan> records;
   if (persist) records = persist_plan(*loaded, actions, globals.state_dir, check_dns);
   if (globals.json) {
-    auto doc = plan_json(actions);
+    auto doc = plan_json(actions, loaded->challenges);
     if (records) doc.as_object()["dns_persist"] = persist_json(*records);
     std::cout << boost::json::serialize(doc) << "\n";
   } else {
-    std::cout << plan_table(actions, globals.verbosity);
+    std::cout << plan_table(actions, globals.verbosity, loaded->challenges);
     if (records) std::cout << persist_table(*records);
   }
   return check_dns ? persist_exit_code(*records) : kExitOk;
@@ -56,7 +59,7 @@ int run_plan(const GlobalOptions& globals, bool check_dns) {
 
 void register_plan_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   auto* cmd = app.add_subcommand("plan", "Show the certificates the policy requires, the names each needs (and the "
-                                         "rule behind each, with -v) and what would be done: issue, reissue, renew, "
+                                         "rule behind each and the challenge that validates it, with -v) and what would be done: issue, reissue, renew, "
                                          "rebind or keep; with challenge dns-persist-01, the _validation-persist "
                                          "TXT record each name needs");
   cmd->fallthrough();  // `plan --json -v` as well as `--json -v plan`: the global options

@@ -1,5 +1,7 @@
 #include "agent/cli/plan_persist.hpp"
 
+#include "policy/challenge_select.hpp"
+
 #include <algorithm>
 #include <chrono>
 
@@ -8,6 +10,7 @@
 
 #include "agent/engine/options.hpp"
 #include "agent/store/store.hpp"
+#include "policy/challenge_select.hpp"
 #include "protocol/acme/directory.hpp"
 #include "protocol/dns/txt_lookup.hpp"
 #include "protocol/http/curl_transport.hpp"
@@ -45,13 +48,21 @@ Result<std::string> directory_issuer_domain(const policy::CaConfig& ca) {
   return dir->caa_identities.front();
 }
 
-// Every name once; a name whose wildcard is also asked for is left out: the wildcard's record
-// (same owner, policy=wildcard) serves both.
-std::vector<std::string> plan_names(const std::vector<policy::Action>& actions) {
+// The dns-persist-01 entry of the policy that validates `name`, or null.
+const policy::Challenge* persist_entry(const policy::Policy& policy, const std::string& name) {
+  if (policy.challenges.empty()) return nullptr;
+  const auto& c = policy.challenges[policy::challenge_index(policy.challenges, name)];
+  return c.type == policy::Challenge::Type::DnsPersist01 ? &c : nullptr;
+}
+
+// Every name dns-persist-01 validates, once; a name whose wildcard is also asked for is left out:
+// the wildcard's record (same owner, policy=wildcard) serves both.
+std::vector<std::string> plan_names(const policy::Policy& policy, const std::vector<policy::Action>& actions) {
   std::vector<std::string> names;
   for (const auto& a : actions)
     for (const auto& n : a.certificate.names)
-      if (std::find(names.begin(), names.end(), n.name) == names.end()) names.push_back(n.name);
+      if (persist_entry(policy, n.name) != nullptr && std::find(names.begin(), names.end(), n.name) == names.end())
+        names.push_back(n.name);
   std::erase_if(names, [&](const std::string& n) {
     return std::find(names.begin(), names.end(), "*." + n) != names.end();
   });
@@ -74,8 +85,11 @@ void check_row(PersistRow& row, const protocol::TxtLookupOptions& lookup, const 
 PersistPlan persist_plan(const policy::Policy& policy, const std::vector<policy::Action>& actions,
                          const std::string& state_dir, bool check_dns) {
   PersistPlan plan;
-  if (policy.challenge.issuer_domain) {
-    plan.issuer_domain = *policy.challenge.issuer_domain;
+  const auto named = std::find_if(policy.challenges.begin(), policy.challenges.end(), [](const policy::Challenge& c) {
+    return c.type == policy::Challenge::Type::DnsPersist01 && c.issuer_domain;
+  });
+  if (named != policy.challenges.end()) {
+    plan.issuer_domain = *named->issuer_domain;
   } else if (auto issuer = directory_issuer_domain(policy.ca)) {
     plan.issuer_domain = *issuer;
   } else {
@@ -89,17 +103,16 @@ PersistPlan persist_plan(const policy::Policy& policy, const std::vector<policy:
                          "stops at the missing records, naming them); run `certagent plan` again then");
   else
     plan.account_uri = *account;
-  for (const auto& name : plan_names(actions))
+  for (const auto& name : plan_names(policy, actions))
     plan.rows.push_back(PersistRow{name, protocol::expected_persist_record(name, plan.issuer_domain, plan.account_uri),
                                    std::nullopt, ""});
   if (!check_dns) return plan;
   plan.checked = true;
-  const protocol::TxtLookupOptions lookup{policy.challenge.resolver};
   const long long now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
   for (auto& row : plan.rows) {
     if (plan.issuer_domain.empty() || plan.account_uri.empty()) row.detail = "the expected value is not known yet";
-    else check_row(row, lookup, plan.issuer_domain, now);
+    else check_row(row, protocol::TxtLookupOptions{persist_entry(policy, row.dns_name)->resolver}, plan.issuer_domain, now);
   }
   return plan;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "policy/challenge_select.hpp"
 #include "policy/presets.hpp"
 
 namespace certagent::agent {
@@ -20,11 +21,27 @@ json::array strings(const std::vector<std::string>& v, const json::storage_ptr& 
 
 std::string purposes_of(const policy::Action& a) { return fmt::format("{}", fmt::join(a.certificate.purposes, ",")); }
 
-void append_names(std::string& out, const policy::Action& a, std::set<std::string>& rules_used) {
-  size_t width = 0;
-  for (const auto& n : a.certificate.names) width = std::max(width, n.name.size());
+// "dns-01", or "dns-01 (challenge[1])" when the policy lists several challenges.
+std::string challenge_of(const std::vector<policy::Challenge>& challenges, const std::string& name) {
+  if (challenges.empty()) return {};
+  const auto& c = challenges[policy::challenge_index(challenges, name)];
+  if (challenges.size() == 1) return std::string(policy::to_string(c.type));
+  return fmt::format("{} ({})", policy::to_string(c.type), c.at);
+}
+
+void append_names(std::string& out, const policy::Action& a, const std::vector<policy::Challenge>& challenges,
+                  std::set<std::string>& rules_used) {
+  size_t width = 0, challenge_w = 0;
   for (const auto& n : a.certificate.names) {
-    out += fmt::format("    {:<{}}  {}\n", n.name, width, fmt::join(n.rules, ", "));
+    width = std::max(width, n.name.size());
+    challenge_w = std::max(challenge_w, challenge_of(challenges, n.name).size());
+  }
+  for (const auto& n : a.certificate.names) {
+    if (challenges.empty())
+      out += fmt::format("    {:<{}}  {}\n", n.name, width, fmt::join(n.rules, ", "));
+    else
+      out += fmt::format("    {:<{}}  {:<{}}  {}\n", n.name, width, challenge_of(challenges, n.name), challenge_w,
+                         fmt::join(n.rules, ", "));
     rules_used.insert(n.rules.begin(), n.rules.end());
   }
 }
@@ -41,7 +58,8 @@ void append_rules(std::string& out, const std::set<std::string>& used) {
 
 }  // namespace
 
-std::string plan_table(const std::vector<policy::Action>& actions, int verbosity) {
+std::string plan_table(const std::vector<policy::Action>& actions, int verbosity,
+                       const std::vector<policy::Challenge>& challenges) {
   size_t id_w = 11, purposes_w = 8;
   for (const auto& a : actions) {
     id_w = std::max(id_w, a.certificate.id.size());
@@ -58,16 +76,16 @@ std::string plan_table(const std::vector<policy::Action>& actions, int verbosity
     if (!a.missing.empty()) out += fmt::format("  missing: {}\n", fmt::join(a.missing, " "));
     if (!a.extra.empty()) out += fmt::format("  extra:   {}\n", fmt::join(a.extra, " "));
     if (verbosity >= 1) {
-      out += fmt::format("  names ({}, key {}):\n", a.certificate.layout == policy::Layout::Shared ? "shared" : "separate",
-                         policy::to_string(a.certificate.key));
-      append_names(out, a, rules_used);
+      out += fmt::format("  names ({}, key {}){}:\n", a.certificate.layout == policy::Layout::Shared ? "shared" : "separate",
+                         policy::to_string(a.certificate.key), challenges.empty() ? "" : ", challenge and rules");
+      append_names(out, a, challenges, rules_used);
     }
   }
   if (verbosity >= 1) append_rules(out, rules_used);
   return out;
 }
 
-json::value plan_json(const std::vector<policy::Action>& actions) {
+json::value plan_json(const std::vector<policy::Action>& actions, const std::vector<policy::Challenge>& challenges) {
   // One bump allocator for the whole document (shared by its values, freed with it): a plan of
   // a thousand certificates is some 30,000 values.
   const json::storage_ptr sp = json::make_shared_resource<json::monotonic_resource>();
@@ -80,9 +98,12 @@ json::value plan_json(const std::vector<policy::Action>& actions) {
     c["purposes"] = strings(a.certificate.purposes, sp);
     json::array names(sp);
     json::object rules(sp);
+    json::object by_challenge(sp);
     for (const auto& n : a.certificate.names) {
       names.emplace_back(n.name);
       rules[n.name] = strings(n.rules, sp);
+      if (!challenges.empty())
+        by_challenge[n.name] = policy::to_string(challenges[policy::challenge_index(challenges, n.name)].type);
     }
     c["names"] = std::move(names);
     c["action"] = policy::to_string(a.kind);
@@ -92,6 +113,7 @@ json::value plan_json(const std::vector<policy::Action>& actions) {
     c["key"] = policy::to_string(a.certificate.key);
     c["layout"] = policy::to_string(a.certificate.layout);
     c["rules"] = std::move(rules);
+    if (!challenges.empty()) c["challenges"] = std::move(by_challenge);
     if (a.thumbprint) c["thumbprint"] = *a.thumbprint;
     if (!a.rebind.empty()) c["rebind"] = strings(a.rebind, sp);
     if (a.renewal_due)

@@ -61,7 +61,7 @@ int run_request(const GlobalOptions& globals, const RequestOptions& o) {
   SleepingWaiter waiter;
   auto ca = open_ca(*store, policy->ca, 1, clock, waiter);
   if (!ca) return fail_with(ca.error());
-  auto solver = start_solver(policy->challenge, nullptr, &*store);
+  auto solver = start_solver(policy->challenges, nullptr, &*store);
   if (!solver) return fail_with(solver.error());
   std::mutex store_mutex;
   EngineContext ctx{&*store, &store_mutex, &ca->access, solver->get(), &clock, &waiter, consumers_from_policy(*policy)};

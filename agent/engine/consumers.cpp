@@ -33,6 +33,8 @@ std::map<std::string, PurposeConsumers> consumers_from_policy(const policy::Poli
     for (const auto& h : spec.hooks)
       c.hooks.push_back(Hook{h.argv, std::chrono::duration_cast<std::chrono::milliseconds>(h.timeout)});
     c.outputs = outputs_of(purpose, spec);
+    for (const auto& u : spec.reload_units) c.units.push_back(UnitAction{u, UnitVerb::Reload});
+    for (const auto& u : spec.restart_units) c.units.push_back(UnitAction{u, UnitVerb::Restart});
   }
   return out;
 }

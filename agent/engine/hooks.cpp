@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/engine/privilege.hpp"
 #include "agent/store/logging.hpp"
 #include "common/escape.hpp"
 #include "common/process.hpp"
@@ -60,6 +61,12 @@ Result<void> run_hooks(const std::vector<Hook>& hooks, const HookEvent& event) {
     log_output("stderr", outcome->err, outcome->err_truncated, label);
     std::string how = describe(*outcome, spec);
     if (!outcome->succeeded()) {
+      if (auto phrase = privilege_refusal(outcome->out + "\n" + outcome->err)) {
+        std::string why = fmt::format("{} {}, refused for lack of privilege (its output says \"{}\"); {}", label, how,
+                                      *phrase, hook_privilege_fix(hook.argv));
+        log->error("{}", why);
+        return fail(ErrorKind::Hook, std::move(why));
+      }
       log->error("{}: {}", label, how);
       return fail(ErrorKind::Hook, label + " " + how);
     }

@@ -40,7 +40,9 @@ struct HookEvent {
 
 // Runs the hooks in order, logging each one's outcome and output (escaped) on
 // the "hooks" logger. Stops at the first that fails (non-zero exit, signal,
-// timeout, or cannot start) and returns an Error of kind Hook naming it.
+// timeout, or cannot start) and returns an Error of kind Hook naming it; when
+// the hook's output says it was refused for lack of privilege, the message
+// says so and how to grant it (agent/engine/privilege.hpp).
 [[nodiscard]] Result<void> run_hooks(const std::vector<Hook>& hooks, const HookEvent& event);
 
 }  // namespace certagent::agent

@@ -259,7 +259,7 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
   const std::size_t workers = worker_count(jobs.size(), limit);
   log()->info("ordering {} certificate(s), {} at once (ca.concurrency {})", jobs.size(), workers, limit);
   auto ca = open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel);
-  auto solver = ca ? start_solver(policy.challenge, req.cancel, ctx.store) : Result<std::unique_ptr<protocol::ChallengeSolver>>{nullptr};
+  auto solver = ca ? start_solver(policy.challenges, req.cancel, ctx.store) : Result<std::unique_ptr<protocol::ChallengeSolver>>{nullptr};
   if (!ca || !solver) {
     Error e = !ca ? ca.error() : solver.error();
     for (auto* j : jobs) {

@@ -40,7 +40,16 @@ Result<std::vector<Step>> stage(const StoredVersion& version, std::span<const st
   return steps;
 }
 
-bool owes_notification(const Step& s) { return !s.consumers->hooks.empty() || !s.consumers->outputs.empty(); }
+bool owes_notification(const Step& s) {
+  return !s.consumers->hooks.empty() || !s.consumers->outputs.empty() || !s.consumers->units.empty();
+}
+
+// The hooks, then the systemd units.
+Result<void> tell(const PurposeConsumers& c, const HookEvent& event) {
+  if (auto hooks = run_hooks(c.hooks, event); !hooks) return hooks;
+  return run_unit_actions(c.units, fmt::format("{} of {}", event.action == HookAction::Bind ? "bind" : "rollback",
+                                               event.purpose));
+}
 
 // Puts the switched purposes back where they were (unbound if they were).
 void unswitch(Store& store, std::vector<Step>& steps) {
@@ -90,7 +99,7 @@ std::optional<std::pair<std::size_t, Error>> commit_and_tell(const Store& store,
     if (auto r = steps[i].outputs.commit(); !r) return std::pair{i, r.error()};
   for (std::size_t i = 0; i < steps.size(); ++i) {
     auto& s = steps[i];
-    if (auto r = run_hooks(s.consumers->hooks, event_for(store, s, version, s.old_thumbprint, HookAction::Bind)); !r)
+    if (auto r = tell(*s.consumers, event_for(store, s, version, s.old_thumbprint, HookAction::Bind)); !r)
       return std::pair{i, r.error()};
     s.told = true;
     if (fault_point("rebind.after_purpose"))
@@ -119,7 +128,7 @@ void tell_restore(const Store& store, const Step& s, RebindOutcome& o, const Sto
     if (!o.rollback_failure) o.rollback_failure = previous.error();
     return;
   }
-  auto told = run_hooks(s.consumers->hooks, event_for(store, s, *previous, failed.meta.thumbprint, HookAction::Rollback));
+  auto told = tell(*s.consumers, event_for(store, s, *previous, failed.meta.thumbprint, HookAction::Rollback));
   if (!told && !o.rollback_failure) o.rollback_failure = told.error();
   module_logger("store")->warn("{} rolled back to version {} (thumbprint {}); version {} stays stored for the next "
                                "attempt", s.purpose, previous->id, previous->meta.thumbprint, failed.id);
@@ -169,7 +178,7 @@ void replay_owed_notifications(Store& store, const std::map<std::string, Purpose
       const auto& c = consumers_of(consumers, n.purpose);
       Result<void> told = write_outputs(*now_bound, c.outputs);
       if (told)
-        told = run_hooks(c.hooks, HookEvent{n.purpose, HookAction::Bind, now_bound->id, n.old_thumbprint,
+        told = tell(c, HookEvent{n.purpose, HookAction::Bind, now_bound->id, n.old_thumbprint,
                                             now_bound->meta.thumbprint, store.live_path(n.purpose),
                                             now_bound->meta.names});
       if (!told) {

@@ -12,13 +12,17 @@
 
 #include "agent/engine/hooks.hpp"
 #include "agent/engine/outputs.hpp"
+#include "agent/engine/units.hpp"
 #include "agent/store/store.hpp"
 
 namespace certagent::agent {
 
+// Told in this order after the outputs are written: the hooks, then the units
+// (systemd reloads or restarts them), for a bind and for a rollback alike.
 struct PurposeConsumers {
   std::vector<Hook> hooks;
   std::vector<OutputSpec> outputs;
+  std::vector<UnitAction> units;
 };
 
 struct RebindOutcome {

@@ -4,6 +4,8 @@
 #include "agent/store/logging.hpp"
 #include "common/host_port.hpp"
 
+#include "policy/challenge_select.hpp"
+#include "protocol/acme/challenge_router.hpp"
 #include "protocol/acme/dns01_hook_solver.hpp"
 #include "protocol/acme/dns01_rfc2136_solver.hpp"
 #include "protocol/acme/dns_persist_solver.hpp"
@@ -67,10 +69,8 @@ Result<std::unique_ptr<protocol::ChallengeSolver>> start_rfc2136(const policy::R
   return solver;
 }
 
-}  // namespace
-
-Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const policy::Challenge& challenge,
-                                                                const std::atomic<bool>* cancel, const Store* store) {
+Result<std::unique_ptr<protocol::ChallengeSolver>> start_one(const policy::Challenge& challenge,
+                                                             const std::atomic<bool>* cancel, const Store* store) {
   if (challenge.type == policy::Challenge::Type::Dns01 && challenge.rfc2136) return start_rfc2136(*challenge.rfc2136, store);
   if (challenge.type == policy::Challenge::Type::Dns01) {
     protocol::Dns01HookOptions options;
@@ -91,6 +91,22 @@ Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const policy::Ch
   if (auto started = responder->start(); !started)
     return std::unexpected(started.error().context("starting the http-01 responder on " + challenge.listen));
   return responder;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<protocol::ChallengeSolver>> start_solver(const std::vector<policy::Challenge>& challenges,
+                                                                const std::atomic<bool>* cancel, const Store* store) {
+  if (challenges.empty()) return fail(ErrorKind::Invalid, "the policy names no challenge");
+  if (challenges.size() == 1) return start_one(challenges.front(), cancel, store);
+  std::vector<std::unique_ptr<protocol::ChallengeSolver>> solvers;
+  for (const auto& c : challenges) {
+    auto solver = start_one(c, cancel, store);
+    if (!solver) return std::unexpected(std::move(solver.error()).context("the policy's " + c.at));
+    solvers.push_back(std::move(*solver));
+  }
+  return std::make_unique<protocol::ChallengeRouter>(
+      std::move(solvers), [challenges](std::string_view name) { return policy::challenge_index(challenges, name); });
 }
 
 }  // namespace certagent::agent

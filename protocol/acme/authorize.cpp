@@ -234,14 +234,19 @@ Result<ChallengeTask> task_for(const Authorization& authz, const Challenge& c, s
                                .context("the challenge token for " + name + " ('" + escape_control(c.token, 80) +
                                         "') is not base64url"));
   std::string key_auth = key_authorization(c.token, account_thumbprint);
-  return ChallengeTask{authz.identifier.value, c.type, c.token, key_auth, dns01_value(key_auth)};
+  ChallengeTask task{authz.identifier.value, c.type, c.token, key_auth, dns01_value(key_auth)};
+  task.wildcard = authz.wildcard;  // a challenge per name routes "*.<identifier>" on its own
+  return task;
 }
 
 }  // namespace
 
-Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std::vector<Authorization>& authorizations,
-                                                   std::string_view challenge_type, std::string_view account_thumbprint,
-                                                   std::vector<std::string>* challenge_urls) {
+namespace {
+
+template <class TypeFor>
+Result<std::vector<ChallengeTask>> tasks_by(const Order& order, const std::vector<Authorization>& authorizations,
+                                            const TypeFor& type_for, std::string_view account_thumbprint,
+                                            std::vector<std::string>* challenge_urls) {
   std::vector<ChallengeTask> tasks;
   auto names = identifier_names(order.identifiers);
   std::vector<Authorization> failed;
@@ -254,6 +259,7 @@ Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std
       failed.push_back(authz);
       continue;
     }
+    const std::string_view challenge_type = type_for(name);
     const Challenge* c = challenge_of_type(authz, challenge_type);
     if (c == nullptr)
       return fail(ErrorKind::Rejected, "the CA offers no " + std::string(challenge_type) + " challenge for " +
@@ -267,6 +273,22 @@ Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std
   return tasks;
 }
 
+}  // namespace
+
+Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std::vector<Authorization>& authorizations,
+                                                   std::string_view challenge_type, std::string_view account_thumbprint,
+                                                   std::vector<std::string>* challenge_urls) {
+  return tasks_by(order, authorizations, [&](const std::string&) { return challenge_type; }, account_thumbprint,
+                  challenge_urls);
+}
+
+Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order, const std::vector<Authorization>& authorizations,
+                                                   const ChallengeSolver& solver, std::string_view account_thumbprint,
+                                                   std::vector<std::string>* challenge_urls) {
+  return tasks_by(order, authorizations, [&](const std::string& name) { return solver.type_for(name); },
+                  account_thumbprint, challenge_urls);
+}
+
 Result<Order> authorize_order(AcmeSession& session, const Order& order, ChallengeSolver& solver,
                               const AuthorizeOptions& options) {
   if (order.status == "invalid") return fail(ErrorKind::Rejected, "the order is invalid: " + problem_text(order.error));
@@ -276,7 +298,7 @@ Result<Order> authorize_order(AcmeSession& session, const Order& order, Challeng
   std::vector<std::string> urls;
   auto thumbprint = session.account_thumbprint();
   if (!thumbprint) return std::unexpected(thumbprint.error());
-  auto tasks = challenge_tasks(order, *authz, solver.type(), *thumbprint, &urls);
+  auto tasks = challenge_tasks(order, *authz, solver, *thumbprint, &urls);
   if (!tasks) return std::unexpected(tasks.error());
   for (auto& t : *tasks)
     if (t.type == "dns-persist-01" && t.account_uri.empty()) t.account_uri = session.account().url;

@@ -30,6 +30,12 @@ struct AuthorizeOptions {
                                                                  std::string_view challenge_type,
                                                                  std::string_view account_thumbprint,
                                                                  std::vector<std::string>* challenge_urls);
+// The same with the type chosen per name (`solver.type_for`: a challenge per name).
+[[nodiscard]] Result<std::vector<ChallengeTask>> challenge_tasks(const Order& order,
+                                                                 const std::vector<Authorization>& authorizations,
+                                                                 const ChallengeSolver& solver,
+                                                                 std::string_view account_thumbprint,
+                                                                 std::vector<std::string>* challenge_urls);
 
 // Runs the whole §7.5 step for `order`; returns the order once it is ready
 // (or already processing/valid). Timeout when validation takes longer than the policy allows.

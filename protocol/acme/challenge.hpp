@@ -24,8 +24,8 @@ struct ChallengeTask {
   std::string token;              // as the CA sent it — untrusted until checked
   std::string key_authorization;  // token "." base64url(JWK thumbprint)  (§8.1)
   std::string dns01_value;        // base64url(SHA-256(key_authorization)) (§8.4)
-  // dns-persist-01 (no token): what the _validation-persist record must name.
   bool wildcard = false;                      // the authorization is for "*.<identifier>"
+  // dns-persist-01 (no token): what the _validation-persist record must name.
   std::vector<std::string> issuer_domain_names;  // the CA's, checked (order.hpp)
   std::string account_uri;                    // the challenge's accounturi, else the session's account URL
 };
@@ -34,6 +34,9 @@ class ChallengeSolver {
  public:
   virtual ~ChallengeSolver() = default;
   [[nodiscard]] virtual std::string_view type() const = 0;  // the challenge type it answers
+  // The type it answers for one name ("*.example.com" for a wildcard authorization): type(),
+  // unless it routes names to several solvers (ChallengeRouter).
+  [[nodiscard]] virtual std::string_view type_for(std::string_view /*name*/) const { return type(); }
   // Make the answer available. Refuses tokens that are not base64url.
   [[nodiscard]] virtual Result<void> present(const ChallengeTask& task) = 0;
   // Withdraw it. Safe to call for a task that was never presented.

@@ -116,6 +116,19 @@ class Rfc2136 : public ::testing::Test {
     return true;
   }
 
+  // `run --once` issues one certificate carrying exactly `names`; certagent's output, or "" after
+  // a failed expectation (already reported).
+  static std::string issue_one(const EngineSandbox& box, const std::vector<std::string>& names) {
+    auto r = box.certagent({"run", "--once"});
+    show(r);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    auto certs = box.certs();
+    EXPECT_EQ(certs.size(), 1u);
+    if (r.exit_code != 0 || certs.size() != 1) return {};
+    EXPECT_THAT(names_of(certs.begin()->second), ::testing::UnorderedElementsAreArray(names));
+    return r.out + r.err;
+  }
+
   BindEnv bind_;
   PebbleEnv pebble_;
 };
@@ -124,14 +137,9 @@ TEST_F(Rfc2136, SeveralNamesAndAWildcardAreIssuedAndNothingIsLeftInTheZone) {
   EngineSandbox box(pebble_);
   const std::vector<std::string> names{"acme.test", "a.acme.test", "b.acme.test", "c.acme.test", "*.x.acme.test"};
   write_policy(box, names, bind_.at("KEY_FILE"));
-  auto r = box.certagent({"run", "--once"});
-  show(r);
-  ASSERT_EQ(r.exit_code, 0) << describe(r);
-  auto certs = box.certs();
-  ASSERT_EQ(certs.size(), 1u);
-  EXPECT_THAT(names_of(certs.begin()->second), ::testing::UnorderedElementsAreArray(names));
+  const std::string log = issue_one(box, names);
+  if (log.empty()) return;
   // One update for the order's five records; both name servers were asked before answering.
-  const std::string log = r.out + r.err;
   EXPECT_THAT(log, HasSubstr("added 5 TXT record(s) to the zone acme.test at 127.0.0.1:53 in one update"));
   EXPECT_THAT(log, HasSubstr("every name server of acme.test serves the 5 record(s) after"));
   EXPECT_THAT(log, HasSubstr("removed 5 TXT record(s) from the zone acme.test"));
@@ -143,6 +151,42 @@ TEST_F(Rfc2136, SeveralNamesAndAWildcardAreIssuedAndNothingIsLeftInTheZone) {
   EXPECT_TRUE(eventually_no_txt("acme.test", "127.0.0.2")) << "the secondary still serves TXT records after 10 s";
   // The secondary got the records by NOTIFY and a transfer (not by being the primary).
   EXPECT_THAT(read_file(bind_.at("SECONDARY_LOG")), HasSubstr("transfer of 'acme.test/IN' from 127.0.0.1#53"));
+}
+
+// A challenge per name: one certificate whose public name is validated by http-01 (certagent's
+// own responder, which pebble reaches through BIND's A record) and whose internal name and
+// wildcard by dns-01 through RFC 2136 — one order, both kinds of challenge.
+TEST_F(Rfc2136, OneCertificateMixesHttp01AndDns01Names) {
+  EngineSandbox box(pebble_);
+  const std::vector<std::string> names{"www.acme.test", "internal.acme.test", "*.acme.test"};
+  json::object rfc{{"server", bind_.at("PRIMARY")}, {"key_file", bind_.at("KEY_FILE")}};
+  json::object policy{
+      {"ca", json::object{{"directory", pebble_.directory_url}, {"trust_bundle", pebble_.tls_root}}},
+      {"challenge", json::array{json::object{{"type", "http-01"},
+                                             {"listen", fmt::format("127.0.0.1:{}", pebble_.http01_port)}},
+                                json::object{{"type", "dns-01"}, {"rfc2136", rfc},
+                                             {"names", json::array{"internal.acme.test", "*.acme.test"}}}}},
+      {"roles", json::array{json::object{{"role", "custom"}, {"id", "web"},
+                                         {"names", json::object{{"https", json::array(names.begin(), names.end())}}}}}}};
+  box.replace_policy(json::serialize(policy) + "\n");
+  auto plan = box.certagent({"plan", "-v"});
+  ASSERT_EQ(plan.exit_code, 0) << describe(plan);
+  EXPECT_THAT(plan.out, ::testing::ContainsRegex("www\\.acme\\.test +http-01 \\(challenge\\[0\\]\\)"));
+  EXPECT_THAT(plan.out, ::testing::ContainsRegex("internal\\.acme\\.test +dns-01 \\(challenge\\[1\\]\\)"));
+  EXPECT_THAT(plan.out, ::testing::ContainsRegex("\\*\\.acme\\.test +dns-01 \\(challenge\\[1\\]\\)"));
+
+  const std::string log = issue_one(box, names);
+  if (log.empty()) return;
+  // The two dns-01 names' records (_acme-challenge.internal and, for the wildcard,
+  // _acme-challenge.acme.test) in one update; www.acme.test's challenge not in DNS at all.
+  EXPECT_THAT(log, HasSubstr("added 2 TXT record(s) to the zone acme.test at 127.0.0.1:53 in one update"));
+  EXPECT_THAT(log, HasSubstr("removed 2 TXT record(s) from the zone acme.test"));
+  EXPECT_THAT(txt_records("acme.test", "127.0.0.1"), ::testing::IsEmpty());
+  // pebble validated www.acme.test by http-01 (its log says which challenge it validated).
+  const std::string pebble_log = read_file(bind_.at("PEBBLE_DIR") + "/default.log");
+  EXPECT_THAT(pebble_log, HasSubstr(fmt::format("Attempting to validate w/ HTTP: http://www.acme.test:{}/",
+                                                pebble_.http01_port)));
+  EXPECT_THAT(pebble_log, Not(HasSubstr("w/ HTTP: http://internal.acme.test")));
 }
 
 TEST_F(Rfc2136, TwentyNamesAndAWildcardGoInOneUpdateAndCertagentWaitsForTheLaggingSecondary) {

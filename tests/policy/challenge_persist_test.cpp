@@ -13,10 +13,10 @@ TEST(PolicyDnsPersist, TheChallengeTakesAResolverAndAnIssuerDomain) {
                                              "resolver": "[::1]:5353", "issuer_domain": "LetsEncrypt.org."},)"),
                         "p.json");
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_EQ(p->challenge.type, Challenge::Type::DnsPersist01);
-  EXPECT_EQ(p->challenge.resolver, "[::1]:5353");
-  EXPECT_EQ(p->challenge.issuer_domain, "letsencrypt.org");  // normalised as every DNS name
-  EXPECT_TRUE(p->challenge.dns_hook.empty());
+  EXPECT_EQ(p->challenges.front().type, Challenge::Type::DnsPersist01);
+  EXPECT_EQ(p->challenges.front().resolver, "[::1]:5353");
+  EXPECT_EQ(p->challenges.front().issuer_domain, "letsencrypt.org");  // normalised as every DNS name
+  EXPECT_TRUE(p->challenges.front().dns_hook.empty());
 }
 
 TEST(PolicyDnsPersist, BothSettingsAreOptional) {
@@ -24,9 +24,9 @@ TEST(PolicyDnsPersist, BothSettingsAreOptional) {
                                           R"("sip_domains": ["contoso.com"], "challenge": {"type": "dns-persist-01"},)"),
                         "p.json");
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_EQ(p->challenge.type, Challenge::Type::DnsPersist01);
-  EXPECT_FALSE(p->challenge.resolver);
-  EXPECT_FALSE(p->challenge.issuer_domain);
+  EXPECT_EQ(p->challenges.front().type, Challenge::Type::DnsPersist01);
+  EXPECT_FALSE(p->challenges.front().resolver);
+  EXPECT_FALSE(p->challenges.front().issuer_domain);
 }
 
 }  // namespace

@@ -13,15 +13,15 @@ TEST(PolicyRfc2136, TheServerAndKeyFileAreEnoughTheRestHasDefaults) {
                                              "rfc2136": {"server": "192.0.2.53:53", "key_file": "/etc/certagent/u.key"}},)"),
                         "p.json");
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_EQ(p->challenge.type, Challenge::Type::Dns01);
-  ASSERT_TRUE(p->challenge.rfc2136);
-  EXPECT_EQ(p->challenge.rfc2136->server, "192.0.2.53:53");
-  EXPECT_EQ(p->challenge.rfc2136->key_file, "/etc/certagent/u.key");
-  EXPECT_FALSE(p->challenge.rfc2136->zone);
-  EXPECT_EQ(p->challenge.rfc2136->nameserver_port, 53);
-  EXPECT_EQ(p->challenge.rfc2136->propagation_timeout, std::chrono::seconds(120));
-  EXPECT_EQ(p->challenge.rfc2136->propagation_interval, std::chrono::seconds(2));
-  EXPECT_TRUE(p->challenge.dns_hook.empty());
+  EXPECT_EQ(p->challenges.front().type, Challenge::Type::Dns01);
+  ASSERT_TRUE(p->challenges.front().rfc2136);
+  EXPECT_EQ(p->challenges.front().rfc2136->server, "192.0.2.53:53");
+  EXPECT_EQ(p->challenges.front().rfc2136->key_file, "/etc/certagent/u.key");
+  EXPECT_FALSE(p->challenges.front().rfc2136->zone);
+  EXPECT_EQ(p->challenges.front().rfc2136->nameserver_port, 53);
+  EXPECT_EQ(p->challenges.front().rfc2136->propagation_timeout, std::chrono::seconds(120));
+  EXPECT_EQ(p->challenges.front().rfc2136->propagation_interval, std::chrono::seconds(2));
+  EXPECT_TRUE(p->challenges.front().dns_hook.empty());
 }
 
 TEST(PolicyRfc2136, EverySettingIsRead) {
@@ -32,11 +32,11 @@ TEST(PolicyRfc2136, EverySettingIsRead) {
                                                          "propagation_timeout": "5m", "propagation_interval": "5s"}},)"),
                         "p.json");
   ASSERT_TRUE(p) << p.error().message;
-  ASSERT_TRUE(p->challenge.rfc2136);
-  EXPECT_EQ(p->challenge.rfc2136->zone, "contoso.com");
-  EXPECT_EQ(p->challenge.rfc2136->nameserver_port, 5353);
-  EXPECT_EQ(p->challenge.rfc2136->propagation_timeout, std::chrono::minutes(5));
-  EXPECT_EQ(p->challenge.rfc2136->propagation_interval, std::chrono::seconds(5));
+  ASSERT_TRUE(p->challenges.front().rfc2136);
+  EXPECT_EQ(p->challenges.front().rfc2136->zone, "contoso.com");
+  EXPECT_EQ(p->challenges.front().rfc2136->nameserver_port, 5353);
+  EXPECT_EQ(p->challenges.front().rfc2136->propagation_timeout, std::chrono::minutes(5));
+  EXPECT_EQ(p->challenges.front().rfc2136->propagation_interval, std::chrono::seconds(5));
 }
 
 TEST(PolicyRfc2136, TheHookFormStillWorks) {
@@ -44,8 +44,8 @@ TEST(PolicyRfc2136, TheHookFormStillWorks) {
                                           R"("sip_domains": ["contoso.com"], "challenge": {"type": "dns-01", "hook": "/usr/local/bin/h"},)"),
                         "p.json");
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_EQ(p->challenge.dns_hook, "/usr/local/bin/h");
-  EXPECT_FALSE(p->challenge.rfc2136);
+  EXPECT_EQ(p->challenges.front().dns_hook, "/usr/local/bin/h");
+  EXPECT_FALSE(p->challenges.front().rfc2136);
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 // the example describes. A new example must be added to the table.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
+#include "policy/challenge_select.hpp"
 #include "policy/parse.hpp"
 #include "policy/required.hpp"
 
@@ -33,6 +35,7 @@ const std::map<std::string, Expected>& expectations() {
       {"generic-service.json", {{"mail-smtp", "mail-imap", "web"}, {4, 2, 6}, "mail.example.org"}},
       {"front-end-outputs.json", {{"front-end"}, {6}, "lyncse01.contoso.net"}},
       {"dns01-rfc2136.json", {{"front-end"}, {7}, "lyncse01.contoso.net"}},
+      {"challenge-per-name.json", {{"front-end"}, {7}, "lyncse01.contoso.net"}},
       {"starter.json", {{"front-end"}, {6}, "lyncse01.contoso.net"}},
   };
   return table;
@@ -45,14 +48,54 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 
+// The shipped unit runs certagent as an unprivileged user with NoNewPrivileges=yes: a hook
+// cannot reload a service that runs as root (systemctl is refused by polkit, sudo and pkexec
+// by NoNewPrivileges, nginx -s / kill cannot signal a root process). Services are reloaded
+// with "reload_units" / "restart_units" (docs/operations.md, "Reloading consumers").
+TEST(Examples, NoExampleHookNeedsPrivilegesTheShippedServiceLacks) {
+  const std::vector<std::string> privileged = {"systemctl", "service", "sudo", "pkexec", "su", "nginx", "kill",
+                                               "haproxy", "apachectl", "apache2ctl", "invoke-rc.d"};
+  const fs::path dir = fs::path(CERTAGENT_SOURCE_DIR) / "docs" / "examples";
+  size_t units = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    auto policy = parse_policy(slurp(entry.path()), entry.path().filename().string());
+    ASSERT_TRUE(policy) << policy.error().message;
+    for (const auto& [purpose, out] : policy->outputs) {
+      for (const auto& hook : out.hooks) {
+        const std::string program = fs::path(hook.argv.front()).filename().string();
+        EXPECT_EQ(std::count(privileged.begin(), privileged.end(), program), 0)
+            << entry.path().filename() << ", purpose " << purpose << ": hook " << hook.argv.front()
+            << " needs privileges the certagent user does not have; use \"reload_units\"";
+      }
+      units += out.reload_units.size() + out.restart_units.size();
+    }
+  }
+  EXPECT_GE(units, 4u) << "the examples show the reload of nginx, HAProxy and the Lync web proxy";
+}
+
 TEST(Examples, TheRfc2136ExampleUpdatesThePrimaryWithTheKeyFile) {
   auto policy = parse_policy(slurp(fs::path(CERTAGENT_SOURCE_DIR) / "docs/examples/dns01-rfc2136.json"), "r");
   ASSERT_TRUE(policy) << policy.error().message;
-  EXPECT_EQ(policy->challenge.type, Challenge::Type::Dns01);
-  ASSERT_TRUE(policy->challenge.rfc2136);
-  EXPECT_EQ(policy->challenge.rfc2136->server, "192.0.2.53:53");
-  EXPECT_EQ(policy->challenge.rfc2136->key_file, "/etc/certagent/acme-update.key");
-  EXPECT_EQ(policy->challenge.rfc2136->propagation_timeout, std::chrono::minutes(2));
+  EXPECT_EQ(policy->challenges.front().type, Challenge::Type::Dns01);
+  ASSERT_TRUE(policy->challenges.front().rfc2136);
+  EXPECT_EQ(policy->challenges.front().rfc2136->server, "192.0.2.53:53");
+  EXPECT_EQ(policy->challenges.front().rfc2136->key_file, "/etc/certagent/acme-update.key");
+  EXPECT_EQ(policy->challenges.front().rfc2136->propagation_timeout, std::chrono::minutes(2));
+}
+
+TEST(Examples, TheChallengePerNameExampleSendsInternalNamesToDns01) {
+  auto policy = parse_policy(slurp(fs::path(CERTAGENT_SOURCE_DIR) / "docs/examples/challenge-per-name.json"), "c");
+  ASSERT_TRUE(policy) << policy.error().message;
+  ASSERT_EQ(policy->challenges.size(), 2u);
+  const auto certs = required_certificates(*policy);
+  ASSERT_EQ(certs.size(), 1u);
+  std::map<std::string, Challenge::Type> by_name;
+  for (const auto& n : certs[0].names) by_name[n.name] = challenge_for(policy->challenges, n.name)->type;
+  for (const char* internal : {"lyncse01.contoso.net", "lyncdiscoverinternal.contoso.com", "admin.contoso.com"})
+    EXPECT_EQ(by_name.at(internal), Challenge::Type::Dns01) << internal;
+  for (const char* external : {"lyncdiscover.contoso.com", "meet.contoso.com", "dialin.contoso.com", "lyncweb.contoso.com"})
+    EXPECT_EQ(by_name.at(external), Challenge::Type::Http01) << external;
 }
 
 TEST(Examples, EveryExampleParsesAndGivesItsCertificates) {

@@ -44,6 +44,25 @@ TEST(PolicyOutputs, KeyFilesDefaultTo0600And0640WithAGroup) {
   EXPECT_EQ(explicit_mode.key_mode, 0600u) << "an explicit key_mode wins";
 }
 
+TEST(PolicyOutputs, UnitsToReloadAndRestartAreReadInOrderAndNoneByDefault) {
+  auto none = default_output(R"({"key": "/o/k.pem"})");
+  EXPECT_TRUE(none.reload_units.empty());
+  EXPECT_TRUE(none.restart_units.empty());
+  auto some = default_output(R"({"reload_units": ["nginx.service", "getty@tty1.service"],
+                                 "restart_units": ["lync-import.service"]})");
+  EXPECT_EQ(some.reload_units, (std::vector<std::string>{"nginx.service", "getty@tty1.service"}));
+  EXPECT_EQ(some.restart_units, (std::vector<std::string>{"lync-import.service"}));
+}
+
+TEST(PolicyOutputs, AUnitNameWithControlCharactersReachesTheMessageEscaped) {
+  auto p = parse_policy(lync_policy(R"("server_fqdn": "se01.contoso.net")",
+                                    R"("sip_domains": ["a.com"], "purposes": {"Default": {"reload_units": ["x\u001b[31m.service"]}},)"),
+                        "p.json");
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("is not a service unit name"), std::string::npos) << p.error().message;
+  EXPECT_EQ(p.error().message.find('\x1b'), std::string::npos) << "the escape character reached the message raw";
+}
+
 TEST(PolicyOutputs, AnEmptyPkcs12PasswordIsSaidExplicitly) {
   auto out = default_output(R"({"pkcs12": "/o/b.p12", "pkcs12_empty_password": true})");
   EXPECT_TRUE(out.pkcs12_empty_password);

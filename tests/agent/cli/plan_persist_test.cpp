@@ -26,8 +26,10 @@ policy::Action action_with(std::vector<std::string> names) {
 policy::Policy persist_policy() {
   policy::Policy p;
   p.ca.directory_url = "https://ca.invalid/dir";  // never read: the issuer domain is given
-  p.challenge.type = policy::Challenge::Type::DnsPersist01;
-  p.challenge.issuer_domain = "ca.example";
+  policy::Challenge c;
+  c.type = policy::Challenge::Type::DnsPersist01;
+  c.issuer_domain = "ca.example";
+  p.challenges = {c};
   return p;
 }
 

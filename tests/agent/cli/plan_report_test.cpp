@@ -40,5 +40,27 @@ TEST(PlanReport, TableShowsReasonsAndWithVerbosityTheRules) {
   EXPECT_NE(verbose.find("pool: Pool name for this pool"), std::string::npos) << verbose;
 }
 
+// A challenge per name: -v and --json say, for every name, the challenge that will validate it.
+TEST(PlanReport, VerboseAndJsonShowTheChallengeOfEachName) {
+  policy::Challenge http, dns;
+  http.at = "challenge[0]";
+  dns.type = policy::Challenge::Type::Dns01;
+  dns.names = {"lyncdiscoverinternal.contoso.com"};
+  dns.at = "challenge[1]";
+  const std::vector<policy::Challenge> challenges{http, dns};
+  auto verbose = plan_table({rebind_action()}, 1, challenges);
+  EXPECT_NE(verbose.find("pool01.contoso.net                http-01 (challenge[0])  pool, web-services"),
+            std::string::npos) << verbose;
+  EXPECT_NE(verbose.find("lyncdiscoverinternal.contoso.com  dns-01 (challenge[1])   autodiscover-internal"),
+            std::string::npos) << verbose;
+  auto v = plan_json({rebind_action()}, challenges);
+  const auto& c = v.at("certificates").as_array().at(0);
+  EXPECT_EQ(c.at("challenges").at("pool01.contoso.net"), "http-01");
+  EXPECT_EQ(c.at("challenges").at("lyncdiscoverinternal.contoso.com"), "dns-01");
+  // One challenge for every name: the type alone.
+  auto one = plan_table({rebind_action()}, 1, {http});
+  EXPECT_NE(one.find("pool01.contoso.net                http-01  pool, web-services"), std::string::npos) << one;
+}
+
 }  // namespace
 }  // namespace certagent::agent

@@ -55,7 +55,7 @@ struct HookFixture : testing::StoreFixture {
                                                      std::chrono::milliseconds timeout = 10s) {
     std::vector<std::string> argv = {script.string(), log.string(), status.string()};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    return {{"Default", PurposeConsumers{{Hook{argv, timeout}}, {}}}};
+    return {{"Default", PurposeConsumers{{Hook{argv, timeout}}, {}, {}}}};
   }
   std::string calls() { return fsutil::read_file(log).value_or(""); }
   std::string bound() { return (*s.binding("Default"))->version_id; }
@@ -231,7 +231,7 @@ TEST(Hooks, FailureOnFirstBindKeepsTheNewVersionAndReports) {
 
 TEST(Hooks, MissingExecutableIsAFailureNotACrash) {
   HookFixture f;
-  std::map<std::string, PurposeConsumers> c = {{"Default", {{Hook{{(f.t.path() / "nope").string()}, 1s}}, {}}}};
+  std::map<std::string, PurposeConsumers> c = {{"Default", {{Hook{{(f.t.path() / "nope").string()}, 1s}}, {}, {}}}};
   ASSERT_TRUE(rebind(f.s, kDefault, f.a, {}));
   auto out = rebind(f.s, kDefault, f.b, c);
   ASSERT_TRUE(out);

@@ -33,11 +33,13 @@ policy::Policy example() {
 }
 
 // The example's consumers with every path moved under `root` (its
-// directories created) and the hooks replaced by /bin/true.
+// directories created), the hooks replaced by /bin/true and no systemd unit
+// reloaded (units_test and integration.consumer_reload cover those).
 std::map<std::string, PurposeConsumers> rooted(const policy::Policy& p, const fs::path& root) {
   auto consumers = consumers_from_policy(p);
   for (auto& [purpose, c] : consumers) {
     for (auto& h : c.hooks) h.argv = {"/bin/true"};
+    c.units.clear();
     for (auto& o : c.outputs) {
       o.path = root / o.path.relative_path();
       fs::create_directories(o.path.parent_path());
@@ -56,6 +58,7 @@ mode_t mode_of(const fs::path& p) {
 TEST(OutputsExample, EveryOutputOfTheExampleIsWrittenWithItsMode) {
   const auto policy = example();
   EXPECT_EQ(policy.outputs.at("WebServicesExternal").group, "haproxy");
+  EXPECT_EQ(policy.outputs.at("WebServicesExternal").reload_units, std::vector<std::string>{"haproxy.service"});
   TempDir t;
   auto store = Store::open(t.path() / "state", {.write = true});
   ASSERT_TRUE(store) << store.error().message;
