@@ -37,6 +37,7 @@ void set_verbosity(int v) {
 }  // namespace
 
 void register_commands(CLI::App& app, GlobalOptions& globals, int& exit_code) {
+  register_init_command(app, globals, exit_code);
   register_plan_command(app, globals, exit_code);
   register_policy_command(app, globals, exit_code);
   register_acme_command(app, globals, exit_code);
@@ -46,6 +47,7 @@ void register_commands(CLI::App& app, GlobalOptions& globals, int& exit_code) {
   register_revoke_command(app, globals, exit_code);
   register_run_command(app, globals, exit_code);
   register_status_command(app, globals, exit_code);
+  register_completion_command(app, globals, exit_code);
   // Every global option (--policy, --state-dir, --json, -v) before or after any subcommand:
   // `certagent certs --json` as well as `certagent --json certs`.
   std::function<void(CLI::App&)> fall_through = [&](CLI::App& parent) {

@@ -1,5 +1,7 @@
 #pragma once
 // One registration function per subcommand; each is defined in agent/cmd_<name>.cpp.
+#include <string>
+
 #include "agent/cli/cli.hpp"
 
 namespace certagent::agent {
@@ -20,5 +22,11 @@ void register_certs_command(CLI::App& app, GlobalOptions& globals, int& exit_cod
 void register_request_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 void register_assign_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
 void register_revoke_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+
+// `certagent init` (agent/cli/init.cpp) and `certagent completion` (agent/cli/completion.cpp).
+void register_init_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+void register_completion_command(CLI::App& app, GlobalOptions& globals, int& exit_code);
+// The bash completion script for every subcommand and option `app` defines.
+[[nodiscard]] std::string bash_completion(CLI::App& app);
 
 }  // namespace certagent::agent

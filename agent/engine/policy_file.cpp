@@ -44,7 +44,9 @@ Result<std::string> read_policy_text(const std::string& path) {
                 cannot_read(path, "there is no such file. Start from an example — /usr/share/doc/certagent/examples "
                                   "(docs/examples in the source: a Standard Edition server, an Enterprise pool, a "
                                   "reverse proxy, …) — copy it there, edit the names and the CA, and check it with "
-                                  "`certagent policy check " + path + "`; or name another file with --policy"));
+                                  "`certagent policy check " + path + "`; or write one with `certagent init "
+                                  "--role ROLE --ca-directory URL ...` (see `certagent init --help`); or name "
+                                  "another file with --policy"));
   if (f.fd < 0) return fail(ErrorKind::Storage, cannot_read(path, std::strerror(errno)));
   struct stat st {};
   if (::fstat(f.fd, &st) != 0) return fail(ErrorKind::Storage, cannot_read(path, std::strerror(errno)));

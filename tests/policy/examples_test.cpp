@@ -36,6 +36,7 @@ const std::map<std::string, Expected>& expectations() {
       {"front-end-outputs.json", {{"front-end"}, {6}, "lyncse01.contoso.net"}},
       {"dns01-rfc2136.json", {{"front-end"}, {7}, "lyncse01.contoso.net"}},
       {"challenge-per-name.json", {{"front-end"}, {7}, "lyncse01.contoso.net"}},
+      {"starter.json", {{"front-end"}, {6}, "lyncse01.contoso.net"}},
   };
   return table;
 }

@@ -135,6 +135,7 @@ TEST_F(PolicyCli, CheckRefusesDevicesFifosHugeAndMissingFiles) {
   EXPECT_NE(missing.out.find("docs/examples"), std::string::npos) << missing.out;
   EXPECT_NE(missing.out.find("certagent policy check " + (dir_ / "nope.json").string()), std::string::npos)
       << missing.out;
+  EXPECT_NE(missing.out.find("`certagent init --role ROLE --ca-directory URL"), std::string::npos) << missing.out;
 }
 
 TEST_F(PolicyCli, ShowPresetsPrintsThePolicyForm) {

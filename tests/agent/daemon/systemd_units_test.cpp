@@ -56,7 +56,10 @@ fs::path unit_with_built_binary(const TempDir& dir, const std::string& unit_text
 TEST(SystemdUnit, VerifyIsCleanWithTheBuiltBinary) {
   TempDir dir;
   ASSERT_FALSE(dir.path().empty());
-  const auto r = run_shell("systemd-analyze verify " + unit_with_built_binary(dir, read(unit_file)).string());
+  // --man=no: the Documentation= man pages exist once installed (tests/package/install-test
+  // verifies the installed unit with them), not in a build tree.
+  const auto r = run_shell("systemd-analyze verify --man=no " +
+                           unit_with_built_binary(dir, read(unit_file)).string());
   EXPECT_EQ(r.code, 0) << r.out;
   // verify exits 0 on unknown keys and unparsable values (it only warns), so any output fails.
   EXPECT_EQ(r.out, "") << r.out;
@@ -125,8 +128,17 @@ TEST(SystemdUnit, CmakeInstallPutsUnitsWhereSystemdLooks) {
   const auto r = run_shell("cmake --install " + build_dir.string() + " --prefix " + prefix.path().string());
   ASSERT_EQ(r.code, 0) << r.out;
   for (const char* file : {"bin/certagent", "lib/systemd/system/certagent.service", "lib/tmpfiles.d/certagent.conf",
-                           "lib/sysusers.d/certagent.conf", "share/doc/certagent/renewal.md"})
+                           "lib/sysusers.d/certagent.conf", "share/doc/certagent/renewal.md",
+                           "etc/certagent/policy.json.example", "share/bash-completion/completions/certagent",
+                           "share/man/man8/certagent.8", "share/man/man5/certagent-policy.5"})
     EXPECT_TRUE(fs::exists(prefix.path() / file)) << file << " not installed:\n" << r.out;
+  // Nothing outside the prefix (an absolute DESTINATION would write to this machine's /).
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("-- Installing: ") || line.starts_with("-- Up-to-date: ")) {
+      EXPECT_TRUE(line.substr(15).starts_with(prefix.path().string())) << "installed outside the prefix: " << line;
+    }
+  }
   EXPECT_EQ(read(prefix.path() / "lib/systemd/system/certagent.service"), read(unit_file));
 }
 
