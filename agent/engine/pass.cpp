@@ -7,6 +7,7 @@
 #include <exception>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "agent/engine/ari.hpp"
 #include "agent/engine/records.hpp"
@@ -17,6 +18,7 @@
 #include "agent/engine/work.hpp"
 #include "agent/store/fault.hpp"
 #include "agent/store/fsutil.hpp"
+#include "agent/store/notify_journal.hpp"
 #include "agent/engine/installed_state.hpp"
 #include "agent/store/logging.hpp"
 #include "agent/engine/policy_file.hpp"
@@ -39,6 +41,7 @@ struct Job {
   std::optional<Error> error;
   std::chrono::milliseconds duration{0};
   std::chrono::steady_clock::time_point ended{};  // when the attempt finished (set with `attempted`)
+  std::string from_version;  // the stored version with the action's thumbprint (rebind, renew), "" none
 };
 
 bool needs_order(ActionKind k) { return k == ActionKind::Issue || k == ActionKind::Reissue || k == ActionKind::Renew; }
@@ -127,23 +130,22 @@ bool may_attempt(Job& job, const PassRequest& request) {
 
 void rebind_stored(EngineContext& ctx, Job& job) {
   const auto& a = job.action;
-  auto found = ctx.store->find_by_thumbprint(a.thumbprint.value_or(""));
-  if (!found || !*found) {
-    job.error = found ? Error{ErrorKind::Storage, "the certificate " + a.thumbprint.value_or("") + " is not in the store"}
-                      : found.error();
+  if (job.from_version.empty()) {
+    job.error = Error{ErrorKind::Storage, "the certificate " + a.thumbprint.value_or("") + " is not in the store"};
     return;
   }
-  auto bound = bind_version(ctx, a.rebind, (*found)->id, Store::LiveSync::Caller);  // live/ synced by work()
+  auto bound = bind_version(ctx, a.rebind, job.from_version, Store::LiveSync::Caller);  // live/ synced by work()
   if (!bound) job.error = bound.error();
-  else log()->info("{}: bound stored version {} to {}", a.certificate.id, (*found)->id, fmt::join(a.rebind, ", "));
+  else log()->info("{}: bound stored version {} to {}", a.certificate.id, job.from_version, fmt::join(a.rebind, ", "));
 }
 
 // The ARI certID of the certificate a renewal replaces (RFC 9773 §5), "" when there is none.
-std::string replaced_cert_id(EngineContext& ctx, const policy::Action& a) {
-  if (a.kind != ActionKind::Renew || !a.thumbprint) return "";
-  auto found = ctx.store->find_by_thumbprint(*a.thumbprint);
-  if (!found || !*found) return "";
-  auto id = ari_cert_id_of(**found);
+std::string replaced_cert_id(EngineContext& ctx, const Job& job) {
+  const auto& a = job.action;
+  if (a.kind != ActionKind::Renew || !a.thumbprint || job.from_version.empty()) return "";
+  auto found = ctx.store->load_version(job.from_version);
+  if (!found) return "";
+  auto id = ari_cert_id_of(*found);
   if (!id) log()->debug("{}: no ARI certID for {}: {}", a.certificate.id, *a.thumbprint, id.error().message);
   return id.value_or("");
 }
@@ -156,7 +158,7 @@ void order_and_bind(EngineContext& ctx, protocol::AcmeSession& session, Job& job
       return;
     }
   auto version = obtain_version(ctx, session, OrderRequest{c.id, plain_names(c.names), c.key,
-                                                           replaced_cert_id(ctx, job.action),
+                                                           replaced_cert_id(ctx, job),
                                                            c.profile ? c.profile->name : ""});
   if (!version) {
     job.error = version.error();
@@ -277,16 +279,18 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
   ctx.ca = nullptr;
 }
 
+// The version bound to a purpose, by binary search (the inventory keeps bindings sorted by purpose
+// and versions by id: a scan of both per purpose made the pass's summary quadratic, issue 26).
 PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
   PurposeStatus out{purpose, "", std::nullopt};
-  for (const auto& b : inv.bindings) {
-    if (b.purpose != purpose || !b.complete) continue;
-    for (const auto& v : inv.versions)
-      if (v.id == b.version_id) {
-        out.thumbprint = v.meta.thumbprint;
-        out.not_after = v.meta.not_after;
-      }
-  }
+  auto b = std::lower_bound(inv.bindings.begin(), inv.bindings.end(), purpose,
+                            [](const Binding& x, const std::string& p) { return x.purpose < p; });
+  if (b == inv.bindings.end() || b->purpose != purpose || !b->complete) return out;
+  auto v = std::lower_bound(inv.versions.begin(), inv.versions.end(), b->version_id,
+                            [](const StoredVersion& x, const std::string& id) { return x.id < id; });
+  if (v == inv.versions.end() || v->id != b->version_id) return out;
+  out.thumbprint = v->meta.thumbprint;
+  out.not_after = v->meta.not_after;
   return out;
 }
 
@@ -374,16 +378,22 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   SystemClock clock;
   SleepingWaiter waiter(request.cancel);
   EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy)};
+  auto owed = pending_notifications(store);  // none owed, nothing attempted, no output rewritten: nothing to sync
+  bool changed = !owed || !owed->empty();
   replay_owed_notifications(store, ctx.consumers);
   run_bounded("binding stored certificates", rebinds, 1, request, [&](Job& j, std::size_t) { rebind_stored(ctx, j); });
   run_orders(ctx, policy, orders, concurrency, request);
-  write_missing_outputs(ctx);
+  changed = write_missing_outputs(ctx) > 0 || changed;
+  for (auto* group : {&rebinds, &orders})
+    changed = changed || std::any_of(group->begin(), group->end(), [](const Job* j) { return j->attempted; });
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store, &selections};
   // schedule/: one syncfs for all the records, one fsync of the directory (fsutil.hpp says why that is safe)
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
   // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp),
   // and the switches of purposes without consumers (engine/work.cpp bind_version, Store::LiveSync::Caller).
-  for (const auto& dir : store.pass_sync_dirs()) batch.defer(dir);
+  // A pass that did none of these has nothing there to make durable (issue 26: two fsyncs a pass).
+  if (changed)
+    for (const auto& dir : store.pass_sync_dirs()) batch.defer(dir);
   for (auto* group : {&rebinds, &orders})
     for (auto* j : *group)
       if (j->attempted) record(ps, *j);
@@ -465,6 +475,17 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
     if (!may_attempt(job, request)) continue;
     (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
   }
+  // The stored version each rebind and renewal starts from, found in the plan's inventory once (a
+  // scan of the store per job made a pass over many such jobs quadratic: issue 26).
+  std::unordered_map<std::string_view, std::vector<Job*>> by_thumbprint;
+  for (auto* group : {&rebinds, &orders})
+    for (auto* j : *group)
+      if (j->action.thumbprint) by_thumbprint[*j->action.thumbprint].push_back(j);
+  for (const auto& v : before->inventory.versions)
+    if (auto it = by_thumbprint.find(v.meta.thumbprint); it != by_thumbprint.end())
+      for (auto* j : it->second)
+        if (j->from_version.empty()) j->from_version = v.id;  // the first, as find_by_thumbprint
+  before->inventory = {};  // not needed again: the plan after the work reads the store afresh
   // The policy's ca.concurrency, else the engine's default (4).
   const std::size_t concurrency =
       policy_->ca.concurrency ? static_cast<std::size_t>(*policy_->ca.concurrency) : options_.concurrency;
