@@ -44,6 +44,23 @@ struct Job {
   std::string from_version;  // the stored version with the action's thumbprint (rebind, renew), "" none
 };
 
+// The pass's jobs: one per certificate with work to do, and only the back-off of those kept (an
+// Action copied per kept certificate was most of a pass's memory at 10,000: issue 26).
+struct Jobs {
+  std::map<std::string, Job> work;
+  std::unordered_map<std::string, BackoffState> kept;
+  [[nodiscard]] const Job* find(const std::string& id) const {
+    auto it = work.find(id);
+    return it == work.end() ? nullptr : &it->second;
+  }
+  [[nodiscard]] const BackoffState& backoff(const std::string& id) const {
+    static const BackoffState none{};
+    if (const Job* j = find(id)) return j->backoff;
+    auto it = kept.find(id);
+    return it == kept.end() ? none : it->second;
+  }
+};
+
 bool needs_order(ActionKind k) { return k == ActionKind::Issue || k == ActionKind::Reissue || k == ActionKind::Renew; }
 
 TimePoint to_seconds(policy::TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
@@ -298,17 +315,18 @@ PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
 // cancelled, or another certificate's work changed its plan): look again in a minute.
 constexpr Seconds kRetryUnfinished{60};
 
-CertificateStatus certificate_status(const Inventory& inv, const policy::Action& after, const Job& job, TimePoint now) {
+CertificateStatus certificate_status(const Inventory& inv, const policy::Action& after, const BackoffState& backoff,
+                                     TimePoint now) {
   CertificateStatus s;
   s.id = after.certificate.id;
   for (const auto& p : after.certificate.purposes) s.purposes.push_back(purpose_status(inv, p));
   if (after.kind == ActionKind::Keep && after.renewal_due) s.next_renewal = to_seconds(*after.renewal_due);
-  if (job.backoff.next_attempt) s.next_renewal = std::max(s.next_renewal.value_or(TimePoint{}), *job.backoff.next_attempt);
+  if (backoff.next_attempt) s.next_renewal = std::max(s.next_renewal.value_or(TimePoint{}), *backoff.next_attempt);
   if (after.kind != ActionKind::Keep && !s.next_renewal) s.next_renewal = now + kRetryUnfinished;
-  s.consecutive_failures = job.backoff.consecutive_failures;
-  s.last_success = job.backoff.last_success;
-  if (job.backoff.consecutive_failures > 0) s.last_error = job.backoff.last_error_message;
-  s.permanent_error = job.backoff.permanent;
+  s.consecutive_failures = backoff.consecutive_failures;
+  s.last_success = backoff.last_success;
+  if (backoff.consecutive_failures > 0) s.last_error = backoff.last_error_message;
+  s.permanent_error = backoff.permanent;
   s.current = after.kind == ActionKind::Keep;
   return s;
 }
@@ -339,9 +357,9 @@ struct Planned {
   std::optional<TimePoint> ari_recheck;  // the earliest renewal-information re-check ahead
 };
 
-// The actions of the plan for what the store holds now.
-Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimePoint now, Rng& rng) {
-  auto inv = store.inventory();
+// The actions of the plan for what the store holds (`inv`, read just before).
+Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimePoint now, Rng& rng,
+                         Result<Inventory> inv) {
   if (!inv) return std::unexpected(inv.error().context("reading the state directory"));
   for (const auto& p : inv->problems) log()->warn("skipped in the state directory: {}: {}", p.path.string(), p.what);
   auto installed = to_installed(*inv);
@@ -352,27 +370,28 @@ Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimeP
   return Planned{std::move(*inv), std::move(actions), std::move(selections), ari.earliest_recheck};
 }
 
-void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::Action>& after,
-               const std::map<std::string, Job>& jobs, TimePoint now) {
+void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::Action>& after, const Jobs& jobs,
+               TimePoint now) {
+  s.certificates.reserve(after.size());
   for (const auto& a : after) {
-    auto it = jobs.find(a.certificate.id);
-    const Job none{a, {}, false, std::nullopt, {}};
-    const Job& job = it == jobs.end() ? none : it->second;
-    s.certificates.push_back(certificate_status(inv, a, job, now));
+    s.certificates.push_back(certificate_status(inv, a, jobs.backoff(a.certificate.id), now));
     if (a.kind != ActionKind::Keep) s.incomplete = true;
-    if (job.attempted && job.error && job.error->kind != ErrorKind::Cancelled && !protocol::is_pending_at_ca(*job.error))
-      s.failed = true;  // an order pending at the CA is not a failure: the pass is incomplete
-    if (job.attempted && needs_order(job.action.kind))
-      s.attempts.push_back({a.certificate.id, std::string(to_string(job.action.kind)), !job.error, job.duration});
     const auto& next = s.certificates.back().next_renewal;
     if (next && (!s.next_wake || *next < *s.next_wake)) s.next_wake = *next;
+    const Job* job = jobs.find(a.certificate.id);
+    if (job == nullptr || !job->attempted) continue;
+    if (job->error && job->error->kind != ErrorKind::Cancelled && !protocol::is_pending_at_ca(*job->error))
+      s.failed = true;  // an order pending at the CA is not a failure: the pass is incomplete
+    if (needs_order(job->action.kind))
+      s.attempts.push_back({a.certificate.id, std::string(to_string(job->action.kind)), !job->error, job->duration});
   }
 }
 
 // Rebinds (serially, they only touch the store), then the orders; every
 // attempt's outcome goes into its back-off state and its schedule record, with
 // the renewal decision (`selections`) the plan was made with.
-void work(const PassRequest& request, const policy::Policy& policy, Store& store, std::mutex& store_mutex,
+// Returns whether anything in the state directory changed (the schedules aside).
+bool work(const PassRequest& request, const policy::Policy& policy, Store& store, std::mutex& store_mutex,
           std::size_t concurrency, const Selections& selections, std::vector<Job*>& rebinds,
           std::vector<Job*>& orders) {
   SystemClock clock;
@@ -401,17 +420,16 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   // Every attempt is recorded; the end-of-pass plan and schedules are not written yet.
   if (fault_point("engine.pass.after_attempts"))
     throw std::runtime_error("injected fault at engine.pass.after_attempts");
+  return changed;
 }
 
 // The plan after the pass, with each certificate's back-off, for the next
 // pass, a restart and `certagent status`.
-void save_schedules(const Store& store, std::mutex& m, const Planned& after, const std::map<std::string, Job>& jobs,
-                    TimePoint now) {
+void save_schedules(const Store& store, std::mutex& m, const Planned& after, const Jobs& jobs, TimePoint now) {
   std::lock_guard lock(m);
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);  // one syncfs and one fsync of schedule/ for all
   for (const auto& a : after.actions) {
-    auto it = jobs.find(a.certificate.id);
-    const BackoffState backoff = it == jobs.end() ? BackoffState{} : it->second.backoff;
+    const BackoffState& backoff = jobs.backoff(a.certificate.id);
     std::optional<RenewalChoice> choice;
     if (auto sel = after.selections.find(a.thumbprint.value_or("")); sel != after.selections.end()) choice = sel->second;
     if (auto saved = save_schedule(store, a, backoff, now, choice); !saved)
@@ -461,17 +479,20 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   if (auto swept = store_->remove_stale_temporaries(Seconds{0}); !swept)
     log()->warn("cannot remove the temporaries of an interrupted run: {}", swept.error().message);
   Rng rng{std::random_device{}()};
-  if (auto inv = store_->inventory(); inv)
-    refresh_renewal_info_from_ca(*store_, store_mutex_, *inv, policy_->ca, request.now, request.cancel);
-  auto before = plan_now(*store_, *policy_, request.now, rng);
+  auto inventory = store_->inventory();  // one scan for the renewal information and the plan
+  if (inventory) refresh_renewal_info_from_ca(*store_, store_mutex_, *inventory, policy_->ca, request.now, request.cancel);
+  auto before = plan_now(*store_, *policy_, request.now, rng, std::move(inventory));
   if (!before) return std::unexpected(before.error().context("planning the pass"));
-  std::map<std::string, Job> jobs;
+  Jobs jobs;
   std::vector<Job*> rebinds, orders;
   for (auto& a : before->actions) {
-    Job& job = jobs[a.certificate.id] = Job{a, initial_backoff(*store_, a.certificate.id, request.reason), false,
-                                           std::nullopt, {}};
+    auto backoff = initial_backoff(*store_, a.certificate.id, request.reason);
     log()->info("{}: {} — {}", a.certificate.id, to_string(a.kind), a.reason);
-    if (a.kind == ActionKind::Keep) continue;
+    if (a.kind == ActionKind::Keep) {
+      jobs.kept.emplace(a.certificate.id, std::move(backoff));
+      continue;
+    }
+    Job& job = jobs.work[a.certificate.id] = Job{a, std::move(backoff), false, std::nullopt, {}};
     if (!may_attempt(job, request)) continue;
     (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
   }
@@ -485,18 +506,22 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
     if (auto it = by_thumbprint.find(v.meta.thumbprint); it != by_thumbprint.end())
       for (auto* j : it->second)
         if (j->from_version.empty()) j->from_version = v.id;  // the first, as find_by_thumbprint
-  before->inventory = {};  // not needed again: the plan after the work reads the store afresh
   // The policy's ca.concurrency, else the engine's default (4).
   const std::size_t concurrency =
       policy_->ca.concurrency ? static_cast<std::size_t>(*policy_->ca.concurrency) : options_.concurrency;
-  work(request, *policy_, *store_, store_mutex_, concurrency, before->selections, rebinds, orders);
+  const bool changed = work(request, *policy_, *store_, store_mutex_, concurrency, before->selections, rebinds, orders);
   // A certificate issued in this pass gets the CA's window now, not at the next wake (which the
   // lifetime rule alone would put weeks ahead): one request per new certificate, none when the
   // CA offers no ARI (the order noted its directory).
   if (std::any_of(orders.begin(), orders.end(), [](const Job* j) { return j->attempted && !j->error; }))
     if (auto inv = store_->inventory(); inv)
       refresh_renewal_info_from_ca(*store_, store_mutex_, *inv, policy_->ca, request.now, request.cancel);
-  auto after = plan_now(*store_, *policy_, request.now, rng);
+  // Nothing done, nothing changed: the plan after the pass is the plan before it (no second scan).
+  Result<Planned> after = changed ? Result<Planned>{std::unexpected(Error{ErrorKind::Storage, ""})} : std::move(before);
+  if (changed) {
+    before->inventory = {};  // the plan after the work reads the store afresh
+    after = plan_now(*store_, *policy_, request.now, rng, store_->inventory());
+  }
   if (!after) return std::unexpected(after.error().context("planning after the work of the pass"));
   summarize(summary, after->inventory, after->actions, jobs, request.now);
   if (after->ari_recheck && (!summary.next_wake || *after->ari_recheck < *summary.next_wake))

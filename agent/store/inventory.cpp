@@ -118,7 +118,7 @@ std::optional<StoreMemo::Version> entry_for(const StoredVersion& v, const Versio
     if (!k) return std::nullopt;
     e.files[i] = *k;
   }
-  e.version = v;
+  e.meta = v.meta;
   return e;
 }
 
@@ -130,6 +130,13 @@ std::optional<StoreMemo::Version> entry_for(const StoredVersion& v, const Versio
 Result<StoredVersion> Store::remembered_version(int certs_fd, const fs::path& certs_dir, const std::string& name,
                                                 std::chrono::system_clock::time_point looked_at,
                                                 std::unordered_map<std::string, StoreMemo::Version>& seen) const {
+  bool remember = false;
+  {
+    std::lock_guard lock(memo_->m);
+    remember = memo_->remember_versions;
+  }
+  if (!remember)
+    return certs_fd >= 0 ? load_version_at(certs_fd, name.c_str(), certs_dir / name, name) : load_version(name);
   const auto st = stat_version(certs_fd, certs_dir, name);
   bool changed = false;
   if (st) {
@@ -137,8 +144,8 @@ Result<StoredVersion> Store::remembered_version(int certs_fd, const fs::path& ce
     if (auto it = memo_->versions.find(name); it != memo_->versions.end()) {
       if (same(it->second, *st)) {
         ++memo_->hits;
-        seen.insert_or_assign(name, it->second);
-        return it->second.version;
+        auto& kept = seen.insert_or_assign(name, std::move(it->second)).first->second;
+        return StoredVersion{name, certs_dir / name, kept.meta};
       }
       changed = true;
       ++memo_->changed;
@@ -176,7 +183,7 @@ Result<Inventory> Store::inventory() const {
   }
   {
     std::lock_guard lock(memo_->m);
-    memo_->versions = std::move(seen);  // versions removed since are forgotten
+    if (memo_->remember_versions) memo_->versions = std::move(seen);  // versions removed since are forgotten
   }
   auto live = list_names(dir_ / "live");
   if (!live) return std::unexpected(live.error());

@@ -21,6 +21,11 @@ std::optional<FileKey> settled_key(const struct stat& st, std::chrono::system_cl
   return key;
 }
 
+void Store::remember_versions() {
+  std::lock_guard lock(memo_->m);
+  memo_->remember_versions = true;
+}
+
 std::size_t Store::memo_hits() const {
   std::lock_guard lock(memo_->m);
   return memo_->hits;

@@ -43,12 +43,13 @@ inline constexpr std::chrono::seconds kSettle{2};
 struct StoreMemoVersion {
   FileKey dir;
   FileKey files[5];
-  StoredVersion version;
+  CertificateMeta meta;  // the version's id is the key, its directory certs/<id>
 };
 
 struct StoreMemo {
   using Version = StoreMemoVersion;
   std::mutex m;
+  bool remember_versions = false;  // Store::remember_versions: versions and schedules
   std::unordered_map<std::string, Version> versions;  // by version id
   // By certificate id: the schedule file's identity and its record.
   struct Schedule {

@@ -253,6 +253,7 @@ Result<std::optional<ScheduleRecord>> read_schedule(const Store& store, std::str
   StoreMemo& memo = store.memo();
   {
     std::lock_guard lock(memo.m);
+    if (!memo.remember_versions) return read_schedule(store.dir(), id);  // a one-shot command: nothing kept
     auto it = memo.schedules.find(std::string(id));
     if (it != memo.schedules.end() && stated && it->second.file == file_key(st)) {
       ++memo.hits;

@@ -144,11 +144,14 @@ class Store {
   [[nodiscard]] Result<void> unbind(std::span<const std::string> purposes);
   [[nodiscard]] Result<std::optional<Binding>> binding(std::string_view purpose) const;
 
-  // Versions, bindings and problems, in one scan. A version whose directory and five files
-  // have the identity (inode, size, mtime, ctime: agent/store/memo.hpp) they had at an earlier
-  // scan by this Store is not read again; one whose files changed since is verified in full
+  // Versions, bindings and problems, in one scan. With remember_versions(), a version whose
+  // directory and five files have the identity (inode, size, mtime, ctime: agent/store/memo.hpp)
+  // they had at an earlier scan by this Store is not read again; one whose files changed since is verified in full
   // (verify_version), so a certificate or key edited behind the store's back is reported.
   [[nodiscard]] Result<Inventory> inventory() const;
+  // From now on inventory() and read_schedule() remember the versions and schedules they read (off by default: a command that scans
+  // the store once gains nothing from it; the daemon turns it on, its passes scan again and again).
+  void remember_versions();
   // The memo of parsed files behind inventory() and read_schedule(); for the store's own files.
   [[nodiscard]] StoreMemo& memo() const { return *memo_; }
   // Versions and schedules found unchanged in the memo, and found changed behind the store's
