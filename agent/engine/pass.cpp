@@ -1,5 +1,7 @@
 #include "agent/engine/pass.hpp"
 
+#include <malloc.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -467,6 +469,7 @@ PassSummary Engine::pass(const PassRequest& request) {
     summary.failed = true;
   }
   store_->forget_verified();  // each pass verifies what it binds afresh; an idle daemon keeps nothing
+  ::malloc_trim(0);           // and gives back what the pass's plan held (glibc keeps it otherwise)
   if (!lock_between_passes_) store_->release_writer_lock();  // commands may write until the next pass
   summary.status_line = status_line(summary);
   log()->info("{}", summary.status_line);
@@ -492,7 +495,7 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
       jobs.kept.emplace(a.certificate.id, std::move(backoff));
       continue;
     }
-    Job& job = jobs.work[a.certificate.id] = Job{a, std::move(backoff), false, std::nullopt, {}};
+    Job& job = jobs.work[a.certificate.id] = Job{a, std::move(backoff), false, std::nullopt, {}, {}, {}};
     if (!may_attempt(job, request)) continue;
     (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
   }
