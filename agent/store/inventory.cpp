@@ -144,8 +144,8 @@ Result<StoredVersion> Store::remembered_version(int certs_fd, const fs::path& ce
     if (auto it = memo_->versions.find(name); it != memo_->versions.end()) {
       if (same(it->second, *st)) {
         ++memo_->hits;
-        auto& kept = seen.insert_or_assign(name, std::move(it->second)).first->second;
-        return StoredVersion{name, certs_dir / name, kept.meta};
+        seen.insert_or_assign(name, it->second);  // copied: another scan may look at the memo meanwhile
+        return StoredVersion{name, certs_dir / name, it->second.meta};
       }
       changed = true;
       ++memo_->changed;
