@@ -19,7 +19,6 @@
 #include <string>
 #include <unordered_map>
 
-#include "agent/store/schedule.hpp"
 #include "agent/store/store.hpp"
 
 namespace certagent::agent {
@@ -49,14 +48,8 @@ struct StoreMemoVersion {
 struct StoreMemo {
   using Version = StoreMemoVersion;
   std::mutex m;
-  bool remember_versions = false;  // Store::remember_versions: versions and schedules
+  bool remember_versions = false;  // Store::remember_versions
   std::unordered_map<std::string, Version> versions;  // by version id
-  // By certificate id: the schedule file's identity and its record.
-  struct Schedule {
-    FileKey file;
-    ScheduleRecord record;
-  };
-  std::unordered_map<std::string, Schedule> schedules;
   std::size_t hits = 0;       // entries found unchanged (tests)
   std::size_t changed = 0;    // versions found changed behind the store's back (tests)
 };

@@ -1,7 +1,5 @@
 #include "agent/store/schedule.hpp"
 
-#include <sys/stat.h>
-
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -11,7 +9,6 @@
 #include <system_error>
 
 #include "agent/store/fsutil.hpp"
-#include "agent/store/memo.hpp"
 
 namespace certagent::agent {
 
@@ -241,33 +238,8 @@ Result<ScheduleList> list_schedules(const fs::path& state_dir) {
   return list;
 }
 
-// Through the store's memo (memo.hpp): a record whose file has the identity it had when it was
-// last read is not read and parsed again — a pass reads each schedule several times (the back-off,
-// the previous draw, the record it would write), a daemon every pass.
 Result<std::optional<ScheduleRecord>> read_schedule(const Store& store, std::string_view id) {
-  if (!check_certificate_id(id)) return read_schedule(store.dir(), id);  // its message
-  const auto looked_at = std::chrono::system_clock::now();
-  const fs::path path = schedule_path(store.dir(), id);
-  struct stat st {};
-  const bool stated = ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-  StoreMemo& memo = store.memo();
-  {
-    std::lock_guard lock(memo.m);
-    if (!memo.remember_versions) return read_schedule(store.dir(), id);  // a one-shot command: nothing kept
-    auto it = memo.schedules.find(std::string(id));
-    if (it != memo.schedules.end() && stated && it->second.file == file_key(st)) {
-      ++memo.hits;
-      return std::optional<ScheduleRecord>{it->second.record};
-    }
-    if (it != memo.schedules.end()) memo.schedules.erase(it);
-  }
-  auto record = read_schedule(store.dir(), id);
-  if (!record || !*record || !stated) return record;
-  if (auto key = settled_key(st, looked_at)) {
-    std::lock_guard lock(memo.m);
-    memo.schedules.insert_or_assign(std::string(id), StoreMemo::Schedule{*key, **record});
-  }
-  return record;
+  return read_schedule(store.dir(), id);
 }
 
 Result<ScheduleList> list_schedules(const Store& store) { return list_schedules(store.dir()); }

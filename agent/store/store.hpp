@@ -149,12 +149,12 @@ class Store {
   // they had at an earlier scan by this Store is not read again; one whose files changed since is verified in full
   // (verify_version), so a certificate or key edited behind the store's back is reported.
   [[nodiscard]] Result<Inventory> inventory() const;
-  // From now on inventory() and read_schedule() remember the versions and schedules they read (off by default: a command that scans
+  // From now on inventory() remembers the versions it read (off by default: a command that scans
   // the store once gains nothing from it; the daemon turns it on, its passes scan again and again).
   void remember_versions();
-  // The memo of parsed files behind inventory() and read_schedule(); for the store's own files.
+  // The memo of parsed files behind inventory(); for the store's own files.
   [[nodiscard]] StoreMemo& memo() const { return *memo_; }
-  // Versions and schedules found unchanged in the memo, and found changed behind the store's
+  // Versions found unchanged in the memo, and found changed behind the store's
   // back, so far: tests.
   [[nodiscard]] std::size_t memo_hits() const;
   [[nodiscard]] std::size_t memo_changes() const;
