@@ -520,9 +520,9 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
     if (auto inv = store_->inventory(); inv)
       refresh_renewal_info_from_ca(*store_, store_mutex_, *inv, policy_->ca, request.now, request.cancel);
   // Nothing done, nothing changed: the plan after the pass is the plan before it (no second scan).
-  Result<Planned> after = changed ? Result<Planned>{std::unexpected(Error{ErrorKind::Storage, ""})} : std::move(before);
+  Result<Planned> after = std::move(before);
   if (changed) {
-    before->inventory = {};  // the plan after the work reads the store afresh
+    after->inventory = {};  // freed before the store is read afresh
     after = plan_now(*store_, *policy_, request.now, rng, store_->inventory());
   }
   if (!after) return std::unexpected(after.error().context("planning after the work of the pass"));
