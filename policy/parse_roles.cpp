@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "policy/parse_internal.hpp"
 #include "policy/parse_variables.hpp"
@@ -52,6 +53,10 @@ Result<std::vector<PurposeTemplates>> role_templates(const Reader& r, const json
     return r.fail(path, "missing required key 'names' (a custom role's purposes and their name templates, "
                         "e.g. {\"https\": [\"www.{domains}\"]})");
   }
+  // Each purpose's place in `out`, by name: a custom role may define thousands (issue 26: a search
+  // of `out` per purpose made reading the policy quadratic).
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < out.size(); ++i) index.emplace(out[i].purpose, i);
   for (const char* key : {"names", "extra_names"}) {
     const json::value* v = role.if_contains(key);
     if (!v) continue;
@@ -59,15 +64,20 @@ Result<std::vector<PurposeTemplates>> role_templates(const Reader& r, const json
     auto given = read_purpose_templates(r, *v, at);
     if (!given) return std::unexpected(given.error());
     for (auto& p : *given) {
-      auto it = std::find_if(out.begin(), out.end(), [&](const auto& q) { return q.purpose == p.purpose; });
+      auto found = index.find(p.purpose);
       const bool adds_purpose = kind == "custom" && std::string_view(key) == "names";
-      if (it == out.end() && !adds_purpose)
+      if (found == index.end() && !adds_purpose)
         return r.fail(member_path(at, p.purpose),
                       fmt::format("'{}' is not a purpose of this role (its purposes: {})", p.purpose,
                                   out.empty() ? std::string("none yet") : purpose_list(out)), Anchor::Key);
-      if (it == out.end()) out.push_back(std::move(p));
-      else if (std::string_view(key) == "names") it->entries = std::move(p.entries);
-      else it->entries.insert(it->entries.end(), p.entries.begin(), p.entries.end());
+      if (found == index.end()) {
+        index.emplace(p.purpose, out.size());
+        out.push_back(std::move(p));
+        continue;
+      }
+      auto& it = out[found->second];
+      if (std::string_view(key) == "names") it.entries = std::move(p.entries);
+      else it.entries.insert(it.entries.end(), p.entries.begin(), p.entries.end());
     }
   }
   return out;

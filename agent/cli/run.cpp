@@ -1,4 +1,4 @@
-// `certagent run [--once] [--now] [--metrics-listen 127.0.0.1:9464]`: the unattended agent.
+// `certagent run [--once] [--now] [--quiet] [--metrics-listen 127.0.0.1:9464]`: the unattended agent.
 // Without --once it runs until SIGTERM (agent/daemon/daemon.hpp); with --once it does one pass and
 // exits with 0 (all current), 1 (something failed), 2 (invalid policy) or 3 (a purpose
 // incomplete). --now: the first pass ignores the back-off waits (the operator fixed the cause).
@@ -8,7 +8,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <map>
+#include <string_view>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -18,6 +22,7 @@
 #include "agent/cli/commands.hpp"
 #include "agent/cli/writer.hpp"
 #include "agent/engine/engine.hpp"
+#include "agent/engine/progress.hpp"
 #include "agent/daemon/run_agent.hpp"
 
 namespace certagent::agent {
@@ -28,9 +33,11 @@ namespace {
 std::string closing_summary(const PassSummary& s) {
   if (s.policy_error) return "";  // the error says it all
   std::string out;
+  std::map<std::string_view, const IssuanceAttempt*> attempts;  // the first attempt per certificate
+  for (const auto& a : s.attempts) attempts.emplace(a.certificate, &a);
   for (const auto& c : s.certificates) {
-    const auto attempt = std::find_if(s.attempts.begin(), s.attempts.end(),
-                                      [&](const IssuanceAttempt& a) { return a.certificate == c.id; });
+    const auto found = attempts.find(c.id);
+    const IssuanceAttempt* attempt = found == attempts.end() ? nullptr : found->second;
     std::vector<std::string> bound, unbound;
     std::string thumbprint;
     std::optional<std::chrono::sys_seconds> until;
@@ -39,9 +46,9 @@ std::string closing_summary(const PassSummary& s) {
       if (!p.thumbprint.empty()) thumbprint = p.thumbprint, until = p.not_after;
     }
     std::string what;
-    if (attempt != s.attempts.end() && attempt->succeeded)
+    if (attempt != nullptr && attempt->succeeded)
       what = attempt->action == "issue" ? "issued" : attempt->action == "renew" ? "renewed" : "reissued";
-    else if (attempt != s.attempts.end())
+    else if (attempt != nullptr)
       what = "FAILED: " + c.last_error;
     else if (unbound.empty())
       what = "kept";
@@ -74,8 +81,13 @@ void register_run_command(CLI::App& app, GlobalOptions& globals, int& exit_code)
                   "Serve Prometheus metrics at http://HOST:PORT/metrics (loopback only, e.g. 127.0.0.1:9464)");
   cmd->add_flag("--metrics-allow-remote", options->metrics_allow_remote,
                 "Allow a non-loopback --metrics-listen address (the endpoint has no authentication)");
+  auto quiet = std::make_shared<bool>(false);
+  cmd->add_flag("--quiet", *quiet,
+                "With --once on a terminal: no progress line on stderr (it is shown only when stderr is a "
+                "terminal)");
   cmd->fallthrough();  // `run -v` as well as `-v run`: the global options
-  cmd->callback([options, &globals, &exit_code] {
+  cmd->callback([options, quiet, &globals, &exit_code] {
+    if (options->once && !*quiet && ::isatty(STDERR_FILENO) == 1) enable_terminal_progress();
     exit_code = run_agent(globals, *options, [once = options->once](const GlobalOptions& g) -> Result<PassFn> {
       auto pass = make_pass(g, !once);
       if (!pass || !once) return pass;

@@ -34,8 +34,9 @@ Result<PassFn> make_pass(const GlobalOptions& globals, bool daemon) {
   }
   auto store = open_store_for_writing(globals.state_dir);
   if (!store) return std::unexpected(store.error());
-  auto engine = std::make_shared<Engine>(EngineOptions{globals.policy, 4},
-                                         std::make_shared<Store>(std::move(*store)));
+  auto shared = std::make_shared<Store>(std::move(*store));
+  if (daemon) shared->remember_versions();  // its passes read only what changed (issue 26)
+  auto engine = std::make_shared<Engine>(EngineOptions{globals.policy, 4}, std::move(shared));
   if (daemon) engine->hold_lock_only_during_passes();
   return PassFn([engine, daemon_lock](const PassRequest& request) { return engine->pass(request); });
 }

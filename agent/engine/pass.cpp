@@ -1,5 +1,7 @@
 #include "agent/engine/pass.hpp"
 
+#include <malloc.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 #include <exception>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "agent/engine/ari.hpp"
 #include "agent/engine/records.hpp"
@@ -17,6 +20,7 @@
 #include "agent/engine/work.hpp"
 #include "agent/store/fault.hpp"
 #include "agent/store/fsutil.hpp"
+#include "agent/store/notify_journal.hpp"
 #include "agent/engine/installed_state.hpp"
 #include "agent/store/logging.hpp"
 #include "agent/engine/policy_file.hpp"
@@ -39,6 +43,24 @@ struct Job {
   std::optional<Error> error;
   std::chrono::milliseconds duration{0};
   std::chrono::steady_clock::time_point ended{};  // when the attempt finished (set with `attempted`)
+  std::string from_version;  // the stored version with the action's thumbprint (rebind, renew), "" none
+};
+
+// The pass's jobs: one per certificate with work to do, and only the back-off of those kept (an
+// Action copied per kept certificate was most of a pass's memory at 10,000: issue 26).
+struct Jobs {
+  std::map<std::string, Job> work;
+  std::unordered_map<std::string, BackoffState> kept;
+  [[nodiscard]] const Job* find(const std::string& id) const {
+    auto it = work.find(id);
+    return it == work.end() ? nullptr : &it->second;
+  }
+  [[nodiscard]] const BackoffState& backoff(const std::string& id) const {
+    static const BackoffState none{};
+    if (const Job* j = find(id)) return j->backoff;
+    auto it = kept.find(id);
+    return it == kept.end() ? none : it->second;
+  }
 };
 
 bool needs_order(ActionKind k) { return k == ActionKind::Issue || k == ActionKind::Reissue || k == ActionKind::Renew; }
@@ -127,23 +149,22 @@ bool may_attempt(Job& job, const PassRequest& request) {
 
 void rebind_stored(EngineContext& ctx, Job& job) {
   const auto& a = job.action;
-  auto found = ctx.store->find_by_thumbprint(a.thumbprint.value_or(""));
-  if (!found || !*found) {
-    job.error = found ? Error{ErrorKind::Storage, "the certificate " + a.thumbprint.value_or("") + " is not in the store"}
-                      : found.error();
+  if (job.from_version.empty()) {
+    job.error = Error{ErrorKind::Storage, "the certificate " + a.thumbprint.value_or("") + " is not in the store"};
     return;
   }
-  auto bound = bind_version(ctx, a.rebind, (*found)->id, Store::LiveSync::Caller);  // live/ synced by work()
+  auto bound = bind_version(ctx, a.rebind, job.from_version, Store::LiveSync::Caller);  // live/ synced by work()
   if (!bound) job.error = bound.error();
-  else log()->info("{}: bound stored version {} to {}", a.certificate.id, (*found)->id, fmt::join(a.rebind, ", "));
+  else log()->info("{}: bound stored version {} to {}", a.certificate.id, job.from_version, fmt::join(a.rebind, ", "));
 }
 
 // The ARI certID of the certificate a renewal replaces (RFC 9773 §5), "" when there is none.
-std::string replaced_cert_id(EngineContext& ctx, const policy::Action& a) {
-  if (a.kind != ActionKind::Renew || !a.thumbprint) return "";
-  auto found = ctx.store->find_by_thumbprint(*a.thumbprint);
-  if (!found || !*found) return "";
-  auto id = ari_cert_id_of(**found);
+std::string replaced_cert_id(EngineContext& ctx, const Job& job) {
+  const auto& a = job.action;
+  if (a.kind != ActionKind::Renew || !a.thumbprint || job.from_version.empty()) return "";
+  auto found = ctx.store->load_version(job.from_version);
+  if (!found) return "";
+  auto id = ari_cert_id_of(*found);
   if (!id) log()->debug("{}: no ARI certID for {}: {}", a.certificate.id, *a.thumbprint, id.error().message);
   return id.value_or("");
 }
@@ -156,7 +177,7 @@ void order_and_bind(EngineContext& ctx, protocol::AcmeSession& session, Job& job
       return;
     }
   auto version = obtain_version(ctx, session, OrderRequest{c.id, plain_names(c.names), c.key,
-                                                           replaced_cert_id(ctx, job.action),
+                                                           replaced_cert_id(ctx, job),
                                                            c.profile ? c.profile->name : ""});
   if (!version) {
     job.error = version.error();
@@ -277,16 +298,18 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
   ctx.ca = nullptr;
 }
 
+// The version bound to a purpose, by binary search (the inventory keeps bindings sorted by purpose
+// and versions by id: a scan of both per purpose made the pass's summary quadratic, issue 26).
 PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
   PurposeStatus out{purpose, "", std::nullopt};
-  for (const auto& b : inv.bindings) {
-    if (b.purpose != purpose || !b.complete) continue;
-    for (const auto& v : inv.versions)
-      if (v.id == b.version_id) {
-        out.thumbprint = v.meta.thumbprint;
-        out.not_after = v.meta.not_after;
-      }
-  }
+  auto b = std::lower_bound(inv.bindings.begin(), inv.bindings.end(), purpose,
+                            [](const Binding& x, const std::string& p) { return x.purpose < p; });
+  if (b == inv.bindings.end() || b->purpose != purpose || !b->complete) return out;
+  auto v = std::lower_bound(inv.versions.begin(), inv.versions.end(), b->version_id,
+                            [](const StoredVersion& x, const std::string& id) { return x.id < id; });
+  if (v == inv.versions.end() || v->id != b->version_id) return out;
+  out.thumbprint = v->meta.thumbprint;
+  out.not_after = v->meta.not_after;
   return out;
 }
 
@@ -294,17 +317,18 @@ PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
 // cancelled, or another certificate's work changed its plan): look again in a minute.
 constexpr Seconds kRetryUnfinished{60};
 
-CertificateStatus certificate_status(const Inventory& inv, const policy::Action& after, const Job& job, TimePoint now) {
+CertificateStatus certificate_status(const Inventory& inv, const policy::Action& after, const BackoffState& backoff,
+                                     TimePoint now) {
   CertificateStatus s;
   s.id = after.certificate.id;
   for (const auto& p : after.certificate.purposes) s.purposes.push_back(purpose_status(inv, p));
   if (after.kind == ActionKind::Keep && after.renewal_due) s.next_renewal = to_seconds(*after.renewal_due);
-  if (job.backoff.next_attempt) s.next_renewal = std::max(s.next_renewal.value_or(TimePoint{}), *job.backoff.next_attempt);
+  if (backoff.next_attempt) s.next_renewal = std::max(s.next_renewal.value_or(TimePoint{}), *backoff.next_attempt);
   if (after.kind != ActionKind::Keep && !s.next_renewal) s.next_renewal = now + kRetryUnfinished;
-  s.consecutive_failures = job.backoff.consecutive_failures;
-  s.last_success = job.backoff.last_success;
-  if (job.backoff.consecutive_failures > 0) s.last_error = job.backoff.last_error_message;
-  s.permanent_error = job.backoff.permanent;
+  s.consecutive_failures = backoff.consecutive_failures;
+  s.last_success = backoff.last_success;
+  if (backoff.consecutive_failures > 0) s.last_error = backoff.last_error_message;
+  s.permanent_error = backoff.permanent;
   s.current = after.kind == ActionKind::Keep;
   return s;
 }
@@ -335,9 +359,9 @@ struct Planned {
   std::optional<TimePoint> ari_recheck;  // the earliest renewal-information re-check ahead
 };
 
-// The actions of the plan for what the store holds now.
-Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimePoint now, Rng& rng) {
-  auto inv = store.inventory();
+// The actions of the plan for what the store holds (`inv`, read just before).
+Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimePoint now, Rng& rng,
+                         Result<Inventory> inv) {
   if (!inv) return std::unexpected(inv.error().context("reading the state directory"));
   for (const auto& p : inv->problems) log()->warn("skipped in the state directory: {}: {}", p.path.string(), p.what);
   auto installed = to_installed(*inv);
@@ -348,42 +372,49 @@ Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimeP
   return Planned{std::move(*inv), std::move(actions), std::move(selections), ari.earliest_recheck};
 }
 
-void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::Action>& after,
-               const std::map<std::string, Job>& jobs, TimePoint now) {
+void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::Action>& after, const Jobs& jobs,
+               TimePoint now) {
+  s.certificates.reserve(after.size());
   for (const auto& a : after) {
-    auto it = jobs.find(a.certificate.id);
-    const Job none{a, {}, false, std::nullopt, {}};
-    const Job& job = it == jobs.end() ? none : it->second;
-    s.certificates.push_back(certificate_status(inv, a, job, now));
+    s.certificates.push_back(certificate_status(inv, a, jobs.backoff(a.certificate.id), now));
     if (a.kind != ActionKind::Keep) s.incomplete = true;
-    if (job.attempted && job.error && job.error->kind != ErrorKind::Cancelled && !protocol::is_pending_at_ca(*job.error))
-      s.failed = true;  // an order pending at the CA is not a failure: the pass is incomplete
-    if (job.attempted && needs_order(job.action.kind))
-      s.attempts.push_back({a.certificate.id, std::string(to_string(job.action.kind)), !job.error, job.duration});
     const auto& next = s.certificates.back().next_renewal;
     if (next && (!s.next_wake || *next < *s.next_wake)) s.next_wake = *next;
+    const Job* job = jobs.find(a.certificate.id);
+    if (job == nullptr || !job->attempted) continue;
+    if (job->error && job->error->kind != ErrorKind::Cancelled && !protocol::is_pending_at_ca(*job->error))
+      s.failed = true;  // an order pending at the CA is not a failure: the pass is incomplete
+    if (needs_order(job->action.kind))
+      s.attempts.push_back({a.certificate.id, std::string(to_string(job->action.kind)), !job->error, job->duration});
   }
 }
 
 // Rebinds (serially, they only touch the store), then the orders; every
 // attempt's outcome goes into its back-off state and its schedule record, with
 // the renewal decision (`selections`) the plan was made with.
-void work(const PassRequest& request, const policy::Policy& policy, Store& store, std::mutex& store_mutex,
+// Returns whether anything in the state directory changed (the schedules aside).
+bool work(const PassRequest& request, const policy::Policy& policy, Store& store, std::mutex& store_mutex,
           std::size_t concurrency, const Selections& selections, std::vector<Job*>& rebinds,
           std::vector<Job*>& orders) {
   SystemClock clock;
   SleepingWaiter waiter(request.cancel);
   EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy)};
+  auto owed = pending_notifications(store);  // none owed, nothing attempted, no output rewritten: nothing to sync
+  bool changed = !owed || !owed->empty();
   replay_owed_notifications(store, ctx.consumers);
   run_bounded("binding stored certificates", rebinds, 1, request, [&](Job& j, std::size_t) { rebind_stored(ctx, j); });
   run_orders(ctx, policy, orders, concurrency, request);
-  write_missing_outputs(ctx);
+  changed = write_missing_outputs(ctx) > 0 || changed;
+  for (auto* group : {&rebinds, &orders})
+    changed = changed || std::any_of(group->begin(), group->end(), [](const Job* j) { return j->attempted; });
   PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store, &selections};
   // schedule/: one syncfs for all the records, one fsync of the directory (fsutil.hpp says why that is safe)
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
   // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp),
   // and the switches of purposes without consumers (engine/work.cpp bind_version, Store::LiveSync::Caller).
-  for (const auto& dir : store.pass_sync_dirs()) batch.defer(dir);
+  // A pass that did none of these has nothing there to make durable (issue 26: two fsyncs a pass).
+  if (changed)
+    for (const auto& dir : store.pass_sync_dirs()) batch.defer(dir);
   for (auto* group : {&rebinds, &orders})
     for (auto* j : *group)
       if (j->attempted) record(ps, *j);
@@ -391,17 +422,16 @@ void work(const PassRequest& request, const policy::Policy& policy, Store& store
   // Every attempt is recorded; the end-of-pass plan and schedules are not written yet.
   if (fault_point("engine.pass.after_attempts"))
     throw std::runtime_error("injected fault at engine.pass.after_attempts");
+  return changed;
 }
 
 // The plan after the pass, with each certificate's back-off, for the next
 // pass, a restart and `certagent status`.
-void save_schedules(const Store& store, std::mutex& m, const Planned& after, const std::map<std::string, Job>& jobs,
-                    TimePoint now) {
+void save_schedules(const Store& store, std::mutex& m, const Planned& after, const Jobs& jobs, TimePoint now) {
   std::lock_guard lock(m);
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);  // one syncfs and one fsync of schedule/ for all
   for (const auto& a : after.actions) {
-    auto it = jobs.find(a.certificate.id);
-    const BackoffState backoff = it == jobs.end() ? BackoffState{} : it->second.backoff;
+    const BackoffState& backoff = jobs.backoff(a.certificate.id);
     std::optional<RenewalChoice> choice;
     if (auto sel = after.selections.find(a.thumbprint.value_or("")); sel != after.selections.end()) choice = sel->second;
     if (auto saved = save_schedule(store, a, backoff, now, choice); !saved)
@@ -439,6 +469,7 @@ PassSummary Engine::pass(const PassRequest& request) {
     summary.failed = true;
   }
   store_->forget_verified();  // each pass verifies what it binds afresh; an idle daemon keeps nothing
+  ::malloc_trim(0);           // and gives back what the pass's plan held (glibc keeps it otherwise)
   if (!lock_between_passes_) store_->release_writer_lock();  // commands may write until the next pass
   summary.status_line = status_line(summary);
   log()->info("{}", summary.status_line);
@@ -451,31 +482,49 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   if (auto swept = store_->remove_stale_temporaries(Seconds{0}); !swept)
     log()->warn("cannot remove the temporaries of an interrupted run: {}", swept.error().message);
   Rng rng{std::random_device{}()};
-  if (auto inv = store_->inventory(); inv)
-    refresh_renewal_info_from_ca(*store_, store_mutex_, *inv, policy_->ca, request.now, request.cancel);
-  auto before = plan_now(*store_, *policy_, request.now, rng);
+  auto inventory = store_->inventory();  // one scan for the renewal information and the plan
+  if (inventory) refresh_renewal_info_from_ca(*store_, store_mutex_, *inventory, policy_->ca, request.now, request.cancel);
+  auto before = plan_now(*store_, *policy_, request.now, rng, std::move(inventory));
   if (!before) return std::unexpected(before.error().context("planning the pass"));
-  std::map<std::string, Job> jobs;
+  Jobs jobs;
   std::vector<Job*> rebinds, orders;
   for (auto& a : before->actions) {
-    Job& job = jobs[a.certificate.id] = Job{a, initial_backoff(*store_, a.certificate.id, request.reason), false,
-                                           std::nullopt, {}};
+    auto backoff = initial_backoff(*store_, a.certificate.id, request.reason);
     log()->info("{}: {} — {}", a.certificate.id, to_string(a.kind), a.reason);
-    if (a.kind == ActionKind::Keep) continue;
+    if (a.kind == ActionKind::Keep) {
+      jobs.kept.emplace(a.certificate.id, std::move(backoff));
+      continue;
+    }
+    Job& job = jobs.work[a.certificate.id] = Job{a, std::move(backoff), false, std::nullopt, {}, {}, {}};
     if (!may_attempt(job, request)) continue;
     (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
   }
+  // The stored version each rebind and renewal starts from, found in the plan's inventory once (a
+  // scan of the store per job made a pass over many such jobs quadratic: issue 26).
+  std::unordered_map<std::string_view, std::vector<Job*>> by_thumbprint;
+  for (auto* group : {&rebinds, &orders})
+    for (auto* j : *group)
+      if (j->action.thumbprint) by_thumbprint[*j->action.thumbprint].push_back(j);
+  for (const auto& v : before->inventory.versions)
+    if (auto it = by_thumbprint.find(v.meta.thumbprint); it != by_thumbprint.end())
+      for (auto* j : it->second)
+        if (j->from_version.empty()) j->from_version = v.id;  // the first, as find_by_thumbprint
   // The policy's ca.concurrency, else the engine's default (4).
   const std::size_t concurrency =
       policy_->ca.concurrency ? static_cast<std::size_t>(*policy_->ca.concurrency) : options_.concurrency;
-  work(request, *policy_, *store_, store_mutex_, concurrency, before->selections, rebinds, orders);
+  const bool changed = work(request, *policy_, *store_, store_mutex_, concurrency, before->selections, rebinds, orders);
   // A certificate issued in this pass gets the CA's window now, not at the next wake (which the
   // lifetime rule alone would put weeks ahead): one request per new certificate, none when the
   // CA offers no ARI (the order noted its directory).
   if (std::any_of(orders.begin(), orders.end(), [](const Job* j) { return j->attempted && !j->error; }))
     if (auto inv = store_->inventory(); inv)
       refresh_renewal_info_from_ca(*store_, store_mutex_, *inv, policy_->ca, request.now, request.cancel);
-  auto after = plan_now(*store_, *policy_, request.now, rng);
+  // Nothing done, nothing changed: the plan after the pass is the plan before it (no second scan).
+  Result<Planned> after = std::move(before);
+  if (changed) {
+    after->inventory = {};  // freed before the store is read afresh
+    after = plan_now(*store_, *policy_, request.now, rng, store_->inventory());
+  }
   if (!after) return std::unexpected(after.error().context("planning after the work of the pass"));
   summarize(summary, after->inventory, after->actions, jobs, request.now);
   if (after->ari_recheck && (!summary.next_wake || *after->ari_recheck < *summary.next_wake))

@@ -1,6 +1,10 @@
 #include "agent/engine/progress.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
 
 #include "agent/engine/env_seconds.hpp"
 #include "agent/store/logging.hpp"
@@ -13,8 +17,25 @@ std::int64_t now_ns() {
 }
 
 constexpr std::size_t kShownInProgress = 8;
+constexpr std::chrono::seconds kTerminalInterval{1};
+constexpr const char* kClearLine = "\r\x1b[K";  // to column 0, erase to the end of the line
+
+std::atomic<bool> terminal_on{false};
+
+void draw(std::string_view text) {
+  std::fputs(text.data(), stderr);
+  std::fflush(stderr);
+}
 
 }  // namespace
+
+void enable_terminal_progress() {
+  terminal_on = true;
+  // Every log line first clears the progress line; the next tick draws it again.
+  spdlog::set_pattern(std::string(kClearLine) + "[%Y-%m-%d %H:%M:%S.%e] [%n] [%^%l%$] %v");
+}
+
+bool terminal_progress_enabled() { return terminal_on; }
 
 BatchProgress::BatchProgress(std::vector<std::string> names)
     : names_(std::move(names)), started_ns_(names_.size()), ended_(names_.size()) {}
@@ -56,11 +77,22 @@ ProgressReporter::ProgressReporter(std::string what, const BatchProgress& progre
     : ProgressReporter(std::move(what), progress, default_interval()) {}
 
 ProgressReporter::ProgressReporter(std::string what, const BatchProgress& progress, std::chrono::milliseconds interval)
-    : thread_([this, what = std::move(what), &progress, interval] {
+    : thread_([this, what, &progress, interval] {
         std::unique_lock lock(mu_);
         while (!cv_.wait_for(lock, interval, [this] { return stop_; }))
           module_logger("engine")->info("{}: {}", what, progress.describe());
-      }) {}
+      }) {
+  if (!terminal_on) return;
+  terminal_ = std::thread([this, what, &progress] {
+    std::unique_lock lock(mu_);
+    bool drawn = false;
+    while (!cv_.wait_for(lock, kTerminalInterval, [this] { return stop_; })) {
+      draw(fmt::format("{}{}: {}", kClearLine, what, progress.describe()));
+      drawn = true;
+    }
+    if (drawn) draw(kClearLine);
+  });
+}
 
 ProgressReporter::~ProgressReporter() {
   {
@@ -69,6 +101,7 @@ ProgressReporter::~ProgressReporter() {
   }
   cv_.notify_all();
   thread_.join();
+  if (terminal_.joinable()) terminal_.join();
 }
 
 }  // namespace certagent::agent

@@ -32,6 +32,13 @@ class BatchProgress {
   std::atomic<std::size_t> done_{0}, failed_{0};
 };
 
+// For people at a terminal (`run --once` with stderr a TTY, not --quiet): besides the log line,
+// a progress line on stderr redrawn in place every second ("\r<what>: <describe()>", cleared
+// when the work ends), and every log line clears it first (so the two do not run together).
+// Off unless the CLI turns it on; never in the daemon.
+void enable_terminal_progress();
+[[nodiscard]] bool terminal_progress_enabled();
+
 // Logs "<what>: <progress.describe()>" every `interval` (the first after one interval) on the
 // engine's logger until destroyed. CERTAGENT_PROGRESS_INTERVAL=<seconds> (1..600) overrides the
 // default of 10 s, for tests.
@@ -50,6 +57,7 @@ class ProgressReporter {
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;
+  std::thread terminal_;  // the line on a terminal (enable_terminal_progress), when on
 };
 
 }  // namespace certagent::agent

@@ -1,5 +1,9 @@
 #include "agent/engine/renewal_decision.hpp"
 
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
 #include "agent/engine/ari.hpp"
 #include "agent/store/logging.hpp"
 #include "agent/store/renewal.hpp"
@@ -17,12 +21,25 @@ std::optional<RenewBefore> renew_before(const policy::Renewal& r) {
   return std::nullopt;
 }
 
-// The previous draw for the certificate with this thumbprint, from its certificate's schedule.
-std::optional<TimePoint> previous_selection(const Inventory& inventory, const std::string& thumbprint,
+// The previous draw for the certificate with this thumbprint, from the schedule of the first
+// stored version with that thumbprint whose certificate has one. `by_thumbprint` is built once
+// per plan (a scan of every version per certificate made planning quadratic: issue 26).
+using VersionsByThumbprint = std::unordered_map<std::string_view, std::vector<const StoredVersion*>>;
+
+VersionsByThumbprint index_by_thumbprint(const Inventory& inventory) {
+  VersionsByThumbprint out;
+  out.reserve(inventory.versions.size());
+  for (const auto& v : inventory.versions) out[v.meta.thumbprint].push_back(&v);
+  return out;
+}
+
+std::optional<TimePoint> previous_selection(const VersionsByThumbprint& by_thumbprint, const std::string& thumbprint,
                                             const Store& store) {
-  for (const auto& v : inventory.versions) {
-    if (v.meta.thumbprint != thumbprint || !check_certificate_id(v.meta.certificate_id)) continue;
-    auto record = read_schedule(store, v.meta.certificate_id);
+  auto found = by_thumbprint.find(thumbprint);
+  if (found == by_thumbprint.end()) return std::nullopt;
+  for (const auto* v : found->second) {
+    if (!check_certificate_id(v->meta.certificate_id)) continue;
+    auto record = read_schedule(store, v->meta.certificate_id);
     if (record && *record) return (*record)->selected;
   }
   return std::nullopt;
@@ -41,11 +58,12 @@ Selections precompute_renewal(policy::Installed& installed, const Inventory& inv
                               const Store& store, TimePoint now, Rng& rng,
                               const std::map<std::string, AriWindow>& ari) {
   Selections out;
+  const auto by_thumbprint = index_by_thumbprint(inventory);
   for (auto& c : installed.certificates) {
     const auto window = ari.find(c.thumbprint);
     RenewalInput in{std::chrono::floor<Seconds>(c.not_before), std::chrono::floor<Seconds>(c.not_after),
                     window == ari.end() ? std::nullopt : std::optional{window->second}, renew_before(renewal),
-                    previous_selection(inventory, c.thumbprint, store)};
+                    previous_selection(by_thumbprint, c.thumbprint, store)};
     auto decision = decide_renewal(in, now, rng);
     if (!decision) {
       module_logger("engine")->warn("certificate {}: {}", c.thumbprint, decision.error().message);

@@ -16,8 +16,9 @@ bool lacks_an_output(const PurposeConsumers& c) {
 
 }  // namespace
 
-void write_missing_outputs(EngineContext& ctx) {
+std::size_t write_missing_outputs(EngineContext& ctx) {
   auto log = module_logger("engine");
+  std::size_t rebound = 0;
   for (const auto& [purpose, consumers] : ctx.consumers) {
     if (consumers.outputs.empty() || !lacks_an_output(consumers)) continue;
     std::lock_guard lock(*ctx.store_mutex);
@@ -26,6 +27,7 @@ void write_missing_outputs(EngineContext& ctx) {
     log->info("{}: writing its missing output files from the bound version {}", purpose, (*bound)->version_id);
     const std::string one[] = {purpose};
     auto outcomes = rebind(*ctx.store, one, (*bound)->version_id, ctx.consumers);
+    ++rebound;
     if (!outcomes) {
       log->error("{}: cannot write its output files: {}", purpose, outcomes.error().message);
       continue;
@@ -33,6 +35,7 @@ void write_missing_outputs(EngineContext& ctx) {
     for (const auto& o : *outcomes)
       if (!o.succeeded()) log->error("{}: writing its output files: {}", purpose, o.failure->message);
   }
+  return rebound;
 }
 
 }  // namespace certagent::agent

@@ -11,6 +11,7 @@ namespace certagent::agent {
 // (rebind(): outputs staged and committed, hooks run with action "bind",
 // old and new thumbprint equal). Failures are logged, not returned: the
 // binding itself is unchanged. Existing files are not compared or rewritten.
-void write_missing_outputs(EngineContext& ctx);
+// Returns how many purposes it bound again (0: it changed nothing in the state directory).
+std::size_t write_missing_outputs(EngineContext& ctx);
 
 }  // namespace certagent::agent

@@ -107,6 +107,8 @@ Result<EntryKind> entry_kind(const fs::path& path) {
 }
 
 Result<void> make_private_dir(const fs::path& dir) {
+  // An existing directory is the usual case: one lstat, no failing mkdir (issue 26).
+  if (struct stat st {}; ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return ok();
   if (::mkdir(dir.c_str(), 0700) == 0) return fsync_dir(dir.parent_path().empty() ? fs::path(".") : dir.parent_path());
   if (errno != EEXIST) return std::unexpected(errno_error("creating directory", dir, errno));
   auto kind = entry_kind(dir);

@@ -7,6 +7,9 @@
 
 namespace certagent::agent {
 
+// A version's five files, in the order the store writes them.
+inline constexpr const char* kVersionFiles[] = {"privkey.pem", "cert.pem", "chain.pem", "fullchain.pem", "meta.json"};
+
 // Store::load_version for the directory `rel` relative to the descriptor `at_fd` (AT_FDCWD
 // and the full path for one look; the inventory opens certs/ once and walks one path
 // component per version). `dir` is the full path, for the result and the messages.

@@ -10,11 +10,13 @@
 
 #include <algorithm>
 #include <system_error>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "agent/store/fsutil.hpp"
 #include "agent/store/logging.hpp"
+#include "agent/store/memo.hpp"
 #include "agent/store/store.hpp"
 #include "agent/store/internal.hpp"
 #include "agent/store/verify.hpp"
@@ -76,6 +78,89 @@ constexpr const char* kLeftover = "left over from an interrupted write; ignored"
 
 }  // namespace
 
+namespace {
+
+// The identities of a version's directory and its five files (memo.hpp), relative to certs/
+// (`certs_fd`, or the full paths when it could not be opened); nullopt when one cannot be read.
+struct VersionStats {
+  struct stat dir;
+  struct stat files[5];
+};
+
+std::optional<VersionStats> stat_version(int certs_fd, const fs::path& certs_dir, const std::string& name) {
+  VersionStats out{};
+  const int at = certs_fd >= 0 ? certs_fd : AT_FDCWD;
+  const std::string base = certs_fd >= 0 ? name : (certs_dir / name).string();
+  if (::fstatat(at, base.c_str(), &out.dir, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(out.dir.st_mode)) return std::nullopt;
+  for (std::size_t i = 0; i < 5; ++i) {
+    const std::string file = base + "/" + kVersionFiles[i];
+    if (::fstatat(at, file.c_str(), &out.files[i], AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+  }
+  return out;
+}
+
+bool same(const StoreMemo::Version& known, const VersionStats& now) {
+  if (known.dir != file_key(now.dir)) return false;
+  for (std::size_t i = 0; i < 5; ++i)
+    if (known.files[i] != file_key(now.files[i])) return false;
+  return true;
+}
+
+// The entry to remember for `v`, when its directory and files are all settled (memo.hpp).
+std::optional<StoreMemo::Version> entry_for(const StoredVersion& v, const VersionStats& st,
+                                            std::chrono::system_clock::time_point looked_at) {
+  StoreMemo::Version e{};
+  auto dir = settled_key(st.dir, looked_at);
+  if (!dir) return std::nullopt;
+  e.dir = *dir;
+  for (std::size_t i = 0; i < 5; ++i) {
+    auto k = settled_key(st.files[i], looked_at);
+    if (!k) return std::nullopt;
+    e.files[i] = *k;
+  }
+  e.meta = v.meta;
+  return e;
+}
+
+}  // namespace
+
+// One version for the inventory: from the memo when its directory and five files are as they
+// were (no open, no read, no parse), else loaded — and verified in full when the memo knew it
+// with other identities: a version is never rewritten, so its files changed behind the store.
+Result<StoredVersion> Store::remembered_version(int certs_fd, const fs::path& certs_dir, const std::string& name,
+                                                std::chrono::system_clock::time_point looked_at,
+                                                std::unordered_map<std::string, StoreMemo::Version>& seen) const {
+  bool remember = false;
+  {
+    std::lock_guard lock(memo_->m);
+    remember = memo_->remember_versions;
+  }
+  if (!remember)
+    return certs_fd >= 0 ? load_version_at(certs_fd, name.c_str(), certs_dir / name, name) : load_version(name);
+  const auto st = stat_version(certs_fd, certs_dir, name);
+  bool changed = false;
+  if (st) {
+    std::lock_guard lock(memo_->m);
+    if (auto it = memo_->versions.find(name); it != memo_->versions.end()) {
+      if (same(it->second, *st)) {
+        ++memo_->hits;
+        seen.insert_or_assign(name, it->second);  // copied: another scan may look at the memo meanwhile
+        return StoredVersion{name, certs_dir / name, it->second.meta};
+      }
+      changed = true;
+      ++memo_->changed;
+    }
+  }
+  auto v = changed              ? verify_version(name)
+           : certs_fd >= 0      ? load_version_at(certs_fd, name.c_str(), certs_dir / name, name)
+                                : load_version(name);
+  if (!v) return v;
+  if (changed) module_logger("store")->warn("version {}: its files changed since they were last read; verified again", name);
+  if (st)
+    if (auto e = entry_for(*v, *st, looked_at)) seen.insert_or_assign(name, std::move(*e));
+  return v;
+}
+
 Result<Inventory> Store::inventory() const {
   Inventory inv;
   auto certs = list_names(dir_ / "certs");
@@ -83,18 +168,22 @@ Result<Inventory> Store::inventory() const {
   inv.versions.reserve(certs->size());
   const fs::path certs_dir = dir_ / "certs";
   const DirHandle certs_fd(certs_dir);  // each version opened relative to it (AT_FDCWD if it cannot be)
+  const auto looked_at = std::chrono::system_clock::now();  // before any stat (memo.hpp: kSettle)
+  std::unordered_map<std::string, StoreMemo::Version> seen;  // the memo after this scan: what is still there
   for (const auto& name : *certs) {
     if (fsutil::is_temp_name(name)) {
       inv.problems.push_back({certs_dir / name, kLeftover});
     } else if (!is_version_id(name)) {
       inv.problems.push_back({certs_dir / name, "not a certificate version certagent made; ignored"});
-    } else if (auto v = certs_fd.fd >= 0 ? load_version_at(certs_fd.fd, name.c_str(), certs_dir / name, name)
-                                          : load_version(name);
-               v) {
+    } else if (auto v = remembered_version(certs_fd.fd, certs_dir, name, looked_at, seen); v) {
       inv.versions.push_back(std::move(*v));
     } else {
       inv.problems.push_back({certs_dir / name, v.error().message + "; ignored"});
     }
+  }
+  {
+    std::lock_guard lock(memo_->m);
+    if (memo_->remember_versions) memo_->versions = std::move(seen);  // versions removed since are forgotten
   }
   auto live = list_names(dir_ / "live");
   if (!live) return std::unexpected(live.error());

@@ -38,8 +38,10 @@ Result<int> open_lock_file(const std::filesystem::path& lock) {
   return fd;
 }
 
-// After flock succeeded: record our PID for the next agent's message.
+// After flock succeeded: record our PID for the next agent's message (not again when it is
+// there already: the daemon takes the lock for every pass, and an idle pass writes nothing).
 Result<void> record_pid(int fd, const std::filesystem::path& lock) {
+  if (holder_pid(fd) == static_cast<long>(::getpid())) return ok();
   std::string pid = fmt::format("{}\n", ::getpid());
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
     return std::unexpected(fsutil::errno_error("recording the PID in", lock, errno));

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/store/certificate_meta.hpp"
@@ -32,6 +33,9 @@ class PrivateKey;
 }  // namespace certagent::protocol
 
 namespace certagent::agent {
+
+struct StoreMemo;  // what the store remembers of the files it parsed (agent/store/memo.hpp)
+struct StoreMemoVersion;
 
 // Something in the state directory the store did not trust and skipped.
 struct Problem {
@@ -140,8 +144,20 @@ class Store {
   [[nodiscard]] Result<void> unbind(std::span<const std::string> purposes);
   [[nodiscard]] Result<std::optional<Binding>> binding(std::string_view purpose) const;
 
-  // Versions, bindings and problems, in one scan.
+  // Versions, bindings and problems, in one scan. With remember_versions(), a version whose
+  // directory and five files have the identity (inode, size, mtime, ctime: agent/store/memo.hpp)
+  // they had at an earlier scan by this Store is not read again; one whose files changed since is verified in full
+  // (verify_version), so a certificate or key edited behind the store's back is reported.
   [[nodiscard]] Result<Inventory> inventory() const;
+  // From now on inventory() remembers the versions it read (off by default: a command that scans
+  // the store once gains nothing from it; the daemon turns it on, its passes scan again and again).
+  void remember_versions();
+  // The memo of parsed files behind inventory(); for the store's own files.
+  [[nodiscard]] StoreMemo& memo() const { return *memo_; }
+  // Versions found unchanged in the memo, and found changed behind the store's
+  // back, so far: tests.
+  [[nodiscard]] std::size_t memo_hits() const;
+  [[nodiscard]] std::size_t memo_changes() const;
 
   // Removes certagent's own temporaries (".tmp-…-<pid>-<hex>") left by a
   // crash in the state directory, certs/, live/, orders/, notify/, schedule/,
@@ -162,10 +178,15 @@ class Store {
   Store(std::filesystem::path dir, std::optional<StateLock> lock);
   [[nodiscard]] Result<void> require_writable(std::string_view what) const;
   [[nodiscard]] Result<std::string> store_prepared(const Prepared& p);
+  [[nodiscard]] Result<StoredVersion> remembered_version(int certs_fd, const std::filesystem::path& certs_dir,
+                                                         const std::string& name,
+                                                         std::chrono::system_clock::time_point looked_at,
+                                                         std::unordered_map<std::string, StoreMemoVersion>& seen) const;
 
   std::filesystem::path dir_;
   std::optional<StateLock> lock_;
   std::shared_ptr<Verified> verified_;
+  std::shared_ptr<StoreMemo> memo_;
 };
 
 // Purpose names are file names: 1–64 of [A-Za-z0-9._-], not starting with '.'.

@@ -29,6 +29,7 @@
 #include "agent/store/fault.hpp"
 #include "agent/store/fsutil.hpp"
 #include "agent/store/logging.hpp"
+#include "agent/store/memo.hpp"
 #include "agent/store/store.hpp"
 #include "agent/store/internal.hpp"
 #include "agent/store/verify.hpp"
@@ -40,7 +41,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t kMetaCap = 256 * 1024;
-constexpr const char* kFiles[] = {"privkey.pem", "cert.pem", "chain.pem", "fullchain.pem", "meta.json"};
+constexpr const auto& kFiles = kVersionFiles;
 
 std::string with_newline(std::string s) {
   if (!s.empty() && s.back() != '\n') s.push_back('\n');
@@ -182,7 +183,8 @@ struct Store::Prepared {
 };
 
 Store::Store(fs::path dir, std::optional<StateLock> lock)
-    : dir_(std::move(dir)), lock_(std::move(lock)), verified_(std::make_shared<Verified>()) {}
+    : dir_(std::move(dir)), lock_(std::move(lock)), verified_(std::make_shared<Verified>()),
+      memo_(std::make_shared<StoreMemo>()) {}
 
 void Store::forget_verified() const {
   std::lock_guard lock(verified_->m);
