@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <thread>
 
 #include "common/escape.hpp"
 #include "protocol/http/curl_transport.hpp"
@@ -101,7 +102,23 @@ struct EtcdClient::Impl {
   // POSTs `body` to `path` at the current endpoint, moving on to the next one that answers
   // when it cannot be reached or has no leader; the JSON object it answered.
   Result<json::object> call(std::string_view path, const json::object& body) {
-    std::string tried;
+    const auto deadline = std::chrono::steady_clock::now() + options.retry_window;
+    for (;;) {
+      std::string tried;
+      auto answered = round(path, body, tried);
+      if (answered) return answered;
+      if (!tried.empty() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        continue;
+      }
+      if (tried.empty()) return answered;  // an answer that is an error: no retry
+      return fail(ErrorKind::Transport, fmt::format("no etcd endpoint answered {} ({})", path, tried));
+    }
+  }
+
+  // One try at every endpoint; `tried` says why each failed when none answered (and stays empty
+  // when one answered with an error).
+  Result<json::object> round(std::string_view path, const json::object& body, std::string& tried) {
     const std::string text = json::serialize(body);
     for (std::size_t n = 0; n < transports.size(); ++n) {
       const std::size_t i = (current + n) % transports.size();
@@ -136,7 +153,7 @@ struct EtcdClient::Impl {
       }
       tried += fmt::format("{}{}: {}", tried.empty() ? "" : "; ", endpoint, why);
     }
-    return fail(ErrorKind::Transport, fmt::format("no etcd endpoint answered {} ({})", path, tried));
+    return fail(ErrorKind::Transport, "no etcd endpoint answered");
   }
 };
 

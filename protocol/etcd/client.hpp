@@ -7,7 +7,9 @@
 // "the member that holds the key orders" safe when that member dies.
 //
 // Several endpoints (the cluster's members): a request goes to the one that answered last and
-// moves on to the next when it cannot be reached; the error names every endpoint tried.
+// moves on to the next when it cannot be reached or has no leader, round after round within
+// `retry_window` (an election after a member dies takes a second or more); the error names every
+// endpoint tried in the last round.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -28,6 +30,9 @@ struct EtcdOptions {
   std::string client_certificate_file; // PEM; etcd started with --client-cert-auth checks it
   std::string client_key_file;
   std::chrono::milliseconds timeout{std::chrono::seconds(5)};  // per request and endpoint
+  // How long a request keeps going round the endpoints while none answers (a member down, the
+  // cluster electing a new leader: "leader changed", no leader), 250 ms between rounds.
+  std::chrono::milliseconds retry_window{std::chrono::seconds(10)};
 };
 
 struct EtcdKeyValue {

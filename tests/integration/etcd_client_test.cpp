@@ -58,6 +58,7 @@ class Etcd : public ::testing::Test {
     o.client_certificate_file = env_.at(stranger ? "OTHER_CLIENT_CERT" : "CLIENT_CERT");
     o.client_key_file = env_.at(stranger ? "OTHER_CLIENT_KEY" : "CLIENT_KEY");
     o.timeout = std::chrono::seconds(3);
+    o.retry_window = std::chrono::seconds(stranger ? 1 : 15);
     auto c = EtcdClient::create(o);
     if (!c) throw std::runtime_error(c.error().message);
     return std::move(*c);
