@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <thread>
 
 #include "common/escape.hpp"
 #include "protocol/http/curl_transport.hpp"
@@ -107,8 +106,10 @@ struct EtcdClient::Impl {
       std::string tried;
       auto answered = round(path, body, tried);
       if (answered) return answered;
-      if (!tried.empty() && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      if (!tried.empty() && options.waiter != nullptr && std::chrono::steady_clock::now() < deadline) {
+        if (auto waited = options.waiter->wait_until(std::chrono::system_clock::now() + std::chrono::milliseconds(250));
+            !waited)
+          return std::unexpected(waited.error());
         continue;
       }
       if (tried.empty()) return answered;  // an answer that is an error: no retry

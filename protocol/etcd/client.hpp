@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "protocol/acme/waiting.hpp"
 
 namespace certagent::protocol {
 
@@ -33,6 +34,9 @@ struct EtcdOptions {
   // How long a request keeps going round the endpoints while none answers (a member down, the
   // cluster electing a new leader: "leader changed", no leader), 250 ms between rounds.
   std::chrono::milliseconds retry_window{std::chrono::seconds(10)};
+  // What waits between rounds (protocol/ never sleeps itself; the agent's SleepingWaiter, which a
+  // shutdown cancels). Null: one round only.
+  Waiter* waiter = nullptr;
 };
 
 struct EtcdKeyValue {

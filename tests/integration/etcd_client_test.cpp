@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "agent/engine/system_waiter.hpp"
 #include "agent/pool/election.hpp"
 #include "common/process.hpp"
 #include "protocol/etcd/client.hpp"
@@ -59,6 +60,7 @@ class Etcd : public ::testing::Test {
     o.client_key_file = env_.at(stranger ? "OTHER_CLIENT_KEY" : "CLIENT_KEY");
     o.timeout = std::chrono::seconds(3);
     o.retry_window = std::chrono::seconds(stranger ? 1 : 15);
+    o.waiter = &waiter_;
     auto c = EtcdClient::create(o);
     if (!c) throw std::runtime_error(c.error().message);
     return std::move(*c);
@@ -76,6 +78,7 @@ class Etcd : public ::testing::Test {
   }
 
   std::map<std::string, std::string> env_;
+  mutable agent::SleepingWaiter waiter_;
 };
 
 TEST_F(Etcd, CompareAndSwapWritesOnlyAtTheRevisionRead) {
