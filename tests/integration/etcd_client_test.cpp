@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "agent/engine/system_waiter.hpp"
-#include "agent/pool/election.hpp"
+#include "agent/engine/pool/election.hpp"
 #include "common/process.hpp"
 #include "protocol/etcd/client.hpp"
 #include "protocol/x509/aead.hpp"

@@ -1,4 +1,4 @@
-#include "agent/pool/election.hpp"
+#include "agent/engine/pool/election.hpp"
 
 #include <fmt/format.h>
 
