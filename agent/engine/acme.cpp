@@ -135,7 +135,8 @@ Result<void> replace_account(Store& store, const policy::CaConfig& ca, std::int6
   return store.save_account(account);
 }
 
-void mark_orders_list_unusable(Store& store, const std::string& directory_url, const std::string& why) {
+void mark_orders_list_unusable(const StoreWriter& writer, const std::string& directory_url, const std::string& why) {
+  Store& store = *writer;
   auto stored = store.load_account(directory_url);
   if (!stored || !*stored || (*stored)->orders_list_unusable) return;
   Account account = **stored;

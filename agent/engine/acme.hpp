@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/store/order_journal.hpp"
+#include "agent/store/shared.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"
 #include "policy/model.hpp"
@@ -65,7 +66,7 @@ using protocol::is_account_unable_to_order;
 [[nodiscard]] Result<void> replace_account(Store& store, const policy::CaConfig& ca, std::int64_t unix_time,
                                            const std::string& why);
 // The CA's orders list was not shaped as RFC 8555 says: not read again for this CA.
-void mark_orders_list_unusable(Store& store, const std::string& directory_url, const std::string& why);
+void mark_orders_list_unusable(const StoreWriter& store, const std::string& directory_url, const std::string& why);
 [[nodiscard]] bool orders_list_unusable(const Store& store, const std::string& directory_url);
 
 // The account for the policy's CA: from the store, or registered now through
@@ -104,7 +105,7 @@ struct OrderRequest {
 // has been made from it yet).
 using protocol::ReadyKey;
 [[nodiscard]] Result<protocol::PlacedOrder> place_order(protocol::AcmeSession& session, const OrderRequest& request,
-                                                        Store& store, const ReadyKey& ready_key = {});
+                                                        const Store& store, const ReadyKey& ready_key = {});
 
 // One order for exactly the request's names with a new key of its type,
 // through `session` (one thread's): the one order pipeline
@@ -116,12 +117,11 @@ using protocol::ReadyKey;
 // order and journals its URL. The new certificate key is journaled with the
 // order's URL when it is there without waiting — an EC key always is — and
 // otherwise on its own before finalize. Notes the CA's directory
-// (agent/engine/ari.hpp), under `store_mutex`; the journal writes do not take
-// it (agent/engine/order.cpp says why that is safe). The caller removes the
-// journal once the result is stored.
+// (agent/engine/ari.hpp) through a StoreWriter; the journal writes go through
+// SharedStore::unlocked() (agent/engine/order.cpp says why that is safe). The
+// caller removes the journal once the result is stored.
 [[nodiscard]] Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& request,
-                                                                    protocol::AcmeSession& session, Store& store,
-                                                                    std::mutex& store_mutex,
+                                                                    protocol::AcmeSession& session, SharedStore& store,
                                                                     protocol::ChallengeSolver& solver,
                                                                     const protocol::Clock& clock);
 

@@ -25,7 +25,8 @@ struct InFlight {
   KeyPtr key;  // null until generated and journaled (no CSR sent yet)
 };
 
-// Journal writes and removals do not take the store mutex, so the fsyncs of
+// Journal writes and removals need no StoreWriter (they go through
+// SharedStore::unlocked(), agent/store/shared.hpp), so the fsyncs of
 // different certificates' journals overlap. That is safe because:
 // - each journal is its own file, orders/<certificate-id>.json, and one
 //   certificate is worked by one worker at a time (a pass hands each job to
@@ -41,12 +42,12 @@ struct InFlight {
 //   not durable yet (agent/store/order_journal.cpp);
 // - nothing else reads or writes orders/ while the workers run: stale
 //   temporaries are swept at the start of the pass, orders/ is fsynced at its end.
-Result<void> journal_step(Store& store, const OrderJournal& j, const std::string& step) {
+Result<void> journal_step(const Store& store, const OrderJournal& j, const std::string& step) {
   if (auto w = write_order_journal(store, j); !w) return std::unexpected(w.error().context(step));
   return ok();
 }
 
-void drop_journal(Store& store, const std::string& id, const std::string& why) {
+void drop_journal(const Store& store, const std::string& id, const std::string& why) {
   module_logger("engine")->warn("{}: not resuming the journaled order: {}", id, why);
   if (auto r = remove_order_journal(store, id); !r) module_logger("engine")->error("{}: {}", id, r.error().message);
 }
@@ -65,21 +66,16 @@ KeyPtr attach_ready_key(OrderJournal& j, const ReadyKey& ready_key) {
 }
 
 // Only the intent was journaled: the order a killed run placed, from the account's orders list.
-// Account records (accounts/) are written under the store mutex (agent/engine/acme.hpp).
-struct StoreAccess {
-  Store& store;
-  std::mutex& mutex;
-};
-
+// Account records (accounts/) are read and written through a StoreWriter.
 std::optional<InFlight> look_up(protocol::AcmeSession& session, const CaAccess& ca, OrderJournal journal,
-                                StoreAccess sa, const ReadyKey& ready_key) {
-  Store& store = sa.store;
+                                SharedStore& shared, const ReadyKey& ready_key) {
+  const Store& store = shared.unlocked();
   const auto& id = journal.certificate_id;
   if (journal.account_url != session.account().url) {
     module_logger("engine")->info("{}: the journaled intent was for another account; placing a new order", id);
     return std::nullopt;
   }
-  if (std::lock_guard lock(sa.mutex); orders_list_unusable(store, ca.directory_url)) {
+  if (orders_list_unusable(*shared.lock(), ca.directory_url)) {
     module_logger("engine")->info("{}: the CA's orders list is not read (it was not shaped as RFC 8555 says); "
                                   "placing a new order", id);
     return std::nullopt;
@@ -90,10 +86,8 @@ std::optional<InFlight> look_up(protocol::AcmeSession& session, const CaAccess& 
   if (!found) {
     module_logger("engine")->warn("{}: could not look up the order placed before an interruption ({}); "
                                   "placing a new one", id, found.error().message);
-    if (found.error().kind == ErrorKind::Protocol) {
-      std::lock_guard lock(sa.mutex);
-      mark_orders_list_unusable(store, ca.directory_url, found.error().message);
-    }
+    if (found.error().kind == ErrorKind::Protocol)
+      mark_orders_list_unusable(shared.lock(), ca.directory_url, found.error().message);
     return std::nullopt;
   }
   if (!found->order) {
@@ -114,14 +108,14 @@ std::optional<InFlight> look_up(protocol::AcmeSession& session, const CaAccess& 
 
 // The journaled order when the CA still has it for the same names and it can still succeed.
 std::optional<InFlight> resume(protocol::AcmeSession& session, const CaAccess& ca, const OrderRequest& req,
-                               StoreAccess sa, const ReadyKey& ready_key) {
-  Store& store = sa.store;
+                               SharedStore& shared, const ReadyKey& ready_key) {
+  const Store& store = shared.unlocked();
   auto journal = read_order_journal(store, req.certificate_id);
   if (!journal) return drop_journal(store, req.certificate_id, journal.error().message), std::nullopt;
   if (!*journal) return std::nullopt;
   if (protocol::normalized_names((*journal)->names) != protocol::normalized_names(req.names))
     return drop_journal(store, req.certificate_id, "the required names changed"), std::nullopt;
-  if ((*journal)->order_url.empty()) return look_up(session, ca, std::move(**journal), sa, ready_key);
+  if ((*journal)->order_url.empty()) return look_up(session, ca, std::move(**journal), shared, ready_key);
   auto order = protocol::fetch_order(session, (*journal)->order_url);
   if (!order) return drop_journal(store, req.certificate_id, order.error().message), std::nullopt;
   if (order->status == "invalid")
@@ -147,11 +141,12 @@ std::optional<InFlight> resume(protocol::AcmeSession& session, const CaAccess& c
 // The order journal of one certificate as the pipeline's IssueJournal.
 class StoreJournal final : public protocol::IssueJournal {
  public:
-  StoreJournal(const CaAccess* ca, const OrderRequest& req, Store& store, std::mutex* mutex)
-      : ca_(ca), req_(req), store_(store), mutex_(mutex) {}
+  // `shared` and `ca` may be null when resume() is not called (place_order).
+  StoreJournal(const CaAccess* ca, const OrderRequest& req, const Store& store, SharedStore* shared)
+      : ca_(ca), req_(req), store_(store), shared_(shared) {}
 
   std::optional<protocol::PlacedOrder> resume(protocol::AcmeSession& session, const ReadyKey& ready_key) override {
-    auto found = agent::resume(session, *ca_, req_, StoreAccess{store_, *mutex_}, ready_key);
+    auto found = agent::resume(session, *ca_, req_, *shared_, ready_key);
     if (!found) return std::nullopt;
     journal_ = std::move(found->journal);
     return protocol::PlacedOrder{std::move(found->order), std::move(found->key)};
@@ -213,10 +208,10 @@ class StoreJournal final : public protocol::IssueJournal {
     if (fault_point(point)) return fail(ErrorKind::Storage, std::string("injected fault at ") + point);
     return ok();
   }
-  const CaAccess* ca_;  // null: resume() is not called (place_order)
+  const CaAccess* ca_;
   const OrderRequest& req_;
-  Store& store_;
-  std::mutex* mutex_;
+  const Store& store_;  // the journal's writes: SharedStore::unlocked()
+  SharedStore* shared_;
   OrderJournal journal_;
 };
 
@@ -240,9 +235,8 @@ protocol::IssueRequest issue_request(const CaAccess* ca, const OrderRequest& req
   return r;
 }
 
-void note_directory(const CaAccess& ca, protocol::AcmeSession& session, const OrderRequest& req, Store& store,
-                    std::mutex& m, const protocol::Clock& clock) {
-  std::lock_guard lock(m);
+void note_directory(const CaAccess& ca, protocol::AcmeSession& session, const OrderRequest& req,
+                    const StoreWriter& store, const protocol::Clock& clock) {
   const CaDirectoryNote note{ca.directory_url, session.directory().renewal_info,
                              std::chrono::floor<Seconds>(clock.now())};
   if (auto noted = note_ca_directory(store, note); !noted)
@@ -251,18 +245,17 @@ void note_directory(const CaAccess& ca, protocol::AcmeSession& session, const Or
 
 }  // namespace
 
-Result<protocol::PlacedOrder> place_order(protocol::AcmeSession& session, const OrderRequest& req, Store& store,
-                                          const ReadyKey& ready_key) {
+Result<protocol::PlacedOrder> place_order(protocol::AcmeSession& session, const OrderRequest& req,
+                                          const Store& store, const ReadyKey& ready_key) {
   StoreJournal journal(nullptr, req, store, nullptr);
   return protocol::place_order(session, issue_request(nullptr, req), &journal, ready_key);
 }
 
 Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& req,
-                                                      protocol::AcmeSession& session, Store& store,
-                                                      std::mutex& store_mutex, protocol::ChallengeSolver& solver,
-                                                      const protocol::Clock& clock) {
-  note_directory(ca, session, req, store, store_mutex, clock);
-  StoreJournal journal(&ca, req, store, &store_mutex);
+                                                      protocol::AcmeSession& session, SharedStore& store,
+                                                      protocol::ChallengeSolver& solver, const protocol::Clock& clock) {
+  note_directory(ca, session, req, store.lock(), clock);
+  StoreJournal journal(&ca, req, store.unlocked(), &store);
   return protocol::issue_certificate(session, issue_request(&ca, req), solver, &journal);
 }
 

@@ -26,6 +26,7 @@
 #include "agent/store/backoff.hpp"
 #include "agent/store/renewal.hpp"
 #include "agent/store/schedule_time.hpp"
+#include "agent/store/shared.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"
 
@@ -59,9 +60,9 @@ struct ScheduleRecord {
 // Strict: anything schedule_to_json did not write is refused (Storage) with the reason.
 [[nodiscard]] Result<ScheduleRecord> schedule_from_json(std::string_view text);
 
-// Needs a writable store (the writer lock).
-[[nodiscard]] Result<void> write_schedule(const Store& store, const ScheduleRecord& record);
-[[nodiscard]] Result<void> remove_schedule(const Store& store, std::string_view id);
+// Needs a writable store (the writer lock) and its writer's mutex (agent/store/shared.hpp).
+[[nodiscard]] Result<void> write_schedule(const StoreWriter& store, const ScheduleRecord& record);
+[[nodiscard]] Result<void> remove_schedule(const StoreWriter& store, std::string_view id);
 // Absent when there is no file; Storage error when it cannot be read or trusted.
 [[nodiscard]] Result<std::optional<ScheduleRecord>> read_schedule(const std::filesystem::path& state_dir,
                                                                   std::string_view id);

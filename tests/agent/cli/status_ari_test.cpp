@@ -47,7 +47,7 @@ struct StateWithAri {
     const std::string purposes[] = {"Default"};
     EXPECT_TRUE(store->bind(purposes, version));
     schedule(now + 24h * 20, RenewalBasis::AriWindow, fetched);
-    EXPECT_TRUE(note_ca_directory(*store, CaDirectoryNote{kDirectory, "https://ca.example/renewal-info", now - 1h}));
+    EXPECT_TRUE(note_ca_directory(SharedStore(*store).lock(), CaDirectoryNote{kDirectory, "https://ca.example/renewal-info", now - 1h}));
     write_record();
   }
   void schedule(TimePoint renew_at, std::optional<RenewalBasis> basis = std::nullopt,
@@ -58,10 +58,10 @@ struct StateWithAri {
     r.renew_at = renew_at;
     r.basis = basis;
     r.ari_fetched_at = ari_fetched_at;
-    EXPECT_TRUE(write_schedule(*store, r));
+    EXPECT_TRUE(write_schedule(SharedStore(*store).lock(), r));
   }
   void write_record() {
-    EXPECT_TRUE(write_ari_record(*store, thumbprint, record));
+    EXPECT_TRUE(write_ari_record(SharedStore(*store).lock(), thumbprint, record));
   }
   std::filesystem::path record_file() const { return t.path() / "ari" / (thumbprint + ".json"); }
   StatusReport report() const {
@@ -124,7 +124,7 @@ TEST(StatusAri, TheLifetimeRuleIsShownWhenTheScheduleSaysSoWhileTheWindowIsStill
 
 TEST(StatusAri, ACaWithoutRenewalInformationMeansTheLifetimeRule) {
   StateWithAri s;
-  ASSERT_TRUE(note_ca_directory(*s.store, CaDirectoryNote{kDirectory, "", s.now}));
+  ASSERT_TRUE(note_ca_directory(SharedStore(*s.store).lock(), CaDirectoryNote{kDirectory, "", s.now}));
   s.schedule(s.now + 24h * 30, RenewalBasis::Lifetime);
   const StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Lifetime);
@@ -161,7 +161,7 @@ TEST(StatusAri, NoRenewalTimeYetIsUnknownAndNullInJson) {
   ScheduleRecord r;
   r.certificate_id = "front-end";
   r.purposes = {"Default"};
-  ASSERT_TRUE(write_schedule(*s.store, r));
+  ASSERT_TRUE(write_schedule(SharedStore(*s.store).lock(), r));
   const StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Unknown);
   const json::value v = json::parse(render_status_json(report, s.now));

@@ -140,7 +140,6 @@ class IntentJournal : public OrderLookupTest {
   }
   testing::TempDir dir_;
   std::optional<Store> store_;
-  std::mutex mutex_;
   OrderRequest request_{"web", {"a.example", "b.example"}, policy::KeyType::EcP256, "", ""};
 };
 
