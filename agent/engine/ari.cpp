@@ -78,7 +78,7 @@ void refresh_one(SharedStore& store, const StoredVersion& v, const AriSource& so
     return;
   }
   const AriRecord fresh{*cert_id, std::chrono::floor<Seconds>(info->window_start),
-                        std::chrono::ceil<Seconds>(info->window_end), recheck_after(now, ari_recheck_delay(info->retry_after)),
+                        std::chrono::ceil<Seconds>(info->window_end), recheck_after(now, policy::ari_recheck_delay(info->retry_after)),
                         now};
   log()->info("{}: the CA suggests renewing certificate {} between {} and {}; asking again at {}{}",
               v.meta.certificate_id, thumbprint, format_rfc3339(fresh.start), format_rfc3339(fresh.end),
@@ -146,7 +146,7 @@ AriWindows ari_windows(const Store& store, const Inventory& inventory, const std
     auto record = read_ari_record(store, v->meta.thumbprint);
     if (!record || !*record) continue;
     const Seconds left = std::max((*record)->recheck_at - now, Seconds(0));
-    out.windows[v->meta.thumbprint] = AriWindow{(*record)->start, (*record)->end, left};
+    out.windows[v->meta.thumbprint] = policy::AriWindow{(*record)->start, (*record)->end, left};
     if ((*record)->recheck_at > now && (!out.earliest_recheck || (*record)->recheck_at < *out.earliest_recheck))
       out.earliest_recheck = (*record)->recheck_at;
   }

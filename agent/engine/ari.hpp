@@ -19,7 +19,7 @@
 #include <string_view>
 
 #include "agent/store/ari_records.hpp"
-#include "agent/store/renewal.hpp"
+#include "policy/renewal.hpp"
 #include "agent/store/shared.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"
@@ -55,7 +55,7 @@ void refresh_renewal_info_from_ca(SharedStore& store, const Inventory& inventory
 // Thumbprint -> the CA's window (retry_after: the time left to its re-check) for every bound
 // certificate with a record, and the earliest re-check among them still ahead.
 struct AriWindows {
-  std::map<std::string, AriWindow> windows;
+  std::map<std::string, policy::AriWindow> windows;
   std::optional<TimePoint> earliest_recheck;
 };
 [[nodiscard]] AriWindows ari_windows(const Store& store, const Inventory& inventory,

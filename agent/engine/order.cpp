@@ -81,7 +81,7 @@ std::optional<InFlight> look_up(protocol::AcmeSession& session, const CaAccess& 
     return std::nullopt;
   }
   const OrderIntent intent{journal.names, journal.profile,
-                           protocol::TimePoint(std::chrono::seconds(journal.intent_time))};
+                           ClockTime(std::chrono::seconds(journal.intent_time))};
   auto found = find_intended_order(session, intent);
   if (!found) {
     module_logger("engine")->warn("{}: could not look up the order placed before an interruption ({}); "

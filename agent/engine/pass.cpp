@@ -65,8 +65,6 @@ struct Jobs {
 
 bool needs_order(ActionKind k) { return k == ActionKind::Issue || k == ActionKind::Reissue || k == ActionKind::Renew; }
 
-TimePoint to_seconds(policy::TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
-
 std::shared_ptr<spdlog::logger> log() { return module_logger("engine"); }
 
 // What the pass works with, besides the jobs.

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/store/schedule_time.hpp"
+#include "common/time.hpp"
 #include "agent/store/shared.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"

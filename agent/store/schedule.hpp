@@ -24,13 +24,16 @@
 #include <vector>
 
 #include "agent/store/backoff.hpp"
-#include "agent/store/renewal.hpp"
-#include "agent/store/schedule_time.hpp"
+#include "policy/renewal.hpp"
+#include "common/time.hpp"
 #include "agent/store/shared.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"
 
 namespace certagent::agent {
+
+// The rule that set a renewal time (policy/renewal.hpp), as the schedule records it.
+using policy::RenewalBasis;
 
 struct ScheduleRecord {
   std::string certificate_id;

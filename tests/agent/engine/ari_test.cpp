@@ -108,7 +108,7 @@ TEST_F(EngineAri, TheWindowOfABoundCertificateIsFetchedKeptAndUsedForItsRenewalT
   EXPECT_GE(at, ca_.window_start);
   EXPECT_LE(at, ca_.window_end) << "inside the CA's window, not at two thirds of the lifetime";
   ASSERT_EQ(choices.count(thumbprint_), 1u);
-  EXPECT_EQ(choices[thumbprint_].basis, RenewalBasis::AriWindow);
+  EXPECT_EQ(choices[thumbprint_].basis, policy::RenewalBasis::AriWindow);
   EXPECT_EQ(choices[thumbprint_].ari_fetched_at, now_) << "when the window was fetched, not when it was used";
   EXPECT_EQ(choices[thumbprint_].selected, at);
 }
@@ -127,17 +127,17 @@ TEST_F(EngineAri, TheScheduleRecordsTheBasisAndWhenTheWindowWasFetched) {
   ASSERT_TRUE(save_schedule(SharedStore(*store_).lock(), action, {}, now_ + 2h, choices.at(thumbprint_)));
   auto saved = read_schedule(store_->dir(), "web");
   ASSERT_TRUE(saved && *saved) << (saved ? "no schedule" : saved.error().message);
-  EXPECT_EQ((*saved)->basis, RenewalBasis::AriWindow);
+  EXPECT_EQ((*saved)->basis, policy::RenewalBasis::AriWindow);
   EXPECT_EQ((*saved)->ari_fetched_at, now_);
   EXPECT_EQ((*saved)->decided_at, now_ + 2h);
 
   // Without a window: the lifetime rule, and no fetch time.
   auto plain = to_installed(inventory());
   auto lifetime = precompute_renewal(plain, inventory(), policy::Renewal{}, *store_, now_, rng);
-  EXPECT_EQ(lifetime.at(thumbprint_).basis, RenewalBasis::Lifetime);
+  EXPECT_EQ(lifetime.at(thumbprint_).basis, policy::RenewalBasis::Lifetime);
   EXPECT_EQ(lifetime.at(thumbprint_).ari_fetched_at, std::nullopt);
   ASSERT_TRUE(save_schedule(SharedStore(*store_).lock(), action, {}, now_, lifetime.at(thumbprint_)));
-  EXPECT_EQ(read_schedule(store_->dir(), "web").value()->basis, RenewalBasis::Lifetime);
+  EXPECT_EQ(read_schedule(store_->dir(), "web").value()->basis, policy::RenewalBasis::Lifetime);
   ASSERT_TRUE(save_schedule(SharedStore(*store_).lock(), action, {}, now_));  // after an attempt: nothing decided
   EXPECT_EQ(read_schedule(store_->dir(), "web").value()->basis, std::nullopt);
 }

@@ -21,7 +21,7 @@ ScheduleRecord sample() {
   r.purposes = {"Default", "WebServicesInternal"};
   r.renew_at = TimePoint{Seconds{1748736420}};
   r.selected = r.renew_at;
-  r.basis = RenewalBasis::AriWindow;
+  r.basis = policy::RenewalBasis::AriWindow;
   r.ari_fetched_at = TimePoint{Seconds{1746133200}};
   r.decision = "wait until 2025-06-01T00:07:00Z (in 29d): 1/3 of the 90d lifetime remains";
   r.decided_at = TimePoint{Seconds{1746144000}};
@@ -118,8 +118,8 @@ TEST(ScheduleStore, RefusesWhatItDidNotWrite) {
 }
 
 TEST(ScheduleStore, EveryBasisRoundTrips) {
-  for (RenewalBasis b : {RenewalBasis::Expired, RenewalBasis::NearExpiry, RenewalBasis::AriWindow,
-                         RenewalBasis::RenewBefore, RenewalBasis::Lifetime}) {
+  for (policy::RenewalBasis b : {policy::RenewalBasis::Expired, policy::RenewalBasis::NearExpiry, policy::RenewalBasis::AriWindow,
+                         policy::RenewalBasis::RenewBefore, policy::RenewalBasis::Lifetime}) {
     ScheduleRecord r = sample();
     r.basis = b;
     auto back = schedule_from_json(schedule_to_json(r));
