@@ -16,7 +16,7 @@ enum class KeyType { EcP256, EcP384, Rsa2048, Rsa3072, Rsa4096 };
 [[nodiscard]] std::optional<KeyType> parse_key_type(std::string_view s);
 inline constexpr std::string_view kKeyTypeChoices = "ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096";
 
-// When to renew; see renewal_time() in policy/renewal.hpp.
+// The policy's `renewal`; decide_renewal() (policy/renewal.hpp) applies it.
 struct Renewal {
   enum class Mode { Auto, RemainingFraction, BeforeExpiry } mode = Mode::Auto;
   double remaining_fraction = 1.0 / 3.0;        // RemainingFraction: renew when this much remains

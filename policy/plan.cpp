@@ -75,15 +75,20 @@ bool fits(const RequiredCertificate& req, const Cert& c) {
 
 std::string profile_text(std::string_view p) { return p.empty() ? "no profile" : fmt::format("profile '{}'", p); }
 
-TimePoint due_at(const RequiredCertificate& req, const Cert& c) {
-  return renewal_time(c.not_before, c.not_after, req.renewal, c.renew_at);
+// The renewal time the agent decided (decide_renewal with the CA's ARI window, jitter and the
+// previous draw); for a certificate it has not decided for (`certagent plan`), the same rule
+// without a random draw; for a validity no rule applies to (notAfter not after notBefore), its end.
+TimePoint due_at(const RequiredCertificate& req, const Cert& c, TimePoint now) {
+  if (c.renew_at) return *c.renew_at;
+  auto decided = decide_renewal(RenewalInput{c.not_before, c.not_after, std::nullopt, req.renewal, std::nullopt}, now);
+  return decided ? decided->renew_at : c.not_after;
 }
 
 // A stored certificate that could be bound as it is: exact names and key, valid now, not due.
 const Cert* usable_stored(const RequiredCertificate& req, const Installed& in, TimePoint now) {
   const Cert* best = nullptr;
   for (const auto& c : in.certificates) {
-    if (!fits(req, c) || now < c.not_before || now >= due_at(req, c)) continue;
+    if (!fits(req, c) || now < c.not_before || now >= due_at(req, c, now)) continue;
     if (!best || c.not_after > best->not_after || (c.not_after == best->not_after && c.thumbprint < best->thumbprint))
       best = &c;
   }
@@ -92,7 +97,7 @@ const Cert* usable_stored(const RequiredCertificate& req, const Installed& in, T
 
 Action renew_or_keep(Action a, const Cert& c, const Bound& b, TimePoint now) {
   a.thumbprint = c.thumbprint;
-  a.renewal_due = due_at(a.certificate, c);
+  a.renewal_due = due_at(a.certificate, c, now);
   const std::string unbound = b.unbound.empty() ? "" : fmt::format("; {} not bound to it yet", fmt::join(b.unbound, ", "));
   if (now >= c.not_after) {
     a.kind = ActionKind::Renew;

@@ -17,7 +17,7 @@ struct InstalledCertificate {
   TimePoint not_before{};
   TimePoint not_after{};
   KeyType key = KeyType::EcP256;
-  std::optional<TimePoint> renew_at;  // precomputed by the agent (ARI, jitter); see renewal_time()
+  std::optional<TimePoint> renew_at;  // decided by the agent (decide_renewal: ARI, jitter); used as is
   std::string profile{};              // the ACME profile it was ordered under; "" none
 };
 

@@ -33,7 +33,7 @@ int run_plan(const GlobalOptions& globals, bool check_dns) {
   for (const auto& p : problems) std::cerr << "certagent: warning: skipped in the state directory: " << p << "\n";
   const policy::Installed& installed = *installed_now;
   const auto required = policy::required_certificates(*loaded, installed.bindings);
-  const auto actions = policy::plan(required, installed, policy::Clock::now());
+  const auto actions = policy::plan(required, installed, to_seconds(std::chrono::system_clock::now()));
   const bool persist = std::any_of(loaded->challenges.begin(), loaded->challenges.end(), [](const auto& c) {
     return c.type == policy::Challenge::Type::DnsPersist01;
   });

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <iostream>
-#include <mutex>
 
 #include "agent/cli/assign_check.hpp"
 #include "agent/cli/commands.hpp"
@@ -63,8 +62,8 @@ int run_request(const GlobalOptions& globals, const RequestOptions& o) {
   if (!ca) return fail_with(ca.error());
   auto solver = start_solver(policy->challenges, nullptr, &*store);
   if (!solver) return fail_with(solver.error());
-  std::mutex store_mutex;
-  EngineContext ctx{&*store, &store_mutex, &ca->access, solver->get(), &clock, &waiter, consumers_from_policy(*policy)};
+  SharedStore shared(*store);
+  EngineContext ctx{&shared, &ca->access, solver->get(), &clock, &waiter, consumers_from_policy(*policy)};
   if (plan->profile)
     if (auto offered = check_profile(ca->connections.front().session->directory(), *plan->profile,
                                      policy->ca.directory_url);

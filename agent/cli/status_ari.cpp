@@ -18,11 +18,11 @@ const char* to_string(RenewalBasisSeen b) {
 std::optional<RenewalBasisSeen> recorded_renewal_basis(const std::optional<ScheduleRecord>& schedule) {
   if (!schedule || !schedule->renew_at || !schedule->basis) return std::nullopt;
   switch (*schedule->basis) {
-    case RenewalBasis::Expired: return RenewalBasisSeen::Expired;
-    case RenewalBasis::NearExpiry: return RenewalBasisSeen::NearExpiry;
-    case RenewalBasis::AriWindow: return RenewalBasisSeen::Ari;
-    case RenewalBasis::RenewBefore: return RenewalBasisSeen::RenewBefore;
-    case RenewalBasis::Lifetime: return RenewalBasisSeen::Lifetime;
+    case policy::RenewalBasis::Expired: return RenewalBasisSeen::Expired;
+    case policy::RenewalBasis::NearExpiry: return RenewalBasisSeen::NearExpiry;
+    case policy::RenewalBasis::AriWindow: return RenewalBasisSeen::Ari;
+    case policy::RenewalBasis::RenewBefore: return RenewalBasisSeen::RenewBefore;
+    case policy::RenewalBasis::Lifetime: return RenewalBasisSeen::Lifetime;
   }
   return std::nullopt;
 }

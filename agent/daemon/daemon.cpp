@@ -26,7 +26,7 @@
 #include "agent/engine/options.hpp"
 #include "agent/store/logging.hpp"
 #include "agent/daemon/metrics.hpp"
-#include "agent/store/schedule_time.hpp"
+#include "common/time.hpp"
 
 namespace certagent::agent {
 

@@ -106,8 +106,6 @@ Result<CaConnection> another_connection(const CaConnection& first, const std::st
   return c;
 }
 
-bool is_lost_account(const Error& e) { return e.problem_type == "urn:ietf:params:acme:error:accountDoesNotExist"; }
-
 Result<void> forget_account_url(Store& store, const policy::CaConfig& ca) {
   auto stored = store.load_account(ca.directory_url);
   if (!stored) return std::unexpected(stored.error());
@@ -117,20 +115,6 @@ Result<void> forget_account_url(Store& store, const policy::CaConfig& ca) {
                                 ca.directory_url, account.account_url);
   account.account_url.clear();
   return store.save_account(account);
-}
-
-namespace {
-constexpr std::string_view kCannotOrder = "the account can no longer order";
-}  // namespace
-
-bool is_account_unable_to_order(const Error& e) {
-  return e.problem_type == "urn:ietf:params:acme:error:serverInternal" &&
-         e.message.find(kCannotOrder) != std::string::npos;
-}
-
-Error account_unable_to_order(Error e) {
-  return std::move(e).context(std::string(kCannotOrder) + " (newOrder failed twice with serverInternal while the "
-                              "CA answered the account)");
 }
 
 Result<void> replace_account(Store& store, const policy::CaConfig& ca, std::int64_t unix_time, const std::string& why) {
@@ -151,7 +135,8 @@ Result<void> replace_account(Store& store, const policy::CaConfig& ca, std::int6
   return store.save_account(account);
 }
 
-void mark_orders_list_unusable(Store& store, const std::string& directory_url, const std::string& why) {
+void mark_orders_list_unusable(const StoreWriter& writer, const std::string& directory_url, const std::string& why) {
+  Store& store = *writer;
   auto stored = store.load_account(directory_url);
   if (!stored || !*stored || (*stored)->orders_list_unusable) return;
   Account account = **stored;

@@ -7,13 +7,13 @@
 // sibling session sharing the directory, the nonce pool and the account; a
 // worker orders certificate after certificate through its session.
 #include <atomic>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "agent/store/order_journal.hpp"
+#include "agent/store/shared.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"
 #include "policy/model.hpp"
@@ -52,23 +52,21 @@ struct CaConnection {
 [[nodiscard]] Result<CaConnection> another_connection(const CaConnection& first, const std::string& trust_file,
                                                       const std::atomic<bool>* cancel = nullptr);
 
-// The CA no longer knows the stored account (a new or reset CA): forget its URL
-// (keeping the key), so that prepare_account registers it again.
-[[nodiscard]] bool is_lost_account(const Error& e);
+// The CA no longer knows the stored account (a new or reset CA,
+// protocol::is_lost_account): forget its URL (keeping the key), so that
+// prepare_account registers it again.
+using protocol::is_lost_account;
 [[nodiscard]] Result<void> forget_account_url(Store& store, const policy::CaConfig& ca);
 
-// newOrder answered serverInternal twice in a row for this account, while the directory and
-// nonces work (the answer was a problem document to a signed request): the account can no
-// longer order (step-ca 0.19 after its orders list was read). place_order says so with this
-// error; the pass then replaces the account (replace_account) and orders again.
-[[nodiscard]] bool is_account_unable_to_order(const Error& e);
-[[nodiscard]] Error account_unable_to_order(Error new_order_error);
+// The account can no longer order (protocol::is_account_unable_to_order): the
+// pass then replaces the account (replace_account) and orders again.
+using protocol::is_account_unable_to_order;
 // Keeps the stored account (Store::retire_account) and saves a new key in its place, not yet
 // registered, so that prepare_account registers it. Logs `why` once.
 [[nodiscard]] Result<void> replace_account(Store& store, const policy::CaConfig& ca, std::int64_t unix_time,
                                            const std::string& why);
 // The CA's orders list was not shaped as RFC 8555 says: not read again for this CA.
-void mark_orders_list_unusable(Store& store, const std::string& directory_url, const std::string& why);
+void mark_orders_list_unusable(const StoreWriter& store, const std::string& directory_url, const std::string& why);
 [[nodiscard]] bool orders_list_unusable(const Store& store, const std::string& directory_url);
 
 // The account for the policy's CA: from the store, or registered now through
@@ -89,19 +87,6 @@ struct OpenCa {
                                      const protocol::Clock& clock, protocol::Waiter& waiter,
                                      const std::atomic<bool>* cancel = nullptr);
 
-// One order for exactly `names` with a new key of `key`, through `session`
-// (one thread's). Resumes the order journaled for `certificate_id`
-// (agent/store/order_journal.hpp) when the CA still has it — with only the intent
-// journaled, the order found in the account's orders list
-// (agent/engine/order_lookup.hpp); otherwise journals the intent, places a new order
-// and journals its URL. The new certificate key (an RSA key generated on
-// another thread while newOrder and the authorizations go on) is journaled
-// with the order's URL when it is there without waiting — an EC key always is
-// — and otherwise on its own before finalize. A new order carries `replaces`
-// when the CA offers ARI (placed again without it if the CA refuses it). Notes
-// the CA's directory (agent/engine/ari.hpp), under `store_mutex`; the journal
-// writes do not take it (agent/engine/order.cpp says why that is safe). The
-// caller removes the journal once the result is stored.
 // `profile` is one the CA's directory lists under meta.profiles; else a Policy error at the
 // profile's place in the policy, listing the CA's profiles.
 [[nodiscard]] Result<void> check_profile(const protocol::Directory& directory, const policy::ProfileChoice& profile,
@@ -114,23 +99,29 @@ struct OrderRequest {
   std::string replaces;  // ARI certID of the certificate this renews (RFC 9773 §5); "" none
   std::string profile;   // the ACME profile to order under (checked by check_profile); "" none
 };
-// The new certificate key when it can be had without waiting, else null.
-using ReadyKey = std::function<std::shared_ptr<const protocol::PrivateKey>()>;
-// The new-order step of order_certificate: the intent journaled, newOrder
-// (with `replaces` when the CA offers ARI, placed again without it when the CA
-// refuses it), and the order's URL journaled — with the key `ready_key` gives,
-// if it gives one (then no CSR has been made from it yet).
-struct PlacedOrder {
-  protocol::Order order;
-  OrderJournal journal;  // as written: intent, order URL and, when ready, the key
-  std::shared_ptr<const protocol::PrivateKey> key;  // journaled with the URL; null: not yet
-};
-[[nodiscard]] Result<PlacedOrder> place_order(protocol::AcmeSession& session, const OrderRequest& request, Store& store,
-                                              const ReadyKey& ready_key = {});
+// The new-order step of order_certificate (protocol::place_order) with the
+// certificate's order journal: the intent journaled, newOrder, and the order's
+// URL journaled — with the key `ready_key` gives, if it gives one (then no CSR
+// has been made from it yet).
+using protocol::ReadyKey;
+[[nodiscard]] Result<protocol::PlacedOrder> place_order(protocol::AcmeSession& session, const OrderRequest& request,
+                                                        const Store& store, const ReadyKey& ready_key = {});
 
+// One order for exactly the request's names with a new key of its type,
+// through `session` (one thread's): the one order pipeline
+// (protocol::issue_certificate) with the certificate's order journal
+// (agent/store/order_journal.hpp) as its IssueJournal. Resumes the order
+// journaled for `certificate_id` when the CA still has it — with only the
+// intent journaled, the order found in the account's orders list
+// (agent/engine/order_lookup.hpp); otherwise journals the intent, places a new
+// order and journals its URL. The new certificate key is journaled with the
+// order's URL when it is there without waiting — an EC key always is — and
+// otherwise on its own before finalize. Notes the CA's directory
+// (agent/engine/ari.hpp) through a StoreWriter; the journal writes go through
+// SharedStore::unlocked() (agent/engine/order.cpp says why that is safe). The
+// caller removes the journal once the result is stored.
 [[nodiscard]] Result<protocol::IssuedCertificate> order_certificate(const CaAccess& ca, const OrderRequest& request,
-                                                                    protocol::AcmeSession& session, Store& store,
-                                                                    std::mutex& store_mutex,
+                                                                    protocol::AcmeSession& session, SharedStore& store,
                                                                     protocol::ChallengeSolver& solver,
                                                                     const protocol::Clock& clock);
 

@@ -40,9 +40,9 @@ TimePoint recheck_after(TimePoint now, Seconds delay) {
 }
 
 // The CA's renewalInfo URL: from the note when it is fresh and for this CA, else from the directory.
-std::optional<std::string> renewal_info_url(const Store& store, std::mutex& m, const std::string& directory_url,
+std::optional<std::string> renewal_info_url(SharedStore& store, const std::string& directory_url,
                                             const AriSource& source, TimePoint now) {
-  auto note = read_ca_directory_note(store);
+  auto note = read_ca_directory_note(store.unlocked());
   if (!note) log()->warn("{}", note.error().message);
   if (note && *note && (*note)->directory_url == directory_url && now - (*note)->checked_at < kCaDirectoryRecheck)
     return (*note)->renewal_info;
@@ -51,15 +51,14 @@ std::optional<std::string> renewal_info_url(const Store& store, std::mutex& m, c
     log()->warn("cannot tell whether {} offers renewal information (ARI): {}", directory_url, url.error().message);
     return std::nullopt;
   }
-  std::lock_guard lock(m);
-  if (auto saved = note_ca_directory(store, CaDirectoryNote{directory_url, *url, now}); !saved)
+  if (auto saved = note_ca_directory(store.lock(), CaDirectoryNote{directory_url, *url, now}); !saved)
     log()->warn("{}", saved.error().message);
   return *url;
 }
 
-void refresh_one(const Store& store, std::mutex& m, const StoredVersion& v, const AriSource& source, TimePoint now) {
+void refresh_one(SharedStore& store, const StoredVersion& v, const AriSource& source, TimePoint now) {
   const std::string& thumbprint = v.meta.thumbprint;
-  auto record = read_ari_record(store, thumbprint);
+  auto record = read_ari_record(store.unlocked(), thumbprint);
   if (record && *record && (*record)->recheck_at > now) return;
   auto cert_id = ari_cert_id_of(v);
   if (!cert_id) {
@@ -75,18 +74,16 @@ void refresh_one(const Store& store, std::mutex& m, const StoredVersion& v, cons
     if (!kept) return;
     AriRecord later = **record;
     later.recheck_at = recheck_after(now, kAriRetryAfterFailure);
-    std::lock_guard lock(m);
-    if (auto saved = write_ari_record(store, thumbprint, later); !saved) log()->warn("{}", saved.error().message);
+    if (auto saved = write_ari_record(store.lock(), thumbprint, later); !saved) log()->warn("{}", saved.error().message);
     return;
   }
   const AriRecord fresh{*cert_id, std::chrono::floor<Seconds>(info->window_start),
-                        std::chrono::ceil<Seconds>(info->window_end), recheck_after(now, ari_recheck_delay(info->retry_after)),
+                        std::chrono::ceil<Seconds>(info->window_end), recheck_after(now, policy::ari_recheck_delay(info->retry_after)),
                         now};
   log()->info("{}: the CA suggests renewing certificate {} between {} and {}; asking again at {}{}",
               v.meta.certificate_id, thumbprint, format_rfc3339(fresh.start), format_rfc3339(fresh.end),
               format_rfc3339(fresh.recheck_at), info->explanation_url.empty() ? "" : " (" + info->explanation_url + ")");
-  std::lock_guard lock(m);
-  if (auto saved = write_ari_record(store, thumbprint, fresh); !saved) log()->warn("{}", saved.error().message);
+  if (auto saved = write_ari_record(store.lock(), thumbprint, fresh); !saved) log()->warn("{}", saved.error().message);
 }
 
 }  // namespace
@@ -103,16 +100,16 @@ Result<std::string> ari_cert_id_of(const StoredVersion& version) {
   return protocol::ari_cert_id(info.authority_key_id, info.serial_der);
 }
 
-void refresh_renewal_info(const Store& store, std::mutex& store_mutex, const Inventory& inventory,
+void refresh_renewal_info(SharedStore& store, const Inventory& inventory,
                           const std::string& directory_url, const AriSource& source, TimePoint now) {
   const auto versions = bound_versions(inventory);
   if (versions.empty()) return;
-  const auto url = renewal_info_url(store, store_mutex, directory_url, source, now);
+  const auto url = renewal_info_url(store, directory_url, source, now);
   if (!url || url->empty()) return;
-  for (const auto* v : versions) refresh_one(store, store_mutex, *v, source, now);
+  for (const auto* v : versions) refresh_one(store, *v, source, now);
 }
 
-void refresh_renewal_info_from_ca(const Store& store, std::mutex& store_mutex, const Inventory& inventory,
+void refresh_renewal_info_from_ca(SharedStore& store, const Inventory& inventory,
                                   const policy::CaConfig& ca, TimePoint now, const std::atomic<bool>* cancel) {
   SystemClock clock;
   SleepingWaiter waiter(cancel);
@@ -137,7 +134,7 @@ void refresh_renewal_info_from_ca(const Store& store, std::mutex& store_mutex, c
     if (!s) return std::unexpected(s.error());
     return protocol::fetch_renewal_info(**s, cert_id);
   };
-  refresh_renewal_info(store, store_mutex, inventory, ca.directory_url, source, now);
+  refresh_renewal_info(store, inventory, ca.directory_url, source, now);
 }
 
 AriWindows ari_windows(const Store& store, const Inventory& inventory, const std::string& directory_url,
@@ -149,7 +146,7 @@ AriWindows ari_windows(const Store& store, const Inventory& inventory, const std
     auto record = read_ari_record(store, v->meta.thumbprint);
     if (!record || !*record) continue;
     const Seconds left = std::max((*record)->recheck_at - now, Seconds(0));
-    out.windows[v->meta.thumbprint] = AriWindow{(*record)->start, (*record)->end, left};
+    out.windows[v->meta.thumbprint] = policy::AriWindow{(*record)->start, (*record)->end, left};
     if ((*record)->recheck_at > now && (!out.earliest_recheck || (*record)->recheck_at < *out.earliest_recheck))
       out.earliest_recheck = (*record)->recheck_at;
   }

@@ -14,13 +14,13 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "agent/store/ari_records.hpp"
-#include "agent/store/renewal.hpp"
+#include "policy/renewal.hpp"
+#include "agent/store/shared.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"
 #include "policy/model.hpp"
@@ -44,18 +44,18 @@ struct AriSource {
 // (asking the directory first when the last look at it is older than a day or was at another
 // CA). A failure is logged and leaves the previous record, or none: that certificate renews by
 // the lifetime rule until an answer comes.
-void refresh_renewal_info(const Store& store, std::mutex& store_mutex, const Inventory& inventory,
+void refresh_renewal_info(SharedStore& store, const Inventory& inventory,
                           const std::string& directory_url, const AriSource& source, TimePoint now);
 
 // refresh_renewal_info against the policy's CA, through one connection opened when first
 // needed (TLS verified as for orders); `cancel` cuts its waits short.
-void refresh_renewal_info_from_ca(const Store& store, std::mutex& store_mutex, const Inventory& inventory,
+void refresh_renewal_info_from_ca(SharedStore& store, const Inventory& inventory,
                                   const policy::CaConfig& ca, TimePoint now, const std::atomic<bool>* cancel);
 
 // Thumbprint -> the CA's window (retry_after: the time left to its re-check) for every bound
 // certificate with a record, and the earliest re-check among them still ahead.
 struct AriWindows {
-  std::map<std::string, AriWindow> windows;
+  std::map<std::string, policy::AriWindow> windows;
   std::optional<TimePoint> earliest_recheck;
 };
 [[nodiscard]] AriWindows ari_windows(const Store& store, const Inventory& inventory,

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "agent/store/renewal.hpp"
+#include "policy/renewal.hpp"
 
 namespace certagent::agent {
 

@@ -11,8 +11,8 @@ policy::Installed to_installed(const Inventory& inventory) {
   for (const auto& v : inventory.versions) {
     auto key = policy::parse_key_type(v.meta.key_type);
     if (!key) continue;  // a key policy/ cannot ask for: never a fit
-    out.certificates.push_back({v.meta.thumbprint, v.meta.names, policy::TimePoint(v.meta.not_before),
-                                policy::TimePoint(v.meta.not_after), *key, std::nullopt, v.meta.profile});
+    out.certificates.push_back({v.meta.thumbprint, v.meta.names, TimePoint(v.meta.not_before),
+                                TimePoint(v.meta.not_after), *key, std::nullopt, v.meta.profile});
   }
   std::unordered_map<std::string_view, const std::string*> thumbprints;  // version id -> thumbprint
   thumbprints.reserve(inventory.versions.size());

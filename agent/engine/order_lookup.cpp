@@ -2,7 +2,7 @@
 
 namespace certagent::agent {
 
-bool order_fits_intent(const protocol::Order& order, const OrderIntent& intent, protocol::TimePoint now) {
+bool order_fits_intent(const protocol::Order& order, const OrderIntent& intent, ClockTime now) {
   if (order.status != "pending" && order.status != "ready") return false;
   if (protocol::identifier_names(order.identifiers) != protocol::normalized_names(intent.names)) return false;
   if (order.expires && (*order.expires <= now || *order.expires < intent.time)) return false;

@@ -19,7 +19,7 @@ namespace certagent::agent {
 struct OrderIntent {
   std::vector<std::string> names;
   std::string profile;        // "" none
-  protocol::TimePoint time;   // when the intent was journaled
+  ClockTime time;             // when the intent was journaled
 };
 
 // Whether `order` can be the one placed for `intent`: exactly the intent's
@@ -28,7 +28,7 @@ struct OrderIntent {
 // the same names); not expired (at `now`) and not expired before the intent
 // was written (an order without "expires" passes); the same profile when both
 // name one.
-[[nodiscard]] bool order_fits_intent(const protocol::Order& order, const OrderIntent& intent, protocol::TimePoint now);
+[[nodiscard]] bool order_fits_intent(const protocol::Order& order, const OrderIntent& intent, ClockTime now);
 
 struct OrderLookupLimits {
   protocol::OrdersListLimits list;

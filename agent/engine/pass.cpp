@@ -65,16 +65,13 @@ struct Jobs {
 
 bool needs_order(ActionKind k) { return k == ActionKind::Issue || k == ActionKind::Reissue || k == ActionKind::Renew; }
 
-TimePoint to_seconds(policy::TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
-
 std::shared_ptr<spdlog::logger> log() { return module_logger("engine"); }
 
 // What the pass works with, besides the jobs.
 struct PassState {
   const PassRequest* request = nullptr;
   Rng rng{std::random_device{}()};
-  std::mutex* store_mutex = nullptr;
-  Store* store = nullptr;
+  SharedStore* store = nullptr;
   const Selections* selections = nullptr;  // the renewal decisions the pass's plan was made with
 };
 
@@ -117,9 +114,9 @@ void record(PassState& ps, Job& job) {
   } else {
     job.backoff = record_success(job.backoff, now);
   }
-  std::lock_guard lock(*ps.store_mutex);  // the decision stays the pass's (its `now`); the back-off, the attempt's
+  // the decision stays the pass's (its `now`); the back-off, the attempt's
   const auto decided = ps.request->now;
-  if (auto saved = save_schedule(*ps.store, job.action, job.backoff, decided, choice_behind(ps, job.action)); !saved)
+  if (auto saved = save_schedule(ps.store->lock(), job.action, job.backoff, decided, choice_behind(ps, job.action)); !saved)
     log()->error("{}: cannot save the back-off state: {}", job.action.certificate.id, saved.error().message);
 }
 
@@ -162,7 +159,7 @@ void rebind_stored(EngineContext& ctx, Job& job) {
 std::string replaced_cert_id(EngineContext& ctx, const Job& job) {
   const auto& a = job.action;
   if (a.kind != ActionKind::Renew || !a.thumbprint || job.from_version.empty()) return "";
-  auto found = ctx.store->load_version(job.from_version);
+  auto found = ctx.store->lock()->load_version(job.from_version);
   if (!found) return "";
   auto id = ari_cert_id_of(*found);
   if (!id) log()->debug("{}: no ARI certID for {}: {}", a.certificate.id, *a.thumbprint, id.error().message);
@@ -256,10 +253,13 @@ void retry_with_account(EngineContext& ctx, const policy::Policy& policy, std::v
   if (lost.empty() || req.cancelled()) return;
   const std::size_t workers = worker_count(lost.size(), limit);
   const auto when = ended_at(req, *lost.front()).time_since_epoch().count();
-  auto forgotten = unable ? replace_account(*ctx.store, policy.ca, when, lost.front()->error->message)
-                          : forget_account_url(*ctx.store, policy.ca);
-  auto again = forgotten ? open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel)
-                         : Result<OpenCa>{std::unexpected(forgotten.error())};
+  auto again = [&]() -> Result<OpenCa> {
+    const StoreWriter store = ctx.store->lock();  // the workers have joined; released before they run again
+    auto forgotten = unable ? replace_account(*store, policy.ca, when, lost.front()->error->message)
+                            : forget_account_url(*store, policy.ca);
+    if (!forgotten) return std::unexpected(forgotten.error());
+    return open_ca(*store, policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel);
+  }();
   if (!again) {
     for (auto* j : lost) j->error = again.error();
     return;
@@ -279,8 +279,8 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
   if (jobs.empty()) return;
   const std::size_t workers = worker_count(jobs.size(), limit);
   log()->info("ordering {} certificate(s), {} at once (ca.concurrency {})", jobs.size(), workers, limit);
-  auto ca = open_ca(*ctx.store, policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel);
-  auto solver = ca ? start_solver(policy.challenges, req.cancel, ctx.store) : Result<std::unique_ptr<protocol::ChallengeSolver>>{nullptr};
+  auto ca = open_ca(*ctx.store->lock(), policy.ca, workers, *ctx.clock, *ctx.waiter, req.cancel);  // no worker yet
+  auto solver = ca ? start_solver(policy.challenges, req.cancel, &ctx.store->unlocked()) : Result<std::unique_ptr<protocol::ChallengeSolver>>{nullptr};
   if (!ca || !solver) {
     Error e = !ca ? ca.error() : solver.error();
     for (auto* j : jobs) {
@@ -393,21 +393,21 @@ void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::A
 // attempt's outcome goes into its back-off state and its schedule record, with
 // the renewal decision (`selections`) the plan was made with.
 // Returns whether anything in the state directory changed (the schedules aside).
-bool work(const PassRequest& request, const policy::Policy& policy, Store& store, std::mutex& store_mutex,
-          std::size_t concurrency, const Selections& selections, std::vector<Job*>& rebinds,
-          std::vector<Job*>& orders) {
+bool work(const PassRequest& request, const policy::Policy& policy, SharedStore& shared, std::size_t concurrency,
+          const Selections& selections, std::vector<Job*>& rebinds, std::vector<Job*>& orders) {
   SystemClock clock;
   SleepingWaiter waiter(request.cancel);
-  EngineContext ctx{&store, &store_mutex, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy)};
+  const Store& store = shared.unlocked();  // the notifications' journal, and the pass's own syncs: one thread
+  EngineContext ctx{&shared, nullptr, nullptr, &clock, &waiter, consumers_from_policy(policy)};
   auto owed = pending_notifications(store);  // none owed, nothing attempted, no output rewritten: nothing to sync
   bool changed = !owed || !owed->empty();
-  replay_owed_notifications(store, ctx.consumers);
+  replay_owed_notifications(*shared.lock(), ctx.consumers);
   run_bounded("binding stored certificates", rebinds, 1, request, [&](Job& j, std::size_t) { rebind_stored(ctx, j); });
   run_orders(ctx, policy, orders, concurrency, request);
   changed = write_missing_outputs(ctx) > 0 || changed;
   for (auto* group : {&rebinds, &orders})
     changed = changed || std::any_of(group->begin(), group->end(), [](const Job* j) { return j->attempted; });
-  PassState ps{&request, Rng{std::random_device{}()}, &store_mutex, &store, &selections};
+  PassState ps{&request, Rng{std::random_device{}()}, &shared, &selections};
   // schedule/: one syncfs for all the records, one fsync of the directory (fsutil.hpp says why that is safe)
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
   // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp),
@@ -427,8 +427,8 @@ bool work(const PassRequest& request, const policy::Policy& policy, Store& store
 
 // The plan after the pass, with each certificate's back-off, for the next
 // pass, a restart and `certagent status`.
-void save_schedules(const Store& store, std::mutex& m, const Planned& after, const Jobs& jobs, TimePoint now) {
-  std::lock_guard lock(m);
+void save_schedules(SharedStore& shared, const Planned& after, const Jobs& jobs, TimePoint now) {
+  const StoreWriter store = shared.lock();
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);  // one syncfs and one fsync of schedule/ for all
   for (const auto& a : after.actions) {
     const BackoffState& backoff = jobs.backoff(a.certificate.id);
@@ -483,7 +483,8 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
     log()->warn("cannot remove the temporaries of an interrupted run: {}", swept.error().message);
   Rng rng{std::random_device{}()};
   auto inventory = store_->inventory();  // one scan for the renewal information and the plan
-  if (inventory) refresh_renewal_info_from_ca(*store_, store_mutex_, *inventory, policy_->ca, request.now, request.cancel);
+  SharedStore shared(*store_);  // the pass's worker threads write through it
+  if (inventory) refresh_renewal_info_from_ca(shared, *inventory, policy_->ca, request.now, request.cancel);
   auto before = plan_now(*store_, *policy_, request.now, rng, std::move(inventory));
   if (!before) return std::unexpected(before.error().context("planning the pass"));
   Jobs jobs;
@@ -512,13 +513,13 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   // The policy's ca.concurrency, else the engine's default (4).
   const std::size_t concurrency =
       policy_->ca.concurrency ? static_cast<std::size_t>(*policy_->ca.concurrency) : options_.concurrency;
-  const bool changed = work(request, *policy_, *store_, store_mutex_, concurrency, before->selections, rebinds, orders);
+  const bool changed = work(request, *policy_, shared, concurrency, before->selections, rebinds, orders);
   // A certificate issued in this pass gets the CA's window now, not at the next wake (which the
   // lifetime rule alone would put weeks ahead): one request per new certificate, none when the
   // CA offers no ARI (the order noted its directory).
   if (std::any_of(orders.begin(), orders.end(), [](const Job* j) { return j->attempted && !j->error; }))
     if (auto inv = store_->inventory(); inv)
-      refresh_renewal_info_from_ca(*store_, store_mutex_, *inv, policy_->ca, request.now, request.cancel);
+      refresh_renewal_info_from_ca(shared, *inv, policy_->ca, request.now, request.cancel);
   // Nothing done, nothing changed: the plan after the pass is the plan before it (no second scan).
   Result<Planned> after = std::move(before);
   if (changed) {
@@ -529,7 +530,7 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   summarize(summary, after->inventory, after->actions, jobs, request.now);
   if (after->ari_recheck && (!summary.next_wake || *after->ari_recheck < *summary.next_wake))
     summary.next_wake = after->ari_recheck;
-  save_schedules(*store_, store_mutex_, *after, jobs, request.now);
+  save_schedules(shared, *after, jobs, request.now);
   return ok();
 }
 

@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -42,7 +41,6 @@ class Engine {
   EngineOptions options_;
   std::shared_ptr<Store> store_;
   std::optional<policy::Policy> policy_;  // the last valid policy, kept in force when the file turns invalid
-  std::mutex store_mutex_;
 
   // The pass after the policy is loaded: plan, work, plan again, save the schedules. A failure of
   // the pass as a whole (not of one certificate) comes back as a value, with its kind.

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <mutex>
 #include <string>
 
 #include "agent/engine/env_seconds.hpp"
@@ -27,7 +26,7 @@ Result<BackoffState> load_backoff(const Store& store, std::string_view certifica
   return (*record)->backoff;
 }
 
-Result<void> save_schedule(const Store& store, const policy::Action& action, const BackoffState& backoff,
+Result<void> save_schedule(const StoreWriter& writer, const policy::Action& action, const BackoffState& backoff,
                            TimePoint now, std::optional<RenewalChoice> choice) {
   ScheduleRecord record;
   record.certificate_id = action.certificate.id;
@@ -42,12 +41,12 @@ Result<void> save_schedule(const Store& store, const policy::Action& action, con
   record.backoff = backoff;
   // A decision the record already holds is not written again: a pass with nothing new to decide
   // writes nothing in the state directory (issue 26), and decided_at stays when it was first made.
-  if (auto previous = read_schedule(store, record.certificate_id); previous && *previous) {
+  if (auto previous = read_schedule(*writer, record.certificate_id); previous && *previous) {
     record.decided_at = (*previous)->decided_at;
     if (record == **previous) return ok();
   }
   record.decided_at = now;
-  return write_schedule(store, record);
+  return write_schedule(writer, record);
 }
 
 }  // namespace certagent::agent

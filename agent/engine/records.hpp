@@ -9,6 +9,7 @@
 
 #include "agent/store/backoff.hpp"
 #include "agent/engine/renewal_decision.hpp"
+#include "agent/store/shared.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"
 #include "policy/plan.hpp"
@@ -29,7 +30,7 @@ namespace certagent::agent {
 // would otherwise wait a minute; a warning says when it is in effect.
 [[nodiscard]] BackoffPolicy engine_backoff_policy();
 
-[[nodiscard]] Result<void> save_schedule(const Store& store, const policy::Action& action, const BackoffState& backoff,
-                                         TimePoint now, std::optional<RenewalChoice> choice = std::nullopt);
+[[nodiscard]] Result<void> save_schedule(const StoreWriter& store, const policy::Action& action,
+                                         const BackoffState& backoff, TimePoint now, std::optional<RenewalChoice> choice = std::nullopt);
 
 }  // namespace certagent::agent

@@ -6,20 +6,11 @@
 
 #include "agent/engine/ari.hpp"
 #include "agent/store/logging.hpp"
-#include "agent/store/renewal.hpp"
+#include "policy/renewal.hpp"
 #include "agent/store/schedule.hpp"
 
 namespace certagent::agent {
 namespace {
-
-std::optional<RenewBefore> renew_before(const policy::Renewal& r) {
-  switch (r.mode) {
-    case policy::Renewal::Mode::Auto: return std::nullopt;
-    case policy::Renewal::Mode::RemainingFraction: return RenewBefore{r.remaining_fraction};
-    case policy::Renewal::Mode::BeforeExpiry: return RenewBefore{Seconds(r.before_expiry)};
-  }
-  return std::nullopt;
-}
 
 // The previous draw for the certificate with this thumbprint, from the schedule of the first
 // stored version with that thumbprint whose certificate has one. `by_thumbprint` is built once
@@ -56,15 +47,15 @@ std::optional<TimePoint> ari_fetched_at(const Store& store, const std::string& t
 
 Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory, const policy::Renewal& renewal,
                               const Store& store, TimePoint now, Rng& rng,
-                              const std::map<std::string, AriWindow>& ari) {
+                              const std::map<std::string, policy::AriWindow>& ari) {
   Selections out;
   const auto by_thumbprint = index_by_thumbprint(inventory);
   for (auto& c : installed.certificates) {
     const auto window = ari.find(c.thumbprint);
-    RenewalInput in{std::chrono::floor<Seconds>(c.not_before), std::chrono::floor<Seconds>(c.not_after),
-                    window == ari.end() ? std::nullopt : std::optional{window->second}, renew_before(renewal),
-                    previous_selection(by_thumbprint, c.thumbprint, store)};
-    auto decision = decide_renewal(in, now, rng);
+    const policy::RenewalInput in{c.not_before, c.not_after,
+                                  window == ari.end() ? std::nullopt : std::optional{window->second}, renewal,
+                                  previous_selection(by_thumbprint, c.thumbprint, store)};
+    auto decision = policy::decide_renewal(in, now, rng);
     if (!decision) {
       module_logger("engine")->warn("certificate {}: {}", c.thumbprint, decision.error().message);
       continue;

@@ -1,7 +1,8 @@
 #pragma once
-// When each stored certificate renews, by agent/store/renewal.hpp's rules (the
-// policy's renew_before, otherwise 1/3 of the lifetime left with jitter, near
-// expiry at once), handed to policy::plan as InstalledCertificate::renew_at.
+// When each stored certificate renews, by the one rule (policy/renewal.hpp
+// decide_renewal: the policy's `renewal`, otherwise 1/3 of the lifetime left
+// with jitter, the CA's ARI window, near expiry at once), handed to policy::plan
+// as InstalledCertificate::renew_at, which the plan uses as it is.
 // The random draw is kept in the certificate's schedule file (`selected`) and
 // reused while still valid, so a restart or an early wake-up does not re-roll it.
 // The CA's ARI window, when it offers one, comes in `ari` (by thumbprint), fetched
@@ -12,8 +13,8 @@
 #include <optional>
 #include <string>
 
-#include "agent/store/renewal.hpp"
-#include "agent/store/schedule_time.hpp"
+#include "policy/renewal.hpp"
+#include "common/time.hpp"
 #include "agent/store/store.hpp"
 #include "policy/model.hpp"
 #include "policy/plan.hpp"
@@ -23,7 +24,7 @@ namespace certagent::agent {
 // What the schedule keeps of a certificate's renewal decision.
 struct RenewalChoice {
   std::optional<TimePoint> selected;        // the random point drawn (the schedule's `selected`)
-  RenewalBasis basis = RenewalBasis::Lifetime;  // the rule that set renew_at (`renewal_basis`)
+  policy::RenewalBasis basis = policy::RenewalBasis::Lifetime;  // the rule that set renew_at (`renewal_basis`)
   std::optional<TimePoint> ari_fetched_at;  // when the ARI window it looked at was fetched, if any
 };
 
@@ -35,6 +36,6 @@ using Selections = std::map<std::string, RenewalChoice>;
 [[nodiscard]] Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory,
                                             const policy::Renewal& renewal,
                                             const Store& store, TimePoint now, Rng& rng,
-                                            const std::map<std::string, AriWindow>& ari = {});
+                                            const std::map<std::string, policy::AriWindow>& ari = {});
 
 }  // namespace certagent::agent

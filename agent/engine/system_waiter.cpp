@@ -5,9 +5,9 @@
 
 namespace certagent::agent {
 
-protocol::TimePoint SystemClock::now() const { return std::chrono::system_clock::now(); }
+ClockTime SystemClock::now() const { return std::chrono::system_clock::now(); }
 
-Result<void> SleepingWaiter::wait_until(protocol::TimePoint deadline) {
+Result<void> SleepingWaiter::wait_until(ClockTime deadline) {
   constexpr auto kSlice = std::chrono::milliseconds(200);
   for (;;) {
     if (cancelled_ != nullptr && cancelled_->load()) return fail(ErrorKind::Cancelled, "cancelled while waiting");

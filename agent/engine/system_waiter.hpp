@@ -10,14 +10,14 @@ namespace certagent::agent {
 
 class SystemClock final : public protocol::Clock {
  public:
-  [[nodiscard]] protocol::TimePoint now() const override;
+  [[nodiscard]] ClockTime now() const override;
 };
 
 class SleepingWaiter final : public protocol::Waiter {
  public:
   explicit SleepingWaiter(const std::atomic<bool>* cancelled = nullptr) : cancelled_(cancelled) {}
   // Sleeps until `deadline` in slices of at most 200 ms, checking the flag between them.
-  [[nodiscard]] Result<void> wait_until(protocol::TimePoint deadline) override;
+  [[nodiscard]] Result<void> wait_until(ClockTime deadline) override;
 
  private:
   const std::atomic<bool>* cancelled_;

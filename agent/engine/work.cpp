@@ -18,15 +18,15 @@ std::vector<std::string> plain_names(const std::vector<policy::RequiredName>& na
 namespace {
 
 // The key and chain as the order left them (already checked by verify_issued):
-// nothing is decoded again. Under the store mutex.
+// nothing is decoded again.
 Result<StoredVersion> store_issued(EngineContext& ctx, const protocol::IssuedCertificate& issued, CertificateMeta meta,
                                    const std::string& certificate_id) {
-  std::lock_guard lock(*ctx.store_mutex);
-  auto id = ctx.store->add_version(*issued.key, issued.chain.certificates, std::move(meta));
+  const StoreWriter store = ctx.store->lock();
+  auto id = store->add_version(*issued.key, issued.chain.certificates, std::move(meta));
   if (!id) return std::unexpected(id.error().context("storing " + certificate_id + " from order " + issued.order_url));
   // add_version read the files back and compared them with the bytes it checked; binding
   // verifies the version again (Store::bind), so here its metadata is enough.
-  auto stored = ctx.store->load_version(*id);
+  auto stored = store->load_version(*id);
   if (!stored) return std::unexpected(stored.error().context("loading the stored " + certificate_id));
   return stored;
 }
@@ -37,7 +37,7 @@ Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& 
   const std::string& certificate_id = req.certificate_id;
   const std::string what = fmt::format("ordering certificate {} ({} names{})", certificate_id, req.names.size(),
                                        req.profile.empty() ? "" : ", profile " + req.profile);
-  auto issued = order_certificate(*ctx.ca, req, session, *ctx.store, *ctx.store_mutex, *ctx.solver, *ctx.clock);
+  auto issued = order_certificate(*ctx.ca, req, session, *ctx.store, *ctx.solver, *ctx.clock);
   if (!issued) return std::unexpected(issued.error().context(what));
   CertificateMeta meta;
   meta.certificate_id = certificate_id;
@@ -46,8 +46,8 @@ Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& 
   meta.profile = req.profile;
   auto stored = store_issued(ctx, *issued, std::move(meta), certificate_id);
   if (!stored) return stored;
-  // Outside the store mutex, as every journal write and removal (agent/engine/order.cpp says why).
-  if (auto removed = remove_order_journal(*ctx.store, certificate_id); !removed)
+  // Without a StoreWriter, as every journal write and removal (agent/engine/order.cpp says why).
+  if (auto removed = remove_order_journal(ctx.store->unlocked(), certificate_id); !removed)
     module_logger("engine")->warn("{}: {}", certificate_id, removed.error().message);
   module_logger("engine")->info("{}: stored version {} (thumbprint {}, order {})", certificate_id, stored->id,
                                 stored->meta.thumbprint, issued->order_url);
@@ -56,8 +56,8 @@ Result<StoredVersion> obtain_version(EngineContext& ctx, protocol::AcmeSession& 
 
 Result<std::vector<RebindOutcome>> bind_version(EngineContext& ctx, const std::vector<std::string>& purposes,
                                                 const std::string& version_id, Store::LiveSync unowed) {
-  std::lock_guard lock(*ctx.store_mutex);
-  auto outcomes = rebind(*ctx.store, purposes, version_id, ctx.consumers, unowed);
+  const StoreWriter store = ctx.store->lock();
+  auto outcomes = rebind(*store, purposes, version_id, ctx.consumers, unowed);
   if (!outcomes) return std::unexpected(outcomes.error().context("binding version " + version_id));
   std::vector<std::string> failed;
   for (const auto& o : *outcomes)

@@ -1,15 +1,15 @@
 #pragma once
 // The engine's two kinds of work on one certificate: order a new version and
 // store it, and bind a stored version to purposes (rebind with rollback, hooks).
-// Store writes are serialised through the context's mutex, so several
-// certificates can be worked at once.
+// Store writes go through the context's SharedStore (a StoreWriter each,
+// agent/store/shared.hpp), so several certificates can be worked at once.
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "agent/engine/acme.hpp"
 #include "agent/engine/rebind.hpp"
+#include "agent/store/shared.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"
 #include "policy/model.hpp"
@@ -17,8 +17,7 @@
 namespace certagent::agent {
 
 struct EngineContext {
-  Store* store = nullptr;
-  std::mutex* store_mutex = nullptr;
+  SharedStore* store = nullptr;
   const CaAccess* ca = nullptr;
   protocol::ChallengeSolver* solver = nullptr;
   const protocol::Clock* clock = nullptr;

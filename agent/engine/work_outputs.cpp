@@ -21,12 +21,12 @@ std::size_t write_missing_outputs(EngineContext& ctx) {
   std::size_t rebound = 0;
   for (const auto& [purpose, consumers] : ctx.consumers) {
     if (consumers.outputs.empty() || !lacks_an_output(consumers)) continue;
-    std::lock_guard lock(*ctx.store_mutex);
-    auto bound = ctx.store->binding(purpose);
+    const StoreWriter store = ctx.store->lock();
+    auto bound = store->binding(purpose);
     if (!bound || !*bound || !(*bound)->complete) continue;  // nothing bound: the plan binds it
     log->info("{}: writing its missing output files from the bound version {}", purpose, (*bound)->version_id);
     const std::string one[] = {purpose};
-    auto outcomes = rebind(*ctx.store, one, (*bound)->version_id, ctx.consumers);
+    auto outcomes = rebind(*store, one, (*bound)->version_id, ctx.consumers);
     ++rebound;
     if (!outcomes) {
       log->error("{}: cannot write its output files: {}", purpose, outcomes.error().message);

@@ -84,7 +84,8 @@ Result<std::optional<CaDirectoryNote>> read_ca_directory_note(const Store& store
   return CaDirectoryNote{*dir, *url, *at};
 }
 
-Result<void> note_ca_directory(const Store& store, const CaDirectoryNote& note) {
+Result<void> note_ca_directory(const StoreWriter& writer, const CaDirectoryNote& note) {
+  const Store& store = *writer;
   // Every order of a pass notes the directory the pass fetched once: rewriting the same note
   // (a file and a directory fsync) per order only moved checked_at by seconds. An unchanged
   // note younger than kCaNoteRewrite stands.
@@ -118,7 +119,8 @@ Result<std::optional<AriRecord>> read_ari_record(const Store& store, std::string
   return r;
 }
 
-Result<void> write_ari_record(const Store& store, std::string_view thumbprint, const AriRecord& r) {
+Result<void> write_ari_record(const StoreWriter& writer, std::string_view thumbprint, const AriRecord& r) {
+  const Store& store = *writer;
   if (auto c = check_thumbprint(thumbprint); !c) return std::unexpected(c.error());
   return write_object(store, ari_record_path(store, thumbprint),
                       json::object{{"cert_id", r.cert_id}, {"start", seconds_of(r.start)}, {"end", seconds_of(r.end)},

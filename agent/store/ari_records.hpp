@@ -13,7 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "agent/store/schedule_time.hpp"
+#include "common/time.hpp"
+#include "agent/store/shared.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"
 
@@ -36,9 +37,10 @@ struct AriRecord {
 inline constexpr Seconds kCaNoteRewrite{3600};
 
 [[nodiscard]] Result<std::optional<CaDirectoryNote>> read_ca_directory_note(const Store& store);
-[[nodiscard]] Result<void> note_ca_directory(const Store& store, const CaDirectoryNote& note);
+[[nodiscard]] Result<void> note_ca_directory(const StoreWriter& store, const CaDirectoryNote& note);
 [[nodiscard]] Result<std::optional<AriRecord>> read_ari_record(const Store& store, std::string_view thumbprint);
-[[nodiscard]] Result<void> write_ari_record(const Store& store, std::string_view thumbprint, const AriRecord& record);
+[[nodiscard]] Result<void> write_ari_record(const StoreWriter& store, std::string_view thumbprint,
+                                           const AriRecord& record);
 
 // The files, for messages that name them (`status` lists unreadable ones as problems).
 [[nodiscard]] std::filesystem::path ca_directory_note_path(const Store& store);

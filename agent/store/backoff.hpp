@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/store/schedule_time.hpp"
+#include "common/time.hpp"
 #include "common/error.hpp"
 
 namespace certagent::agent {

@@ -171,7 +171,8 @@ Result<ScheduleRecord> schedule_from_json(std::string_view text) {
   return fields(v.get_object());
 }
 
-Result<void> write_schedule(const Store& store, const ScheduleRecord& record) {
+Result<void> write_schedule(const StoreWriter& writer, const ScheduleRecord& record) {
+  const Store& store = *writer;
   const auto what = [&] { return fmt::format("writing the schedule of certificate \"{}\"", record.certificate_id); };
   if (!store.writable()) return fail(ErrorKind::Storage, what() + ": the store was opened read-only");
   if (auto c = check_certificate_id(record.certificate_id); !c) return std::unexpected(c.error().context(what()));
@@ -181,7 +182,8 @@ Result<void> write_schedule(const Store& store, const ScheduleRecord& record) {
   return ok();
 }
 
-Result<void> remove_schedule(const Store& store, std::string_view id) {
+Result<void> remove_schedule(const StoreWriter& writer, std::string_view id) {
+  const Store& store = *writer;
   const auto what = fmt::format("removing the schedule of certificate \"{}\"", id);
   if (!store.writable()) return fail(ErrorKind::Storage, what + ": the store was opened read-only");
   if (auto c = check_certificate_id(id); !c) return std::unexpected(c.error().context(what));

@@ -24,12 +24,16 @@
 #include <vector>
 
 #include "agent/store/backoff.hpp"
-#include "agent/store/renewal.hpp"
-#include "agent/store/schedule_time.hpp"
+#include "policy/renewal.hpp"
+#include "common/time.hpp"
+#include "agent/store/shared.hpp"
 #include "agent/store/store.hpp"
 #include "common/error.hpp"
 
 namespace certagent::agent {
+
+// The rule that set a renewal time (policy/renewal.hpp), as the schedule records it.
+using policy::RenewalBasis;
 
 struct ScheduleRecord {
   std::string certificate_id;
@@ -59,9 +63,9 @@ struct ScheduleRecord {
 // Strict: anything schedule_to_json did not write is refused (Storage) with the reason.
 [[nodiscard]] Result<ScheduleRecord> schedule_from_json(std::string_view text);
 
-// Needs a writable store (the writer lock).
-[[nodiscard]] Result<void> write_schedule(const Store& store, const ScheduleRecord& record);
-[[nodiscard]] Result<void> remove_schedule(const Store& store, std::string_view id);
+// Needs a writable store (the writer lock) and its writer's mutex (agent/store/shared.hpp).
+[[nodiscard]] Result<void> write_schedule(const StoreWriter& store, const ScheduleRecord& record);
+[[nodiscard]] Result<void> remove_schedule(const StoreWriter& store, std::string_view id);
 // Absent when there is no file; Storage error when it cannot be read or trusted.
 [[nodiscard]] Result<std::optional<ScheduleRecord>> read_schedule(const std::filesystem::path& state_dir,
                                                                   std::string_view id);

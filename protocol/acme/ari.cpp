@@ -10,11 +10,11 @@ namespace certagent::protocol {
 namespace json = boost::json;
 namespace {
 
-// The range of TimePoint (nanoseconds: about 1678 to 2261); converting a date outside it overflows.
-constexpr auto kEarliest = std::chrono::time_point_cast<std::chrono::seconds>(TimePoint::min()) + std::chrono::seconds(1);
-constexpr auto kLatest = std::chrono::time_point_cast<std::chrono::seconds>(TimePoint::max()) - std::chrono::seconds(1);
+// The range of ClockTime (nanoseconds: about 1678 to 2261); converting a date outside it overflows.
+constexpr auto kEarliest = std::chrono::time_point_cast<std::chrono::seconds>(ClockTime::min()) + std::chrono::seconds(1);
+constexpr auto kLatest = std::chrono::time_point_cast<std::chrono::seconds>(ClockTime::max()) - std::chrono::seconds(1);
 
-Result<TimePoint> window_edge(const json::object& window, std::string_view key) {
+Result<ClockTime> window_edge(const json::object& window, std::string_view key) {
   auto text = required_string(window, key, "suggested window");
   if (!text) return std::unexpected(text.error());
   return parse_acme_time(*text);
@@ -29,12 +29,12 @@ Result<std::string> ari_cert_id(std::string_view authority_key_id, std::string_v
   return base64url_encode(authority_key_id) + "." + base64url_encode(serial_der);
 }
 
-Result<TimePoint> parse_acme_time(std::string_view s) {
+Result<ClockTime> parse_acme_time(std::string_view s) {
   auto t = parse_rfc3339(s);
   if (!t) return fail(ErrorKind::Protocol, t.error().message);
   if (*t < kEarliest || *t > kLatest)
     return fail(ErrorKind::Protocol, "'" + escape_control(s, 40) + "' is outside the dates this system's clock can hold");
-  return std::chrono::time_point_cast<TimePoint::duration>(*t);
+  return std::chrono::time_point_cast<ClockTime::duration>(*t);
 }
 
 Result<RenewalInfo> parse_renewal_info(std::string_view body) {

@@ -17,8 +17,8 @@ namespace certagent::protocol {
 [[nodiscard]] Result<std::string> ari_cert_id(std::string_view authority_key_id, std::string_view serial_der);
 
 struct RenewalInfo {
-  TimePoint window_start;
-  TimePoint window_end;
+  ClockTime window_start;
+  ClockTime window_end;
   std::string explanation_url;                      // sanitized; empty when absent
   std::optional<std::chrono::seconds> retry_after;  // when to ask again (§4.3)
 };
@@ -28,8 +28,8 @@ struct RenewalInfo {
 // GET <renewalInfo>/<certID>. Protocol error when the directory offers no ARI.
 [[nodiscard]] Result<RenewalInfo> fetch_renewal_info(AcmeSession& session, std::string_view cert_id);
 
-// A date-time a CA sent (common/rfc3339.hpp's grammar) as a TimePoint: Protocol error for text
+// A date-time a CA sent (common/rfc3339.hpp's grammar) as a ClockTime: Protocol error for text
 // that is not one, or a date the nanosecond clock cannot hold (about 1678 to 2261).
-[[nodiscard]] Result<TimePoint> parse_acme_time(std::string_view text);
+[[nodiscard]] Result<ClockTime> parse_acme_time(std::string_view text);
 
 }  // namespace certagent::protocol

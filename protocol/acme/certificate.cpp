@@ -81,7 +81,7 @@ Result<CertificateChain> download_preferred_chain(AcmeSession& session, std::str
 }
 
 Result<void> verify_issued(const CertificateChain& chain, const PrivateKey& key, const std::vector<std::string>& names,
-                           TimePoint now) {
+                           ClockTime now) {
   const std::string doing = "checking the certificate " + chain.url;
   if (chain.certificates.empty()) return fail(ErrorKind::Protocol, doing + ": the chain is empty");
   const Certificate& leaf = chain.certificates.front();

@@ -40,6 +40,6 @@ struct CertificateChain {
 // `names` (any order, case-insensitive), that carries other SAN types, that is
 // not valid at `now`, or whose certificates do not each issue the one before.
 [[nodiscard]] Result<void> verify_issued(const CertificateChain& chain, const PrivateKey& key,
-                                         const std::vector<std::string>& names, TimePoint now);
+                                         const std::vector<std::string>& names, ClockTime now);
 
 }  // namespace certagent::protocol

@@ -162,8 +162,8 @@ Result<void> Rfc2136Solver::await_published(const std::vector<ChallengeTask>& ta
     grouped = std::move(*g);
   }
   const auto& o = impl_->options;
-  const TimePoint begin = clock.now();
-  const TimePoint deadline = begin + o.propagation_timeout;
+  const ClockTime begin = clock.now();
+  const ClockTime deadline = begin + o.propagation_timeout;
   for (const auto& [zone, records] : grouped) {
     auto targets = impl_->targets(zone);
     if (!targets) return std::unexpected(targets.error().context("finding the name servers of " + zone));
@@ -178,7 +178,7 @@ Result<void> Rfc2136Solver::await_published(const std::vector<ChallengeTask>& ta
         }
       if (lag.empty()) break;
       *targets = std::move(behind);  // a server that serves them all is not asked again
-      const TimePoint now = clock.now();
+      const ClockTime now = clock.now();
       if (now >= deadline)
         return fail(ErrorKind::Timeout, fmt::format("the TXT records of the zone {} did not reach every name server "
                                                     "within {} s: {}", zone,

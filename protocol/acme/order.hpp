@@ -56,7 +56,7 @@ struct Order {
   std::string profile;
   std::optional<Problem> error;
   std::optional<std::chrono::seconds> retry_after;  // the response's Retry-After, for polling
-  std::optional<TimePoint> expires;  // "expires" when present and a valid RFC 3339 time (else ignored)
+  std::optional<ClockTime> expires;  // "expires" when present and a valid RFC 3339 time (else ignored)
 };
 
 [[nodiscard]] Result<Order> parse_order(const boost::json::object& obj, std::string_view url);

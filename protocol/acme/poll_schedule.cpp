@@ -14,7 +14,7 @@ bool is_pending_at_ca(const Error& e) {
   return e.kind == ErrorKind::Timeout && e.message.find(kPendingAtCa) != std::string::npos;
 }
 
-Result<TimePoint> PollSchedule::next(TimePoint now, std::optional<std::chrono::seconds> retry_after,
+Result<ClockTime> PollSchedule::next(ClockTime now, std::optional<std::chrono::seconds> retry_after,
                                      const std::string& what) {
   if (now >= deadline_) {
     auto secs = std::chrono::duration_cast<std::chrono::seconds>(policy_.total).count();

@@ -27,21 +27,21 @@ struct PollPolicy {
 
 class PollSchedule {
  public:
-  PollSchedule(PollPolicy policy, TimePoint start)
+  PollSchedule(PollPolicy policy, ClockTime start)
       : policy_(policy), start_(start), deadline_(start + policy.total) {}
 
   // The time of the next look. The CA's Retry-After wins over a shorter back-off
   // (a shorter Retry-After, e.g. a hostile "0" on every answer, does not);
   // no look is scheduled past the deadline (the last one is at it). A Timeout
   // error naming `what` once the deadline has passed.
-  [[nodiscard]] Result<TimePoint> next(TimePoint now, std::optional<std::chrono::seconds> retry_after,
+  [[nodiscard]] Result<ClockTime> next(ClockTime now, std::optional<std::chrono::seconds> retry_after,
                                        const std::string& what);
-  [[nodiscard]] TimePoint deadline() const { return deadline_; }
+  [[nodiscard]] ClockTime deadline() const { return deadline_; }
 
  private:
   PollPolicy policy_;
-  TimePoint start_;
-  TimePoint deadline_;
+  ClockTime start_;
+  ClockTime deadline_;
   std::chrono::milliseconds interval_{0};
 };
 

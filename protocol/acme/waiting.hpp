@@ -6,22 +6,21 @@
 #include <chrono>
 
 #include "common/error.hpp"
+#include "common/time.hpp"  // ClockTime
 
 namespace certagent::protocol {
-
-using TimePoint = std::chrono::system_clock::time_point;
 
 class Clock {
  public:
   virtual ~Clock() = default;
-  [[nodiscard]] virtual TimePoint now() const = 0;
+  [[nodiscard]] virtual ClockTime now() const = 0;
 };
 
 class Waiter {
  public:
   virtual ~Waiter() = default;
   // Returns at or after `deadline`, or early with an error (e.g. Cancelled on shutdown).
-  [[nodiscard]] virtual Result<void> wait_until(TimePoint deadline) = 0;
+  [[nodiscard]] virtual Result<void> wait_until(ClockTime deadline) = 0;
 };
 
 }  // namespace certagent::protocol

@@ -51,10 +51,10 @@ class ScriptedTransport : public Transport {
 
 class SimTime : public Clock, public Waiter {
  public:
-  TimePoint t = TimePoint(std::chrono::seconds(1'700'000'000));
+  ClockTime t = ClockTime(std::chrono::seconds(1'700'000'000));
   std::vector<std::chrono::milliseconds> waits;
-  TimePoint now() const override { return t; }
-  Result<void> wait_until(TimePoint d) override {
+  ClockTime now() const override { return t; }
+  Result<void> wait_until(ClockTime d) override {
     waits.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(d - t));
     if (d > t) t = d;
     return ok();

@@ -46,11 +46,11 @@ struct StateWithAri {
     thumbprint = store->load_version(version)->meta.thumbprint;
     const std::string purposes[] = {"Default"};
     EXPECT_TRUE(store->bind(purposes, version));
-    schedule(now + 24h * 20, RenewalBasis::AriWindow, fetched);
-    EXPECT_TRUE(note_ca_directory(*store, CaDirectoryNote{kDirectory, "https://ca.example/renewal-info", now - 1h}));
+    schedule(now + 24h * 20, policy::RenewalBasis::AriWindow, fetched);
+    EXPECT_TRUE(note_ca_directory(SharedStore(*store).lock(), CaDirectoryNote{kDirectory, "https://ca.example/renewal-info", now - 1h}));
     write_record();
   }
-  void schedule(TimePoint renew_at, std::optional<RenewalBasis> basis = std::nullopt,
+  void schedule(TimePoint renew_at, std::optional<policy::RenewalBasis> basis = std::nullopt,
                 std::optional<TimePoint> ari_fetched_at = std::nullopt) {
     ScheduleRecord r;
     r.certificate_id = "front-end";
@@ -58,10 +58,10 @@ struct StateWithAri {
     r.renew_at = renew_at;
     r.basis = basis;
     r.ari_fetched_at = ari_fetched_at;
-    EXPECT_TRUE(write_schedule(*store, r));
+    EXPECT_TRUE(write_schedule(SharedStore(*store).lock(), r));
   }
   void write_record() {
-    EXPECT_TRUE(write_ari_record(*store, thumbprint, record));
+    EXPECT_TRUE(write_ari_record(SharedStore(*store).lock(), thumbprint, record));
   }
   std::filesystem::path record_file() const { return t.path() / "ari" / (thumbprint + ".json"); }
   StatusReport report() const {
@@ -115,7 +115,7 @@ TEST(StatusAri, JsonHasTheWindowTheTimesAndTheBasis) {
 
 TEST(StatusAri, TheLifetimeRuleIsShownWhenTheScheduleSaysSoWhileTheWindowIsStillShown) {
   StateWithAri s;
-  s.schedule(s.now + 24h * 30, RenewalBasis::Lifetime);
+  s.schedule(s.now + 24h * 30, policy::RenewalBasis::Lifetime);
   const StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Lifetime);
   EXPECT_EQ(report.certificates.at(0).ari.size(), 1u) << "the window is still shown";
@@ -124,8 +124,8 @@ TEST(StatusAri, TheLifetimeRuleIsShownWhenTheScheduleSaysSoWhileTheWindowIsStill
 
 TEST(StatusAri, ACaWithoutRenewalInformationMeansTheLifetimeRule) {
   StateWithAri s;
-  ASSERT_TRUE(note_ca_directory(*s.store, CaDirectoryNote{kDirectory, "", s.now}));
-  s.schedule(s.now + 24h * 30, RenewalBasis::Lifetime);
+  ASSERT_TRUE(note_ca_directory(SharedStore(*s.store).lock(), CaDirectoryNote{kDirectory, "", s.now}));
+  s.schedule(s.now + 24h * 30, policy::RenewalBasis::Lifetime);
   const StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Lifetime);
   EXPECT_NE(render_status_text(report, s.now).find(std::string(kDirectory) + " offers none"), std::string::npos);
@@ -135,7 +135,7 @@ TEST(StatusAri, ACaWithoutRenewalInformationMeansTheLifetimeRule) {
 TEST(StatusAri, WithoutARecordThereIsNoWindowAndNoCaNoteIsNull) {
   StateWithAri s;
   std::filesystem::remove_all(s.t.path() / "ari");
-  s.schedule(s.now + 24h * 30, RenewalBasis::Lifetime);
+  s.schedule(s.now + 24h * 30, policy::RenewalBasis::Lifetime);
   const StatusReport report = s.report();
   EXPECT_TRUE(report.certificates.at(0).ari.empty());
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Lifetime);
@@ -161,7 +161,7 @@ TEST(StatusAri, NoRenewalTimeYetIsUnknownAndNullInJson) {
   ScheduleRecord r;
   r.certificate_id = "front-end";
   r.purposes = {"Default"};
-  ASSERT_TRUE(write_schedule(*s.store, r));
+  ASSERT_TRUE(write_schedule(SharedStore(*s.store).lock(), r));
   const StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::Unknown);
   const json::value v = json::parse(render_status_json(report, s.now));
@@ -170,7 +170,7 @@ TEST(StatusAri, NoRenewalTimeYetIsUnknownAndNullInJson) {
 
 TEST(StatusAri, TheRecordedBasisAndFetchTimeAreShownAsRecorded) {
   StateWithAri s;
-  s.schedule(s.now + 24h * 20, RenewalBasis::AriWindow, s.now - 5h);
+  s.schedule(s.now + 24h * 20, policy::RenewalBasis::AriWindow, s.now - 5h);
   const StatusReport report = s.report();
   const StatusCertificate& c = report.certificates.at(0);
   EXPECT_EQ(c.renewal_basis, RenewalBasisSeen::Ari);
@@ -185,16 +185,16 @@ TEST(StatusAri, TheRecordedBasisAndFetchTimeAreShownAsRecorded) {
 
 TEST(StatusAri, ARecordedBasisWinsOverWhatTheWindowSuggests) {
   StateWithAri s;  // renew_at inside the window, yet the policy's renewal setting was earlier and set it
-  s.schedule(s.now + 24h * 20, RenewalBasis::RenewBefore, s.now - 3h);
+  s.schedule(s.now + 24h * 20, policy::RenewalBasis::RenewBefore, s.now - 3h);
   StatusReport report = s.report();
   EXPECT_EQ(report.certificates.at(0).renewal_basis, RenewalBasisSeen::RenewBefore);
   std::string text = render_status_text(report, s.now);
   EXPECT_NE(text.find("renewal by    the policy's renewal setting\n"), std::string::npos) << text;
   EXPECT_EQ(json::parse(render_status_json(report, s.now)).at("certificates").at(0).at("renewal_basis"),
             "renew-before");
-  for (auto [basis, seen, words] : {std::tuple{RenewalBasis::NearExpiry, "near-expiry", "near expiry"},
-                                    std::tuple{RenewalBasis::Expired, "expired", "expiry (the certificate had expired)"},
-                                    std::tuple{RenewalBasis::Lifetime, "lifetime", "the lifetime rule"}}) {
+  for (auto [basis, seen, words] : {std::tuple{policy::RenewalBasis::NearExpiry, "near-expiry", "near expiry"},
+                                    std::tuple{policy::RenewalBasis::Expired, "expired", "expiry (the certificate had expired)"},
+                                    std::tuple{policy::RenewalBasis::Lifetime, "lifetime", "the lifetime rule"}}) {
     s.schedule(s.now + 24h * 20, basis);
     report = s.report();
     EXPECT_STREQ(to_string(report.certificates.at(0).renewal_basis), seen);
@@ -236,7 +236,7 @@ TEST(StatusAri, EveryRecordedBasisHasItsName) {
   EXPECT_EQ(recorded_renewal_basis(r), std::nullopt) << "no renewal time";
   r.renew_at = TimePoint{Seconds{1'750'000'000}};
   EXPECT_EQ(recorded_renewal_basis(r), std::nullopt) << "no basis recorded (not a renewal decision)";
-  r.basis = RenewalBasis::NearExpiry;
+  r.basis = policy::RenewalBasis::NearExpiry;
   EXPECT_EQ(recorded_renewal_basis(r), RenewalBasisSeen::NearExpiry);
 }
 

@@ -44,7 +44,7 @@ struct StateWithOneBoundCertificate {
     r.backoff.next_attempt = now + Seconds{120};
     r.backoff.last_error_kind = ErrorKind::Transport;
     r.backoff.last_error_message = "connection refused";
-    EXPECT_TRUE(write_schedule(*store, r));
+    EXPECT_TRUE(write_schedule(SharedStore(*store).lock(), r));
   }
 };
 

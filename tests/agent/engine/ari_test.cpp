@@ -72,11 +72,13 @@ class EngineAri : public ::testing::Test {
   }
 
   Inventory inventory() { return store_->inventory().value(); }
-  void refresh(TimePoint at) { refresh_renewal_info(*store_, mutex_, inventory(), kDirectory, ca_.source(), at); }
+  void refresh(TimePoint at) {
+    SharedStore shared(*store_);
+    refresh_renewal_info(shared, inventory(), kDirectory, ca_.source(), at);
+  }
 
   certagent::agent::testing::TempDir dir_;
   std::optional<Store> store_;
-  std::mutex mutex_;
   std::optional<protocol::Certificate> leaf_;
   std::string thumbprint_;
   FakeCa ca_;
@@ -106,7 +108,7 @@ TEST_F(EngineAri, TheWindowOfABoundCertificateIsFetchedKeptAndUsedForItsRenewalT
   EXPECT_GE(at, ca_.window_start);
   EXPECT_LE(at, ca_.window_end) << "inside the CA's window, not at two thirds of the lifetime";
   ASSERT_EQ(choices.count(thumbprint_), 1u);
-  EXPECT_EQ(choices[thumbprint_].basis, RenewalBasis::AriWindow);
+  EXPECT_EQ(choices[thumbprint_].basis, policy::RenewalBasis::AriWindow);
   EXPECT_EQ(choices[thumbprint_].ari_fetched_at, now_) << "when the window was fetched, not when it was used";
   EXPECT_EQ(choices[thumbprint_].selected, at);
 }
@@ -122,21 +124,21 @@ TEST_F(EngineAri, TheScheduleRecordsTheBasisAndWhenTheWindowWasFetched) {
   action.certificate.purposes = {"Default"};
   action.thumbprint = thumbprint_;
   action.renewal_due = installed.certificates.at(0).renew_at;
-  ASSERT_TRUE(save_schedule(*store_, action, {}, now_ + 2h, choices.at(thumbprint_)));
+  ASSERT_TRUE(save_schedule(SharedStore(*store_).lock(), action, {}, now_ + 2h, choices.at(thumbprint_)));
   auto saved = read_schedule(store_->dir(), "web");
   ASSERT_TRUE(saved && *saved) << (saved ? "no schedule" : saved.error().message);
-  EXPECT_EQ((*saved)->basis, RenewalBasis::AriWindow);
+  EXPECT_EQ((*saved)->basis, policy::RenewalBasis::AriWindow);
   EXPECT_EQ((*saved)->ari_fetched_at, now_);
   EXPECT_EQ((*saved)->decided_at, now_ + 2h);
 
   // Without a window: the lifetime rule, and no fetch time.
   auto plain = to_installed(inventory());
   auto lifetime = precompute_renewal(plain, inventory(), policy::Renewal{}, *store_, now_, rng);
-  EXPECT_EQ(lifetime.at(thumbprint_).basis, RenewalBasis::Lifetime);
+  EXPECT_EQ(lifetime.at(thumbprint_).basis, policy::RenewalBasis::Lifetime);
   EXPECT_EQ(lifetime.at(thumbprint_).ari_fetched_at, std::nullopt);
-  ASSERT_TRUE(save_schedule(*store_, action, {}, now_, lifetime.at(thumbprint_)));
-  EXPECT_EQ(read_schedule(store_->dir(), "web").value()->basis, RenewalBasis::Lifetime);
-  ASSERT_TRUE(save_schedule(*store_, action, {}, now_));  // after an attempt: nothing decided
+  ASSERT_TRUE(save_schedule(SharedStore(*store_).lock(), action, {}, now_, lifetime.at(thumbprint_)));
+  EXPECT_EQ(read_schedule(store_->dir(), "web").value()->basis, policy::RenewalBasis::Lifetime);
+  ASSERT_TRUE(save_schedule(SharedStore(*store_).lock(), action, {}, now_));  // after an attempt: nothing decided
   EXPECT_EQ(read_schedule(store_->dir(), "web").value()->basis, std::nullopt);
 }
 
@@ -217,16 +219,16 @@ TEST_F(EngineAri, ARecordCertagentDidNotWriteIsRefused) {
 
 TEST_F(EngineAri, TheDirectoryNoteIsWrittenOncePerPassNotOncePerOrder) {
   const CaDirectoryNote first{kDirectory, "https://ca.test/renewal-info", now_};
-  ASSERT_TRUE(note_ca_directory(*store_, first));
+  ASSERT_TRUE(note_ca_directory(SharedStore(*store_).lock(), first));
   // The orders of the same pass, seconds later, note the same directory: the note stands.
-  ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{kDirectory, first.renewal_info, now_ + 30s}));
+  ASSERT_TRUE(note_ca_directory(SharedStore(*store_).lock(), CaDirectoryNote{kDirectory, first.renewal_info, now_ + 30s}));
   EXPECT_EQ(read_ca_directory_note(*store_).value()->checked_at, now_) << "not rewritten";
   // A later pass (an hour on), another renewalInfo or another CA: written again.
-  ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{kDirectory, first.renewal_info, now_ + kCaNoteRewrite}));
+  ASSERT_TRUE(note_ca_directory(SharedStore(*store_).lock(), CaDirectoryNote{kDirectory, first.renewal_info, now_ + kCaNoteRewrite}));
   EXPECT_EQ(read_ca_directory_note(*store_).value()->checked_at, now_ + kCaNoteRewrite);
-  ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{kDirectory, "", now_ + kCaNoteRewrite + 1s}));
+  ASSERT_TRUE(note_ca_directory(SharedStore(*store_).lock(), CaDirectoryNote{kDirectory, "", now_ + kCaNoteRewrite + 1s}));
   EXPECT_EQ(read_ca_directory_note(*store_).value()->renewal_info, "");
-  ASSERT_TRUE(note_ca_directory(*store_, CaDirectoryNote{"https://other.test/dir", "", now_ + kCaNoteRewrite + 2s}));
+  ASSERT_TRUE(note_ca_directory(SharedStore(*store_).lock(), CaDirectoryNote{"https://other.test/dir", "", now_ + kCaNoteRewrite + 2s}));
   EXPECT_EQ(read_ca_directory_note(*store_).value()->directory_url, "https://other.test/dir");
 }
 
@@ -272,7 +274,6 @@ class PlaceOrder : public ::testing::Test {
       R"("authorizations":["https://ca.test/authz/0"],"finalize":"https://ca.test/finalize/1"})";
   certagent::agent::testing::TempDir dir_;
   std::optional<Store> store_;
-  std::mutex mutex_;
   protocol::testing::ScriptedTransport net_;
   protocol::testing::SimTime time_;
   OrderRequest request_{"web", {"a.example"}, policy::KeyType::EcP256, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", ""};

@@ -46,7 +46,7 @@ protocol::Order order(const std::string& status, const std::vector<std::string>&
 }
 
 // SimTime's now is 2023-11-14T22:13:20Z (1'700'000'000).
-const protocol::TimePoint kNow{std::chrono::seconds(1'700'000'000)};
+const ClockTime kNow{std::chrono::seconds(1'700'000'000)};
 const OrderIntent kIntent{{"a.example", "b.example"}, "", kNow - std::chrono::minutes(1)};
 
 TEST(OrderFitsIntent, SameNamesPendingOrReadyUnexpiredFit) {
@@ -140,7 +140,6 @@ class IntentJournal : public OrderLookupTest {
   }
   testing::TempDir dir_;
   std::optional<Store> store_;
-  std::mutex mutex_;
   OrderRequest request_{"web", {"a.example", "b.example"}, policy::KeyType::EcP256, "", ""};
 };
 

@@ -216,7 +216,7 @@ TEST(EngineParts, BackoffStatePersistsAcrossLoads) {
   action.certificate.purposes = {"Default"};
   action.kind = policy::ActionKind::Issue;
   action.reason = "nothing is bound";
-  ASSERT_TRUE(save_schedule(*store, action, failed, now));
+  ASSERT_TRUE(save_schedule(SharedStore(*store).lock(), action, failed, now));
   auto back = load_backoff(*store, "front-end");
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(*back, failed);
@@ -250,7 +250,7 @@ TEST(EngineParts, RenewalPointIsJitteredBeforeTwoThirdsOfTheLifetimeAndKeptAcros
   policy::Action action;
   action.certificate.id = "web";
   action.thumbprint = c.thumbprint;
-  ASSERT_TRUE(save_schedule(*store, action, {}, now, selections.at(c.thumbprint)));
+  ASSERT_TRUE(save_schedule(SharedStore(*store).lock(), action, {}, now, selections.at(c.thumbprint)));
   auto again = to_installed(*inv);
   Rng second(2);
   (void)precompute_renewal(again, *inv, policy::Renewal{}, *store, now, second);

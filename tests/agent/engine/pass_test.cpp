@@ -163,7 +163,7 @@ TEST_F(EnginePass, AKilledPassLeavesTheAttemptsScheduleWithTheRenewalBasisAndDra
   }
   auto kept = read_schedule(store->dir(), "front-end");
   ASSERT_TRUE(kept && *kept);
-  ASSERT_EQ((*kept)->basis, RenewalBasis::Lifetime);
+  ASSERT_EQ((*kept)->basis, policy::RenewalBasis::Lifetime);
   ASSERT_TRUE((*kept)->selected);
 
   // 70 days on, the 90-day certificate is due (1/3 of its lifetime left at day 60); the
@@ -186,7 +186,7 @@ TEST_F(EnginePass, AKilledPassLeavesTheAttemptsScheduleWithTheRenewalBasisAndDra
   EXPECT_EQ((*record)->backoff.consecutive_failures, 1u);
   EXPECT_EQ((*record)->decided_at, later);
   ASSERT_TRUE((*record)->renew_at);
-  EXPECT_EQ((*record)->basis, RenewalBasis::Lifetime);
+  EXPECT_EQ((*record)->basis, policy::RenewalBasis::Lifetime);
   EXPECT_EQ((*record)->selected, (*kept)->selected) << "the draw is kept, not re-rolled by the next plan";
   EXPECT_EQ((*record)->ari_fetched_at, std::nullopt) << "no ARI window was used";
   EXPECT_EQ(recorded_renewal_basis(*record), RenewalBasisSeen::Lifetime) << "status shows it as recorded";

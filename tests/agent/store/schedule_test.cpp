@@ -21,7 +21,7 @@ ScheduleRecord sample() {
   r.purposes = {"Default", "WebServicesInternal"};
   r.renew_at = TimePoint{Seconds{1748736420}};
   r.selected = r.renew_at;
-  r.basis = RenewalBasis::AriWindow;
+  r.basis = policy::RenewalBasis::AriWindow;
   r.ari_fetched_at = TimePoint{Seconds{1746133200}};
   r.decision = "wait until 2025-06-01T00:07:00Z (in 29d): 1/3 of the 90d lifetime remains";
   r.decided_at = TimePoint{Seconds{1746144000}};
@@ -37,7 +37,7 @@ TEST(ScheduleStore, RoundTripsThroughTheStateDirectory) {
   TempDir t;
   auto store = Store::open(t.path(), {.write = true});
   ASSERT_TRUE(store) << store.error().message;
-  ASSERT_TRUE(write_schedule(*store, sample()));
+  ASSERT_TRUE(write_schedule(SharedStore(*store).lock(), sample()));
   const fs::path file = t.path() / "schedule" / "front-end.json";
   EXPECT_EQ(schedule_path(t.path(), "front-end"), file);
   struct stat st {};
@@ -50,7 +50,7 @@ TEST(ScheduleStore, RoundTripsThroughTheStateDirectory) {
   ASSERT_TRUE(*back);
   EXPECT_EQ(**back, sample());
   EXPECT_EQ(read_schedule(t.path(), "other").value(), std::nullopt);
-  ASSERT_TRUE(remove_schedule(*store, "front-end"));
+  ASSERT_TRUE(remove_schedule(SharedStore(*store).lock(), "front-end"));
   EXPECT_EQ(read_schedule(t.path(), "front-end").value(), std::nullopt);
 }
 
@@ -69,7 +69,7 @@ TEST(ScheduleStore, NeedsTheWriterLock) {
   { auto w = Store::open(t.path(), {.write = true}); ASSERT_TRUE(w); }
   auto reader = Store::open(t.path());
   ASSERT_TRUE(reader);
-  auto r = write_schedule(*reader, sample());
+  auto r = write_schedule(SharedStore(*reader).lock(), sample());
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("read-only"), std::string::npos) << r.error().message;
 }
@@ -118,8 +118,8 @@ TEST(ScheduleStore, RefusesWhatItDidNotWrite) {
 }
 
 TEST(ScheduleStore, EveryBasisRoundTrips) {
-  for (RenewalBasis b : {RenewalBasis::Expired, RenewalBasis::NearExpiry, RenewalBasis::AriWindow,
-                         RenewalBasis::RenewBefore, RenewalBasis::Lifetime}) {
+  for (policy::RenewalBasis b : {policy::RenewalBasis::Expired, policy::RenewalBasis::NearExpiry, policy::RenewalBasis::AriWindow,
+                         policy::RenewalBasis::RenewBefore, policy::RenewalBasis::Lifetime}) {
     ScheduleRecord r = sample();
     r.basis = b;
     auto back = schedule_from_json(schedule_to_json(r));
@@ -134,8 +134,8 @@ TEST(ScheduleStore, ListingSkipsWhatItCannotTrustAndSaysWhy) {
   ASSERT_TRUE(store);
   ScheduleRecord a = sample(), b = sample();
   b.certificate_id = "edge";
-  ASSERT_TRUE(write_schedule(*store, a));
-  ASSERT_TRUE(write_schedule(*store, b));
+  ASSERT_TRUE(write_schedule(SharedStore(*store).lock(), a));
+  ASSERT_TRUE(write_schedule(SharedStore(*store).lock(), b));
   std::ofstream(t.path() / "schedule" / "broken.json") << "{";
   std::ofstream(t.path() / "schedule" / "notes.txt") << "hello";
   std::ofstream(t.path() / "schedule" / "other.json") << schedule_to_json(a);  // names front-end

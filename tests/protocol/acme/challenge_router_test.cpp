@@ -77,8 +77,8 @@ ChallengeTask task(std::string name, std::string type, bool wildcard = false) {
 
 class NoTime : public Clock, public Waiter {
  public:
-  TimePoint now() const override { return {}; }
-  Result<void> wait_until(TimePoint) override { return ok(); }
+  ClockTime now() const override { return {}; }
+  Result<void> wait_until(ClockTime) override { return ok(); }
 };
 
 TEST(ChallengeRouter, TellsTheTypePerNameAndNamesBothTypes) {

@@ -74,10 +74,10 @@ TEST(NewOrderPayload, SendsReplacesAndProfileWhenTheDirectoryOffersThem) {
 
 TEST(PollSchedule, RetryAfterZeroOnEveryAnswerStillBacksOff) {
   using std::chrono::milliseconds;
-  TimePoint start{std::chrono::seconds(1000)};
+  ClockTime start{std::chrono::seconds(1000)};
   PollSchedule s(PollPolicy{milliseconds(40), milliseconds(5000), std::chrono::seconds(300)}, start);
   int looks = 0;
-  TimePoint now = start;
+  ClockTime now = start;
   for (auto next = s.next(now, std::chrono::seconds(0), "x"); next; next = s.next(now, std::chrono::seconds(0), "x")) {
     now = *next;
     ++looks;
@@ -88,7 +88,7 @@ TEST(PollSchedule, RetryAfterZeroOnEveryAnswerStillBacksOff) {
 
 TEST(PollSchedule, BacksOffHonoursRetryAfterNeverFasterThanTheBackOffAndStopsAtTheDeadline) {
   using std::chrono::milliseconds;
-  TimePoint start{std::chrono::seconds(1000)};
+  ClockTime start{std::chrono::seconds(1000)};
   PollSchedule s(PollPolicy{milliseconds(40), milliseconds(100), std::chrono::seconds(1)}, start);
   EXPECT_EQ(*s.next(start, std::nullopt, "x") - start, milliseconds(40));
   EXPECT_EQ(*s.next(start, std::nullopt, "x") - start, milliseconds(80));
@@ -105,7 +105,7 @@ TEST(PollSchedule, BacksOffHonoursRetryAfterNeverFasterThanTheBackOffAndStopsAtT
 // Retry-After of 0 on every answer is polled on the back-off until the bound, then handed back.
 TEST(PollSchedule, HandsTheWaitBackOnceTheNextLookIsPastTheBound) {
   using std::chrono::milliseconds;
-  TimePoint start{std::chrono::seconds(1000)};
+  ClockTime start{std::chrono::seconds(1000)};
   PollPolicy policy{milliseconds(40), milliseconds(5000), std::chrono::seconds(300), std::chrono::seconds(10)};
   PollSchedule now_or_never(policy, start);
   auto far = now_or_never.next(start, std::chrono::seconds(999999999), "waiting for x");
@@ -113,9 +113,9 @@ TEST(PollSchedule, HandsTheWaitBackOnceTheNextLookIsPastTheBound) {
   EXPECT_TRUE(is_pending_at_ca(far.error())) << far.error().message;
   EXPECT_EQ(far.error().retry_after, std::chrono::seconds(999999999));
   PollSchedule zero(policy, start);
-  TimePoint now = start;
+  ClockTime now = start;
   int looks = 0;
-  Result<TimePoint> next = zero.next(now, std::chrono::seconds(0), "x");
+  Result<ClockTime> next = zero.next(now, std::chrono::seconds(0), "x");
   for (; next; next = zero.next(now, std::chrono::seconds(0), "x")) {
     now = *next;
     ++looks;

@@ -1,8 +1,8 @@
-#include "agent/store/schedule_time.hpp"
+#include "common/time.hpp"
 
 #include <fmt/format.h>
 
-namespace certagent::agent {
+namespace certagent {
 
 std::string format_duration(Seconds d) {
   if (d < Seconds::zero()) return "-" + format_duration(-d);
@@ -27,4 +27,4 @@ TimePoint uniform_time(TimePoint lo, TimePoint hi, Rng& rng) {
   return lo + Seconds{pick(rng)};
 }
 
-}  // namespace certagent::agent
+}  // namespace certagent
