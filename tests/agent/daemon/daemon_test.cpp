@@ -258,6 +258,25 @@ TEST(DaemonLoop, SigtermDuringAPassSetsCancelAndExitsZero) {
   EXPECT_EQ(child.wait_exit(kEvent), 0);
 }
 
+// A consumer notification still owed after a pass (a hook that failed after its purpose was
+// switched) brings the daemon back within the back-off, not at the due time a day away; once
+// none is owed, it sleeps until that due time.
+TEST(DaemonLoop, ANotificationStillOwedBringsTheDaemonBackWithinTheBackoff) {
+  testing::TempDir state;
+  const fs::path owed = state.path() / "notify" / "Default";
+  fs::create_directories(owed.parent_path());
+  write_file(owed, "20261207T120000Z-0123456789abcdef\n\n");
+  std::atomic<int> calls{0};
+  // The second pass tells the consumers (the record goes), as replay_owed_notifications does.
+  DaemonChild child({}, [&calls, owed](const PassRequest& r, const auto&) {
+    if (calls++ == 1) fs::remove(owed);
+    return summary_waking_at(r.now + 24h);
+  }, {{"CERTAGENT_BACKOFF_INITIAL", "1"}}, /*through_run_agent=*/true, state.path());
+  ASSERT_EQ(child.next_line(kEvent), "pass startup");
+  EXPECT_EQ(child.next_line(kEvent), "pass timer") << "the owed notification was left for the next due time";
+  EXPECT_TRUE(child.lines_during(2500ms).empty()) << "none owed any more: back to the day-long sleep";
+}
+
 TEST(DaemonLoop, SigtermOrSigintWhileIdleExitsZeroAtOnce) {
   for (int sig : {SIGTERM, SIGINT}) {
     DaemonChild child({}, quick_pass(24h));
