@@ -7,7 +7,9 @@
 namespace certagent::policy {
 namespace {
 
-constexpr std::string_view kPresets = R"json(// certagent's Lync Server 2013 presets, in the generic policy form.
+// The text is put together from parts: the three roles that serve a front end's purposes
+// (Standard Edition, an Enterprise pool's member, a Director) carry the same names, written once.
+constexpr std::string_view kHead = R"json(// certagent's Lync Server 2013 presets, in the generic policy form.
 //
 // A role of kind K gets, for each purpose below, the names its templates give.
 // {x} is a variable set from the role's fields; a list variable gives one name
@@ -34,7 +36,9 @@ constexpr std::string_view kPresets = R"json(// certagent's Lync Server 2013 pre
   },
   "roles": {
     "front-end-standard": {
-      "names": {
+)json";
+
+constexpr std::string_view kFrontEndNames = R"json(      "names": {
         "Default": [
           {"name": "{pool_fqdn}", "rule": "pool"},
           {"name": "{server_fqdn}", "rule": "server"},
@@ -54,55 +58,21 @@ constexpr std::string_view kPresets = R"json(// certagent's Lync Server 2013 pre
           {"name": "lyncdiscover.{autodiscover_domains}", "rule": "autodiscover-external"},
         ],
       },
-    },
+)json";
+
+constexpr std::string_view kEnterprise = R"json(    },
     // A member of an Enterprise Edition pool: the same names; pool_fqdn is
     // required and differs from server_fqdn.
     "front-end-enterprise": {
-      "names": {
-        "Default": [
-          {"name": "{pool_fqdn}", "rule": "pool"},
-          {"name": "{server_fqdn}", "rule": "server"},
-        ],
-        "WebServicesInternal": [
-          {"name": "{web_internal}", "rule": "web-services"},
-          {"name": "{server_fqdn}", "rule": "server"},
-          {"name": "{meet}", "rule": "simple-url"},
-          {"name": "{dialin}", "rule": "simple-url"},
-          {"name": "{admin}", "rule": "simple-url"},
-          {"name": "lyncdiscoverinternal.{autodiscover_domains}", "rule": "autodiscover-internal"},
-        ],
-        "WebServicesExternal": [
-          {"name": "{web_external}", "rule": "web-services"},
-          {"name": "{meet}", "rule": "simple-url"},
-          {"name": "{dialin}", "rule": "simple-url"},
-          {"name": "lyncdiscover.{autodiscover_domains}", "rule": "autodiscover-external"},
-        ],
-      },
-    },
+)json";
+
+constexpr std::string_view kDirector = R"json(    },
     // A Director (or a member of a Director pool): it answers the same
     // Autodiscover and web requests first, so it carries the same names.
     "director": {
-      "names": {
-        "Default": [
-          {"name": "{pool_fqdn}", "rule": "pool"},
-          {"name": "{server_fqdn}", "rule": "server"},
-        ],
-        "WebServicesInternal": [
-          {"name": "{web_internal}", "rule": "web-services"},
-          {"name": "{server_fqdn}", "rule": "server"},
-          {"name": "{meet}", "rule": "simple-url"},
-          {"name": "{dialin}", "rule": "simple-url"},
-          {"name": "{admin}", "rule": "simple-url"},
-          {"name": "lyncdiscoverinternal.{autodiscover_domains}", "rule": "autodiscover-internal"},
-        ],
-        "WebServicesExternal": [
-          {"name": "{web_external}", "rule": "web-services"},
-          {"name": "{meet}", "rule": "simple-url"},
-          {"name": "{dialin}", "rule": "simple-url"},
-          {"name": "lyncdiscover.{autodiscover_domains}", "rule": "autodiscover-external"},
-        ],
-      },
-    },
+)json";
+
+constexpr std::string_view kTail = R"json(    },
     // The reverse proxy publishes the pools' external web services to the
     // Internet: one certificate with the external names only.
     "reverse-proxy": {
@@ -119,11 +89,21 @@ constexpr std::string_view kPresets = R"json(// certagent's Lync Server 2013 pre
 }
 )json";
 
+const std::string& presets_string() {
+  static const std::string text = [] {
+    std::string t;
+    for (auto part : {kHead, kFrontEndNames, kEnterprise, kFrontEndNames, kDirector, kFrontEndNames, kTail}) t += part;
+    return t;
+  }();
+  return text;
+}
+
 Result<Presets> parse_presets() {
   const std::string file = "<built-in presets>";
-  auto doc = parse_json(kPresets, file);
+  const std::string& text = presets_string();
+  auto doc = parse_json(text, file);
   if (!doc) return std::unexpected(doc.error());
-  Reader r(kPresets, file);
+  Reader r(text, file);
   auto top = r.object(*doc, "", {"rules", "roles"});
   if (!top) return std::unexpected(top.error());
   Presets out;
@@ -140,7 +120,7 @@ Result<Presets> parse_presets() {
 
 }  // namespace
 
-std::string_view presets_text() { return kPresets; }
+std::string_view presets_text() { return presets_string(); }
 
 Result<const Presets*> presets() {
   static const Result<Presets> parsed = [] {

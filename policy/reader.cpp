@@ -172,6 +172,29 @@ Result<std::string> Reader::string(const json::value& v, std::string_view path) 
   return std::string(s.data(), s.size());
 }
 
+namespace {
+
+// `v` read by `one`: a single value, or each element of an array (at "path[i]").
+template <class ReadOne>
+Result<std::vector<std::string>> one_or_each(const json::value& v, std::string_view path, ReadOne one) {
+  std::vector<std::string> out;
+  if (!v.is_array()) {
+    auto s = one(v, path);
+    if (!s) return std::unexpected(s.error());
+    out.push_back(std::move(*s));
+    return out;
+  }
+  const auto& a = v.get_array();
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto s = one(a[i], element_path(path, i));
+    if (!s) return std::unexpected(s.error());
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> Reader::choice(const json::value& v, std::string_view path,
                                    std::initializer_list<std::string_view> choices) const {
   auto s = string(v, path);
@@ -183,21 +206,9 @@ Result<std::string> Reader::choice(const json::value& v, std::string_view path,
 }
 
 Result<std::vector<std::string>> Reader::strings(const json::value& v, std::string_view path) const {
-  if (v.is_string()) {
-    auto s = string(v, path);
-    if (!s) return std::unexpected(s.error());
-    return std::vector<std::string>{*s};
-  }
-  if (!v.is_array())
+  if (!v.is_string() && !v.is_array())
     return fail(path, fmt::format("expected a string or an array of strings, found {}", json_kind(v)));
-  std::vector<std::string> out;
-  const auto& a = v.get_array();
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto s = string(a[i], element_path(path, i));
-    if (!s) return std::unexpected(s.error());
-    out.push_back(std::move(*s));
-  }
-  return out;
+  return one_or_each(v, path, [this](const json::value& e, std::string_view p) { return string(e, p); });
 }
 
 Result<std::string> Reader::dns_name(const json::value& v, std::string_view path) const {
@@ -212,19 +223,7 @@ Result<std::string> Reader::dns_name(const json::value& v, std::string_view path
 }
 
 Result<std::vector<std::string>> Reader::dns_names(const json::value& v, std::string_view path) const {
-  if (!v.is_array()) {
-    auto one = dns_name(v, path);
-    if (!one) return std::unexpected(one.error());
-    return std::vector<std::string>{*one};
-  }
-  std::vector<std::string> out;
-  const auto& a = v.get_array();
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto name = dns_name(a[i], element_path(path, i));
-    if (!name) return std::unexpected(name.error());
-    out.push_back(std::move(*name));
-  }
-  return out;
+  return one_or_each(v, path, [this](const json::value& e, std::string_view p) { return dns_name(e, p); });
 }
 
 Result<std::string> Reader::absolute_path(const json::value& v, std::string_view path) const {

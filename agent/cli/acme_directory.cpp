@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "agent/cli/commands.hpp"
+#include "agent/cli/directory_fetch.hpp"
 #include "agent/cli/json_pretty.hpp"
 #include "protocol/http/curl_transport.hpp"
 
@@ -22,22 +23,12 @@ struct DirectoryOptions {
 };
 
 Result<boost::json::value> fetch_directory(const DirectoryOptions& o) {
-  protocol::CurlTransportOptions transport_options;
-  transport_options.trust_file = o.trust_file;
-  auto transport = protocol::CurlTransport::create(transport_options);
-  if (!transport) return std::unexpected(transport.error());
-
-  protocol::HttpRequest request;
-  request.url = o.directory_url;
-  auto response = (*transport)->send(request);
-  if (!response) return std::unexpected(response.error());
-  if (response->status != 200)
-    return fail(ErrorKind::Protocol, fmt::format("the CA answered HTTP {} for {}", response->status, request.url));
-
+  auto body = fetch_directory_body(o.directory_url, o.trust_file);
+  if (!body) return std::unexpected(body.error());
   boost::system::error_code ec;
-  auto json = boost::json::parse(response->body, ec);
+  auto json = boost::json::parse(*body, ec);
   if (ec || !json.is_object())
-    return fail(ErrorKind::Protocol, fmt::format("the directory at {} is not a JSON object{}", request.url,
+    return fail(ErrorKind::Protocol, fmt::format("the directory at {} is not a JSON object{}", o.directory_url,
                                                  ec ? ": " + ec.message() : ""));
   return json;
 }
@@ -53,6 +44,20 @@ int run_directory(const DirectoryOptions& o) {
 }
 
 }  // namespace
+
+Result<std::string> fetch_directory_body(const std::string& url, const std::string& trust_file) {
+  protocol::CurlTransportOptions options;
+  options.trust_file = trust_file;
+  auto transport = protocol::CurlTransport::create(options);
+  if (!transport) return std::unexpected(transport.error());
+  protocol::HttpRequest request;
+  request.url = url;
+  auto response = (*transport)->send(request);
+  if (!response) return std::unexpected(response.error());
+  if (response->status != 200)
+    return fail(ErrorKind::Protocol, fmt::format("the CA answered HTTP {} for {}", response->status, url));
+  return std::move(response->body);
+}
 
 void register_acme_directory_command(CLI::App& acme, GlobalOptions& /*globals*/, int& exit_code) {
   auto options = std::make_shared<DirectoryOptions>();

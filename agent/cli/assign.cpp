@@ -70,14 +70,20 @@ int run_assign(const GlobalOptions& globals, const AssignOptions& o) {
 
 }  // namespace
 
+void add_types_option(CLI::App& cmd, std::string& types) {
+  cmd.add_option("--type", types, "Purposes, comma-separated (Default,WebServicesInternal,...)")->required();
+}
+
+void add_thumbprint_option(CLI::App& cmd, std::string& thumbprint) {
+  cmd.add_option("--thumbprint", thumbprint, "The certificate's SHA-1 thumbprint (or SHA-256)")->required();
+}
+
 void register_assign_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
-  auto o = std::make_shared<AssignOptions>();
-  auto* cmd = app.add_subcommand("assign", "Bind a stored certificate to purposes, refusing one that lacks a "
-                                           "required name (Set-CsCertificate)");
-  cmd->add_option("--type", o->types, "Purposes, comma-separated (Default,WebServicesInternal,...)")->required();
-  cmd->add_option("--thumbprint", o->thumbprint, "The certificate's SHA-1 thumbprint (or SHA-256)")->required();
+  auto [cmd, o] = add_command(app, "assign", "Bind a stored certificate to purposes, refusing one that lacks a "
+                                             "required name (Set-CsCertificate)", globals, exit_code, run_assign);
+  add_types_option(*cmd, o->types);
+  add_thumbprint_option(*cmd, o->thumbprint);
   cmd->add_flag("--force", o->force, "Bind even if names are missing or it expired (logged)");
-  cmd->callback([o, &globals, &exit_code] { exit_code = run_assign(globals, *o); });
 }
 
 }  // namespace certagent::agent

@@ -8,12 +8,12 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "agent/cli/directory_fetch.hpp"
 #include "agent/engine/options.hpp"
 #include "agent/store/store.hpp"
 #include "policy/challenge_select.hpp"
 #include "protocol/acme/directory.hpp"
 #include "protocol/dns/txt_lookup.hpp"
-#include "protocol/http/curl_transport.hpp"
 
 namespace certagent::agent {
 namespace json = boost::json;
@@ -31,16 +31,9 @@ Result<std::string> stored_account_uri(const std::string& state_dir, const std::
 
 // The CA's first caaIdentity: the issuer domain name a CA names in its dns-persist-01 challenges.
 Result<std::string> directory_issuer_domain(const policy::CaConfig& ca) {
-  protocol::CurlTransportOptions options;
-  options.trust_file = ca.trust_bundle.value_or("");
-  auto transport = protocol::CurlTransport::create(options);
-  if (!transport) return std::unexpected(transport.error());
-  protocol::HttpRequest request;
-  request.url = ca.directory_url;
-  auto response = (*transport)->send(request);
-  if (!response) return std::unexpected(response.error());
-  if (response->status != 200) return fail(ErrorKind::Protocol, fmt::format("the CA answered HTTP {}", response->status));
-  auto dir = protocol::parse_directory(response->body, ca.directory_url);
+  auto body = fetch_directory_body(ca.directory_url, ca.trust_bundle.value_or(""));
+  if (!body) return std::unexpected(body.error());
+  auto dir = protocol::parse_directory(*body, ca.directory_url);
   if (!dir) return std::unexpected(dir.error());
   if (dir->caa_identities.empty())
     return fail(ErrorKind::Protocol, "its directory lists no meta.caaIdentities; name the CA's issuer domain in "

@@ -83,10 +83,10 @@ int run_request(const GlobalOptions& globals, const RequestOptions& o) {
 }  // namespace
 
 void register_request_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
-  auto o = std::make_shared<RequestOptions>();
-  auto* cmd = app.add_subcommand("request", "Obtain a new certificate for purposes, with the names the policy gives "
-                                            "them (Request-CsCertificate -New)");
-  cmd->add_option("--type", o->types, "Purposes, comma-separated (Default,WebServicesInternal,...)")->required();
+  auto [cmd, o] = add_command(app, "request", "Obtain a new certificate for purposes, with the names the policy "
+                                              "gives them (Request-CsCertificate -New)", globals, exit_code,
+                              run_request);
+  add_types_option(*cmd, o->types);
   auto* all = cmd->add_flag("--all-sip-domains", o->all_sip_domains,
                             "Autodiscover names for every SIP domain of the policy (the default)");
   auto* list = cmd->add_option("--domain-name", o->domain_names,
@@ -95,7 +95,6 @@ void register_request_command(CLI::App& app, GlobalOptions& globals, int& exit_c
                                "lyncdiscoverinternal.<sip domain> (WebServicesInternal)");
   all->excludes(list);
   cmd->add_flag("--assign", o->assign, "Also bind the new certificate to the purposes (with assign's checks)");
-  cmd->callback([o, &globals, &exit_code] { exit_code = run_request(globals, *o); });
 }
 
 }  // namespace certagent::agent

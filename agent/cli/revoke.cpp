@@ -110,14 +110,13 @@ int run_revoke(const GlobalOptions& globals, const RevokeOptions& o) {
 }  // namespace
 
 void register_revoke_command(CLI::App& app, GlobalOptions& globals, int& exit_code) {
-  auto o = std::make_shared<RevokeOptions>();
-  auto* cmd = app.add_subcommand("revoke", "Revoke a stored certificate at its CA (refuses a bound one; signs with "
-                                           "the certificate's own key when the CA refuses the account)");
-  cmd->add_option("--thumbprint", o->thumbprint, "The certificate's SHA-1 thumbprint (or SHA-256)")->required();
+  auto [cmd, o] = add_command(app, "revoke", "Revoke a stored certificate at its CA (refuses a bound one; signs "
+                                             "with the certificate's own key when the CA refuses the account)",
+                              globals, exit_code, run_revoke);
+  add_thumbprint_option(*cmd, o->thumbprint);
   cmd->add_option("--reason", o->reason, "unspecified, keyCompromise, affiliationChanged, superseded, "
                                          "cessationOfOperation")->capture_default_str();
   cmd->add_flag("--force", o->force, "Revoke even though it is still bound (logged)");
-  cmd->callback([o, &globals, &exit_code] { exit_code = run_revoke(globals, *o); });
 }
 
 }  // namespace certagent::agent

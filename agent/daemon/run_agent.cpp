@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "agent/daemon/daemon.hpp"
+#include "agent/daemon/owed_retry.hpp"
 #include "agent/store/logging.hpp"
 
 namespace certagent::agent {
@@ -48,7 +49,9 @@ int run_agent(const GlobalOptions& globals, const RunOptions& options, const Pas
     log->error("cannot start: {}", pass.error().message);
     return kExitFailed;
   }
-  const DaemonResult result = run_daemon(*daemon, *pass, *notifier);
+  // The daemon comes back for consumers still owed a notification (owed_retry.hpp).
+  const PassFn run = options.once ? *pass : retrying_owed_notifications(*pass, globals.state_dir);
+  const DaemonResult result = run_daemon(*daemon, run, *notifier);
   if (result.pass_abandoned) {
     spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
     std::_Exit(result.exit_code);

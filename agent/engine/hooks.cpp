@@ -10,10 +10,10 @@
 namespace certagent::agent {
 namespace {
 
-std::string join(const std::vector<std::string>& v, char sep) {
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;
   for (const auto& s : v) {
-    if (!out.empty()) out.push_back(sep);
+    if (!out.empty()) out += sep;
     out += s;
   }
   return out;
@@ -47,6 +47,7 @@ std::string said(const ProcessOutcome& o) {
 std::vector<std::string> hook_environment(const HookEvent& e) {
   return {
       "CERTAGENT_PURPOSE=" + e.purpose,
+      "CERTAGENT_PURPOSES=" + (e.purposes.empty() ? e.purpose : join(e.purposes, " ")),
       std::string("CERTAGENT_ACTION=") + (e.action == HookAction::Bind ? "bind" : "rollback"),
       "CERTAGENT_VERSION=" + e.version_id,
       "CERTAGENT_OLD_THUMBPRINT=" + e.old_thumbprint,
@@ -55,7 +56,7 @@ std::vector<std::string> hook_environment(const HookEvent& e) {
       "CERTAGENT_KEY_PATH=" + (e.live_dir / "privkey.pem").string(),
       "CERTAGENT_CHAIN_PATH=" + (e.live_dir / "chain.pem").string(),
       "CERTAGENT_FULLCHAIN_PATH=" + (e.live_dir / "fullchain.pem").string(),
-      "CERTAGENT_NAMES=" + join(e.names, ' '),
+      "CERTAGENT_NAMES=" + join(e.names, " "),
   };
 }
 
@@ -64,7 +65,8 @@ Result<void> run_hooks(const std::vector<Hook>& hooks, const HookEvent& event) {
   const char* action = event.action == HookAction::Bind ? "bind" : "rollback";
   for (const auto& hook : hooks) {
     if (hook.argv.empty()) return fail(ErrorKind::Invalid, "a hook for " + event.purpose + " has an empty argv");
-    std::string label = fmt::format("hook {} ({} of {})", escape_control(hook.argv[0], 200), action, event.purpose);
+    std::string label = fmt::format("hook {} ({} of {})", escape_control(hook.argv[0], 200), action,
+                                    event.purposes.empty() ? event.purpose : join(event.purposes, ", "));
     ProcessSpec spec;
     spec.argv = hook.argv;
     spec.env = hook_environment(event);

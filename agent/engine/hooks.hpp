@@ -3,7 +3,9 @@
 // binding changes. No shell: argv comes from the policy as an array and
 // nothing from the CA or the certificate is ever put into it — what changed is
 // told through the environment:
-//   CERTAGENT_PURPOSE, CERTAGENT_ACTION (bind | rollback), CERTAGENT_VERSION,
+//   CERTAGENT_PURPOSE, CERTAGENT_PURPOSES (every purpose this run tells, space-separated:
+//   a hook named on several purposes of one step runs once for them, agent/engine/rebind.hpp),
+//   CERTAGENT_ACTION (bind | rollback), CERTAGENT_VERSION,
 //   CERTAGENT_OLD_THUMBPRINT (empty when the purpose was unbound),
 //   CERTAGENT_NEW_THUMBPRINT, CERTAGENT_CERT_PATH, CERTAGENT_KEY_PATH,
 //   CERTAGENT_CHAIN_PATH, CERTAGENT_FULLCHAIN_PATH (the stable live/ paths),
@@ -33,6 +35,7 @@ struct HookEvent {
   std::string new_thumbprint;
   std::filesystem::path live_dir;  // <state>/live/<purpose>
   std::vector<std::string> names;
+  std::vector<std::string> purposes;  // every purpose this run tells; empty: `purpose` alone
 };
 
 // "KEY=VALUE" strings, exactly what a hook receives (PATH is added by the runner).

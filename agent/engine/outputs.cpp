@@ -29,26 +29,28 @@ std::optional<Id> numeric(std::string_view s) {
   return static_cast<Id>(v);
 }
 
-Result<std::optional<uid_t>> resolve_user(const std::string& name) {
+// A user or group (`kind`), by name or number; the error says how to create it or which policy
+// key (`key`) to change.
+template <class Id, class Entry>
+Result<std::optional<Id>> resolve_id(const std::string& name, int (*lookup)(const char*, Entry*, char*, size_t, Entry**),
+                                     Id Entry::*id, std::string_view kind, std::string_view key) {
   if (name.empty()) return std::nullopt;
-  if (auto n = numeric<uid_t>(name)) return n;
-  struct passwd pw {}, *found = nullptr;
+  if (auto n = numeric<Id>(name)) return n;
+  Entry entry{};
+  Entry* found = nullptr;
   std::vector<char> buf(16384);
-  if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || !found)
-    return fail(ErrorKind::Invalid, fmt::format("no user named \"{}\" on this host; create it (useradd --system {}) "
-                                                "or change \"owner\" for this purpose in the policy", name, name));
-  return found->pw_uid;
+  if (lookup(name.c_str(), &entry, buf.data(), buf.size(), &found) != 0 || !found)
+    return fail(ErrorKind::Invalid, fmt::format("no {0} named \"{1}\" on this host; create it ({0}add --system {1}) "
+                                                "or change \"{2}\" for this purpose in the policy", kind, name, key));
+  return found->*id;
+}
+
+Result<std::optional<uid_t>> resolve_user(const std::string& name) {
+  return resolve_id(name, ::getpwnam_r, &passwd::pw_uid, "user", "owner");
 }
 
 Result<std::optional<gid_t>> resolve_group(const std::string& name) {
-  if (name.empty()) return std::nullopt;
-  if (auto n = numeric<gid_t>(name)) return n;
-  struct group gr {}, *found = nullptr;
-  std::vector<char> buf(16384);
-  if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found)
-    return fail(ErrorKind::Invalid, fmt::format("no group named \"{}\" on this host; create it (groupadd --system {}) "
-                                                "or change \"group\" for this purpose in the policy", name, name));
-  return found->gr_gid;
+  return resolve_id(name, ::getgrnam_r, &group::gr_gid, "group", "group");
 }
 
 // The version's PEM files, read once per stage_outputs call.

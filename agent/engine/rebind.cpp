@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
 #include "agent/store/fault.hpp"
 #include "agent/store/logging.hpp"
 #include "agent/store/notify_journal.hpp"
@@ -44,11 +47,44 @@ bool owes_notification(const Step& s) {
   return !s.consumers->hooks.empty() || !s.consumers->outputs.empty() || !s.consumers->units.empty();
 }
 
-// The hooks, then the systemd units.
-Result<void> tell(const PurposeConsumers& c, const HookEvent& event) {
-  if (auto hooks = run_hooks(c.hooks, event); !hooks) return hooks;
-  return run_unit_actions(c.units, fmt::format("{} of {}", event.action == HookAction::Bind ? "bind" : "rollback",
-                                               event.purpose));
+// One round of telling: every purpose of the step (bind), or those put back (rollback), in order.
+struct Telling {
+  const PurposeConsumers* consumers;
+  HookEvent event;
+};
+
+// A hook is told once per round what it would be told alike: the same argv and timeout, action,
+// version and old thumbprint. The purpose and its live/ paths aside, a shared certificate's
+// purposes are told the same, so a hook named on all three runs once, not three times.
+struct HookRun {
+  std::vector<std::string> argv;
+  std::chrono::milliseconds timeout;
+  HookAction action;
+  std::string version_id;
+  std::string old_thumbprint;
+  auto operator<=>(const HookRun&) const = default;
+};
+
+HookRun run_of(const Hook& h, const HookEvent& e) { return {h.argv, h.timeout, e.action, e.version_id, e.old_thumbprint}; }
+
+bool names_hook(const PurposeConsumers& c, const HookRun& run, const HookEvent& e) {
+  return std::ranges::any_of(c.hooks, [&](const Hook& h) { return run_of(h, e) == run; });
+}
+
+// Tells round[i]: each of its hooks not yet run this round, once for every later purpose of the
+// round that names it alike (CERTAGENT_PURPOSES), then its systemd units.
+Result<void> tell_in_round(std::span<const Telling> round, std::size_t i, std::set<HookRun>& ran) {
+  const Telling& t = round[i];
+  for (const Hook& h : t.consumers->hooks) {
+    const HookRun run = run_of(h, t.event);
+    if (!ran.insert(run).second) continue;  // run already, with an earlier purpose
+    HookEvent event = t.event;
+    for (std::size_t j = i; j < round.size(); ++j)
+      if (names_hook(*round[j].consumers, run, round[j].event)) event.purposes.push_back(round[j].event.purpose);
+    if (auto r = run_hooks({h}, event); !r) return r;
+  }
+  return run_unit_actions(t.consumers->units, fmt::format("{} of {}", t.event.action == HookAction::Bind ? "bind" : "rollback",
+                                                          t.event.purpose));
 }
 
 // Puts the switched purposes back where they were (unbound if they were).
@@ -88,7 +124,7 @@ Result<void> switch_all(Store& store, std::vector<Step>& steps, const StoredVers
 HookEvent event_for(const Store& store, const Step& s, const StoredVersion& now_bound, const std::string& old_thumb,
                     HookAction action) {
   return HookEvent{s.purpose, action, now_bound.id, old_thumb, now_bound.meta.thumbprint,
-                   store.live_path(s.purpose), now_bound.meta.names};
+                   store.live_path(s.purpose), now_bound.meta.names, {}};
 }
 
 // Outputs of every purpose, then every purpose's hooks. Returns the index of
@@ -97,10 +133,13 @@ std::optional<std::pair<std::size_t, Error>> commit_and_tell(const Store& store,
                                                              const StoredVersion& version) {
   for (std::size_t i = 0; i < steps.size(); ++i)
     if (auto r = steps[i].outputs.commit(); !r) return std::pair{i, r.error()};
+  std::vector<Telling> round;
+  for (const auto& s : steps)
+    round.push_back({s.consumers, event_for(store, s, version, s.old_thumbprint, HookAction::Bind)});
+  std::set<HookRun> ran;
   for (std::size_t i = 0; i < steps.size(); ++i) {
     auto& s = steps[i];
-    if (auto r = tell(*s.consumers, event_for(store, s, version, s.old_thumbprint, HookAction::Bind)); !r)
-      return std::pair{i, r.error()};
+    if (auto r = tell_in_round(round, i, ran); !r) return std::pair{i, r.error()};
     s.told = true;
     if (fault_point("rebind.after_purpose"))
       return std::pair{i, Error(ErrorKind::Storage, "injected fault at rebind.after_purpose")};
@@ -121,17 +160,31 @@ void put_back(Store& store, Step& s, RebindOutcome& o) {
   if (auto undone = s.outputs.undo(); !undone) o.rollback_failure = undone.error();
 }
 
-// Runs the hooks of a purpose that is bound to its previous version again.
-void tell_restore(const Store& store, const Step& s, RebindOutcome& o, const StoredVersion& failed) {
-  auto previous = store.load_version(s.previous);
-  if (!previous) {
-    if (!o.rollback_failure) o.rollback_failure = previous.error();
-    return;
+// Runs the hooks of the purposes bound to their previous versions again (`restored`, indexes
+// into `steps`), one round.
+void tell_restored(const Store& store, const std::vector<Step>& steps, std::span<const std::size_t> restored,
+                   std::vector<RebindOutcome>& outcomes, const StoredVersion& failed) {
+  std::vector<Telling> round;
+  std::vector<std::size_t> told;  // the step of each entry of the round
+  for (std::size_t i : restored) {
+    const Step& s = steps[i];
+    auto previous = store.load_version(s.previous);
+    if (!previous) {
+      if (!outcomes[i].rollback_failure) outcomes[i].rollback_failure = previous.error();
+      continue;
+    }
+    round.push_back({s.consumers, event_for(store, s, *previous, failed.meta.thumbprint, HookAction::Rollback)});
+    told.push_back(i);
   }
-  auto told = tell(*s.consumers, event_for(store, s, *previous, failed.meta.thumbprint, HookAction::Rollback));
-  if (!told && !o.rollback_failure) o.rollback_failure = told.error();
-  module_logger("store")->warn("{} rolled back to version {} (thumbprint {}); version {} stays stored for the next "
-                               "attempt", s.purpose, previous->id, previous->meta.thumbprint, failed.id);
+  std::set<HookRun> ran;
+  for (std::size_t k = 0; k < round.size(); ++k) {
+    RebindOutcome& o = outcomes[told[k]];
+    auto r = tell_in_round(round, k, ran);
+    if (!r && !o.rollback_failure) o.rollback_failure = r.error();
+    module_logger("store")->warn("{} rolled back to version {} (thumbprint {}); version {} stays stored for the next "
+                                 "attempt", round[k].event.purpose, round[k].event.version_id,
+                                 round[k].event.new_thumbprint, failed.id);
+  }
 }
 
 std::string bound_thumbprint(const Store& store, const std::string& purpose) {
@@ -181,10 +234,13 @@ void replay_owed_notifications(Store& store, const std::map<std::string, Purpose
                 n.purpose, n.version_id);
       const auto& c = consumers_of(consumers, n.purpose);
       Result<void> told = write_outputs(*now_bound, c.outputs);
-      if (told)
-        told = tell(c, HookEvent{n.purpose, HookAction::Bind, now_bound->id, n.old_thumbprint,
-                                            now_bound->meta.thumbprint, store.live_path(n.purpose),
-                                            now_bound->meta.names});
+      if (told) {
+        const Telling one[] = {{&c, HookEvent{n.purpose, HookAction::Bind, now_bound->id, n.old_thumbprint,
+                                              now_bound->meta.thumbprint, store.live_path(n.purpose),
+                                              now_bound->meta.names, {}}}};
+        std::set<HookRun> ran;
+        told = tell_in_round(one, 0, ran);
+      }
       if (!told) {
         log->error("{}: {} (tried again on the next pass)", n.purpose, told.error().message);
         continue;
@@ -232,7 +288,7 @@ Result<std::vector<RebindOutcome>> rebind(Store& store, std::span<const std::str
     if (o.rolled_back) restored.push_back(i);
   }
   // Every binding and file is back before any consumer is told.
-  for (std::size_t i : restored) tell_restore(store, (*steps)[i], outcomes[i], *version);
+  tell_restored(store, *steps, restored, outcomes, *version);
   clear_owed(store, *steps, outcomes);
   return outcomes;
 }

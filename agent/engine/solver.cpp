@@ -76,7 +76,7 @@ Result<std::unique_ptr<protocol::ChallengeSolver>> start_one(const policy::Chall
     protocol::Dns01HookOptions options;
     options.hook = challenge.dns_hook;
     options.cancel = cancel;
-    return std::make_unique<protocol::Dns01HookSolver>(std::move(options));
+    return protocol::make_dns01_hook_solver(std::move(options));
   }
   if (challenge.type == policy::Challenge::Type::DnsPersist01) {
     protocol::DnsPersistOptions options;
@@ -84,7 +84,7 @@ Result<std::unique_ptr<protocol::ChallengeSolver>> start_one(const policy::Chall
     options.issuer_domain = challenge.issuer_domain;
     return std::make_unique<protocol::DnsPersistSolver>(std::move(options));
   }
-  if (challenge.webroot) return std::make_unique<protocol::WebrootSolver>(*challenge.webroot);
+  if (challenge.webroot) return protocol::make_webroot_solver(*challenge.webroot);
   auto options = parse_listen(challenge.listen);
   if (!options) return std::unexpected(options.error());
   auto responder = std::make_unique<protocol::Http01Responder>(*options);

@@ -54,6 +54,17 @@ class ChallengeSolver {
   [[nodiscard]] virtual Result<void> clean_up_batch(const std::vector<ChallengeTask>& tasks);
 };
 
+// A solver that publishes a whole order at once (one DNS UPDATE per zone; a router of several
+// solvers): one task is a batch of one.
+class BatchSolver : public ChallengeSolver {
+ public:
+  [[nodiscard]] Result<void> present(const ChallengeTask& task) override { return present_batch({task}); }
+  [[nodiscard]] Result<void> clean_up(const ChallengeTask& task) override { return clean_up_batch({task}); }
+  [[nodiscard]] bool presents_batches() const override { return true; }
+  [[nodiscard]] Result<void> present_batch(const std::vector<ChallengeTask>& tasks) override = 0;
+  [[nodiscard]] Result<void> clean_up_batch(const std::vector<ChallengeTask>& tasks) override = 0;
+};
+
 inline Result<void> ChallengeSolver::present_batch(const std::vector<ChallengeTask>& tasks) {
   for (const auto& t : tasks)
     if (auto r = present(t); !r) return r;

@@ -28,10 +28,6 @@ std::string_view ChallengeRouter::type_for(std::string_view name) const {
   return solvers_[std::min(route_(name), solvers_.size() - 1)]->type();
 }
 
-Result<void> ChallengeRouter::present(const ChallengeTask& task) { return solvers_[index_of(task)]->present(task); }
-
-Result<void> ChallengeRouter::clean_up(const ChallengeTask& task) { return solvers_[index_of(task)]->clean_up(task); }
-
 std::vector<std::vector<ChallengeTask>> ChallengeRouter::split(const std::vector<ChallengeTask>& tasks) const {
   std::vector<std::vector<ChallengeTask>> out(solvers_.size());
   for (const auto& t : tasks) out[index_of(t)].push_back(t);

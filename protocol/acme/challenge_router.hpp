@@ -15,7 +15,7 @@
 
 namespace certagent::protocol {
 
-class ChallengeRouter final : public ChallengeSolver {
+class ChallengeRouter final : public BatchSolver {
  public:
   // `route` gives, for a name ("*.example.com" for a wildcard), the index of its solver.
   using Route = std::function<std::size_t(std::string_view name)>;
@@ -23,9 +23,6 @@ class ChallengeRouter final : public ChallengeSolver {
 
   [[nodiscard]] std::string_view type() const override { return types_; }  // "http-01+dns-01"
   [[nodiscard]] std::string_view type_for(std::string_view name) const override;
-  [[nodiscard]] Result<void> present(const ChallengeTask& task) override;
-  [[nodiscard]] Result<void> clean_up(const ChallengeTask& task) override;
-  [[nodiscard]] bool presents_batches() const override { return true; }
   [[nodiscard]] Result<void> present_batch(const std::vector<ChallengeTask>& tasks) override;
   [[nodiscard]] Result<void> await_published(const std::vector<ChallengeTask>& tasks, const Clock& clock,
                                              Waiter& waiter) override;

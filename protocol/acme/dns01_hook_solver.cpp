@@ -42,7 +42,9 @@ Result<std::string> dns01_record_name(std::string_view identifier) {
   return record;
 }
 
-struct Dns01HookSolver::Impl {
+namespace {
+
+struct HookRunner {
   Dns01HookOptions options;
   std::mutex mu;
   std::set<std::pair<std::string, std::string>> attempted;  // (record, value) given to `add`
@@ -69,20 +71,25 @@ struct Dns01HookSolver::Impl {
   }
 };
 
-Dns01HookSolver::Dns01HookSolver(Dns01HookOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->options = std::move(options);
-}
+class Dns01HookSolver final : public ChallengeSolver {
+ public:
+  explicit Dns01HookSolver(Dns01HookOptions options) { hook_.options = std::move(options); }
+  [[nodiscard]] std::string_view type() const override { return "dns-01"; }
+  [[nodiscard]] Result<void> present(const ChallengeTask& task) override;
+  [[nodiscard]] Result<void> clean_up(const ChallengeTask& task) override;
 
-Dns01HookSolver::~Dns01HookSolver() = default;
+ private:
+  HookRunner hook_;
+};
 
 Result<void> Dns01HookSolver::present(const ChallengeTask& task) {
   auto args = checked_arguments(task);
   if (!args) return std::unexpected(args.error().context("presenting dns-01"));
   {
-    std::lock_guard lock(impl_->mu);
-    impl_->attempted.insert(*args);
+    std::lock_guard lock(hook_.mu);
+    hook_.attempted.insert(*args);
   }
-  auto added = impl_->run("add", args->first, args->second);
+  auto added = hook_.run("add", args->first, args->second);
   if (!added) return std::unexpected(added.error().context("presenting dns-01"));
   return ok();
 }
@@ -91,14 +98,20 @@ Result<void> Dns01HookSolver::clean_up(const ChallengeTask& task) {
   auto args = checked_arguments(task);
   if (!args) return ok();  // present() refused it: nothing was added
   {
-    std::lock_guard lock(impl_->mu);
-    if (!impl_->attempted.contains(*args)) return ok();
+    std::lock_guard lock(hook_.mu);
+    if (!hook_.attempted.contains(*args)) return ok();
   }
-  auto removed = impl_->run("remove", args->first, args->second);
+  auto removed = hook_.run("remove", args->first, args->second);
   if (!removed) return std::unexpected(removed.error().context("cleaning up dns-01"));
-  std::lock_guard lock(impl_->mu);
-  impl_->attempted.erase(*args);  // a failed remove stays on record, so it can be retried
+  std::lock_guard lock(hook_.mu);
+  hook_.attempted.erase(*args);  // a failed remove stays on record, so it can be retried
   return ok();
+}
+
+}  // namespace
+
+std::unique_ptr<ChallengeSolver> make_dns01_hook_solver(Dns01HookOptions options) {
+  return std::make_unique<Dns01HookSolver>(std::move(options));
 }
 
 }  // namespace certagent::protocol

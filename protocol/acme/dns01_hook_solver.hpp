@@ -31,26 +31,11 @@ struct Dns01HookOptions {
 // (lower case, no trailing dot); refuses an identifier that is not a DNS name.
 [[nodiscard]] Result<std::string> dns01_record_name(std::string_view identifier);
 
-class Dns01HookSolver final : public ChallengeSolver {
- public:
-  explicit Dns01HookSolver(Dns01HookOptions options);
-  ~Dns01HookSolver() override;
-  Dns01HookSolver(const Dns01HookSolver&) = delete;
-  Dns01HookSolver& operator=(const Dns01HookSolver&) = delete;
-
-  [[nodiscard]] std::string_view type() const override { return "dns-01"; }
-  // Runs `hook add <record> <value>`. Errors: Invalid for a task that fails
-  // the checks (the hook is not run), Invalid when the hook cannot be started,
-  // Hook for a non-zero exit or a signal (with the hook's stderr, escaped),
-  // Timeout when it ran out of time. Thread-safe; calls may run concurrently.
-  [[nodiscard]] Result<void> present(const ChallengeTask& task) override;
-  // Runs `hook remove <record> <value>` for a task present() was called for
-  // (even if that failed half-way); any other task is a no-op.
-  [[nodiscard]] Result<void> clean_up(const ChallengeTask& task) override;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
+// present() runs `hook add <record> <value>`. Errors: Invalid for a task that fails the checks
+// (the hook is not run), Invalid when the hook cannot be started, Hook for a non-zero exit or a
+// signal (with the hook's stderr, escaped), Timeout when it ran out of time. clean_up() runs
+// `hook remove <record> <value>` for a task present() was called for (even if that failed
+// half-way); any other task is a no-op. Thread-safe; calls may run concurrently.
+[[nodiscard]] std::unique_ptr<ChallengeSolver> make_dns01_hook_solver(Dns01HookOptions options);
 
 }  // namespace certagent::protocol

@@ -42,7 +42,7 @@ struct Rfc2136Options {
   std::shared_ptr<RecordJournal> journal;  // null: records are remembered in memory only
 };
 
-class Rfc2136Solver final : public ChallengeSolver {
+class Rfc2136Solver final : public BatchSolver {
  public:
   explicit Rfc2136Solver(Rfc2136Options options);
   ~Rfc2136Solver() override;
@@ -52,9 +52,6 @@ class Rfc2136Solver final : public ChallengeSolver {
   [[nodiscard]] std::string_view type() const override { return "dns-01"; }
   // Deletes what the journal says an earlier run added and never deleted; returns how many.
   [[nodiscard]] Result<std::size_t> remove_leftovers();
-  [[nodiscard]] Result<void> present(const ChallengeTask& task) override { return present_batch({task}); }
-  [[nodiscard]] Result<void> clean_up(const ChallengeTask& task) override { return clean_up_batch({task}); }
-  [[nodiscard]] bool presents_batches() const override { return true; }
   // One UPDATE per zone adding every record. Unauthorized with the server's rcode and the key
   // name when the server refuses the key.
   [[nodiscard]] Result<void> present_batch(const std::vector<ChallengeTask>& tasks) override;

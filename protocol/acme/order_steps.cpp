@@ -71,27 +71,32 @@ Result<Order> new_order(AcmeSession& session, const NewOrder& request) {
   return order;
 }
 
-Result<Order> fetch_order(AcmeSession& session, std::string_view url) {
-  const std::string doing = "reading the order " + std::string(url);
+namespace {
+
+// POST-as-GET of the `what` at `url`, its body read by `parse` (an order keeps the Retry-After it
+// came with, for polling); every error says what was being read.
+template <class T>
+Result<T> fetch_object(AcmeSession& session, std::string_view url, const std::string& what,
+                       Result<T> (*parse)(const boost::json::object&, std::string_view)) {
+  const std::string doing = "reading the " + what + " " + std::string(url);
   auto resp = session.post_as_get(url, doing);
   if (!resp) return std::unexpected(resp.error());
-  auto obj = json_body(*resp, "order");
+  auto obj = json_body(*resp, what);
   if (!obj) return std::unexpected(std::move(obj.error()).context(doing));
-  auto order = parse_order(*obj, url);
-  if (!order) return std::unexpected(std::move(order.error()).context(doing));
-  order->retry_after = session.retry_after(*resp);
-  return order;
+  auto parsed = parse(*obj, url);
+  if (!parsed) return std::unexpected(std::move(parsed.error()).context(doing));
+  if constexpr (requires { parsed->retry_after; }) parsed->retry_after = session.retry_after(*resp);
+  return parsed;
+}
+
+}  // namespace
+
+Result<Order> fetch_order(AcmeSession& session, std::string_view url) {
+  return fetch_object(session, url, "order", &parse_order);
 }
 
 Result<Authorization> fetch_authorization(AcmeSession& session, std::string_view url) {
-  const std::string doing = "reading the authorization " + std::string(url);
-  auto resp = session.post_as_get(url, doing);
-  if (!resp) return std::unexpected(resp.error());
-  auto obj = json_body(*resp, "authorization");
-  if (!obj) return std::unexpected(std::move(obj.error()).context(doing));
-  auto authz = parse_authorization(*obj, url);
-  if (!authz) return std::unexpected(std::move(authz.error()).context(doing));
-  return authz;
+  return fetch_object(session, url, "authorization", &parse_authorization);
 }
 
 }  // namespace certagent::protocol

@@ -66,38 +66,47 @@ std::optional<sys_seconds> at(int y, std::optional<unsigned> mon, int d, seconds
   return sys_seconds(sys_days(ymd)) + tod;
 }
 
-// "Sun, 06 Nov 1994 08:49:37 GMT"
-std::optional<sys_seconds> imf_fixdate(std::string_view v) {
+// "<day name>, DD<sep>Mon<sep>YEAR HH:MM:SS GMT": the two forms below differ only in the day
+// names, the separator and the year's digits.
+struct DayFirstDate {
+  int year = 0;
+  std::optional<unsigned> month;
+  int day = 0;
+  seconds time{};
+};
+
+template <std::size_t N>
+std::optional<DayFirstDate> day_first_date(std::string_view v, const std::array<std::string_view, N>& day_names,
+                                           std::string_view sep, std::size_t year_digits) {
   Cursor c{v};
-  if (!c.one_of(kDays) || !c.lit(", ")) return std::nullopt;
+  if (!c.one_of(day_names) || !c.lit(", ")) return std::nullopt;
   auto d = c.digits(2);
-  if (!d || !c.lit(" ")) return std::nullopt;
+  if (!d || !c.lit(sep)) return std::nullopt;
   auto mon = c.one_of(kMonths);
-  if (!c.lit(" ")) return std::nullopt;
-  auto y = c.digits(4);
+  if (!c.lit(sep)) return std::nullopt;
+  auto y = c.digits(year_digits);
   if (!y || !c.lit(" ")) return std::nullopt;
   auto tod = time_of_day(c);
   if (!tod || !c.lit(" GMT") || !c.done()) return std::nullopt;
-  return at(*y, mon, *d, *tod);
+  return DayFirstDate{*y, mon, *d, *tod};
+}
+
+// "Sun, 06 Nov 1994 08:49:37 GMT"
+std::optional<sys_seconds> imf_fixdate(std::string_view v) {
+  auto f = day_first_date(v, kDays, " ", 4);
+  if (!f) return std::nullopt;
+  return at(f->year, f->month, f->day, f->time);
 }
 
 // "Sunday, 06-Nov-94 08:49:37 GMT": a two-digit year more than 50 years
 // ahead of now means the most recent past year ending in those digits.
 std::optional<sys_seconds> rfc850_date(std::string_view v, sys_seconds now) {
-  Cursor c{v};
-  if (!c.one_of(kLongDays) || !c.lit(", ")) return std::nullopt;
-  auto d = c.digits(2);
-  if (!d || !c.lit("-")) return std::nullopt;
-  auto mon = c.one_of(kMonths);
-  if (!c.lit("-")) return std::nullopt;
-  auto yy = c.digits(2);
-  if (!yy || !c.lit(" ")) return std::nullopt;
-  auto tod = time_of_day(c);
-  if (!tod || !c.lit(" GMT") || !c.done()) return std::nullopt;
+  auto f = day_first_date(v, kLongDays, "-", 2);
+  if (!f) return std::nullopt;
   int this_year = static_cast<int>(year_month_day(floor<days>(now)).year());
-  int y = this_year / 100 * 100 + *yy;
+  int y = this_year / 100 * 100 + f->year;
   if (y > this_year + 50) y -= 100;
-  return at(y, mon, *d, *tod);
+  return at(y, f->month, f->day, f->time);
 }
 
 // "Sun Nov  6 08:49:37 1994"

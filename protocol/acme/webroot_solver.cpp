@@ -70,9 +70,7 @@ Result<void> replace_file(int dir, const std::string& name, std::string_view con
   return written;
 }
 
-}  // namespace
-
-struct WebrootSolver::Impl {
+struct WebrootState {
   std::filesystem::path webroot;
   std::mutex mu;
   std::set<std::string> presented;
@@ -98,7 +96,7 @@ struct WebrootSolver::Impl {
   void remove_created_dirs();
 };
 
-void WebrootSolver::Impl::remove_created_dirs() {
+void WebrootState::remove_created_dirs() {
   auto root = open_webroot();
   if (!root) return;
   if (created_acme_challenge) {
@@ -109,36 +107,47 @@ void WebrootSolver::Impl::remove_created_dirs() {
     created_well_known = false;
 }
 
-WebrootSolver::WebrootSolver(std::filesystem::path webroot) : impl_(std::make_unique<Impl>()) {
-  impl_->webroot = std::move(webroot);
-}
+class WebrootSolver final : public ChallengeSolver {
+ public:
+  explicit WebrootSolver(std::filesystem::path webroot) { state_.webroot = std::move(webroot); }
+  [[nodiscard]] std::string_view type() const override { return "http-01"; }
+  [[nodiscard]] Result<void> present(const ChallengeTask& task) override;
+  [[nodiscard]] Result<void> clean_up(const ChallengeTask& task) override;
 
-WebrootSolver::~WebrootSolver() = default;
+ private:
+  WebrootState state_;
+};
 
 Result<void> WebrootSolver::present(const ChallengeTask& task) {
   const std::string what = "presenting http-01 for '" + escape_control(task.identifier, 300) + "' in the webroot";
   if (auto c = check_http01_task(task); !c) return std::unexpected(c.error().context(what));
-  std::lock_guard lock(impl_->mu);
-  auto dir = impl_->challenge_dir(true);
+  std::lock_guard lock(state_.mu);
+  auto dir = state_.challenge_dir(true);
   if (!dir) return std::unexpected(dir.error().context(what));
   const std::string file = ".well-known/acme-challenge/" + task.token;
-  if (auto w = replace_file(dir->get(), task.token, task.key_authorization, impl_->shown(file)); !w)
+  if (auto w = replace_file(dir->get(), task.token, task.key_authorization, state_.shown(file)); !w)
     return std::unexpected(w.error().context(what));
-  impl_->presented.insert(task.token);
+  state_.presented.insert(task.token);
   return ok();
 }
 
 Result<void> WebrootSolver::clean_up(const ChallengeTask& task) {
   if (!check_token(task.token)) return ok();  // never presented: nothing of ours to remove
-  std::lock_guard lock(impl_->mu);
-  auto dir = impl_->challenge_dir(false);
+  std::lock_guard lock(state_.mu);
+  auto dir = state_.challenge_dir(false);
   if (!dir) return std::unexpected(dir.error().context("cleaning up http-01 in the webroot"));
   if (*dir && ::unlinkat(dir->get(), task.token.c_str(), 0) != 0 && errno != ENOENT)
-    return std::unexpected(storage_error("cannot remove " + impl_->shown(".well-known/acme-challenge/" + task.token), errno));
-  impl_->presented.erase(task.token);
+    return std::unexpected(storage_error("cannot remove " + state_.shown(".well-known/acme-challenge/" + task.token), errno));
+  state_.presented.erase(task.token);
   dir->reset();
-  if (impl_->presented.empty()) impl_->remove_created_dirs();
+  if (state_.presented.empty()) state_.remove_created_dirs();
   return ok();
+}
+
+}  // namespace
+
+std::unique_ptr<ChallengeSolver> make_webroot_solver(std::filesystem::path webroot) {
+  return std::make_unique<WebrootSolver>(std::move(webroot));
 }
 
 }  // namespace certagent::protocol

@@ -28,22 +28,27 @@ inline void free_general_names(GENERAL_NAMES* g) { GENERAL_NAMES_free(g); }
 inline void free_x509_stack(STACK_OF(X509)* s) { sk_X509_pop_free(s, X509_free); }
 inline void free_ext_stack(STACK_OF(X509_EXTENSION)* s) { sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free); }
 
-using Bio = Ptr<BIO, free_bio>;
+// Keys, digests and signatures.
 using PKey = Ptr<EVP_PKEY, EVP_PKEY_free>;
 using PKeyCtx = Ptr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
 using MdCtx = Ptr<EVP_MD_CTX, EVP_MD_CTX_free>;
-using X509Ptr = Ptr<X509, X509_free>;
-using X509Req = Ptr<X509_REQ, X509_REQ_free>;
-using X509Store = Ptr<X509_STORE, X509_STORE_free>;
-using X509StoreCtx = Ptr<X509_STORE_CTX, X509_STORE_CTX_free>;
-using X509Ext = Ptr<X509_EXTENSION, X509_EXTENSION_free>;
-using X509ExtStack = Ptr<STACK_OF(X509_EXTENSION), free_ext_stack>;
-using X509Stack = Ptr<STACK_OF(X509), free_x509_stack>;
-using GeneralNames = Ptr<GENERAL_NAMES, free_general_names>;
 using Bignum = Ptr<BIGNUM, BN_free>;
 using EcdsaSig = Ptr<ECDSA_SIG, ECDSA_SIG_free>;
+// Certificates, chains and their verification.
+using X509Ptr = Ptr<X509, X509_free>;
+using X509Stack = Ptr<STACK_OF(X509), free_x509_stack>;
+using X509Store = Ptr<X509_STORE, X509_STORE_free>;
+using X509StoreCtx = Ptr<X509_STORE_CTX, X509_STORE_CTX_free>;
+// Requests and extensions.
+using X509Req = Ptr<X509_REQ, X509_REQ_free>;
+using X509Ext = Ptr<X509_EXTENSION, X509_EXTENSION_free>;
+using X509ExtStack = Ptr<STACK_OF(X509_EXTENSION), free_ext_stack>;
+using GeneralNames = Ptr<GENERAL_NAMES, free_general_names>;
+// Containers: memory and file I/O, strings OpenSSL allocated, PKCS#12 bundles.
+using Bio = Ptr<BIO, free_bio>;
 using OsslString = Ptr<char, free_ossl_str>;
 using Pkcs12 = Ptr<PKCS12, PKCS12_free>;
+// TLS, for the tests' own clients (the agent's TLS is libcurl's).
 using SslCtx = Ptr<SSL_CTX, SSL_CTX_free>;
 using Ssl = Ptr<SSL, SSL_free>;
 

@@ -28,7 +28,8 @@ void write_all(int fd, const std::string& line) {
 }
 
 [[noreturn]] void child_main(int fd, const DaemonOptions& options, const TestPass& pass,
-                             const std::vector<std::pair<std::string, std::string>>& env, bool through_run_agent) {
+                             const std::vector<std::pair<std::string, std::string>>& env, bool through_run_agent,
+                             const std::filesystem::path& state_dir) {
   for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
   const auto report = [fd](const std::string& line) { write_all(fd, line); };
   PassFn fn = [&](const PassRequest& r) {
@@ -39,6 +40,7 @@ void write_all(int fd, const std::string& line) {
   if (through_run_agent) {
     GlobalOptions globals;
     globals.policy = options.policy_file.string();
+    if (!state_dir.empty()) globals.state_dir = state_dir.string();
     RunOptions run;
     run.once = options.once;
     code = run_agent(globals, run, [&](const GlobalOptions&) -> Result<PassFn> { return fn; });
@@ -58,14 +60,14 @@ void write_all(int fd, const std::string& line) {
 }  // namespace
 
 DaemonChild::DaemonChild(DaemonOptions options, TestPass pass, std::vector<std::pair<std::string, std::string>> env,
-                         bool through_run_agent) {
+                         bool through_run_agent, std::filesystem::path state_dir) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork");
   if (pid_ == 0) {
     ::close(fds[0]);
-    child_main(fds[1], options, pass, env, through_run_agent);
+    child_main(fds[1], options, pass, env, through_run_agent, state_dir);
   }
   ::close(fds[1]);
   fd_ = fds[0];

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -22,8 +23,9 @@ class DaemonChild {
  public:
   // `env` is set in the child before anything starts. With `through_run_agent` the child runs
   // run_agent() (which reads NOTIFY_SOCKET/WATCHDOG_USEC) instead of run_daemon().
+  // run_agent() is given `state_dir` when it is not empty.
   DaemonChild(DaemonOptions options, TestPass pass, std::vector<std::pair<std::string, std::string>> env = {},
-              bool through_run_agent = false);
+              bool through_run_agent = false, std::filesystem::path state_dir = {});
   ~DaemonChild();
   DaemonChild(const DaemonChild&) = delete;
   DaemonChild& operator=(const DaemonChild&) = delete;

@@ -79,13 +79,16 @@ TEST(Process, HookSleepingPastTheTimeoutIsKilledInTime) {
 }
 
 TEST(Process, ACancelRequestEndsTheProcessLongBeforeItsTimeout) {
+  testing::TempDir dir;
+  const fs::path started = dir.path() / "started";
   std::atomic<bool> cancel{false};
-  auto spec = sh("echo started; sleep 30");
+  auto spec = sh("echo started; : > '" + started.string() + "'; sleep 30");
   spec.timeout = 60s;
   spec.kill_grace = 300ms;
   spec.cancel = &cancel;
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(300ms);
+  std::thread stopper([&] {  // once the program runs
+    const auto limit = std::chrono::steady_clock::now() + 10s;
+    while (!fs::exists(started) && std::chrono::steady_clock::now() < limit) std::this_thread::sleep_for(5ms);
     cancel = true;
   });
   auto t0 = std::chrono::steady_clock::now();

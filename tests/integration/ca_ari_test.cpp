@@ -23,9 +23,12 @@
 #include "daemon_support.hpp"
 #include "engine_support.hpp"
 #include "protocol/http/curl_transport.hpp"
+#include "support/files.hpp"
 
 namespace certagent::integration {
 namespace {
+
+using certagent::testing::read_text;
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
@@ -34,13 +37,6 @@ namespace json = boost::json;
 
 std::string describe(const ProcessOutcome& r) {
   return fmt::format("exit {} signal {}\nstdout:\n{}\nstderr:\n{}", r.exit_code, r.signal, r.out, r.err);
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // The leaf bound to `purpose`, as PEM (the first block of live/<purpose>/cert.pem).

@@ -17,20 +17,16 @@
 #include "protocol/acme/certificate.hpp"
 #include "protocol/http/curl_transport.hpp"
 #include "protocol/x509/certificate.hpp"
+#include "support/files.hpp"
 
 namespace certagent::integration {
 namespace {
+
+using certagent::testing::read_text;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using ::testing::Contains;
 using ::testing::HasSubstr;
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // pebble's root number `index` (management interface, /roots/N) as a certificate.
 protocol::Certificate pebble_root(const PebbleEnv& env, int index) {

@@ -20,6 +20,8 @@
 #include "protocol/acme/account.hpp"
 #include "protocol/acme/http01_responder.hpp"
 #include "protocol/acme/issue.hpp"
+#include "protocol/acme/log.hpp"
+#include "support/log_capture.hpp"
 
 namespace certagent::integration {
 namespace {
@@ -241,8 +243,15 @@ TEST_P(CaSuite, AChallengeThatCouldNotConnectIsPostedAgainUntilItHeals) {
   listen.address = "127.0.0.1";
   listen.port = ca.http01_port;
   protocol::Http01Responder late(listen);
-  std::thread opener([&late] {
-    std::this_thread::sleep_for(500ms);  // the outage: the CA's first attempts find the port closed
+  const std::string asked_again = "is pending with an error";
+  certagent::testing::LogCapture acme(protocol::acme_log());
+  const auto heard = [&] {
+    const auto lines = acme.lines();
+    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(asked_again) != std::string::npos; });
+  };
+  std::thread opener([&] {  // the outage lasts until the CA has found the port closed and said so
+    const auto until = std::chrono::steady_clock::now() + 30s;
+    while (!heard() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
     if (auto r = late.start(); !r) ADD_FAILURE() << r.error().message;
   });
   protocol::IssueRequest request;
@@ -250,6 +259,7 @@ TEST_P(CaSuite, AChallengeThatCouldNotConnectIsPostedAgainUntilItHeals) {
   auto issued = protocol::issue_certificate(*flow.session, request, late);
   opener.join();
   late.stop();
+  EXPECT_TRUE(heard()) << "the CA never found the port closed";
   EXPECT_TRUE(issued) << issued.error().message;
 }
 

@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace certagent::integration {
@@ -119,6 +122,23 @@ void ConnectProxy::serve(int client) {
 SilentListener::SilentListener() { fd_ = listen_loopback(port_); }
 
 SilentListener::~SilentListener() { ::close(fd_); }
+
+bool SilentListener::has_pending_bytes() const {
+  // "sl local_address rem_address st tx_queue:rx_queue ...": an established connection whose
+  // local end is 127.0.0.1:port_ (0100007F:PORT) with bytes not read.
+  std::ifstream in("/proc/net/tcp");
+  const std::string local = fmt::format("0100007F:{:04X}", port_);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string sl, local_address, remote, state, queues;
+    if (!(fields >> sl >> local_address >> remote >> state >> queues)) continue;
+    const auto colon = queues.find(':');
+    if (local_address == local && state == "01" && colon != std::string::npos &&
+        std::strtoul(queues.c_str() + colon + 1, nullptr, 16) > 0)
+      return true;
+  }
+  return false;
+}
 
 bool SilentListener::has_pending_connection() const {
   pollfd p{fd_, POLLIN, 0};

@@ -47,6 +47,9 @@ class SilentListener {
   [[nodiscard]] int port() const { return port_; }
   // True once a client connection waits in the backlog.
   [[nodiscard]] bool has_pending_connection() const;
+  // True once a connection in the backlog holds bytes the client sent (a TLS ClientHello):
+  // the client is waiting for the answer (its receive queue in /proc/net/tcp).
+  [[nodiscard]] bool has_pending_bytes() const;
 
  private:
   int fd_ = -1;

@@ -23,21 +23,17 @@
 
 #include "common/process.hpp"
 #include "engine_support.hpp"
+#include "support/files.hpp"
 
 namespace certagent::integration {
 namespace {
+
+using certagent::testing::read_text;
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 namespace json = boost::json;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // RUNDIR/reload.env as reload-ctl wrote it.
 std::map<std::string, std::string> reload_env() {
@@ -134,8 +130,8 @@ TEST(ConsumerReload, CertagentAsNobodyHasSystemdReloadNginxWhichThenServesTheNew
   ASSERT_EQ(bound.size(), 40u);
   ASSERT_NE(bound, before);
 
-  EXPECT_EQ(wait_until_served(env.at("NGINX_PORT"), bound), bound) << "nginx still serves the old certificate\n" << slurp(env.at("MANAGER_LOG"));
-  EXPECT_THAT(slurp(env.at("MANAGER_LOG")), HasSubstr("ReloadUnit nginx.service uid=65534 -> "));
+  EXPECT_EQ(wait_until_served(env.at("NGINX_PORT"), bound), bound) << "nginx still serves the old certificate\n" << read_text(env.at("MANAGER_LOG"));
+  EXPECT_THAT(read_text(env.at("MANAGER_LOG")), HasSubstr("ReloadUnit nginx.service uid=65534 -> "));
   EXPECT_THAT(pass.err, HasSubstr("reload nginx.service (bind of Default): done"));
 }
 
@@ -151,9 +147,9 @@ TEST(ConsumerReload, AUnitWhoseJobFailsRollsTheNewCertificateBackAndNginxServesT
   ASSERT_EQ(first.exit_code, 0) << describe(first);
   const std::string previous = thumbprint_of(box.certs().at("Default"));
   ASSERT_EQ(wait_until_served(env.at("NGINX_PORT"), previous), previous);
-  const std::string previous_chain = slurp(tls / "fullchain.pem");
+  const std::string previous_chain = read_text(tls / "fullchain.pem");
   const auto nginx_reloads = [&] {
-    const std::string log = slurp(env.at("MANAGER_LOG"));
+    const std::string log = read_text(env.at("MANAGER_LOG"));
     std::size_t n = 0;
     for (auto at = log.find("ReloadUnit nginx.service uid=65534 -> "); at != std::string::npos;
          at = log.find("ReloadUnit nginx.service uid=65534 -> ", at + 1))
@@ -171,10 +167,10 @@ TEST(ConsumerReload, AUnitWhoseJobFailsRollsTheNewCertificateBackAndNginxServesT
   EXPECT_THAT(second.out + second.err, HasSubstr("systemd's job to restart " + env.at("FAILING_UNIT") + " ended \"failed\""));
   EXPECT_THAT(second.out + second.err, HasSubstr("rolled back to the previous certificate"));
   EXPECT_EQ(thumbprint_of(box.certs().at("Default")), previous);
-  EXPECT_EQ(slurp(tls / "fullchain.pem"), previous_chain) << "the output is restored byte for byte";
+  EXPECT_EQ(read_text(tls / "fullchain.pem"), previous_chain) << "the output is restored byte for byte";
   EXPECT_EQ(nginx_reloads(), reloads_before + 2) << "nginx reloaded with the new certificate, then with the previous one";
   EXPECT_EQ(wait_until_served(env.at("NGINX_PORT"), previous), previous);
-  EXPECT_THAT(slurp(env.at("MANAGER_LOG")), HasSubstr("RestartUnit " + env.at("FAILING_UNIT") + " uid=65534 -> "));
+  EXPECT_THAT(read_text(env.at("MANAGER_LOG")), HasSubstr("RestartUnit " + env.at("FAILING_UNIT") + " uid=65534 -> "));
 }
 
 TEST(ConsumerReload, ARefusedReloadSaysItIsAboutAuthorizationAndNamesThePolkitRuleAndTheUnit) {
@@ -190,7 +186,7 @@ TEST(ConsumerReload, ARefusedReloadSaysItIsAboutAuthorizationAndNamesThePolkitRu
   EXPECT_THAT(all, HasSubstr("systemd refused to reload lync-web-proxy.service for lack of authorization "
                              "(org.freedesktop.DBus.Error.InteractiveAuthorizationRequired: Interactive authentication required.)"));
   EXPECT_THAT(all, HasSubstr("add \"lync-web-proxy.service\" to its list of units (verb reload), for user nobody"));
-  EXPECT_THAT(slurp(env.at("MANAGER_LOG")), HasSubstr("ReloadUnit lync-web-proxy.service uid=65534 refused"));
+  EXPECT_THAT(read_text(env.at("MANAGER_LOG")), HasSubstr("ReloadUnit lync-web-proxy.service uid=65534 refused"));
 
   // `certagent status` keeps saying it until the next attempt succeeds.
   auto status = box.certagent({"status"});

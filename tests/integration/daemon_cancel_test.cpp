@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <thread>
 
 #include "connect_proxy.hpp"
 #include "daemon_support.hpp"
@@ -22,8 +21,8 @@ TEST(DaemonCancel, SigtermInterruptsARequestToACaThatNeverAnswers) {
   EngineSandbox box(hanging);
   box.write_policy(pool("shared"));
   AgentProcess agent(box, box.dir() / "agent.log");
-  ASSERT_TRUE(poll_until([&] { return silent.has_pending_connection(); }, 30s)) << agent.log();
-  std::this_thread::sleep_for(300ms);  // the agent now waits for the TLS handshake
+  // The ClientHello is in: the agent now waits for the TLS handshake.
+  ASSERT_TRUE(poll_until([&] { return silent.has_pending_bytes(); }, 30s)) << agent.log();
 
   const auto t0 = std::chrono::steady_clock::now();
   agent.signal(SIGTERM);

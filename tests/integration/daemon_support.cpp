@@ -1,4 +1,5 @@
 #include "daemon_support.hpp"
+#include "support/files.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +16,8 @@
 #include <thread>
 
 namespace certagent::integration {
+
+using certagent::testing::read_text;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -65,13 +68,6 @@ std::vector<std::string> base_env(const std::vector<std::string>& extra) {
 }
 
 int decode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 }  // namespace
 

@@ -91,18 +91,29 @@ void point_at_a_dead_ca(const EngineSandbox& box) {
   std::ofstream(box.policy_file()) << text;
 }
 
+// The first pass really tries the CA and fails (nothing listens on port 1: refused at once, so
+// the test is quick); the second does not try again, and says until when it waits and why.
 TEST(EngineCommands, AFailedPassBacksOffAndTheNextPassSaysSo) {
   EngineSandbox box;
   box.write_policy(pool("shared"));
   point_at_a_dead_ca(box);
   auto first = box.certagent({"run", "--once"});
   EXPECT_EQ(first.exit_code, 1) << describe(first);
-  EXPECT_THAT(first.err, HasSubstr("127.0.0.1:1"));
-  EXPECT_TRUE(std::filesystem::exists(box.state() / "schedule" / "front-end.json"));
+  EXPECT_THAT(first.err, HasSubstr("front-end: issue failed: opening the ACME directory https://127.0.0.1:1/dir"));
+  EXPECT_THAT(first.err, HasSubstr("connecting to 127.0.0.1:1"));
+  EXPECT_THAT(first.err, HasSubstr("after 1 consecutive failure"));
+  std::smatch retry;
+  ASSERT_TRUE(std::regex_search(first.err, retry, std::regex("retry at ([0-9T:Z-]+)"))) << first.err;
+  auto schedule = box.certagent({"status", "--json"});
+  EXPECT_THAT(schedule.out, HasSubstr("\"consecutive_failures\": 1")) << schedule.out;
+
   auto second = box.certagent({"run", "--once"});
   EXPECT_EQ(second.exit_code, 3) << describe(second);
-  EXPECT_THAT(second.err, HasSubstr("skipped, backing off"));
-  EXPECT_THAT(second.err, Not(HasSubstr("connection refused")));
+  EXPECT_THAT(second.err, HasSubstr("front-end: skipped, backing off: retry at " + retry[1].str() +
+                                    " (in")) << "the wait the failure set, not a new one";
+  EXPECT_THAT(second.err, HasSubstr("after 1 consecutive failure; last error transport: opening the ACME directory"));
+  EXPECT_THAT(second.err, Not(HasSubstr("issue failed"))) << "no second attempt at the CA";
+  EXPECT_THAT(second.out, HasSubstr("front-end: backing off after 1 failure(s), next attempt"));
 }
 
 TEST(EngineCommands, RunNowRetriesABackedOffCertificateOnceTheCauseIsFixedAndClearsTheBackoff) {

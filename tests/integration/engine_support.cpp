@@ -68,8 +68,9 @@ std::string EngineSandbox::policy_text(const PoolPolicy& p) const {
 
 std::string EngineSandbox::make_hook(const std::string& name, int exit_code) const {
   fs::path script = dir_ / name;
-  std::ofstream(script) << "#!/bin/sh\necho \"$CERTAGENT_PURPOSE $CERTAGENT_ACTION $CERTAGENT_OLD_THUMBPRINT "
-                           "$CERTAGENT_NEW_THUMBPRINT\" >> '"
+  // One line per purpose told (a hook several purposes share runs once for them: CERTAGENT_PURPOSES).
+  std::ofstream(script) << "#!/bin/sh\nfor p in $CERTAGENT_PURPOSES; do echo \"$p $CERTAGENT_ACTION "
+                           "$CERTAGENT_OLD_THUMBPRINT $CERTAGENT_NEW_THUMBPRINT\"; done >> '"
                         << (dir_ / "hooks.log").string() << "'\nexit " << exit_code << "\n";
   fs::permissions(script, fs::perms::owner_all);
   return script.string();

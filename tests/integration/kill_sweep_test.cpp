@@ -58,7 +58,7 @@ void PrintTo(const KillPoint& kp, std::ostream* os) {
   *os << kp.point << (kp.key != nullptr ? std::string(" ") + kp.key : "") << (kp.rebind_began ? " (rebind began)" : "");
 }
 
-// The hook: logs "PURPOSE ACTION OLD NEW"; when armed, kills its agent (as
+// The hook: logs "PURPOSE ACTION OLD NEW" for each purpose it tells; when armed, kills its agent (as
 // SIGKILL of the service would, the hook with it) and does not log.
 std::string write_sweep_hook(const EngineSandbox& box) {
   const auto dir = box.dir();
@@ -66,8 +66,8 @@ std::string write_sweep_hook(const EngineSandbox& box) {
   std::ofstream(script) << "#!/bin/sh\n"
                         << "if [ -e '" << (dir / "arm").string() << "' ]; then rm -f '" << (dir / "arm").string()
                         << "'; kill -9 $PPID; exit 1; fi\n"
-                        << "echo \"$CERTAGENT_PURPOSE $CERTAGENT_ACTION $CERTAGENT_OLD_THUMBPRINT "
-                           "$CERTAGENT_NEW_THUMBPRINT\" >> '"
+                        << "for p in $CERTAGENT_PURPOSES; do echo \"$p $CERTAGENT_ACTION $CERTAGENT_OLD_THUMBPRINT "
+                           "$CERTAGENT_NEW_THUMBPRINT\"; done >> '"
                         << (dir / "hooks.log").string() << "'\n";
   std::filesystem::permissions(script, std::filesystem::perms::owner_all);
   return script.string();

@@ -13,9 +13,12 @@
 #include <sstream>
 
 #include "engine_support.hpp"
+#include "support/files.hpp"
 
 namespace certagent::integration {
 namespace {
+
+using certagent::testing::read_text;
 
 namespace fs = std::filesystem;
 
@@ -25,13 +28,6 @@ const std::string kHost = "admin@lyncse01.contoso.net";
 
 std::string describe(const ProcessOutcome& r) {
   return fmt::format("exit {} signal {}\nstdout:\n{}\nstderr:\n{}", r.exit_code, r.signal, r.out, r.err);
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 void write_executable(const fs::path& p, const std::string& text) {
@@ -60,7 +56,7 @@ struct FakeRemote {
                                      dir.string()));
     fs::create_symlink(CERTAGENT_BINARY, dir / "bin" / "certagent");
   }
-  [[nodiscard]] std::string calls() const { return slurp(dir / "calls.log"); }
+  [[nodiscard]] std::string calls() const { return read_text(dir / "calls.log"); }
   [[nodiscard]] std::string path_env() const {
     const char* path = std::getenv("PATH");
     return "PATH=" + (dir / "bin").string() + ":" + (path ? path : "/usr/bin:/bin");
@@ -107,12 +103,12 @@ TEST(LyncDeploy, TheHookCopiesThePkcs12AndTheScriptAndRunsItOverSshWithThePasswo
                        "\narg=" + kHost + ":C:/certagent/\n"),
             std::string::npos)
       << calls;
-  EXPECT_EQ(slurp(remote.dir / "remote" / "default.p12"), slurp(box.dir() / "lync" / "default.p12"));
+  EXPECT_EQ(read_text(remote.dir / "remote" / "default.p12"), read_text(box.dir() / "lync" / "default.p12"));
   EXPECT_EQ(sha1_of_pkcs12(remote.dir / "remote" / "default.p12", password), thumb)
       << "the bundle copied holds the certificate the script binds";
   auto printed = box.certagent({"certs", "--format", "powershell"});
   ASSERT_EQ(printed.exit_code, 0) << describe(printed);
-  const std::string script = slurp(remote.dir / "remote" / "bind-lync.ps1");
+  const std::string script = read_text(remote.dir / "remote" / "bind-lync.ps1");
   EXPECT_EQ(script, printed.out);
   EXPECT_NE(script.find("Import-CertagentPfx 'default.p12' '" + thumb + "'\n"), std::string::npos) << script;
   EXPECT_NE(script.find("\nSet-CsCertificate -Type Default,WebServicesInternal,WebServicesExternal -Thumbprint " + thumb +
@@ -126,7 +122,7 @@ TEST(LyncDeploy, TheHookCopiesThePkcs12AndTheScriptAndRunsItOverSshWithThePasswo
                        "C:/certagent/bind-lync.ps1 -PfxDirectory C:/certagent -PasswordFile -\n"),
             std::string::npos)
       << calls;
-  EXPECT_EQ(slurp(remote.dir / "ssh.stdin"), kPassword + "\n");
+  EXPECT_EQ(read_text(remote.dir / "ssh.stdin"), kPassword + "\n");
   EXPECT_EQ(calls.find(kPassword), std::string::npos) << "the password is in no argument and no environment";
   EXPECT_EQ(script.find(kPassword), std::string::npos);
   EXPECT_EQ(r.err.find(kPassword), std::string::npos) << "nor in certagent's log";
@@ -150,7 +146,7 @@ TEST(LyncDeploy, AFailureOnTheServerIsTheHooksFailureWithWhatTheServerSaid) {
   EXPECT_NE(r.exit_code, 0) << describe(r);
   EXPECT_NE(r.err.find("exited with status 1; it said: Set-CsCertificate : Access is denied."), std::string::npos)
       << describe(r);
-  EXPECT_EQ(slurp(remote.dir / "remote" / "bind-lync.ps1").find("Read-Host"), std::string::npos)
+  EXPECT_EQ(read_text(remote.dir / "remote" / "bind-lync.ps1").find("Read-Host"), std::string::npos)
       << "an empty password is not asked for";
 }
 

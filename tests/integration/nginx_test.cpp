@@ -22,9 +22,12 @@
 #include "daemon_support.hpp"
 #include "engine_support.hpp"
 #include "nginx_support.hpp"
+#include "support/files.hpp"
 
 namespace certagent::integration {
 namespace {
+
+using certagent::testing::read_text;
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -34,13 +37,6 @@ const fs::path kExamples = fs::path(CERTAGENT_SOURCE_DIR) / "docs" / "examples" 
 
 std::string describe(const ProcessOutcome& r) {
   return fmt::format("exit {} signal {}\nstdout:\n{}\nstderr:\n{}", r.exit_code, r.signal, r.out, r.err);
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 PebbleEnv consumers_ca() {
@@ -170,12 +166,12 @@ TEST(Nginx, ServesTheBoundReverseProxyCertificateWithEveryNameThePolicyRequires)
                        "(bind of ReverseProxy"),
             std::string::npos)
       << "the hook's stdout is logged: " << describe(r);
-  EXPECT_EQ(reloads.reloads().size(), 1u) << "one reload for one binding\n" << slurp(proxy.nginx.error_log());
+  EXPECT_EQ(reloads.reloads().size(), 1u) << "one reload for one binding\n" << read_text(proxy.nginx.error_log());
   const std::string bound = bound_thumbprint(proxy.box);
   ASSERT_EQ(bound.size(), 40u);
   ASSERT_NE(bound, proxy.placeholder);
   for (int i = 0; i < 50; ++i)  // the hook has returned: no handshake gets the placeholder any more
-    ASSERT_EQ(proxy.served_thumbprint(), bound) << "handshake " << i << " after the pass\n" << slurp(proxy.nginx.error_log());
+    ASSERT_EQ(proxy.served_thumbprint(), bound) << "handshake " << i << " after the pass\n" << read_text(proxy.nginx.error_log());
   for (const auto& sni : names) {  // every name the policy requires, asked for by name
     auto served = proxy.served(sni);
     ASSERT_TRUE(served) << sni << ": " << served.error();
@@ -247,10 +243,10 @@ TEST(Nginx, AFailedNginxCheckPutsThePreviousCertificateBackAndTheNextPassBindsTh
   const std::string first = bound_thumbprint(proxy.box);
   ASSERT_TRUE(proxy.time_until_served(first, 10s)) << proxy.served_thumbprint();
   const fs::path pem = proxy.nginx.conf_dir() / "tls" / "lync.pem", key = proxy.nginx.conf_dir() / "tls" / "lync.key";
-  const std::string first_pem = slurp(pem), first_key = slurp(key);
+  const std::string first_pem = read_text(pem), first_key = read_text(key);
 
   // An operator's edit breaks the configuration: `nginx -t` fails, the running nginx is fine.
-  const std::string good_conf = slurp(proxy.nginx.conf_file());
+  const std::string good_conf = read_text(proxy.nginx.conf_file());
   std::ofstream(proxy.nginx.conf_file(), std::ios::app) << "this_is_not_a_directive on;\n";
   const auto orders_before = new_order_count(proxy.box.pebble());
   ProcessOutcome failed;
@@ -269,8 +265,8 @@ TEST(Nginx, AFailedNginxCheckPutsThePreviousCertificateBackAndTheNextPassBindsTh
       << "the rollback's hook has nothing to put back: " << describe(failed);
   EXPECT_NE(failed.err.find("(rollback of ReverseProxy): exited with status 0"), std::string::npos) << describe(failed);
   EXPECT_EQ(bound_thumbprint(proxy.box), first) << "the previous certificate is bound again";
-  EXPECT_EQ(slurp(pem), first_pem) << "and its files are put back";
-  EXPECT_EQ(slurp(key), first_key);
+  EXPECT_EQ(read_text(pem), first_pem) << "and its files are put back";
+  EXPECT_EQ(read_text(key), first_key);
   EXPECT_EQ(proxy.served_thumbprint(), first) << "nginx was never reloaded";
 
   auto status = proxy.box.certagent({"status"});

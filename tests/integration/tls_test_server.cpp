@@ -97,6 +97,7 @@ struct TlsTestServer::State {
   mutable std::mutex mutex;
   std::vector<std::string> requests;
   std::size_t connections = 0;
+  std::size_t closed = 0;
   std::atomic<std::chrono::milliseconds::rep> handshake_delay_ms{0};
 
   ~State() {
@@ -143,6 +144,8 @@ struct TlsTestServer::State {
       if (fd < 0) continue;
       serve(fd);
       ::close(fd);
+      std::lock_guard lock(mutex);
+      ++closed;
     }
   }
 };
@@ -186,6 +189,11 @@ std::string TlsTestServer::url(std::string_view path) const {
 std::size_t TlsTestServer::connections() const {
   std::lock_guard lock(state_->mutex);
   return state_->connections;
+}
+
+std::size_t TlsTestServer::closed() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->closed;
 }
 
 int TlsTestServer::port() const { return state_->port; }

@@ -44,6 +44,8 @@ class TlsTestServer {
   [[nodiscard]] std::vector<std::string> requests() const;
   // Connections accepted (TLS handshake done) so far.
   [[nodiscard]] std::size_t connections() const;
+  // Connections the server has closed so far.
+  [[nodiscard]] std::size_t closed() const;
   [[nodiscard]] int port() const;
   // From now on, each accepted connection waits this long before the TLS
   // handshake (a CA that accepts and stalls); 0: none.

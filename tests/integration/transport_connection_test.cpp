@@ -82,7 +82,10 @@ TEST(TransportConnection, AnIdleConnectionTheServerClosedIsReplacedBeforeTheRequ
   });
   auto t = transport();
   ASSERT_TRUE(send(*t, server->url("/one")));
-  std::this_thread::sleep_for(300ms);  // the server's close reaches us
+  // The server has closed the connection (its FIN is on our socket: loopback delivers at once).
+  const auto limit = std::chrono::steady_clock::now() + 5s;
+  while (server->closed() < 1 && std::chrono::steady_clock::now() < limit) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(server->closed(), 1u);
   auto second = send(*t, server->url("/two"), Method::Post);
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_EQ(second->body, "ok");
@@ -240,8 +243,9 @@ TEST(TransportConnection, CancellationEndsAHandshakeNobodyAnswers) {
   auto options = fixture_trust();
   options.cancel = &cancel;
   auto t = transport(options);
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(300ms);
+  std::thread stopper([&] {  // once the ClientHello waits for an answer that never comes
+    const auto limit = std::chrono::steady_clock::now() + 5s;
+    while (!silent.has_pending_bytes() && std::chrono::steady_clock::now() < limit) std::this_thread::sleep_for(5ms);
     cancel.store(true);
   });
   const auto start = std::chrono::steady_clock::now();

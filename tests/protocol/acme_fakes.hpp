@@ -129,21 +129,31 @@ inline SentJws decode_jws(const std::string& body) {
 
 inline constexpr const char* kAccountUrl = "https://ca.test/acct/1";
 
-// The set-up of the tests of one ACME resource: a session opened on directory_json() at
-// kDir, the account kAccountUrl with a fresh P-256 key, and a nonce to be fetched (HEAD).
-class AccountSessionTest : public ::testing::Test {
+// The scripted CA a test talks to: its transport, its clock and an account key (P-256).
+class ScriptedCaTest : public ::testing::Test {
  protected:
   ScriptedTransport net;
   SimTime time;
-  std::shared_ptr<const PrivateKey> account_key =
-      std::make_shared<PrivateKey>(*PrivateKey::generate(KeyType::EcP256));
+  std::shared_ptr<const PrivateKey> key = std::make_shared<PrivateKey>(*PrivateKey::generate(KeyType::EcP256));
+
+  // A session opened on the directory document `dir` at kDir.
+  AcmeSession open_session(std::string dir = directory_json()) {
+    net.add(Method::Get, kDir, reply_without_nonce(200, std::move(dir)));
+    auto s = AcmeSession::open(net, time, time, kDir);
+    EXPECT_TRUE(s) << s.error().message;
+    return std::move(*s);
+  }
+};
+
+// The set-up of the tests of one ACME resource: a session opened on directory_json() at
+// kDir, the account kAccountUrl with the fixture's key, and a nonce to be fetched (HEAD).
+class AccountSessionTest : public ScriptedCaTest {
+ protected:
+  const std::shared_ptr<const PrivateKey>& account_key = key;
   std::optional<AcmeSession> session;
 
   void SetUp() override {
-    net.add(Method::Get, kDir, reply_without_nonce(200, directory_json()));
-    auto s = AcmeSession::open(net, time, time, kDir);
-    ASSERT_TRUE(s);
-    session.emplace(std::move(*s));
+    session.emplace(open_session());
     session->set_account(AccountRef{account_key, kAccountUrl});
     net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
   }

@@ -4,6 +4,8 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +17,7 @@
 #include "agent/cli/cli.hpp"
 #include "agent/daemon/run_agent.hpp"
 #include "daemon_child.hpp"
+#include "support/process_state.hpp"
 #include "store_support.hpp"
 
 namespace certagent::agent {
@@ -51,17 +54,25 @@ std::optional<Clock::time_point> next_pass_time(DaemonChild& child) {
   return std::nullopt;
 }
 
-// Waits until the child's context-switch count stays put for 200 ms (the loop has settled
-// into its sleep), at most kEvent.
+// Waits, at most kEvent, until the loop has settled into its sleep: the pass thread joined
+// and the loop's thread blocked in epoll_wait (/proc).
 void wait_until_settled(pid_t pid) {
-  const auto deadline = Clock::now() + kEvent;
-  long last = testing::context_switches(pid);
-  while (Clock::now() < deadline) {
-    std::this_thread::sleep_for(200ms);
-    const long now = testing::context_switches(pid);
-    if (now == last) return;
-    last = now;
-  }
+  EXPECT_TRUE(::certagent::testing::wait_until([pid] { return ::certagent::testing::idle_in_epoll(pid); }, kEvent))
+      << "the daemon never settled into its sleep";
+}
+
+// Sends `sig` and waits, at most kEvent, until the loop has taken it: no longer pending, and
+// the loop back in epoll_wait (asio's handler only writes to a pipe the loop then reads).
+void signal_and_wait_taken(DaemonChild& child, int sig) {
+  child.signal(sig);
+  const pid_t pid = child.pid();
+  EXPECT_TRUE(::certagent::testing::wait_until(
+      [pid, sig] {
+        return !::certagent::testing::signal_pending(pid, sig) &&
+               ::certagent::testing::blocked_in(pid, pid, {SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_pwait2});
+      },
+      kEvent))
+      << strsignal(sig) << " was not taken";
 }
 
 // A pass that is done at once and wants to be woken `after` later.
@@ -152,13 +163,9 @@ TEST(DaemonLoop, TriggersDuringAPassQueueExactlyOneMore) {
     return summary_waking_at(r.now + 24h);
   });
   ASSERT_EQ(child.next_line(kEvent), "pass startup");
-  for (int i = 0; i < 3; ++i) {
-    child.signal(SIGHUP);
-    std::this_thread::sleep_for(50ms);
-  }
-  // Let the loop take the signals while the pass still runs (it only notes them); a loop kept
-  // off the CPU for longer than this would take a late one as a new trigger.
-  std::this_thread::sleep_for(1s);
+  // Each signal taken by the loop while the pass still runs (it only notes them) before the
+  // next is sent: three triggers, not one the kernel merged.
+  for (int i = 0; i < 3; ++i) signal_and_wait_taken(child, SIGHUP);
   write_file(go, "");
   EXPECT_EQ(child.next_line(kEvent), "startup done");  // no overlap: the reload waited
   EXPECT_EQ(child.next_line(kEvent), "pass reload");
@@ -251,6 +258,25 @@ TEST(DaemonLoop, SigtermDuringAPassSetsCancelAndExitsZero) {
   EXPECT_EQ(child.wait_exit(kEvent), 0);
 }
 
+// A consumer notification still owed after a pass (a hook that failed after its purpose was
+// switched) brings the daemon back within the back-off, not at the due time a day away; once
+// none is owed, it sleeps until that due time.
+TEST(DaemonLoop, ANotificationStillOwedBringsTheDaemonBackWithinTheBackoff) {
+  testing::TempDir state;
+  const fs::path owed = state.path() / "notify" / "Default";
+  fs::create_directories(owed.parent_path());
+  write_file(owed, "20261207T120000Z-0123456789abcdef\n\n");
+  std::atomic<int> calls{0};
+  // The second pass tells the consumers (the record goes), as replay_owed_notifications does.
+  DaemonChild child({}, [&calls, owed](const PassRequest& r, const auto&) {
+    if (calls++ == 1) fs::remove(owed);
+    return summary_waking_at(r.now + 24h);
+  }, {{"CERTAGENT_BACKOFF_INITIAL", "1"}}, /*through_run_agent=*/true, state.path());
+  ASSERT_EQ(child.next_line(kEvent), "pass startup");
+  EXPECT_EQ(child.next_line(kEvent), "pass timer") << "the owed notification was left for the next due time";
+  EXPECT_TRUE(child.lines_during(2500ms).empty()) << "none owed any more: back to the day-long sleep";
+}
+
 TEST(DaemonLoop, SigtermOrSigintWhileIdleExitsZeroAtOnce) {
   for (int sig : {SIGTERM, SIGINT}) {
     DaemonChild child({}, quick_pass(24h));
@@ -265,10 +291,10 @@ TEST(DaemonLoop, SigtermOrSigintWhileIdleExitsZeroAtOnce) {
 TEST(DaemonLoop, APassIgnoringCancelIsAbandonedAfterTheGrace) {
   DaemonOptions options;
   options.stop_grace = 500ms;
-  // The pass ignores the cancel flag for two minutes: an exit long before that is the
-  // abandonment, and not before the grace has passed.
+  // The pass ignores the cancel flag and never returns: the exit is the abandonment, and not
+  // before the grace has passed.
   DaemonChild child(options, [](const PassRequest& r, const auto&) {
-    std::this_thread::sleep_for(120s);
+    for (;;) ::pause();
     return summary_waking_at(r.now + 24h);
   });
   ASSERT_EQ(child.next_line(kEvent), "pass startup");

@@ -65,10 +65,11 @@ const std::string kDefault[] = {"Default"};
 
 TEST(Hooks, EnvironmentNamesEverythingAHookNeeds) {
   HookEvent e{"WebServicesExternal", HookAction::Rollback, "v1", "OLD", "NEW", "/s/live/WebServicesExternal",
-              {"a.example", "b.example"}};
+              {"a.example", "b.example"}, {}};
   auto env = hook_environment(e);
   auto has = [&](const std::string& kv) { return std::find(env.begin(), env.end(), kv) != env.end(); };
   EXPECT_TRUE(has("CERTAGENT_PURPOSE=WebServicesExternal"));
+  EXPECT_TRUE(has("CERTAGENT_PURPOSES=WebServicesExternal")) << "told alone";
   EXPECT_TRUE(has("CERTAGENT_ACTION=rollback"));
   EXPECT_TRUE(has("CERTAGENT_OLD_THUMBPRINT=OLD"));
   EXPECT_TRUE(has("CERTAGENT_NEW_THUMBPRINT=NEW"));
@@ -212,7 +213,7 @@ TEST(Hooks, AFailedHooksErrorEndsWithTheEndOfItsOutputEscaped) {
   ASSERT_TRUE(fsutil::write_file_atomic(
       noisy, "#!/bin/sh\nhead -c 2000 /dev/zero | tr '\\0' x >&2\nprintf '\\nnginx: [emerg] \\033[31mbad\\n\\n' >&2\nexit 1\n",
       0700));
-  auto r = run_hooks({Hook{{noisy.string()}, 10s}}, HookEvent{"Default", HookAction::Bind, "v", "", "T", f.state, {}});
+  auto r = run_hooks({Hook{{noisy.string()}, 10s}}, HookEvent{"Default", HookAction::Bind, "v", "", "T", f.state, {}, {}});
   ASSERT_FALSE(r);
   const std::string& m = r.error().message;
   EXPECT_NE(m.find("exited with status 1; it said: ...xxx"), std::string::npos) << m;

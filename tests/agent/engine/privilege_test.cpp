@@ -27,7 +27,7 @@ fs::path refusing_program(const fs::path& dir, const std::string& name, const st
   return p;
 }
 
-HookEvent event() { return HookEvent{"Default", HookAction::Bind, "v1", "", "NEW", "/s/live/Default", {"a.example"}}; }
+HookEvent event() { return HookEvent{"Default", HookAction::Bind, "v1", "", "NEW", "/s/live/Default", {"a.example"}, {}}; }
 
 // Sets an environment variable for one scope.
 struct ScopedEnv {

@@ -17,11 +17,13 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// Appends "PURPOSE ACTION NEW_THUMBPRINT" to the log; fails a bind when the
-// purpose is named in the fail file.
+// Appends "PURPOSES ACTION NEW_THUMBPRINT" to the log; fails a bind when one of the purposes it
+// tells is named in the fail file.
 const char* kHook = R"SH(#!/bin/sh
-echo "$CERTAGENT_PURPOSE $CERTAGENT_ACTION $CERTAGENT_NEW_THUMBPRINT" >> "$1"
-if [ "$CERTAGENT_ACTION" = bind ] && [ -f "$2" ] && grep -qx "$CERTAGENT_PURPOSE" "$2"; then exit 4; fi
+echo "$CERTAGENT_PURPOSES $CERTAGENT_ACTION $CERTAGENT_NEW_THUMBPRINT" >> "$1"
+if [ "$CERTAGENT_ACTION" = bind ] && [ -f "$2" ]; then
+  for p in $CERTAGENT_PURPOSES; do grep -qx "$p" "$2" && exit 4; done
+fi
 exit 0
 )SH";
 
@@ -36,12 +38,14 @@ struct SharedFixture : testing::StoreFixture {
   std::string b = add({"b.example"});
   std::map<std::string, PurposeConsumers> consumers;
 
-  SharedFixture() {
+  // `distinct`: each purpose names the hook with its own argv (three hooks, not one).
+  explicit SharedFixture(bool distinct = false) {
     EXPECT_TRUE(fsutil::write_file_atomic(script, kHook, 0700));
     fs::create_directory(out);
     for (const auto& p : kThree) {
       auto& c = consumers[p];
       c.hooks.push_back(Hook{{script.string(), log.string(), fail_list.string()}, 10s});
+      if (distinct) c.hooks.back().argv.push_back(p);
       c.outputs.push_back({out / (p + ".key"), OutputFormat::Key, "", "", 0600, std::nullopt, ""});
       c.outputs.push_back({out / (p + ".pem"), OutputFormat::Fullchain, "", "", 0644, std::nullopt, ""});
     }
@@ -71,11 +75,35 @@ TEST(SharedRebind, AllPurposesSwitchTogetherWhenEveryHookSucceeds) {
     EXPECT_EQ(f.bound(p), f.a);
     EXPECT_EQ(f.output(p + ".key"), f.key_of(f.a));
   }
-  EXPECT_EQ(f.calls().size(), 3u);
+  EXPECT_EQ(f.calls(), (std::vector<std::string>{"Default WebServicesInternal WebServicesExternal bind " + f.thumb(f.a)}))
+      << "the hook all three purposes name runs once, told every purpose";
+}
+
+TEST(SharedRebind, AHookNamedOnEveryPurposeRunsOnceForARollbackToo) {
+  SharedFixture f;
+  ASSERT_TRUE(rebind(f.s, kThree, f.a, f.consumers));
+  f.clear_calls();
+  ASSERT_TRUE(fsutil::write_file_atomic(f.fail_list, "WebServicesExternal\n", 0600));
+  auto out = rebind(f.s, kThree, f.b, f.consumers);
+  ASSERT_TRUE(out) << out.error().message;
+  for (const auto& o : *out) EXPECT_TRUE(o.rolled_back) << o.purpose;
+  const std::string all = "Default WebServicesInternal WebServicesExternal";
+  EXPECT_EQ(f.calls(), (std::vector<std::string>{all + " bind " + f.thumb(f.b), all + " rollback " + f.thumb(f.a)}));
+  EXPECT_NE((*out)[0].failure->message.find("(bind of Default, WebServicesInternal, WebServicesExternal)"),
+            std::string::npos)
+      << (*out)[0].failure->message;
+}
+
+TEST(SharedRebind, DistinctHooksRunOncePerPurpose) {
+  SharedFixture f(/*distinct=*/true);
+  ASSERT_TRUE(rebind(f.s, kThree, f.a, f.consumers));
+  const std::string ta = f.thumb(f.a);
+  EXPECT_EQ(f.calls(), (std::vector<std::string>{"Default bind " + ta, "WebServicesInternal bind " + ta,
+                                                  "WebServicesExternal bind " + ta}));
 }
 
 TEST(SharedRebind, OneFailingHookRollsBackEveryPurposeAndRerunsTheirHooks) {
-  SharedFixture f;
+  SharedFixture f(/*distinct=*/true);
   ASSERT_TRUE(rebind(f.s, kThree, f.a, f.consumers));
   f.clear_calls();
   ASSERT_TRUE(fsutil::write_file_atomic(f.fail_list, "WebServicesInternal\n", 0600));

@@ -9,18 +9,12 @@ namespace certagent::protocol {
 namespace {
 using namespace testing;
 
-class AccountTest : public ::testing::Test {
+class AccountTest : public ScriptedCaTest {
  protected:
-  ScriptedTransport net;
-  SimTime time;
-  std::shared_ptr<const PrivateKey> key = std::make_shared<PrivateKey>(*PrivateKey::generate(KeyType::EcP256));
-
   AcmeSession open(std::string dir = directory_json()) {
-    net.add(Method::Get, kDir, reply_without_nonce(200, std::move(dir)));
-    auto s = AcmeSession::open(net, time, time, kDir);
-    EXPECT_TRUE(s);
+    auto s = open_session(std::move(dir));
     net.add(Method::Head, "https://ca.test/nonce", reply(200, ""));
-    return std::move(*s);
+    return s;
   }
   HttpResponse account_reply(int status, std::string body = R"({"status":"valid","contact":["mailto:a@b.example"]})") {
     return reply(status, std::move(body), "application/json", {{"Location", "https://ca.test/acct/9"}});

@@ -1,4 +1,5 @@
 #include "protocol/acme/dns01_hook_solver.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -34,12 +35,9 @@ std::string slurp(const fs::path& p) {
 
 class Dns01Hook : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "certagent-dns01-XXXXXX").string();
-    dir = ::mkdtemp(tmpl.data());
-    log = dir / "calls.log";
-  }
-  void TearDown() override { fs::remove_all(dir); }
+  certagent::testing::TempDir tmp{"certagent-dns01"};
+  fs::path dir = tmp.path();
+  fs::path log = dir / "calls.log";
 
   // A hook script (the hook may be a script; certagent itself runs no shell).
   fs::path hook(const std::string& body) {
@@ -48,44 +46,43 @@ class Dns01Hook : public ::testing::Test {
     ::chmod(p.c_str(), 0755);
     return p;
   }
-  Dns01HookSolver solver(const fs::path& h, std::chrono::milliseconds timeout = 10s) {
+  std::unique_ptr<ChallengeSolver> solver(const fs::path& h, std::chrono::milliseconds timeout = 10s) {
     Dns01HookOptions o;
     o.hook = h;
     o.timeout = timeout;
     o.env = {"LOG=" + log.string()};
-    return Dns01HookSolver(o);
+    return make_dns01_hook_solver(o);
   }
   // Logs each argument on its own line, "|" marking where it ends.
   fs::path logging_hook() { return hook("for a in \"$@\"; do printf '%s|' \"$a\" >> \"$LOG\"; done; echo >> \"$LOG\""); }
 
-  fs::path dir, log;
 };
 
 TEST_F(Dns01Hook, AddAndRemoveRunTheHookWithTheDocumentedArgv) {
   auto s = solver(logging_hook());
-  EXPECT_EQ(s.type(), "dns-01");
-  ASSERT_TRUE(s.present(task("Www.Example.COM.")));
-  ASSERT_TRUE(s.clean_up(task("Www.Example.COM.")));
+  EXPECT_EQ(s->type(), "dns-01");
+  ASSERT_TRUE(s->present(task("Www.Example.COM.")));
+  ASSERT_TRUE(s->clean_up(task("Www.Example.COM.")));
   EXPECT_EQ(slurp(log), "add|_acme-challenge.www.example.com|" + kValue + "|\n" +
                             "remove|_acme-challenge.www.example.com|" + kValue + "|\n");
 }
 
 TEST_F(Dns01Hook, WildcardUsesTheBaseName) {
   auto s = solver(logging_hook());
-  ASSERT_TRUE(s.present(task("*.example.com")));
+  ASSERT_TRUE(s->present(task("*.example.com")));
   EXPECT_EQ(slurp(log), "add|_acme-challenge.example.com|" + kValue + "|\n");
 }
 
 TEST_F(Dns01Hook, CleanUpOfATaskNeverPresentedRunsNothing) {
   auto s = solver(logging_hook());
-  ASSERT_TRUE(s.clean_up(task("a.example")));
-  ASSERT_TRUE(s.clean_up(task("$(reboot)")));
+  ASSERT_TRUE(s->clean_up(task("a.example")));
+  ASSERT_TRUE(s->clean_up(task("$(reboot)")));
   EXPECT_FALSE(fs::exists(log));
 }
 
 TEST_F(Dns01Hook, NonZeroExitIsAnErrorWithTheEscapedStderr) {
   auto s = solver(hook("printf 'API said no\\n\\033[2J\\033]0;owned\\007' >&2; exit 3"));
-  auto r = s.present(task("a.example"));
+  auto r = s->present(task("a.example"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::Hook);
   const auto& m = r.error().message;
@@ -100,18 +97,18 @@ TEST_F(Dns01Hook, FailedRemoveCanBeRetried) {
   auto flag = dir / "fail-remove";
   std::ofstream(flag) << "";
   auto s = solver(hook("[ \"$1\" = remove ] && [ -e '" + flag.string() + "' ] && exit 1; echo \"$1\" >> \"$LOG\""));
-  ASSERT_TRUE(s.present(task("a.example")));
-  EXPECT_FALSE(s.clean_up(task("a.example")));
+  ASSERT_TRUE(s->present(task("a.example")));
+  EXPECT_FALSE(s->clean_up(task("a.example")));
   fs::remove(flag);
-  ASSERT_TRUE(s.clean_up(task("a.example")));
-  ASSERT_TRUE(s.clean_up(task("a.example")));  // done: the second is a no-op
+  ASSERT_TRUE(s->clean_up(task("a.example")));
+  ASSERT_TRUE(s->clean_up(task("a.example")));  // done: the second is a no-op
   EXPECT_EQ(slurp(log), "add\nremove\n");
 }
 
 TEST_F(Dns01Hook, HookThatHangsIsKilledAtTheTimeout) {
   auto s = solver(hook("sleep 30"), 300ms);
   auto t0 = std::chrono::steady_clock::now();
-  auto r = s.present(task("a.example"));
+  auto r = s->present(task("a.example"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::Timeout);
   EXPECT_TRUE(r.error().retryable);
@@ -125,9 +122,9 @@ TEST_F(Dns01Hook, AHookRunningWhenTheAgentStopsIsEndedAsCancelled) {
   o.hook = hook("sleep 30");
   o.timeout = 60s;
   o.cancel = &cancel;
-  Dns01HookSolver s(o);
+  auto s = make_dns01_hook_solver(o);
   auto t0 = std::chrono::steady_clock::now();
-  auto r = s.present(task("a.example"));
+  auto r = s->present(task("a.example"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::Cancelled) << r.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 20s) << "ended early, not after the hook's 30 s";
@@ -137,27 +134,27 @@ TEST_F(Dns01Hook, HostileIdentifiersAndValuesNeverReachTheHook) {
   auto s = solver(logging_hook());
   for (const std::string id : {"a.example; rm -rf /", "$(touch /tmp/x)", "`id`.example", "-rf", "a..example", "",
                                "../../etc", "a example", "\x1b[31m.example", "*.*.example", "a.example\n-x"}) {
-    auto r = s.present(task(id));
+    auto r = s->present(task(id));
     ASSERT_FALSE(r) << "accepted: " << id;
     EXPECT_EQ(r.error().kind, ErrorKind::Invalid);
     EXPECT_EQ(r.error().message.find('\x1b'), std::string::npos) << r.error().message;
   }
-  EXPECT_FALSE(s.present(task(std::string(300, 'a') + ".example")));
-  for (const std::string& v : std::vector<std::string>{"", "a b", "$(id)", "abc=", std::string(200, 'A')}) EXPECT_FALSE(s.present(task("a.example", v))) << v;
+  EXPECT_FALSE(s->present(task(std::string(300, 'a') + ".example")));
+  for (const std::string& v : std::vector<std::string>{"", "a b", "$(id)", "abc=", std::string(200, 'A')}) EXPECT_FALSE(s->present(task("a.example", v))) << v;
   auto wrong_type = task("a.example");
   wrong_type.type = "http-01";
-  EXPECT_FALSE(s.present(wrong_type));
+  EXPECT_FALSE(s->present(wrong_type));
   EXPECT_FALSE(fs::exists(log));
 }
 
 TEST_F(Dns01Hook, MissingOrRelativeHookIsAClearError) {
   auto s = solver(dir / "no-such-hook");
-  auto r = s.present(task("a.example"));
+  auto r = s->present(task("a.example"));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("no-such-hook"), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("No such file"), std::string::npos) << r.error().message;
   auto rel = solver("hook.sh");
-  auto r2 = rel.present(task("a.example"));
+  auto r2 = rel->present(task("a.example"));
   ASSERT_FALSE(r2);
   EXPECT_NE(r2.error().message.find("absolute path"), std::string::npos) << r2.error().message;
 }

@@ -282,7 +282,10 @@ TEST(Http01Lifecycle, ConnectionCapMakesExtraClientsWaitInTheBacklog) {
   ASSERT_TRUE(r.present(task("capped")));
   ASSERT_TRUE(r.start());
   int idle1 = connect_to(r.port()), idle2 = connect_to(r.port());
-  std::this_thread::sleep_for(100ms);  // both accepted: the cap is reached
+  // Both accepted: the cap is reached.
+  for (auto until = std::chrono::steady_clock::now() + 5s; r.stats().connections < 2 && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(r.stats().connections, 2u);
   auto t0 = std::chrono::steady_clock::now();
   auto resp = get(r.port(), "/.well-known/acme-challenge/capped");
   auto waited = std::chrono::steady_clock::now() - t0;

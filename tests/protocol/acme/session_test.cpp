@@ -13,18 +13,12 @@ namespace certagent::protocol {
 namespace {
 using namespace testing;
 
-class SessionTest : public ::testing::Test {
+class SessionTest : public ScriptedCaTest {
  protected:
-  ScriptedTransport net;
-  SimTime time;
-  std::shared_ptr<const PrivateKey> key = std::make_shared<PrivateKey>(*PrivateKey::generate(KeyType::EcP256));
-
   AcmeSession open(std::string dir = directory_json()) {
-    net.add(Method::Get, kDir, reply_without_nonce(200, std::move(dir)));
-    auto s = AcmeSession::open(net, time, time, kDir);
-    EXPECT_TRUE(s) << s.error().message;
-    s->set_account(AccountRef{key, "https://ca.test/acct/1"});
-    return std::move(*s);
+    auto s = open_session(std::move(dir));
+    s.set_account(AccountRef{key, "https://ca.test/acct/1"});
+    return s;
   }
   std::string sent_nonce(size_t i) { return std::string(decode_jws(net.sent.at(i).body).header.at("nonce").as_string()); }
 };

@@ -1,4 +1,5 @@
 #include "protocol/acme/webroot_solver.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,15 +37,10 @@ unsigned mode_of(const fs::path& p) {
 class Webroot : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "certagent-webroot-XXXXXX").string();
-    base = ::mkdtemp(tmpl.data());
-    www = base / "www";
-    outside = base / "outside";
     fs::create_directories(www);
     fs::create_directories(outside);
     std::ofstream(outside / "canary") << "precious";
   }
-  void TearDown() override { fs::remove_all(base); }
 
   // Everything under base, to prove nothing was written anywhere else.
   std::set<std::string> tree() const {
@@ -53,13 +49,14 @@ class Webroot : public ::testing::Test {
     return out;
   }
 
-  fs::path base, www, outside;
+  certagent::testing::TempDir tmp{"certagent-webroot"};
+  fs::path base = tmp.path(), www = base / "www", outside = base / "outside";
 };
 
 TEST_F(Webroot, WritesTheKeyAuthorizationCreatingTheDirectories) {
   mode_t old = ::umask(077);  // a strict umask must not make the answer unreadable to the web server
-  WebrootSolver s(www);
-  auto r = s.present(task("tok-1_A"));
+  auto s = make_webroot_solver(www);
+  auto r = s->present(task("tok-1_A"));
   ::umask(old);
   ASSERT_TRUE(r) << r.error().message;
   auto file = www / ".well-known/acme-challenge/tok-1_A";
@@ -67,71 +64,71 @@ TEST_F(Webroot, WritesTheKeyAuthorizationCreatingTheDirectories) {
   EXPECT_EQ(mode_of(file), 0644u);
   EXPECT_EQ(mode_of(www / ".well-known"), 0755u);
   EXPECT_EQ(mode_of(www / ".well-known/acme-challenge"), 0755u);
-  EXPECT_EQ(s.type(), "http-01");
+  EXPECT_EQ(s->type(), "http-01");
 }
 
 TEST_F(Webroot, CleanUpRemovesTheFileAndOnlyTheDirectoriesItCreated) {
   {
-    WebrootSolver s(www);
-    ASSERT_TRUE(s.present(task("one")));
-    ASSERT_TRUE(s.present(task("two")));
-    ASSERT_TRUE(s.clean_up(task("one")));
+    auto s = make_webroot_solver(www);
+    ASSERT_TRUE(s->present(task("one")));
+    ASSERT_TRUE(s->present(task("two")));
+    ASSERT_TRUE(s->clean_up(task("one")));
     EXPECT_FALSE(fs::exists(www / ".well-known/acme-challenge/one"));
     EXPECT_TRUE(fs::exists(www / ".well-known/acme-challenge/two"));
-    ASSERT_TRUE(s.clean_up(task("two")));
+    ASSERT_TRUE(s->clean_up(task("two")));
     EXPECT_FALSE(fs::exists(www / ".well-known"));  // it made them, it removes them
-    EXPECT_TRUE(s.clean_up(task("never")));
-    EXPECT_TRUE(s.clean_up(task("../../x")));
+    EXPECT_TRUE(s->clean_up(task("never")));
+    EXPECT_TRUE(s->clean_up(task("../../x")));
   }
   // Pre-existing directories (with the operator's own files) stay.
   fs::create_directories(www / ".well-known/acme-challenge");
   std::ofstream(www / ".well-known/security.txt") << "x";
-  WebrootSolver s(www);
-  ASSERT_TRUE(s.present(task("three")));
-  ASSERT_TRUE(s.clean_up(task("three")));
+  auto s = make_webroot_solver(www);
+  ASSERT_TRUE(s->present(task("three")));
+  ASSERT_TRUE(s->clean_up(task("three")));
   EXPECT_TRUE(fs::exists(www / ".well-known/acme-challenge"));
   EXPECT_TRUE(fs::exists(www / ".well-known/security.txt"));
 }
 
 TEST_F(Webroot, HostileTokensAreRefusedAndNothingIsWrittenOutside) {
   auto before = tree();
-  WebrootSolver s(www);
+  auto s = make_webroot_solver(www);
   for (const std::string t : {"../../..", "../../outside/canary", "..", ".", "a/b", "/etc/passwd", "", "tok.en",
                               "x\ny", "$(id)"}) {
-    auto r = s.present(task(t));
+    auto r = s->present(task(t));
     EXPECT_FALSE(r) << "accepted: " << t;
   }
   auto nul = task(std::string("ab\0cd", 5));
-  EXPECT_FALSE(s.present(nul));
-  EXPECT_FALSE(s.present(task(std::string(10 * 1024, 'a'))));
+  EXPECT_FALSE(s->present(nul));
+  EXPECT_FALSE(s->present(task(std::string(10 * 1024, 'a'))));
   EXPECT_EQ(tree(), before);
   EXPECT_EQ(slurp(outside / "canary"), "precious");
 }
 
 TEST_F(Webroot, SymlinkedWellKnownIsRefused) {
   fs::create_directory_symlink(outside, www / ".well-known");
-  WebrootSolver s(www);
-  auto r = s.present(task("tok"));
+  auto s = make_webroot_solver(www);
+  auto r = s->present(task("tok"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::Storage);
   EXPECT_NE(r.error().message.find("symlink"), std::string::npos) << r.error().message;
   EXPECT_FALSE(fs::exists(outside / "acme-challenge"));
   std::ofstream(outside / "tok") << "victim";
-  EXPECT_FALSE(s.clean_up(task("tok")));  // refuses to walk through the symlink
+  EXPECT_FALSE(s->clean_up(task("tok")));  // refuses to walk through the symlink
   EXPECT_EQ(slurp(outside / "tok"), "victim");
 }
 
 TEST_F(Webroot, SymlinkedAcmeChallengeIsRefused) {
   fs::create_directories(www / ".well-known");
   fs::create_directory_symlink(outside, www / ".well-known/acme-challenge");
-  WebrootSolver s(www);
-  auto r = s.present(task("tok"));
+  auto s = make_webroot_solver(www);
+  auto r = s->present(task("tok"));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("symlink"), std::string::npos) << r.error().message;
   EXPECT_FALSE(fs::exists(outside / "tok"));
   // Clean-up must not delete through the symlink either.
   std::ofstream(outside / "tok") << "victim";
-  EXPECT_FALSE(s.clean_up(task("tok")));
+  EXPECT_FALSE(s->clean_up(task("tok")));
   EXPECT_EQ(slurp(outside / "tok"), "victim");
 }
 
@@ -139,9 +136,9 @@ TEST_F(Webroot, PlantedSymlinkOrHardLinkAtTheTokenIsReplacedNotFollowed) {
   fs::create_directories(www / ".well-known/acme-challenge");
   fs::create_symlink(outside / "canary", www / ".well-known/acme-challenge/sym");
   fs::create_hard_link(outside / "canary", www / ".well-known/acme-challenge/hard");
-  WebrootSolver s(www);
-  ASSERT_TRUE(s.present(task("sym")));
-  ASSERT_TRUE(s.present(task("hard")));
+  auto s = make_webroot_solver(www);
+  ASSERT_TRUE(s->present(task("sym")));
+  ASSERT_TRUE(s->present(task("hard")));
   EXPECT_EQ(slurp(outside / "canary"), "precious");
   EXPECT_FALSE(fs::is_symlink(www / ".well-known/acme-challenge/sym"));
   EXPECT_EQ(slurp(www / ".well-known/acme-challenge/sym"), "sym." + kThumb);
@@ -149,8 +146,8 @@ TEST_F(Webroot, PlantedSymlinkOrHardLinkAtTheTokenIsReplacedNotFollowed) {
 }
 
 TEST_F(Webroot, MissingWebrootIsAClearError) {
-  WebrootSolver s(base / "no-such-dir");
-  auto r = s.present(task("tok"));
+  auto s = make_webroot_solver(base / "no-such-dir");
+  auto r = s->present(task("tok"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::Storage);
   EXPECT_NE(r.error().message.find("no-such-dir"), std::string::npos) << r.error().message;
@@ -159,8 +156,8 @@ TEST_F(Webroot, MissingWebrootIsAClearError) {
 
 TEST_F(Webroot, WebrootThatIsASymlinkMadeByTheOperatorIsFine) {
   fs::create_directory_symlink(www, base / "www-link");
-  WebrootSolver s(base / "www-link");
-  ASSERT_TRUE(s.present(task("tok")));
+  auto s = make_webroot_solver(base / "www-link");
+  ASSERT_TRUE(s->present(task("tok")));
   EXPECT_TRUE(fs::exists(www / ".well-known/acme-challenge/tok"));
 }
 
