@@ -393,7 +393,7 @@ void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::A
 // attempt's outcome goes into its back-off state and its schedule record, with
 // the renewal decision (`selections`) the plan was made with.
 // Returns whether anything in the state directory changed (the schedules aside).
-bool work(const PassRequest& request, const policy::Policy& policy, SharedStore& shared, std::size_t concurrency,
+Result<bool> work(const PassRequest& request, const policy::Policy& policy, SharedStore& shared, std::size_t concurrency,
           const Selections& selections, std::vector<Job*>& rebinds, std::vector<Job*>& orders) {
   SystemClock clock;
   SleepingWaiter waiter(request.cancel);
@@ -421,7 +421,7 @@ bool work(const PassRequest& request, const policy::Policy& policy, SharedStore&
   if (auto synced = batch.commit(); !synced) log()->error("cannot save the back-off states: {}", synced.error().message);
   // Every attempt is recorded; the end-of-pass plan and schedules are not written yet.
   if (fault_point("engine.pass.after_attempts"))
-    throw std::runtime_error("injected fault at engine.pass.after_attempts");
+    return fail(ErrorKind::Storage, "injected fault at engine.pass.after_attempts");
   return changed;
 }
 
@@ -464,7 +464,7 @@ PassSummary Engine::pass(const PassRequest& request) {
       summary.failed = true;
       summary.error_kind = done.error().kind;
     }
-  } catch (const std::exception& e) {  // a bug, or a fault the tests inject: the daemon goes on
+  } catch (const std::exception& e) {  // a bug (failures are values, with their kind): the daemon goes on
     log()->error("the pass failed: {}", e.what());
     summary.failed = true;
   }
@@ -513,7 +513,9 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   // The policy's ca.concurrency, else the engine's default (4).
   const std::size_t concurrency =
       policy_->ca.concurrency ? static_cast<std::size_t>(*policy_->ca.concurrency) : options_.concurrency;
-  const bool changed = work(request, *policy_, shared, concurrency, before->selections, rebinds, orders);
+  const auto worked = work(request, *policy_, shared, concurrency, before->selections, rebinds, orders);
+  if (!worked) return std::unexpected(worked.error());
+  const bool changed = *worked;
   // A certificate issued in this pass gets the CA's window now, not at the next wake (which the
   // lifetime rule alone would put weeks ahead): one request per new certificate, none when the
   // CA offers no ARI (the order noted its directory).
