@@ -155,18 +155,21 @@ Action reissue(Action a, const Bound& b) {
   return a;
 }
 
-Action decide(const RequiredCertificate& req, const Installed& in, const ByThumbprint& index, TimePoint now) {
+Action decide(RequiredCertificate required, const Installed& in, const ByThumbprint& index, TimePoint now) {
   Action a;
-  a.certificate = req;
+  a.certificate = std::move(required);
+  const RequiredCertificate& req = a.certificate;
   const Bound b = bound_to(req, in, index);
   if (b.distinct.size() == 1 && b.unbound.empty() && fits(req, *b.distinct.front())) {
-    Action due = renew_or_keep(a, *b.distinct.front(), b, now);
+    Action due = renew_or_keep(std::move(a), *b.distinct.front(), b, now);  // `req` is due.certificate now
     // Due, but its successor is stored already (the renewal whose binding a consumer's hook
     // refused and rolled back): bind that one — no second order.
-    const Cert* next = due.kind == ActionKind::Renew ? usable_stored(req, in, now) : nullptr;
+    const Cert* next = due.kind == ActionKind::Renew ? usable_stored(due.certificate, in, now) : nullptr;
     if (!next) return due;
-    Action r = rebind(std::move(a), *next, in);
-    r.reason = due.reason + "; " + r.reason;
+    std::string why = std::move(due.reason);
+    due.renewal_due.reset();  // as a rebind from scratch
+    Action r = rebind(std::move(due), *next, in);
+    r.reason = why + "; " + r.reason;
     return r;
   }
   if (const Cert* c = usable_stored(req, in, now)) return rebind(std::move(a), *c, in);
@@ -195,11 +198,11 @@ std::string_view to_string(ActionKind k) {
   return "issue";
 }
 
-std::vector<Action> plan(const std::vector<RequiredCertificate>& required, const Installed& installed, TimePoint now) {
+std::vector<Action> plan(std::vector<RequiredCertificate> required, const Installed& installed, TimePoint now) {
   std::vector<Action> out;
   out.reserve(required.size());
   const ByThumbprint index = index_by_thumbprint(installed);
-  for (const auto& req : required) out.push_back(decide(req, installed, index, now));
+  for (auto& req : required) out.push_back(decide(std::move(req), installed, index, now));
   return out;
 }
 

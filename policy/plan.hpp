@@ -50,7 +50,9 @@ struct Action {
 //   reissue  something is bound but lacks names, carries unwanted ones, has
 //            the wrong key type or profile, or the purposes are split across
 //            certificates
-[[nodiscard]] std::vector<Action> plan(const std::vector<RequiredCertificate>& required, const Installed& installed,
+// `required` is taken by value: each action takes its certificate from it (moved, when the caller
+// moves it in: one copy of every required certificate, not two, at 10,000 of them).
+[[nodiscard]] std::vector<Action> plan(std::vector<RequiredCertificate> required, const Installed& installed,
                                        TimePoint now);
 
 }  // namespace certagent::policy

@@ -32,8 +32,8 @@ int run_plan(const GlobalOptions& globals, bool check_dns) {
   }
   for (const auto& p : problems) std::cerr << "certagent: warning: skipped in the state directory: " << p << "\n";
   const policy::Installed& installed = *installed_now;
-  const auto required = policy::required_certificates(*loaded, installed.bindings);
-  const auto actions = policy::plan(required, installed, to_seconds(std::chrono::system_clock::now()));
+  const auto actions = policy::plan(policy::required_certificates(*loaded, installed.bindings), installed,
+                                    to_seconds(std::chrono::system_clock::now()));
   const bool persist = std::any_of(loaded->challenges.begin(), loaded->challenges.end(), [](const auto& c) {
     return c.type == policy::Challenge::Type::DnsPersist01;
   });
@@ -47,7 +47,15 @@ int run_plan(const GlobalOptions& globals, bool check_dns) {
   if (globals.json) {
     auto doc = plan_json(actions, loaded->challenges);
     if (records) doc.as_object()["dns_persist"] = persist_json(*records);
-    std::cout << boost::json::serialize(doc) << "\n";
+    // Written as it is serialized, a buffer at a time (not one string of the whole plan first).
+    boost::json::serializer out;
+    out.reset(&doc);
+    char buffer[16 * 1024];
+    while (!out.done()) {
+      const auto chunk = out.read(buffer, sizeof buffer);
+      std::cout.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    }
+    std::cout << "\n";
   } else {
     std::cout << plan_table(actions, globals.verbosity, loaded->challenges);
     if (records) std::cout << persist_table(*records);

@@ -92,13 +92,16 @@ json::value plan_json(const std::vector<policy::Action>& actions, const std::vec
   json::array certs(sp);
   certs.reserve(actions.size());
   for (const auto& a : actions) {
-    json::object c(sp);
+    // Sized up front: an object grown key by key leaves each outgrown table in the bump
+    // allocator (33 MiB of `plan --json`'s 60 at 10,000 certificates: issue 26).
+    json::object c(16, sp);
     c["id"] = a.certificate.id;
     c["role"] = a.certificate.role;
     c["purposes"] = strings(a.certificate.purposes, sp);
     json::array names(sp);
-    json::object rules(sp);
-    json::object by_challenge(sp);
+    names.reserve(a.certificate.names.size());
+    json::object rules(a.certificate.names.size(), sp);
+    json::object by_challenge(challenges.empty() ? 0 : a.certificate.names.size(), sp);
     for (const auto& n : a.certificate.names) {
       names.emplace_back(n.name);
       rules[n.name] = strings(n.rules, sp);
@@ -120,7 +123,7 @@ json::value plan_json(const std::vector<policy::Action>& actions, const std::vec
       c["renewal_due"] = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(*a.renewal_due));
     certs.emplace_back(std::move(c));
   }
-  json::object root(sp);
+  json::object root(2, sp);
   root["certificates"] = std::move(certs);
   return root;
 }

@@ -47,7 +47,6 @@ struct DaemonResult {
   int exit_code = 0;                  // kExit* of agent/engine/options.hpp
   bool pass_abandoned = false;        // a pass ignored the cancel flag; the process must _Exit now
   unsigned passes = 0;
-  std::optional<PassSummary> last;    // the last pass's summary
 };
 
 // Runs until SIGTERM/SIGINT (or after one pass with `once`). Returns kExitOk on a stop by

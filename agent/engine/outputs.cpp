@@ -60,7 +60,7 @@ struct Material {
 
   Result<std::string> get(std::optional<std::string>& slot, const char* file) {
     if (!slot) {
-      auto text = fsutil::read_file(version.dir / file);
+      auto text = fsutil::read_file(version.dir() / file);
       if (!text) return std::unexpected(text.error());
       slot = std::move(*text);
     }

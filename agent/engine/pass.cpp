@@ -46,20 +46,24 @@ struct Job {
   std::string from_version;  // the stored version with the action's thumbprint (rebind, renew), "" none
 };
 
-// The pass's jobs: one per certificate with work to do, and only the back-off of those kept (an
-// Action copied per kept certificate was most of a pass's memory at 10,000: issue 26).
+// The pass's jobs: one per certificate with work to do, and of those kept only a back-off the
+// pass changed (an Action copied per kept certificate was most of a pass's memory at 10,000: issue 26).
 struct Jobs {
   std::map<std::string, Job> work;
+  // A kept certificate's back-off is its schedule record's (asked of `schedules`: a copy per
+  // certificate here was 2 MiB at 10,000), except when the pass changed it (a policy change
+  // resets it): then it is here.
   std::unordered_map<std::string, BackoffState> kept;
+  ScheduleReads* schedules = nullptr;
   [[nodiscard]] const Job* find(const std::string& id) const {
     auto it = work.find(id);
     return it == work.end() ? nullptr : &it->second;
   }
-  [[nodiscard]] const BackoffState& backoff(const std::string& id) const {
-    static const BackoffState none{};
+  [[nodiscard]] BackoffState backoff(const std::string& id) const {
     if (const Job* j = find(id)) return j->backoff;
-    auto it = kept.find(id);
-    return it == kept.end() ? none : it->second;
+    if (auto it = kept.find(id); it != kept.end()) return it->second;
+    if (schedules == nullptr) return {};
+    return schedules->backoff(id).value_or(BackoffState{});  // unreadable: as initial_backoff, none
   }
 };
 
@@ -73,6 +77,7 @@ struct PassState {
   Rng rng{std::random_device{}()};
   SharedStore* store = nullptr;
   const Selections* selections = nullptr;  // the renewal decisions the pass's plan was made with
+  ScheduleReads* schedules = nullptr;      // the pass's reads of the schedule records
 };
 
 // The renewal decision behind the attempt, for its schedule record: the one the pass planned
@@ -116,12 +121,14 @@ void record(PassState& ps, Job& job) {
   }
   // the decision stays the pass's (its `now`); the back-off, the attempt's
   const auto decided = ps.request->now;
-  if (auto saved = save_schedule(ps.store->lock(), job.action, job.backoff, decided, choice_behind(ps, job.action)); !saved)
+  if (auto saved = save_schedule(*ps.schedules, ps.store->lock(), job.action, job.backoff, decided,
+                                 choice_behind(ps, job.action));
+      !saved)
     log()->error("{}: cannot save the back-off state: {}", job.action.certificate.id, saved.error().message);
 }
 
-BackoffState initial_backoff(const Store& store, const std::string& id, WakeReason reason) {
-  auto state = load_backoff(store, id);
+BackoffState initial_backoff(ScheduleReads& schedules, const std::string& id, WakeReason reason) {
+  auto state = schedules.backoff(id);
   if (!state) {
     log()->warn("{}: {}; treating it as not backed off", id, state.error().message);
     return {};
@@ -361,14 +368,13 @@ struct Planned {
 
 // The actions of the plan for what the store holds (`inv`, read just before).
 Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimePoint now, Rng& rng,
-                         Result<Inventory> inv) {
+                         ScheduleReads& schedules, Result<Inventory> inv) {
   if (!inv) return std::unexpected(inv.error().context("reading the state directory"));
   for (const auto& p : inv->problems) log()->warn("skipped in the state directory: {}: {}", p.path.string(), p.what);
-  auto installed = to_installed(*inv);
+  auto installed = to_installed_moving_names(*inv);  // the pass reads no names of the inventory after this
   auto ari = ari_windows(store, *inv, policy.ca.directory_url, now);
-  auto selections = precompute_renewal(installed, *inv, policy.renewal, store, now, rng, ari.windows);
-  auto required = policy::required_certificates(policy, installed.bindings);
-  auto actions = policy::plan(required, installed, now);
+  auto selections = precompute_renewal(installed, *inv, policy.renewal, store, now, rng, ari.windows, &schedules);
+  auto actions = policy::plan(policy::required_certificates(policy, installed.bindings), installed, now);
   return Planned{std::move(*inv), std::move(actions), std::move(selections), ari.earliest_recheck};
 }
 
@@ -394,7 +400,8 @@ void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::A
 // the renewal decision (`selections`) the plan was made with.
 // Returns whether anything in the state directory changed (the schedules aside).
 Result<bool> work(const PassRequest& request, const policy::Policy& policy, SharedStore& shared, std::size_t concurrency,
-          const Selections& selections, std::vector<Job*>& rebinds, std::vector<Job*>& orders) {
+                  const Selections& selections, ScheduleReads& schedules, std::vector<Job*>& rebinds,
+                  std::vector<Job*>& orders) {
   SystemClock clock;
   SleepingWaiter waiter(request.cancel);
   const Store& store = shared.unlocked();  // the notifications' journal, and the pass's own syncs: one thread
@@ -407,7 +414,7 @@ Result<bool> work(const PassRequest& request, const policy::Policy& policy, Shar
   changed = write_missing_outputs(ctx) > 0 || changed;
   for (auto* group : {&rebinds, &orders})
     changed = changed || std::any_of(group->begin(), group->end(), [](const Job* j) { return j->attempted; });
-  PassState ps{&request, Rng{std::random_device{}()}, &shared, &selections};
+  PassState ps{&request, Rng{std::random_device{}()}, &shared, &selections, &schedules};
   // schedule/: one syncfs for all the records, one fsync of the directory (fsutil.hpp says why that is safe)
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);
   // The journals and owed-hooks records removed in this pass, made durable once (order_journal.hpp, notify_journal.hpp),
@@ -427,14 +434,15 @@ Result<bool> work(const PassRequest& request, const policy::Policy& policy, Shar
 
 // The plan after the pass, with each certificate's back-off, for the next
 // pass, a restart and `certagent status`.
-void save_schedules(SharedStore& shared, const Planned& after, const Jobs& jobs, TimePoint now) {
+void save_schedules(SharedStore& shared, ScheduleReads& schedules, const Planned& after, const Jobs& jobs,
+                    TimePoint now) {
   const StoreWriter store = shared.lock();
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);  // one syncfs and one fsync of schedule/ for all
   for (const auto& a : after.actions) {
-    const BackoffState& backoff = jobs.backoff(a.certificate.id);
+    const BackoffState backoff = jobs.backoff(a.certificate.id);
     std::optional<RenewalChoice> choice;
     if (auto sel = after.selections.find(a.thumbprint.value_or("")); sel != after.selections.end()) choice = sel->second;
-    if (auto saved = save_schedule(store, a, backoff, now, choice); !saved)
+    if (auto saved = save_schedule(schedules, store, a, backoff, now, choice); !saved)
       log()->error("{}: cannot save its schedule: {}", a.certificate.id, saved.error().message);
   }
   if (auto synced = batch.commit(); !synced) log()->error("cannot save the schedules: {}", synced.error().message);
@@ -482,23 +490,27 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   if (auto swept = store_->remove_stale_temporaries(Seconds{0}); !swept)
     log()->warn("cannot remove the temporaries of an interrupted run: {}", swept.error().message);
   Rng rng{std::random_device{}()};
-  auto inventory = store_->inventory();  // one scan for the renewal information and the plan
+  ScheduleReads schedules(*store_);  // each record read once in the pass
+  auto inventory = store_->inventory(InventoryDetail::Plan);  // one scan for the renewal information and the plan
   SharedStore shared(*store_);  // the pass's worker threads write through it
   if (inventory) refresh_renewal_info_from_ca(shared, *inventory, policy_->ca, request.now, request.cancel);
-  auto before = plan_now(*store_, *policy_, request.now, rng, std::move(inventory));
+  auto before = plan_now(*store_, *policy_, request.now, rng, schedules, std::move(inventory));
   if (!before) return std::unexpected(before.error().context("planning the pass"));
   Jobs jobs;
+  jobs.schedules = &schedules;
   std::vector<Job*> rebinds, orders;
   for (auto& a : before->actions) {
-    auto backoff = initial_backoff(*store_, a.certificate.id, request.reason);
+    auto backoff = initial_backoff(schedules, a.certificate.id, request.reason);
     log()->info("{}: {} — {}", a.certificate.id, to_string(a.kind), a.reason);
     if (a.kind == ActionKind::Keep) {
-      jobs.kept.emplace(a.certificate.id, std::move(backoff));
-      continue;
+      if (backoff != jobs.backoff(a.certificate.id)) jobs.kept.emplace(a.certificate.id, std::move(backoff));
+    } else {
+      Job& job = jobs.work[a.certificate.id] = Job{a, std::move(backoff), false, std::nullopt, {}, {}, {}};
+      if (may_attempt(job, request)) (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
     }
-    Job& job = jobs.work[a.certificate.id] = Job{a, std::move(backoff), false, std::nullopt, {}, {}, {}};
-    if (!may_attempt(job, request)) continue;
-    (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
+    // Each job has its copy; the summary and the schedules read none of the names (at 10,000
+    // certificates they were a tenth of what the pass held: issue 26).
+    std::vector<policy::RequiredName>().swap(a.certificate.names);
   }
   // The stored version each rebind and renewal starts from, found in the plan's inventory once (a
   // scan of the store per job made a pass over many such jobs quadratic: issue 26).
@@ -513,26 +525,26 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   // The policy's ca.concurrency, else the engine's default (4).
   const std::size_t concurrency =
       policy_->ca.concurrency ? static_cast<std::size_t>(*policy_->ca.concurrency) : options_.concurrency;
-  const auto worked = work(request, *policy_, shared, concurrency, before->selections, rebinds, orders);
+  const auto worked = work(request, *policy_, shared, concurrency, before->selections, schedules, rebinds, orders);
   if (!worked) return std::unexpected(worked.error());
   const bool changed = *worked;
   // A certificate issued in this pass gets the CA's window now, not at the next wake (which the
   // lifetime rule alone would put weeks ahead): one request per new certificate, none when the
   // CA offers no ARI (the order noted its directory).
   if (std::any_of(orders.begin(), orders.end(), [](const Job* j) { return j->attempted && !j->error; }))
-    if (auto inv = store_->inventory(); inv)
+    if (auto inv = store_->inventory(InventoryDetail::Plan); inv)
       refresh_renewal_info_from_ca(shared, *inv, policy_->ca, request.now, request.cancel);
   // Nothing done, nothing changed: the plan after the pass is the plan before it (no second scan).
   Result<Planned> after = std::move(before);
   if (changed) {
     after->inventory = {};  // freed before the store is read afresh
-    after = plan_now(*store_, *policy_, request.now, rng, store_->inventory());
+    after = plan_now(*store_, *policy_, request.now, rng, schedules, store_->inventory(InventoryDetail::Plan));
   }
   if (!after) return std::unexpected(after.error().context("planning after the work of the pass"));
   summarize(summary, after->inventory, after->actions, jobs, request.now);
   if (after->ari_recheck && (!summary.next_wake || *after->ari_recheck < *summary.next_wake))
     summary.next_wake = after->ari_recheck;
-  save_schedules(shared, *after, jobs, request.now);
+  save_schedules(shared, schedules, *after, jobs, request.now);
   return ok();
 }
 

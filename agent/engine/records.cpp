@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <mutex>
 #include <string>
 
 #include "agent/engine/env_seconds.hpp"
 #include "agent/store/logging.hpp"
 #include "agent/store/schedule.hpp"
+#include "agent/store/verify.hpp"
 
 namespace certagent::agent {
 
@@ -19,15 +22,19 @@ BackoffPolicy engine_backoff_policy() {
   return policy;
 }
 
-Result<BackoffState> load_backoff(const Store& store, std::string_view certificate_id) {
-  auto record = read_schedule(store, certificate_id);
-  if (!record) return std::unexpected(record.error());
-  if (!*record) return BackoffState{};
-  return (*record)->backoff;
+namespace {
+
+// The first 128 bits (hex) of the SHA-256 of the record as schedule_to_json writes it.
+// nullopt when SHA-256 is not to be had: the record is then written again.
+std::optional<std::array<char, 32>> record_digest(const ScheduleRecord& record) {
+  const std::string hex = sha256_hex(schedule_to_json(record));
+  std::array<char, 32> out{};
+  if (hex.size() < out.size()) return std::nullopt;
+  std::copy_n(hex.begin(), out.size(), out.begin());
+  return out;
 }
 
-Result<void> save_schedule(const StoreWriter& writer, const policy::Action& action, const BackoffState& backoff,
-                           TimePoint now, std::optional<RenewalChoice> choice) {
+ScheduleRecord record_of(const policy::Action& action, const BackoffState& backoff, std::optional<RenewalChoice> choice) {
   ScheduleRecord record;
   record.certificate_id = action.certificate.id;
   record.purposes = action.certificate.purposes;
@@ -39,14 +46,92 @@ Result<void> save_schedule(const StoreWriter& writer, const policy::Action& acti
   }
   record.decision = std::string(policy::to_string(action.kind)) + ": " + action.reason;
   record.backoff = backoff;
+  return record;
+}
+
+}  // namespace
+
+void ScheduleReads::note(const ScheduleRecord& record) {
+  Seen& s = seen_[record.certificate_id];
+  s.present = true;
+  s.selected = record.selected;
+  s.decided_at = record.decided_at;
+  s.digest = record_digest(record);
+  BackoffState plain;
+  plain.last_attempt = record.backoff.last_attempt;
+  plain.last_success = record.backoff.last_success;
+  s.last_attempt = plain.last_attempt;
+  s.last_success = plain.last_success;
+  s.backoff = record.backoff == plain ? nullptr : std::make_unique<BackoffState>(record.backoff);
+  s.error.reset();
+}
+
+const ScheduleReads::Seen& ScheduleReads::look(std::string_view certificate_id) {
+  if (auto it = seen_.find(std::string(certificate_id)); it != seen_.end()) return it->second;
+  ++reads_;
+  auto record = read_schedule(*store_, certificate_id);
+  if (record && *record) {
+    note(**record);
+    return seen_.at(std::string(certificate_id));
+  }
+  Seen& s = seen_[std::string(certificate_id)];
+  if (!record) s.error = std::make_unique<Error>(record.error());
+  return s;
+}
+
+bool ScheduleReads::has_record(std::string_view certificate_id) {
+  std::lock_guard lock(m_);
+  return look(certificate_id).present;
+}
+
+std::optional<TimePoint> ScheduleReads::selected(std::string_view certificate_id) {
+  std::lock_guard lock(m_);
+  return look(certificate_id).selected;
+}
+
+Result<BackoffState> ScheduleReads::backoff(std::string_view certificate_id) {
+  std::lock_guard lock(m_);
+  const Seen& s = look(certificate_id);
+  if (s.error) return std::unexpected(*s.error);
+  if (s.backoff) return *s.backoff;
+  BackoffState plain;
+  plain.last_attempt = s.last_attempt;
+  plain.last_success = s.last_success;
+  return plain;
+}
+
+Result<void> ScheduleReads::write_if_changed(const StoreWriter& writer, ScheduleRecord record, TimePoint now) {
+  std::lock_guard lock(m_);
   // A decision the record already holds is not written again: a pass with nothing new to decide
   // writes nothing in the state directory (issue 26), and decided_at stays when it was first made.
-  if (auto previous = read_schedule(*writer, record.certificate_id); previous && *previous) {
-    record.decided_at = (*previous)->decided_at;
-    if (record == **previous) return ok();
+  if (const Seen& previous = look(record.certificate_id); previous.present) {
+    record.decided_at = previous.decided_at;
+    if (const auto digest = record_digest(record); digest && digest == previous.digest) return ok();
   }
   record.decided_at = now;
-  return write_schedule(writer, record);
+  if (auto w = write_schedule(writer, record); !w) return w;
+  note(record);
+  return ok();
+}
+
+std::size_t ScheduleReads::files_read() const {
+  std::lock_guard lock(m_);
+  return reads_;
+}
+
+Result<BackoffState> load_backoff(const Store& store, std::string_view certificate_id) {
+  return ScheduleReads(store).backoff(certificate_id);
+}
+
+Result<void> save_schedule(const StoreWriter& writer, const policy::Action& action, const BackoffState& backoff,
+                           TimePoint now, std::optional<RenewalChoice> choice) {
+  ScheduleReads reads(*writer);
+  return save_schedule(reads, writer, action, backoff, now, choice);
+}
+
+Result<void> save_schedule(ScheduleReads& reads, const StoreWriter& writer, const policy::Action& action,
+                           const BackoffState& backoff, TimePoint now, std::optional<RenewalChoice> choice) {
+  return reads.write_if_changed(writer, record_of(action, backoff, choice), now);
 }
 
 }  // namespace certagent::agent

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "agent/engine/ari.hpp"
+#include "agent/engine/records.hpp"
 #include "agent/store/logging.hpp"
 #include "policy/renewal.hpp"
 #include "agent/store/schedule.hpp"
@@ -25,13 +26,12 @@ VersionsByThumbprint index_by_thumbprint(const Inventory& inventory) {
 }
 
 std::optional<TimePoint> previous_selection(const VersionsByThumbprint& by_thumbprint, const std::string& thumbprint,
-                                            const Store& store) {
+                                            ScheduleReads& schedules) {
   auto found = by_thumbprint.find(thumbprint);
   if (found == by_thumbprint.end()) return std::nullopt;
   for (const auto* v : found->second) {
     if (!check_certificate_id(v->meta.certificate_id)) continue;
-    auto record = read_schedule(store, v->meta.certificate_id);
-    if (record && *record) return (*record)->selected;
+    if (schedules.has_record(v->meta.certificate_id)) return schedules.selected(v->meta.certificate_id);
   }
   return std::nullopt;
 }
@@ -47,14 +47,16 @@ std::optional<TimePoint> ari_fetched_at(const Store& store, const std::string& t
 
 Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory, const policy::Renewal& renewal,
                               const Store& store, TimePoint now, Rng& rng,
-                              const std::map<std::string, policy::AriWindow>& ari) {
+                              const std::map<std::string, policy::AriWindow>& ari, ScheduleReads* schedules) {
   Selections out;
+  std::optional<ScheduleReads> own;  // without a pass's reads, this call's own
+  if (schedules == nullptr) schedules = &own.emplace(store);
   const auto by_thumbprint = index_by_thumbprint(inventory);
   for (auto& c : installed.certificates) {
     const auto window = ari.find(c.thumbprint);
     const policy::RenewalInput in{c.not_before, c.not_after,
                                   window == ari.end() ? std::nullopt : std::optional{window->second}, renewal,
-                                  previous_selection(by_thumbprint, c.thumbprint, store)};
+                                  previous_selection(by_thumbprint, c.thumbprint, *schedules)};
     auto decision = policy::decide_renewal(in, now, rng);
     if (!decision) {
       module_logger("engine")->warn("certificate {}: {}", c.thumbprint, decision.error().message);

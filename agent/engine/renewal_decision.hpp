@@ -21,6 +21,8 @@
 
 namespace certagent::agent {
 
+class ScheduleReads;  // agent/engine/records.hpp
+
 // What the schedule keeps of a certificate's renewal decision.
 struct RenewalChoice {
   std::optional<TimePoint> selected;        // the random point drawn (the schedule's `selected`)
@@ -33,9 +35,11 @@ using Selections = std::map<std::string, RenewalChoice>;
 
 // Sets renew_at of every certificate in `installed` (an input no schedule can
 // come from is left to the plan's own rule, and logged).
+// The previous draws come from `schedules` (a pass's reads: each record read once) when given.
 [[nodiscard]] Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory,
                                             const policy::Renewal& renewal,
                                             const Store& store, TimePoint now, Rng& rng,
-                                            const std::map<std::string, policy::AriWindow>& ari = {});
+                                            const std::map<std::string, policy::AriWindow>& ari = {},
+                                            ScheduleReads* schedules = nullptr);
 
 }  // namespace certagent::agent

@@ -1,6 +1,7 @@
 #pragma once
 // Between the store's own files (versions.cpp, inventory.cpp); not an interface.
 #include <filesystem>
+#include <memory>
 #include <string_view>
 
 #include "agent/store/store.hpp"
@@ -12,8 +13,12 @@ inline constexpr const char* kVersionFiles[] = {"privkey.pem", "cert.pem", "chai
 
 // Store::load_version for the directory `rel` relative to the descriptor `at_fd` (AT_FDCWD
 // and the full path for one look; the inventory opens certs/ once and walks one path
-// component per version). `dir` is the full path, for the result and the messages.
-[[nodiscard]] Result<StoredVersion> load_version_at(int at_fd, const char* rel, std::filesystem::path dir,
+// component per version). `certs` is <state>/certs, for the result and the messages.
+[[nodiscard]] Result<StoredVersion> load_version_at(int at_fd, const char* rel,
+                                                    std::shared_ptr<const std::filesystem::path> certs,
                                                     std::string_view id);
+
+// Empties the fields of `meta` an InventoryDetail::Plan scan leaves out (store.hpp).
+void keep_plan_fields(CertificateMeta& meta);
 
 }  // namespace certagent::agent

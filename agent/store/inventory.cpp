@@ -83,43 +83,37 @@ namespace {
 // The identities of a version's directory and its five files (memo.hpp), relative to certs/
 // (`certs_fd`, or the full paths when it could not be opened); nullopt when one cannot be read.
 struct VersionStats {
-  struct stat dir;
-  struct stat files[5];
+  struct stat st[6];  // the directory, then kVersionFiles
 };
 
 std::optional<VersionStats> stat_version(int certs_fd, const fs::path& certs_dir, const std::string& name) {
   VersionStats out{};
   const int at = certs_fd >= 0 ? certs_fd : AT_FDCWD;
   const std::string base = certs_fd >= 0 ? name : (certs_dir / name).string();
-  if (::fstatat(at, base.c_str(), &out.dir, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(out.dir.st_mode)) return std::nullopt;
+  if (::fstatat(at, base.c_str(), &out.st[0], AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(out.st[0].st_mode)) return std::nullopt;
   for (std::size_t i = 0; i < 5; ++i) {
     const std::string file = base + "/" + kVersionFiles[i];
-    if (::fstatat(at, file.c_str(), &out.files[i], AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+    if (::fstatat(at, file.c_str(), &out.st[i + 1], AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
   }
   return out;
 }
 
-bool same(const StoreMemo::Version& known, const VersionStats& now) {
-  if (known.dir != file_key(now.dir)) return false;
-  for (std::size_t i = 0; i < 5; ++i)
-    if (known.files[i] != file_key(now.files[i])) return false;
-  return true;
+// The key of the version as `st` shows it.
+std::optional<VersionKey> key_now(const VersionStats& st) {
+  FileKey keys[6];
+  for (std::size_t i = 0; i < 6; ++i) keys[i] = file_key(st.st[i]);
+  return version_key(keys);
 }
 
-// The entry to remember for `v`, when its directory and files are all settled (memo.hpp).
-std::optional<StoreMemo::Version> entry_for(const StoredVersion& v, const VersionStats& st,
-                                            std::chrono::system_clock::time_point looked_at) {
-  StoreMemo::Version e{};
-  auto dir = settled_key(st.dir, looked_at);
-  if (!dir) return std::nullopt;
-  e.dir = *dir;
-  for (std::size_t i = 0; i < 5; ++i) {
-    auto k = settled_key(st.files[i], looked_at);
+// The key to remember for the version, when its directory and files are all settled (memo.hpp).
+std::optional<VersionKey> settled_version_key(const VersionStats& st, std::chrono::system_clock::time_point looked_at) {
+  FileKey keys[6];
+  for (std::size_t i = 0; i < 6; ++i) {
+    auto k = settled_key(st.st[i], looked_at);
     if (!k) return std::nullopt;
-    e.files[i] = *k;
+    keys[i] = *k;
   }
-  e.meta = v.meta;
-  return e;
+  return version_key(keys);
 }
 
 }  // namespace
@@ -127,66 +121,74 @@ std::optional<StoreMemo::Version> entry_for(const StoredVersion& v, const Versio
 // One version for the inventory: from the memo when its directory and five files are as they
 // were (no open, no read, no parse), else loaded — and verified in full when the memo knew it
 // with other identities: a version is never rewritten, so its files changed behind the store.
-Result<StoredVersion> Store::remembered_version(int certs_fd, const fs::path& certs_dir, const std::string& name,
-                                                std::chrono::system_clock::time_point looked_at,
+Result<StoredVersion> Store::remembered_version(int certs_fd, const std::shared_ptr<const fs::path>& certs_dir,
+                                                const std::string& name,
+                                                std::chrono::system_clock::time_point looked_at, bool remember,
                                                 std::unordered_map<std::string, StoreMemo::Version>& seen) const {
-  bool remember = false;
-  {
-    std::lock_guard lock(memo_->m);
-    remember = memo_->remember_versions;
-  }
-  if (!remember)
-    return certs_fd >= 0 ? load_version_at(certs_fd, name.c_str(), certs_dir / name, name) : load_version(name);
-  const auto st = stat_version(certs_fd, certs_dir, name);
+  const auto load = [&] {
+    return certs_fd >= 0 ? load_version_at(certs_fd, name.c_str(), certs_dir, name) : load_version(name);
+  };
+  if (!remember) return load();
+  const auto st = stat_version(certs_fd, *certs_dir, name);
+  const auto key = st ? key_now(*st) : std::nullopt;
   bool changed = false;
-  if (st) {
+  if (key) {
     std::lock_guard lock(memo_->m);
     if (auto it = memo_->versions.find(name); it != memo_->versions.end()) {
-      if (same(it->second, *st)) {
+      if (it->second.key == *key) {
         ++memo_->hits;
-        seen.insert_or_assign(name, it->second);  // copied: another scan may look at the memo meanwhile
-        return StoredVersion{name, certs_dir / name, it->second.meta};
+        auto node = memo_->versions.extract(it);  // moved, not copied: the scan's map becomes the memo
+        StoredVersion v{name, certs_dir, node.mapped().meta.meta()};
+        seen.insert(std::move(node));
+        return v;
       }
       changed = true;
       ++memo_->changed;
     }
   }
-  auto v = changed              ? verify_version(name)
-           : certs_fd >= 0      ? load_version_at(certs_fd, name.c_str(), certs_dir / name, name)
-                                : load_version(name);
+  auto v = changed ? verify_version(name) : load();
   if (!v) return v;
   if (changed) module_logger("store")->warn("version {}: its files changed since they were last read; verified again", name);
   if (st)
-    if (auto e = entry_for(*v, *st, looked_at)) seen.insert_or_assign(name, std::move(*e));
+    if (auto k = settled_version_key(*st, looked_at))
+      seen.insert_or_assign(name, StoreMemo::Version{*k, PlanMeta::of(v->meta)});
   return v;
 }
 
-Result<Inventory> Store::inventory() const {
+Result<Inventory> Store::inventory(InventoryDetail detail) const {
   Inventory inv;
   auto certs = list_names(dir_ / "certs");
   if (!certs) return std::unexpected(certs.error());
   inv.versions.reserve(certs->size());
-  const fs::path certs_dir = dir_ / "certs";
-  const DirHandle certs_fd(certs_dir);  // each version opened relative to it (AT_FDCWD if it cannot be)
+  const auto certs_dir = std::make_shared<const fs::path>(dir_ / "certs");
+  const DirHandle certs_fd(*certs_dir);  // each version opened relative to it (AT_FDCWD if it cannot be)
   const auto looked_at = std::chrono::system_clock::now();  // before any stat (memo.hpp: kSettle)
+  bool remember = false;
+  if (detail == InventoryDetail::Plan) {
+    std::lock_guard lock(memo_->m);
+    remember = memo_->remember_versions;
+  }
   std::unordered_map<std::string, StoreMemo::Version> seen;  // the memo after this scan: what is still there
+  if (remember) seen.reserve(certs->size());
   for (const auto& name : *certs) {
     if (fsutil::is_temp_name(name)) {
-      inv.problems.push_back({certs_dir / name, kLeftover});
+      inv.problems.push_back({*certs_dir / name, kLeftover});
     } else if (!is_version_id(name)) {
-      inv.problems.push_back({certs_dir / name, "not a certificate version certagent made; ignored"});
-    } else if (auto v = remembered_version(certs_fd.fd, certs_dir, name, looked_at, seen); v) {
+      inv.problems.push_back({*certs_dir / name, "not a certificate version certagent made; ignored"});
+    } else if (auto v = remembered_version(certs_fd.fd, certs_dir, name, looked_at, remember, seen); v) {
+      if (detail == InventoryDetail::Plan) keep_plan_fields(v->meta);
       inv.versions.push_back(std::move(*v));
     } else {
-      inv.problems.push_back({certs_dir / name, v.error().message + "; ignored"});
+      inv.problems.push_back({*certs_dir / name, v.error().message + "; ignored"});
     }
   }
-  {
+  if (remember) {
     std::lock_guard lock(memo_->m);
-    if (memo_->remember_versions) memo_->versions = std::move(seen);  // versions removed since are forgotten
+    memo_->versions = std::move(seen);  // versions removed since are forgotten
   }
   auto live = list_names(dir_ / "live");
   if (!live) return std::unexpected(live.error());
+  inv.bindings.reserve(live->size());
   const DirHandle live_fd(dir_ / "live");
   for (const auto& name : *live) {
     fs::path path = dir_ / "live" / name;

@@ -11,6 +11,7 @@
 // therefore never remembered (git's "racily clean" rule).
 #include <sys/stat.h>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "agent/store/store.hpp"
 
@@ -37,19 +39,37 @@ inline constexpr std::chrono::seconds kSettle{2};
 // The key of `st`, or nullopt when it changed less than kSettle before `looked_at` (or later).
 [[nodiscard]] std::optional<FileKey> settled_key(const struct stat& st, std::chrono::system_clock::time_point looked_at);
 
-// What load_version made of a version, with the identities of its directory and its five files
-// (kVersionFiles order).
+// The identities of a version's directory and its five files (kVersionFiles order), as one
+// digest: the first 128 bits of the SHA-256 of the six FileKeys (six keys kept as they are were
+// 240 bytes a version, a fifth of the idle daemon's memory at 10,000 certificates: issue 26).
+using VersionKey = std::array<char, 32>;  // hex
+// nullopt when SHA-256 is not to be had (nothing is remembered then).
+[[nodiscard]] std::optional<VersionKey> version_key(const FileKey (&keys)[6]);
+
+// What a Plan scan (store.hpp's InventoryDetail) keeps of a version's meta.json.
+struct PlanMeta {
+  std::string certificate_id;
+  std::vector<std::string> names;
+  std::string thumbprint;
+  std::string key_type;
+  std::string profile;
+  std::chrono::sys_seconds not_before{}, not_after{}, stored_at{};
+
+  [[nodiscard]] static PlanMeta of(const CertificateMeta& meta);
+  [[nodiscard]] CertificateMeta meta() const;
+};
+
+// What load_version made of a version, with the identities of its directory and five files.
 struct StoreMemoVersion {
-  FileKey dir;
-  FileKey files[5];
-  CertificateMeta meta;  // the version's id is the key, its directory certs/<id>
+  VersionKey key;
+  PlanMeta meta;  // the version's id is the map's key, its directory certs/<id>
 };
 
 struct StoreMemo {
   using Version = StoreMemoVersion;
   std::mutex m;
   bool remember_versions = false;  // Store::remember_versions
-  std::unordered_map<std::string, Version> versions;  // by version id
+  std::unordered_map<std::string, Version> versions;  // by version id (Plan scans only)
   std::size_t hits = 0;       // entries found unchanged (tests)
   std::size_t changed = 0;    // versions found changed behind the store's back (tests)
 };

@@ -64,9 +64,18 @@ struct NewVersion {
 
 struct StoredVersion {
   std::string id;
-  std::filesystem::path dir;
+  std::shared_ptr<const std::filesystem::path> certs;  // <state>/certs, one for every version of a scan
   CertificateMeta meta;
+  // <state>/certs/<id>, made when asked (a path per version held was a tenth of a pass's memory at
+  // 10,000 certificates: issue 26).
+  [[nodiscard]] std::filesystem::path dir() const { return certs ? *certs / id : std::filesystem::path(id); }
 };
+
+// How much of each version's meta.json an inventory keeps. Plan: what the engine's pass and
+// `plan` read — certificate_id, names, not_before, not_after, thumbprint, key_type, profile and
+// stored_at; subject, issuer, sha256, serial and order_url are left empty (issue 26: they were a
+// third of the memory a pass held per certificate at 10,000).
+enum class InventoryDetail { Full, Plan };
 
 struct Binding {
   std::string purpose;
@@ -144,11 +153,12 @@ class Store {
   [[nodiscard]] Result<void> unbind(std::span<const std::string> purposes);
   [[nodiscard]] Result<std::optional<Binding>> binding(std::string_view purpose) const;
 
-  // Versions, bindings and problems, in one scan. With remember_versions(), a version whose
-  // directory and five files have the identity (inode, size, mtime, ctime: agent/store/memo.hpp)
-  // they had at an earlier scan by this Store is not read again; one whose files changed since is verified in full
-  // (verify_version), so a certificate or key edited behind the store's back is reported.
-  [[nodiscard]] Result<Inventory> inventory() const;
+  // Versions, bindings and problems, in one scan. With remember_versions(), a Plan scan does not
+  // read again a version whose directory and five files have the identity (inode, size, mtime,
+  // ctime: agent/store/memo.hpp) they had at an earlier Plan scan by this Store; one whose files
+  // changed since is verified in full (verify_version), so a certificate or key edited behind
+  // the store's back is reported. A Full scan always reads every version.
+  [[nodiscard]] Result<Inventory> inventory(InventoryDetail detail = InventoryDetail::Full) const;
   // From now on inventory() remembers the versions it read (off by default: a command that scans
   // the store once gains nothing from it; the daemon turns it on, its passes scan again and again).
   void remember_versions();
@@ -178,9 +188,10 @@ class Store {
   Store(std::filesystem::path dir, std::optional<StateLock> lock);
   [[nodiscard]] Result<void> require_writable(std::string_view what) const;
   [[nodiscard]] Result<std::string> store_prepared(const Prepared& p);
-  [[nodiscard]] Result<StoredVersion> remembered_version(int certs_fd, const std::filesystem::path& certs_dir,
+  [[nodiscard]] Result<StoredVersion> remembered_version(int certs_fd,
+                                                         const std::shared_ptr<const std::filesystem::path>& certs_dir,
                                                          const std::string& name,
-                                                         std::chrono::system_clock::time_point looked_at,
+                                                         std::chrono::system_clock::time_point looked_at, bool remember,
                                                          std::unordered_map<std::string, StoreMemoVersion>& seen) const;
 
   std::filesystem::path dir_;

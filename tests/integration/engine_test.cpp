@@ -62,7 +62,7 @@ TEST(Engine, AnRsaKeyGeneratedAlongsideTheAuthorizationsIsTheStoredCertificatesK
   ASSERT_TRUE(bound && *bound);
   auto version = store->verify_version((*bound)->version_id);
   ASSERT_TRUE(version) << version.error().message << " (the key matches the certificate)";
-  auto pem = agent::fsutil::read_file(version->dir / "privkey.pem", 64 * 1024);
+  auto pem = agent::fsutil::read_file(version->dir() / "privkey.pem", 64 * 1024);
   ASSERT_TRUE(pem) << pem.error().message;
   auto key = protocol::PrivateKey::from_pem(*pem);
   ASSERT_TRUE(key) << key.error().message;

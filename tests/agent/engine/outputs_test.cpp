@@ -54,7 +54,7 @@ struct OutputsFixture {
             {out / "bundle.p12", OutputFormat::Pkcs12, "", "", 0600, password, "Default"}};
   }
   static std::string file(const fs::path& p) { return fsutil::read_file(p).value_or("<unreadable>"); }
-  static std::string of(const StoredVersion& v, const char* name) { return file(v.dir / name); }
+  static std::string of(const StoredVersion& v, const char* name) { return file(v.dir() / name); }
   // Every file in out/, by name, with its content.
   std::map<std::string, std::string> snapshot() const {
     std::map<std::string, std::string> m;

@@ -257,5 +257,63 @@ TEST(EngineParts, RenewalPointIsJitteredBeforeTwoThirdsOfTheLifetimeAndKeptAcros
   EXPECT_EQ(again.certificates[0].renew_at, c.renew_at);
 }
 
+// A pass reads each schedule record once (issue 26): the previous draw, the back-off and the
+// comparison before a write come from that one read; an unchanged decision is not written
+// again and keeps its decided_at; a changed one is written, and read back as written.
+TEST(EngineParts, APassReadsEachScheduleRecordOnceAndWritesOnlyAChangedDecision) {
+  testing::TempDir dir;
+  auto store = Store::open(dir.path() / "state", OpenOptions{true, {}});
+  ASSERT_TRUE(store);
+  const TimePoint t0{std::chrono::seconds(1'800'000'000)};
+  Rng rng(7);
+  const auto failed = record_failure({}, Error{ErrorKind::Transport, "connection refused"}, t0, rng);
+  policy::Action action;
+  action.certificate.id = "web";
+  action.certificate.purposes = {"Default"};
+  action.kind = policy::ActionKind::Keep;
+  action.reason = "all bound";
+  action.renewal_due = t0 + std::chrono::hours(24 * 60);
+  const RenewalChoice choice{t0 + std::chrono::hours(24 * 59), RenewalBasis::Lifetime, std::nullopt};
+  SharedStore shared(*store);
+  ASSERT_TRUE(save_schedule(shared.lock(), action, failed, t0, choice));
+  const auto file = schedule_path(store->dir(), "web");
+  struct stat written {};
+  ASSERT_EQ(::stat(file.c_str(), &written), 0);
+
+  ScheduleReads reads(*store);
+  EXPECT_TRUE(reads.has_record("web"));
+  EXPECT_EQ(reads.selected("web"), choice.selected);
+  auto backoff = reads.backoff("web");
+  ASSERT_TRUE(backoff) << backoff.error().message;
+  EXPECT_EQ(*backoff, failed);
+  ASSERT_TRUE(save_schedule(reads, shared.lock(), action, failed, t0 + std::chrono::hours(1), choice));  // the same decision
+  EXPECT_EQ(reads.files_read(), 1u) << "one read of the record for all four questions";
+  struct stat after {};
+  ASSERT_EQ(::stat(file.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, written.st_ino) << "an unchanged decision is not written again";
+  EXPECT_EQ(read_schedule(*store, "web").value()->decided_at, t0);
+
+  // Another decision: written, with the new time, and what the pass asks next is what it wrote.
+  action.reason = "all bound, renewal moved";
+  ASSERT_TRUE(save_schedule(reads, shared.lock(), action, {}, t0 + std::chrono::hours(2), choice));
+  auto record = read_schedule(*store, "web");
+  ASSERT_TRUE(record && *record);
+  EXPECT_EQ((*record)->decided_at, t0 + std::chrono::hours(2));
+  EXPECT_EQ((*record)->decision, "keep: all bound, renewal moved");
+  EXPECT_EQ(reads.backoff("web").value(), BackoffState{});
+  EXPECT_EQ(reads.files_read(), 1u);
+
+  // No record, and a record the agent did not write: read once each, the latter an error.
+  EXPECT_FALSE(reads.has_record("none"));
+  EXPECT_EQ(reads.backoff("none").value(), BackoffState{});
+  std::ofstream(schedule_path(store->dir(), "bad")) << "{not json";
+  EXPECT_FALSE(reads.backoff("bad"));
+  EXPECT_FALSE(reads.has_record("bad"));
+  EXPECT_EQ(reads.files_read(), 3u);
+  action.certificate.id = "bad";
+  ASSERT_TRUE(save_schedule(reads, shared.lock(), action, {}, t0, choice));  // an unreadable record is replaced
+  EXPECT_TRUE(read_schedule(*store, "bad").value().has_value());
+}
+
 }  // namespace
 }  // namespace certagent::agent

@@ -33,7 +33,7 @@ bool scan_until_remembered(const Store& s, std::size_t versions) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
     const std::size_t before = s.memo_hits();
-    auto inv = s.inventory();
+    auto inv = s.inventory(InventoryDetail::Plan);
     if (inv && s.memo_hits() - before == versions) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -70,12 +70,12 @@ TEST(StoreMemo, AnUnchangedVersionIsNotReadAgainButAOneShotStoreRemembersNothing
   auto s = open_writable(t.path());
   add(s, make_cert({"a.example"}));
   add(s, make_cert({"b.example"}));
-  ASSERT_TRUE(s.inventory());
+  ASSERT_TRUE(s.inventory(InventoryDetail::Plan));
   EXPECT_EQ(s.memo_hits(), 0u) << "remember_versions() not called: nothing kept";
   s.remember_versions();
   ASSERT_TRUE(scan_until_remembered(s, 2)) << "the memo never answered for the two versions";
   const std::size_t hits = s.memo_hits();
-  auto inv = s.inventory();
+  auto inv = s.inventory(InventoryDetail::Plan);
   ASSERT_TRUE(inv);
   EXPECT_EQ(inv->versions.size(), 2u);
   EXPECT_EQ(s.memo_hits(), hits + 2);
@@ -93,7 +93,7 @@ TEST(StoreMemo, ACertificateEditedInPlaceWithItsSizeAndMtimeRestoredIsNoticed) {
   const std::size_t at = text.find('\n') + 40;  // inside the base64 of the certificate
   edit_in_place(cert, static_cast<off_t>(at), std::string(1, text[at] == 'A' ? 'B' : 'A'));
 
-  auto inv = s.inventory();
+  auto inv = s.inventory(InventoryDetail::Plan);
   ASSERT_TRUE(inv);
   EXPECT_EQ(find(*inv, id), nullptr) << "the edited certificate is no longer the one meta.json describes";
   ASSERT_EQ(inv->problems.size(), 1u);
@@ -109,15 +109,16 @@ TEST(StoreMemo, AMetaFileEditedInPlaceWithItsSizeAndMtimeRestoredIsReadAgain) {
   ASSERT_TRUE(scan_until_remembered(s, 1));
   const fs::path meta = t.path() / "certs" / id / "meta.json";
   const std::string text = *fsutil::read_file(meta);
-  const auto at = text.find("CN=a.example");
+  const auto at = text.find("\"a.example\"");
   ASSERT_NE(at, std::string::npos) << text;
-  edit_in_place(meta, static_cast<off_t>(at), "CN=z.example");
+  edit_in_place(meta, static_cast<off_t>(at), "\"z.example\"");
 
-  auto inv = s.inventory();
+  auto inv = s.inventory(InventoryDetail::Plan);
   ASSERT_TRUE(inv);
   const StoredVersion* v = find(*inv, id);
   ASSERT_NE(v, nullptr) << "the certificate and key are still those meta.json names";
-  EXPECT_EQ(v->meta.subject, "CN=z.example") << "read again, not taken from the memo";
+  ASSERT_EQ(v->meta.names.size(), 1u);
+  EXPECT_EQ(v->meta.names.front(), "z.example") << "read again, not taken from the memo";
   EXPECT_EQ(s.memo_changes(), 1u);
 }
 
@@ -133,11 +134,46 @@ TEST(StoreMemo, AFileReplacedByRenameIsNoticed) {
   fs::copy_file(t.path() / "certs" / b / "cert.pem", tmp);
   fs::rename(tmp, target);
 
-  auto inv = s.inventory();
+  auto inv = s.inventory(InventoryDetail::Plan);
   ASSERT_TRUE(inv);
   EXPECT_EQ(find(*inv, a), nullptr) << "b's certificate under a's meta.json";
   EXPECT_NE(find(*inv, b), nullptr);
   EXPECT_EQ(s.memo_changes(), 1u);
+}
+
+// A Plan scan keeps what planning reads and leaves out the rest; a Full scan keeps everything
+// and never answers from the memo (which holds only the Plan fields).
+TEST(StoreMemo, APlanScanKeepsThePlanFieldsAndAFullScanReadsEveryVersion) {
+  TempDir t;
+  auto s = open_writable(t.path());
+  const std::string id = add(s, make_cert({"a.example"}));
+  s.remember_versions();
+  ASSERT_TRUE(scan_until_remembered(s, 1));
+  auto plan = s.inventory(InventoryDetail::Plan);
+  ASSERT_TRUE(plan);
+  const StoredVersion* p = find(*plan, id);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->meta.names, std::vector<std::string>{"a.example"});
+  EXPECT_EQ(p->meta.thumbprint.size(), 40u);
+  EXPECT_EQ(p->meta.key_type, "ec-p256");
+  EXPECT_GT(p->meta.not_after, p->meta.not_before);
+  EXPECT_TRUE(p->meta.subject.empty() && p->meta.issuer.empty() && p->meta.sha256.empty() && p->meta.serial.empty())
+      << "left out of a Plan scan";
+  EXPECT_EQ(p->dir(), t.path() / "certs" / id);
+
+  const std::size_t hits = s.memo_hits();
+  auto full = s.inventory();
+  ASSERT_TRUE(full);
+  EXPECT_EQ(s.memo_hits(), hits) << "a Full scan does not answer from the memo";
+  const StoredVersion* f = find(*full, id);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->meta.subject, "CN=a.example");
+  EXPECT_EQ(f->meta.sha256.size(), 64u);
+  EXPECT_EQ(f->meta.thumbprint, p->meta.thumbprint);
+
+  auto again = s.inventory(InventoryDetail::Plan);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(s.memo_hits(), hits + 1) << "the Full scan left the memo as it was";
 }
 
 }  // namespace
