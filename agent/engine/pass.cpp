@@ -339,6 +339,10 @@ void run_pool_orders(EngineContext& ctx, const policy::Policy& policy, std::vect
   for (auto* j : led)
     if (auto published = pool->finish_lead(ctx, j->action, j->attempted && !j->error); !published && !j->error)
       j->error = published.error();
+  std::vector<std::string> pool_wide;
+  for (const auto& c : policy::required_certificates(policy))
+    if (pool->pool_wide(c)) pool_wide.push_back(c.id);
+  pool->record_view(ctx, pool_wide);
 }
 
 // The version bound to a purpose, by binary search (the inventory keeps bindings sorted by purpose

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "agent/engine/system_waiter.hpp"
+#include "common/process.hpp"
 #include "common/text.hpp"
 #include "engine_support.hpp"
 #include "protocol/etcd/client.hpp"
@@ -98,10 +99,25 @@ class Pool : public ::testing::Test {
 
   [[nodiscard]] std::string member(std::size_t i) const { return fmt::format("fe0{}", i + 1); }
 
+  [[nodiscard]] json::array server_names(std::size_t i, bool second) const {
+    json::array names{json::object{{"name", member(i) + ".contoso.net"}, {"rule", "server"}}};
+    if (second) names.emplace_back(json::object{{"name", member(i) + "-mgmt.contoso.net"}, {"rule", "server"}});
+    return names;
+  }
+
+  // etcd-ctl VERB RUNDIR N (stop-member, start-member), inside the namespace.
+  static void etcd_member(const char* verb, int n) {
+    ProcessSpec spec;
+    spec.argv = {etcd_->at("CTL"), verb, std::string(std::getenv("CERTAGENT_ETCD_DIR")), std::to_string(n)};
+    spec.inherit_path = true;
+    auto r = run_process(spec);
+    if (!r || !r->succeeded()) throw std::runtime_error(std::string("etcd-ctl ") + verb + " failed");
+  }
+
   // `web_only`: one custom role, one pool-wide certificate "web" (no per-member certificate), so
   // that a fault point in the order is reached in the pool's order.
   void write_policy(std::size_t i, const std::vector<std::string>& sip_domains, const std::string& key = "",
-                    bool web_only = false) const {
+                    bool web_only = false, bool second_server_name = false) const {
     const auto& env = *etcd_;
     json::object policy{
         {"ca", json::object{{"directory", pebble_->directory_url}, {"trust_bundle", pebble_->tls_root}}},
@@ -116,8 +132,7 @@ class Pool : public ::testing::Test {
                       {"role", "custom"},
                       {"id", "fe"},
                       {"layout", "separate"},
-                      {"names", json::object{{"Server", json::array{json::object{{"name", member(i) + ".contoso.net"},
-                                                                                 {"rule", "server"}}}},
+                      {"names", json::object{{"Server", server_names(i, second_server_name)},
                                              {"Web", json::array{"webpool01.contoso.com", "meet.contoso.com",
                                                                  "lyncdiscover.{sip_domains}"}}}}}}},
         {"pool", json::object{{"name", "fe-pool"},
@@ -136,11 +151,12 @@ class Pool : public ::testing::Test {
   }
 
   // `run --once` on the members given, all at once; their outcomes.
-  std::vector<ProcessOutcome> run_all(std::vector<std::size_t> which = {0, 1, 2}) const {
+  std::vector<ProcessOutcome> run_all(std::vector<std::size_t> which = {0, 1, 2},
+                                      const std::vector<std::string>& args = {"run", "--once"}) const {
     std::vector<ProcessOutcome> out(which.size());
     std::vector<std::thread> threads;
     for (std::size_t k = 0; k < which.size(); ++k)
-      threads.emplace_back([&, k] { out[k] = members_[which[k]]->certagent({"run", "--once"}); });
+      threads.emplace_back([&, k] { out[k] = members_[which[k]]->certagent(args); });
     for (auto& t : threads) t.join();
     return out;
   }
@@ -199,6 +215,13 @@ TEST_F(Pool, ThreeMembersOneOrderPerPoolCertificateEveryMemberBindsIt) {
   ASSERT_EQ(versions.size(), 1u) << "the Web certificate is pool-wide, Server is not: " << log_of(runs);
   // One order for the pool's certificate, one per member for its own.
   EXPECT_EQ(new_order_count(*pebble_) - before, 1u + 3u) << log_of(runs);
+  std::size_t led = 0, installed = 0;
+  for (const auto& r : runs) {
+    led += (r.err + r.out).find("orders it for pool fe-pool") != std::string::npos ? 1 : 0;
+    installed += (r.err + r.out).find("installed the pool's version") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(led, 1u) << log_of(runs);
+  EXPECT_EQ(installed, 2u) << "the others installed what the leader ordered: " << log_of(runs);
 
   std::set<std::string> own;
   for (std::size_t i = 0; i < 3; ++i) {
@@ -226,6 +249,24 @@ TEST_F(Pool, ThreeMembersOneOrderPerPoolCertificateEveryMemberBindsIt) {
   runs = run_all();
   for (const auto& r : runs) EXPECT_EQ(r.exit_code, 0) << log_of(runs);
   EXPECT_EQ(new_order_count(*pebble_), settled) << log_of(runs);
+
+  // `status --json`: the pool as the pass saw it — the version, who ordered it, each member's binding.
+  auto status = members_[2]->certagent({"--json", "status"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  const auto pool = json::parse(status.out).as_object().at("pool").as_object();
+  EXPECT_EQ(pool.at("name").as_string(), "fe-pool");
+  EXPECT_EQ(pool.at("member").as_string(), "fe03");
+  const auto& certificates = pool.at("certificates").as_array();
+  ASSERT_EQ(certificates.size(), 1u) << status.out;
+  const auto& web = certificates[0].as_object();
+  EXPECT_EQ(web.at("id").as_string(), "fe-web");
+  EXPECT_EQ(web.at("thumbprint").as_string(), thumbprint_in(versions.at("version/fe-web")));
+  EXPECT_TRUE(web.at("leader").is_null()) << "nothing is being ordered";
+  const auto& bound = web.at("bound").as_object();
+  ASSERT_EQ(bound.size(), 3u) << status.out;
+  for (const auto& [who, thumbprint] : bound) EXPECT_EQ(thumbprint.as_string(), web.at("thumbprint").as_string()) << who;
+  auto text = members_[2]->certagent({"status"});
+  EXPECT_THAT(text.out, HasSubstr("pool fe-pool (this member: fe03)")) << text.out;
 }
 
 TEST_F(Pool, AMemberWithTheWrongKeyRefusesTheOthersAreUnaffected) {
@@ -276,6 +317,47 @@ TEST_F(Pool, ASipDomainAddedOnEveryMemberIsOneReissueForThePool) {
     for (std::size_t i = 0; i < 3; ++i) bound.insert(thumbprint_of(members_[i]->certs().at(purpose)));
     EXPECT_EQ(bound.size(), 1u) << purpose << ": every member binds the pool's one certificate";
   }
+}
+
+// etcd partly or wholly down. One member down: the client steps over it, the pool goes on. All
+// down: every member keeps what it has bound and still orders its own certificates; the pool's
+// reissue fails (backs off) and nothing is bound half; once etcd is back the reissue is one order.
+TEST_F(Pool, EtcdDownMembersKeepServingAndThePoolCatchesUpWhenItReturns) {
+  auto runs = run_all();
+  for (const auto& r : runs) ASSERT_EQ(r.exit_code, 0) << log_of(runs);
+  const auto first = thumbprint_in(etcd_keys("version/").at("version/fe-web"));
+
+  etcd_member("stop-member", 1);  // one of three: a quorum is left
+  for (std::size_t i = 0; i < 3; ++i) write_policy(i, {"contoso.com", "fabrikam.com"});
+  auto before = new_order_count(*pebble_);
+  runs = run_all();
+  for (const auto& r : runs) ASSERT_EQ(r.exit_code, 0) << log_of(runs);
+  EXPECT_EQ(new_order_count(*pebble_) - before, 1u) << "one reissue for the pool with one etcd member down";
+  const auto second = thumbprint_in(etcd_keys("version/").at("version/fe-web"));
+  EXPECT_NE(second, first);
+
+  etcd_member("stop-member", 2);
+  etcd_member("stop-member", 3);
+  // A third SIP domain for the pool's certificate, a second name on each member's own.
+  for (std::size_t i = 0; i < 3; ++i) write_policy(i, {"contoso.com", "fabrikam.com", "example.com"}, "", false, true);
+  before = new_order_count(*pebble_);
+  runs = run_all();
+  for (const auto& r : runs) EXPECT_EQ(r.exit_code, 1) << "the pool's certificate failed: " << log_of(runs);
+  EXPECT_THAT(log_of(runs), HasSubstr("no etcd endpoint answered")) << log_of(runs);
+  EXPECT_EQ(new_order_count(*pebble_) - before, 3u) << "each member's own reissue, nothing for the pool";
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto certs = members_[i]->certs();
+    EXPECT_EQ(thumbprint_of(certs.at("Web")), second) << member(i) << " keeps serving the pool's certificate";
+    EXPECT_EQ(names_of(certs.at("Server")).size(), 2u) << member(i) << " renewed its own without etcd";
+  }
+
+  for (int n = 1; n <= 3; ++n) etcd_member("start-member", n);
+  before = new_order_count(*pebble_);
+  runs = run_all({0, 1, 2}, {"run", "--once", "--now"});  // now, not after the back-off (as the daemon would)
+  for (const auto& r : runs) EXPECT_EQ(r.exit_code, 0) << log_of(runs);
+  EXPECT_EQ(new_order_count(*pebble_) - before, 1u) << "the pool's reissue, once, when etcd is back";
+  const auto third = thumbprint_in(etcd_keys("version/").at("version/fe-web"));
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(thumbprint_of(members_[i]->certs().at("Web")), third) << member(i);
 }
 
 // The leader SIGKILLed at several steps of the pool's order (the kill sweep's fault points): its

@@ -13,6 +13,7 @@
 #include "agent/store/fsutil.hpp"
 #include "agent/store/journal_mirror.hpp"
 #include "agent/store/logging.hpp"
+#include "agent/store/pool_view.hpp"
 #include "policy/required.hpp"
 #include "protocol/acme/certificate.hpp"
 #include "protocol/x509/certificate.hpp"
@@ -364,6 +365,41 @@ Result<void> PoolPass::finish_lead(EngineContext& ctx, const policy::Action& a, 
   give_up_lead(c.id);
   if (!out) return std::unexpected(out.error().context("publishing " + c.id + " for the pool"));
   return {};
+}
+
+void PoolPass::record_view(EngineContext& ctx, const std::vector<std::string>& certificate_ids) {
+  if (certificate_ids.empty()) return;
+  if (auto opened = open(ctx); !opened) {
+    log()->warn("pool {}: cannot read the pool's state for `certagent status`: {}", pool_.name, opened.error().message);
+    return;
+  }
+  Result<std::vector<protocol::EtcdKeyValue>> listed = [&] {
+    std::lock_guard lock(m_);
+    return etcd_->list(pool_.prefix + "/");
+  }();
+  if (!listed) {
+    log()->warn("pool {}: cannot read the pool's state for `certagent status`: {}", pool_.name, listed.error().message);
+    return;
+  }
+  PoolView view{pool_.name, pool_.member, std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()), {}};
+  for (const auto& id : certificate_ids) {
+    PoolViewCertificate c{id, "", "", "", {}};
+    const std::string bound_prefix = key("bound", id) + "/";
+    for (const auto& kv : *listed) {
+      if (kv.key == key("leader", id)) c.leader = kv.value;
+      if (kv.key.starts_with(bound_prefix)) c.bound[kv.key.substr(bound_prefix.size())] = kv.value;
+      if (kv.key == key("version", id))
+        if (auto p = parse_published(kv); p && *p) {
+          c.thumbprint = (*p)->thumbprint;
+          c.ordered_by = (*p)->member;
+        }
+    }
+    view.certificates.push_back(std::move(c));
+  }
+  std::lock_guard lock(*ctx.store_mutex);
+  if (auto written = write_pool_view(ctx.store->dir(), view); !written)
+    log()->warn("pool {}: cannot write {}: {}", pool_.name, pool_view_path(ctx.store->dir()).string(),
+                written.error().message);
 }
 
 void PoolPass::give_up_lead(const std::string& certificate_id) {

@@ -77,6 +77,10 @@ class PoolPass {
   // certificate's purposes (when `ordered`), then gives up the lead.
   [[nodiscard]] Result<void> finish_lead(EngineContext& ctx, const policy::Action& a, bool ordered);
 
+  // Reads the pool's keys (one range request) and writes what it says of `certificate_ids` to
+  // <state>/pool.json for `certagent status` (agent/store/pool_view.hpp); logged when it cannot.
+  void record_view(EngineContext& ctx, const std::vector<std::string>& certificate_ids);
+
   static constexpr std::chrono::minutes kFollowLimit{10};
 
  private:
