@@ -245,9 +245,13 @@ Result<PoolStep> PoolPass::campaign(EngineContext& ctx, const policy::Action& a,
     log()->info("{}: {} orders it for the pool; waiting for its version", id, leader->empty() ? "another member" : *leader);
     return PoolStep::Follow;
   }
+  const std::int64_t lease = [&] {
+    std::lock_guard lock(m_);  // followers campaign on several workers
+    return elections_.at(id)->lease();
+  }();
   {
     std::lock_guard lock(leases_m_);
-    leases_[id] = elections_[id]->lease();
+    leases_[id] = lease;
   }
   // A leader that just finished may have published between this member's look and its win.
   auto installed = install_if_serves(ctx, a, replaced, true);
@@ -508,6 +512,7 @@ Result<void> PoolPass::import_journal(EngineContext& ctx, const std::string& cer
 }
 
 Result<void> PoolPass::share_account(EngineContext& ctx) {
+  std::lock_guard once(account_m_);  // members taking over on several workers: one adopts or publishes
   if (account_shared_) return {};
   const std::string akey = pool_.prefix + "/account";
   for (int round = 0; round < 2; ++round) {

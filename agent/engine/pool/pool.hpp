@@ -104,7 +104,8 @@ class PoolPass {
   policy::Pool pool_;
   policy::CaConfig ca_;
   std::filesystem::path state_dir_;  // whose journals are mirrored
-  bool account_shared_ = false;
+  std::mutex account_m_;
+  bool account_shared_ = false;  // under account_m_
   protocol::Waiter& waiter_;
   const std::atomic<bool>* cancel_;
   std::unique_ptr<protocol::EtcdClient> etcd_;
