@@ -282,6 +282,10 @@ void Loop::finish_pass(PassOutcome outcome, WakeReason reason, std::chrono::sys_
   report(outcome, reason);
   if (outcome.summary) {
     record_pass(metrics_, reason, started, *outcome.summary);
+    if (!options_.state_dir.empty()) {  // a pool member's pool, as the pass saw it (agent/store/pool_view.hpp)
+      auto pool = read_pool_view(options_.state_dir);
+      metrics_.pool = pool ? std::move(*pool) : std::nullopt;
+    }
     result_.last = outcome.summary;
   }
   // The pass's plan, inventory and TLS state are freed by now, but glibc keeps
