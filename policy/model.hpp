@@ -126,6 +126,29 @@ struct Role {
   std::vector<PurposeNames> purposes;       // in preset / file order
 };
 
+// Several servers serving the same names, one certificate for them (docs/pool.md): the
+// members coordinate through etcd; one member orders, every member installs.
+struct EtcdEndpoints {
+  std::vector<std::string> endpoints;            // "https://host:port" (never plain http)
+  std::string trust_bundle;                      // the CA of the members' certificates
+  std::optional<std::string> client_certificate; // with client_key: etcd's --client-cert-auth
+  std::optional<std::string> client_key;
+};
+
+inline constexpr std::chrono::seconds kDefaultLeaseTtl{10};
+
+struct Pool {
+  std::string name;                // [a-z0-9-]; the default prefix is "/certagent/<name>"
+  std::string member;              // this server's name in the pool, unique among the members
+  EtcdEndpoints etcd;
+  std::string prefix;              // every key the pool writes starts with it (no trailing '/')
+  std::string key_file;            // the pool's AES-256-GCM key (base64 of 32 bytes), absolute
+  // The pool-wide certificates by id; unset: every certificate none of whose names is the
+  // server's own FQDN (is_pool_wide in policy/required.hpp).
+  std::optional<std::vector<std::string>> certificates;
+  std::chrono::seconds lease_ttl = kDefaultLeaseTtl;  // how long a dead leader blocks the others
+};
+
 struct Policy {
   std::string file;                // for messages only
   CaConfig ca;
@@ -135,6 +158,7 @@ struct Policy {
   std::vector<std::string> sip_domains;
   std::vector<Role> roles;
   std::map<std::string, PurposeOutput> outputs;  // by purpose name
+  std::optional<Pool> pool;                      // unset: this host orders everything alone
 };
 
 }  // namespace certagent::policy

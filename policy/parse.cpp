@@ -166,7 +166,8 @@ Result<RoleContext> read_context(const Reader& r, const json::object& top) {
 }
 
 Result<Policy> read_policy(const Reader& r, const json::value& doc) {
-  auto top = r.object(doc, "", {"ca", "key", "renewal", "challenge", "sip_domains", "variables", "roles", "purposes"});
+  auto top = r.object(doc, "", {"ca", "key", "renewal", "challenge", "sip_domains", "variables", "roles", "purposes",
+                                  "pool"});
   if (!top) return std::unexpected(top.error());
   Policy p;
   p.file = std::string(r.file());
@@ -200,6 +201,11 @@ Result<Policy> read_policy(const Reader& r, const json::value& doc) {
     auto outputs = read_outputs(r, *v, p.roles);
     if (!outputs) return std::unexpected(outputs.error());
     p.outputs = std::move(*outputs);
+  }
+  if (const auto* v = (*top)->if_contains("pool")) {
+    auto pool = read_pool(r, *v, "pool", p.roles);
+    if (!pool) return std::unexpected(pool.error());
+    p.pool = std::move(*pool);
   }
   if (auto one = check_one_profile_per_certificate(p); !one) return std::unexpected(one.error());
   if (auto fits = check_name_limit(r, **top, p); !fits) return std::unexpected(fits.error());

@@ -34,6 +34,10 @@ struct RoleContext {
 // Every name of every certificate the policy needs has a challenge that can validate it (a
 // wildcard: dns-01 or dns-persist-01); the error points at the value or template the name came from.
 [[nodiscard]] Result<void> check_challenge_coverage(const Reader& r, const Policy& p);
+// "pool": etcd, this member, the pool's key; "certificates" must name certificates of `roles`
+// (parse_pool.cpp).
+[[nodiscard]] Result<Pool> read_pool(const Reader& r, const json::value& v, const std::string& path,
+                                     const std::vector<Role>& roles);
 // A role whose purposes may share one certificate (layout shared or auto) must not give them
 // different profiles: one certificate has one profile.
 [[nodiscard]] Result<void> check_one_profile_per_certificate(const Policy& policy);

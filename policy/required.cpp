@@ -68,3 +68,17 @@ std::vector<RequiredCertificate> required_certificates(const Policy& policy, con
 }
 
 }  // namespace certagent::policy
+
+namespace certagent::policy {
+
+bool is_pool_wide(const Policy& policy, const RequiredCertificate& c) {
+  if (!policy.pool) return false;
+  if (policy.pool->certificates)
+    return std::find(policy.pool->certificates->begin(), policy.pool->certificates->end(), c.id) !=
+           policy.pool->certificates->end();
+  return std::none_of(c.names.begin(), c.names.end(), [](const RequiredName& n) {
+    return std::find(n.rules.begin(), n.rules.end(), "server") != n.rules.end();
+  });
+}
+
+}  // namespace certagent::policy

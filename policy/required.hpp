@@ -42,4 +42,9 @@ using Bindings = std::map<std::string, std::string>;
 [[nodiscard]] std::vector<RequiredCertificate> required_certificates(const Policy& policy,
                                                                      const Bindings& bound = {});
 
+// Whether `c` is ordered once for the whole pool (docs/pool.md): no pool, never; the pool's
+// "certificates" list when it has one; else every certificate none of whose names is the
+// server's own FQDN (the preset rule "server": a Front End's Default stays per-member).
+[[nodiscard]] bool is_pool_wide(const Policy& policy, const RequiredCertificate& c);
+
 }  // namespace certagent::policy

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 
+#include "agent/store/version_files.hpp"
 #include "agent/cli/commands.hpp"
 #include "agent/cli/writer.hpp"
 #include "agent/engine/engine.hpp"
@@ -62,7 +63,7 @@ int fail_with(const Error& e, int code = kExitFailed) {
 
 Result<void> revoke_at_ca(Store& store, const policy::Policy& policy, const StoredVersion& v,
                           protocol::RevocationReason reason) {
-  auto pem = fsutil::read_file(v.dir() / "cert.pem");
+  auto pem = read_version_file(v, VersionFile::Cert);
   if (!pem) return std::unexpected(pem.error());
   auto chain = protocol::parse_pem_chain(*pem);
   if (!chain) return std::unexpected(chain.error());
@@ -75,7 +76,7 @@ Result<void> revoke_at_ca(Store& store, const policy::Policy& policy, const Stor
   if (by_account || !refused_the_account(by_account.error())) return by_account;
   module_logger("engine")->warn("{}: the CA refused the revocation signed by the account ({}); signing it with "
                                 "the certificate's own key", v.meta.thumbprint, by_account.error().message);
-  auto key_pem = fsutil::read_file(v.dir() / "privkey.pem", 64 * 1024);
+  auto key_pem = read_version_file(v, VersionFile::Key);
   if (!key_pem) return std::unexpected(key_pem.error());
   auto key = protocol::PrivateKey::from_pem(*key_pem);
   if (!key) return std::unexpected(key.error());

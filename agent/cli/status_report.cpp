@@ -166,6 +166,9 @@ Result<StatusReport> gather_status(const std::filesystem::path& state_dir) {
   report.problems = std::move(inventory->problems);
   report.problems.insert(report.problems.end(), schedules->problems.begin(), schedules->problems.end());
   add_renewal_info(*store, report);
+  auto pool = read_pool_view(state_dir);
+  if (pool) report.pool = std::move(*pool);
+  else report.problems.push_back({pool_view_path(state_dir), pool.error().message});
   return report;
 }
 
@@ -182,6 +185,42 @@ std::string ari_lines(const StatusAriWindow& w, std::size_t width, bool name_it,
 std::string ca_ari_line(const CaDirectoryNote& note, TimePoint now) {
   return fmt::format("renewal information (ARI): {} {} (looked at {})\n", note.directory_url,
                      note.renewal_info.empty() ? "offers none" : "offers it", when(note.checked_at, now));
+}
+
+}  // namespace
+
+namespace {
+
+// The pool as the last pass saw it in etcd (docs/pool.md): per pool-wide certificate, who leads
+// it now, the pool's version and who ordered it, and what each member has bound.
+std::string pool_lines(const PoolView& v, TimePoint now) {
+  std::string out = fmt::format("pool {} (this member: {}), as seen in etcd {}\n", v.pool, v.member,
+                                when(v.as_of, now));
+  for (const auto& c : v.certificates) {
+    out += fmt::format("  {}: {}; leader {}\n", c.id,
+                       c.thumbprint.empty() ? std::string("no version published")
+                                            : fmt::format("version {} ordered by {}", c.thumbprint, c.ordered_by),
+                       c.leader.empty() ? std::string("none (nothing being ordered)") : c.leader);
+    for (const auto& [member, thumbprint] : c.bound)
+      out += fmt::format("    {:<12}  {}{}\n", member, thumbprint,
+                         !c.thumbprint.empty() && thumbprint != c.thumbprint ? " (not the pool's version)" : "");
+  }
+  return out;
+}
+
+json::object pool_json(const PoolView& v) {
+  json::array certificates;
+  for (const auto& c : v.certificates) {
+    json::object bound;
+    for (const auto& [member, thumbprint] : c.bound) bound[member] = thumbprint;
+    certificates.push_back(json::object{{"id", c.id},
+                                        {"leader", c.leader.empty() ? json::value(nullptr) : json::value(c.leader)},
+                                        {"thumbprint", c.thumbprint.empty() ? json::value(nullptr) : json::value(c.thumbprint)},
+                                        {"ordered_by", c.ordered_by.empty() ? json::value(nullptr) : json::value(c.ordered_by)},
+                                        {"bound", std::move(bound)}});
+  }
+  return json::object{{"name", v.pool}, {"member", v.member}, {"as_of", format_rfc3339(v.as_of)},
+                      {"certificates", std::move(certificates)}};
 }
 
 }  // namespace
@@ -208,6 +247,7 @@ std::string render_status_text(const StatusReport& report, TimePoint now) {
       out += fmt::format("  {:<{}}  {}\n", "last issued", width, when(c.schedule->backoff.last_success, now));
   }
   if (report.ca_ari) out += ca_ari_line(*report.ca_ari, now);
+  if (report.pool) out += pool_lines(*report.pool, now);
   for (const Problem& p : report.problems) out += fmt::format("problem: {}: {}\n", p.path.string(), p.what);
   return out;
 }
@@ -232,6 +272,7 @@ std::string render_status_json(const StatusReport& report, TimePoint now) {
   }
   root["certificates"] = std::move(certificates);
   root["ari"] = ca_ari_json(report.ca_ari);
+  root["pool"] = report.pool ? json::value(pool_json(*report.pool)) : json::value(nullptr);
   json::array problems;
   for (const Problem& p : report.problems) problems.push_back(json::object{{"path", p.path.string()}, {"what", p.what}});
   root["problems"] = std::move(problems);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/store/pool_view.hpp"
 #include "agent/store/schedule.hpp"
 #include "agent/cli/status_ari.hpp"
 #include "agent/store/store.hpp"
@@ -33,6 +34,7 @@ struct StatusReport {
   std::vector<StatusCertificate> certificates;  // sorted by id
   std::vector<Problem> problems;                // from the store, the schedule and the ari directories
   std::optional<CaDirectoryNote> ca_ari;        // whether the CA offers ARI, as last looked at
+  std::optional<PoolView> pool;                 // a pool member: its pool as the last pass saw it in etcd
 };
 
 [[nodiscard]] Result<StatusReport> gather_status(const std::filesystem::path& state_dir);

@@ -14,7 +14,7 @@
 namespace certagent::agent {
 
 void notify_daemon_after_writing(const std::string& state_dir) {
-  const auto pid = lock_holder(std::filesystem::path(state_dir) / "daemon.lock");
+  const auto pid = lock_holder(daemon_lock_file(state_dir));
   if (!pid || *pid == ::getpid()) return;
   if (::kill(static_cast<pid_t>(*pid), SIGHUP) == 0)
     std::cerr << fmt::format("certagent: told the running service (pid {}) to act on it now\n", *pid);

@@ -282,7 +282,13 @@ void Loop::finish_pass(PassOutcome outcome, WakeReason reason, std::chrono::sys_
   report(outcome, reason);
   // Only the metrics endpoint reads what record_pass keeps (every certificate's status: 3 MiB at
   // 10,000 certificates that an idle daemon without it need not hold).
-  if (outcome.summary && options_.metrics) record_pass(metrics_, reason, started, *outcome.summary);
+  if (outcome.summary && options_.metrics) {
+    record_pass(metrics_, reason, started, *outcome.summary);
+    if (!options_.state_dir.empty()) {  // a pool member's pool, as the pass saw it (agent/store/pool_view.hpp)
+      auto pool = read_pool_view(options_.state_dir);
+      metrics_.pool = pool ? std::move(*pool) : std::nullopt;
+    }
+  }
   // The pass's plan, inventory and TLS state are freed by now, but glibc keeps
   // the freed pages (mostly in the pass thread's arena) mapped: hand them back,
   // so that an idle daemon holds only what it uses until the next pass.

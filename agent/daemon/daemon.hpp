@@ -31,6 +31,7 @@ namespace certagent::agent {
 
 struct DaemonOptions {
   std::filesystem::path policy_file;                  // its directory is watched; empty: no watch
+  std::filesystem::path state_dir;                    // its pool.json feeds the pool metrics; empty: none
   bool once = false;                                  // one Startup pass, then exit (run --once)
   bool retry_now = false;                             // the Startup pass lifts back-off waits (run --now)
   std::optional<ListenAddress> metrics;               // serve /metrics here

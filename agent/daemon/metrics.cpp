@@ -103,6 +103,26 @@ void render_counters(std::string& out, const MetricsState& s) {
     sample(out, "certagent_passes_total", {{"reason", reason}}, std::to_string(count));
 }
 
+void render_pool(std::string& out, const PoolView& v) {
+  header(out, "certagent_pool_seen_timestamp_seconds", "gauge", "When the last pass read the pool's state in etcd (Unix time).");
+  sample(out, "certagent_pool_seen_timestamp_seconds", {{"pool", v.pool}}, seconds_value(v.as_of));
+  header(out, "certagent_pool_version_info", "gauge", "The pool's version of a pool-wide certificate and who ordered it.");
+  for (const auto& c : v.certificates)
+    if (!c.thumbprint.empty())
+      sample(out, "certagent_pool_version_info",
+             {{"pool", v.pool}, {"certificate", c.id}, {"thumbprint", c.thumbprint}, {"ordered_by", c.ordered_by}}, "1");
+  header(out, "certagent_pool_leader", "gauge", "The member ordering a pool-wide certificate now.");
+  for (const auto& c : v.certificates)
+    if (!c.leader.empty()) sample(out, "certagent_pool_leader", {{"pool", v.pool}, {"certificate", c.id}, {"member", c.leader}}, "1");
+  header(out, "certagent_pool_member_bound", "gauge",
+         "Per member, the thumbprint it has bound: 1 when it is the pool's version, else 0.");
+  for (const auto& c : v.certificates)
+    for (const auto& [member, thumbprint] : c.bound)
+      sample(out, "certagent_pool_member_bound",
+             {{"pool", v.pool}, {"certificate", c.id}, {"member", member}, {"thumbprint", thumbprint}},
+             thumbprint == c.thumbprint ? "1" : "0");
+}
+
 }  // namespace
 
 std::string escape_label_value(std::string_view value) {
@@ -148,6 +168,7 @@ std::string render_metrics(const MetricsState& state) {
     header(out, "certagent_last_pass_timestamp_seconds", "gauge", "When the last pass started (Unix time).");
     sample(out, "certagent_last_pass_timestamp_seconds", {}, seconds_value(*state.last_pass));
   }
+  if (state.pool) render_pool(out, *state.pool);
   return out;
 }
 

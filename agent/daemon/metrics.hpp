@@ -9,7 +9,13 @@
 //   certagent_last_success_timestamp_seconds
 // plus certagent_issuance_total{certificate,action,result}, the histogram
 // certagent_issuance_duration_seconds, certagent_passes_total{reason},
-// certagent_last_pass_timestamp_seconds and certagent_policy_valid.
+// certagent_last_pass_timestamp_seconds and certagent_policy_valid. A pool member (docs/pool.md),
+// per pool-wide certificate as the last pass saw it in etcd (labels pool, certificate, ...):
+//   certagent_pool_version_info{thumbprint,ordered_by}  1: the pool's version
+//   certagent_pool_leader{member}                       1: the member ordering it now
+//   certagent_pool_member_bound{member,thumbprint}      1 when the member's bound thumbprint is
+//                                                       the pool's version, else 0
+// and certagent_pool_seen_timestamp_seconds{pool}.
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -21,6 +27,7 @@
 #include <vector>
 
 #include "agent/engine/pass_types.hpp"
+#include "agent/store/pool_view.hpp"
 
 namespace certagent::agent {
 
@@ -37,6 +44,7 @@ struct MetricsState {
   std::array<std::uint64_t, kIssuanceBuckets.size()> duration_buckets{};  // non-cumulative
   std::uint64_t duration_count = 0;
   double duration_sum = 0;  // seconds
+  std::optional<PoolView> pool;  // a pool member: <state>/pool.json after the last pass
 };
 
 // Folds one pass (started at `started`) into the state.

@@ -15,6 +15,7 @@ namespace {
 Result<DaemonOptions> daemon_options(const GlobalOptions& globals, const RunOptions& options) {
   DaemonOptions d;
   d.policy_file = globals.policy;
+  d.state_dir = globals.state_dir;
   d.once = options.once;
   d.retry_now = options.now;
   if (!options.metrics_listen.empty()) {

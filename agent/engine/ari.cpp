@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "agent/store/version_files.hpp"
 #include "agent/engine/acme.hpp"
 #include "agent/engine/env_seconds.hpp"
 #include "agent/store/fsutil.hpp"
@@ -89,11 +90,11 @@ void refresh_one(SharedStore& store, const StoredVersion& v, const AriSource& so
 }  // namespace
 
 Result<std::string> ari_cert_id_of(const StoredVersion& version) {
-  auto pem = fsutil::read_file(version.dir() / "cert.pem", 64 * 1024);
+  auto pem = read_version_file(version, VersionFile::Cert);
   if (!pem) return std::unexpected(pem.error());
   auto certs = protocol::parse_pem_chain(*pem);
-  if (!certs) return std::unexpected(certs.error().context("reading " + (version.dir() / "cert.pem").string()));
-  if (certs->empty()) return fail(ErrorKind::Storage, (version.dir() / "cert.pem").string() + " holds no certificate");
+  if (!certs) return std::unexpected(certs.error().context("reading " + path_of(version, VersionFile::Cert).string()));
+  if (certs->empty()) return fail(ErrorKind::Storage, path_of(version, VersionFile::Cert).string() + " holds no certificate");
   const auto& info = certs->front().info();
   if (info.authority_key_id.empty())
     return fail(ErrorKind::Invalid, "the certificate has no authority key identifier, which ARI needs");

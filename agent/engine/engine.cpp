@@ -15,7 +15,7 @@ namespace certagent::agent {
 Result<Store> open_store_for_writing(const std::string& state_dir) {
   auto now = Store::open(state_dir, OpenOptions{true, std::chrono::milliseconds(0)});
   if (now || !now.error().retryable) return now;  // busy is the retryable failure (lock.cpp)
-  const auto holder = lock_holder(std::filesystem::path(state_dir) / "lock");
+  const auto holder = lock_holder(writer_lock_file(state_dir));
   module_logger("store")->warn("waiting for the pass in progress{} to finish (at most {} min) ...",
                                holder ? fmt::format(" (pid {})", *holder) : std::string(), kCommandLockWait.count());
   return Store::open(state_dir, OpenOptions{true, kCommandLockWait});
@@ -28,7 +28,7 @@ Result<PassFn> make_pass(const GlobalOptions& globals, bool daemon) {
     const std::filesystem::path dir = globals.state_dir;
     if (auto made = fsutil::make_private_dir(dir); !made)
       return std::unexpected(made.error().context("opening the state directory " + dir.string()));
-    auto held = StateLock::acquire_file(dir / "daemon.lock", std::chrono::milliseconds(0));
+    auto held = StateLock::acquire_file(daemon_lock_file(dir), std::chrono::milliseconds(0));
     if (!held) return std::unexpected(held.error());
     daemon_lock = std::make_shared<StateLock>(std::move(*held));
   }

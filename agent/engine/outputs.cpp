@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/store/version_files.hpp"
 #include "agent/store/fsutil.hpp"
 #include "protocol/x509/pkcs12.hpp"
 
@@ -58,9 +59,9 @@ struct Material {
   const StoredVersion& version;
   std::optional<std::string> key, cert, chain, fullchain;
 
-  Result<std::string> get(std::optional<std::string>& slot, const char* file) {
+  Result<std::string> get(std::optional<std::string>& slot, VersionFile file) {
     if (!slot) {
-      auto text = fsutil::read_file(version.dir() / file);
+      auto text = read_version_file(version, file);
       if (!text) return std::unexpected(text.error());
       slot = std::move(*text);
     }
@@ -89,9 +90,9 @@ Result<std::string> read_password(const std::optional<fs::path>& file) {
 }
 
 Result<std::string> pkcs12_of(Material& m, const OutputSpec& spec) {
-  auto key_pem = m.get(m.key, "privkey.pem");
-  auto cert_pem = m.get(m.cert, "cert.pem");
-  auto chain_pem = m.get(m.chain, "chain.pem");
+  auto key_pem = m.get(m.key, VersionFile::Key);
+  auto cert_pem = m.get(m.cert, VersionFile::Cert);
+  auto chain_pem = m.get(m.chain, VersionFile::Chain);
   for (const auto* r : {&key_pem, &cert_pem, &chain_pem})
     if (!*r) return std::unexpected(r->error());
   auto key = protocol::PrivateKey::from_pem(*key_pem);
@@ -115,15 +116,15 @@ Result<std::string> pkcs12_of(Material& m, const OutputSpec& spec) {
 
 Result<std::string> content_of(Material& m, const OutputSpec& spec) {
   switch (spec.format) {
-    case OutputFormat::Key: return m.get(m.key, "privkey.pem");
-    case OutputFormat::Cert: return m.get(m.cert, "cert.pem");
-    case OutputFormat::Chain: return m.get(m.chain, "chain.pem");
-    case OutputFormat::Fullchain: return m.get(m.fullchain, "fullchain.pem");
+    case OutputFormat::Key: return m.get(m.key, VersionFile::Key);
+    case OutputFormat::Cert: return m.get(m.cert, VersionFile::Cert);
+    case OutputFormat::Chain: return m.get(m.chain, VersionFile::Chain);
+    case OutputFormat::Fullchain: return m.get(m.fullchain, VersionFile::Fullchain);
     case OutputFormat::Pkcs12: return pkcs12_of(m, spec);
     case OutputFormat::CombinedPem: {
-      auto full = m.get(m.fullchain, "fullchain.pem");
+      auto full = m.get(m.fullchain, VersionFile::Fullchain);
       if (!full) return full;
-      auto key = m.get(m.key, "privkey.pem");
+      auto key = m.get(m.key, VersionFile::Key);
       if (!key) return key;
       return *full + *key;
     }

@@ -18,6 +18,7 @@
 #include "agent/engine/renewal_decision.hpp"
 #include "agent/engine/solver.hpp"
 #include "agent/engine/work.hpp"
+#include "agent/engine/pool/pool.hpp"
 #include "agent/store/fault.hpp"
 #include "agent/store/fsutil.hpp"
 #include "agent/store/notify_journal.hpp"
@@ -305,6 +306,52 @@ void run_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Jo
   ctx.ca = nullptr;
 }
 
+// The orders of a pool member (agent/engine/pool/pool.hpp): a pool-wide certificate the pool
+// already holds is installed, one another member orders is waited for (after this member's own
+// orders), one this member leads is ordered with the rest and published. Without a pool: run_orders.
+void run_pool_orders(EngineContext& ctx, const policy::Policy& policy, std::vector<Job*>& jobs, std::size_t limit,
+                     const PassRequest& req) {
+  auto pool = PoolPass::for_policy(policy, *ctx.waiter, req.cancel);
+  if (!pool) return run_orders(ctx, policy, jobs, limit, req);
+  std::vector<Job*> own, led, waiting;
+  std::mutex led_m;  // followers that take over run on several workers
+  auto step = [&](Job& j, const Result<PoolStep>& s) {
+    if (!s) {
+      j.error = s.error();
+    } else if (*s == PoolStep::Lead || *s == PoolStep::Alone) {
+      std::lock_guard lock(led_m);
+      if (*s == PoolStep::Lead) led.push_back(&j);
+      return true;  // ordered here
+    } else if (*s == PoolStep::Follow) {
+      waiting.push_back(&j);
+    }
+    return false;
+  };
+  for (auto* j : jobs) {
+    if (!pool->pool_wide(j->action.certificate)) {
+      own.push_back(j);
+      continue;
+    }
+    j->attempted = true;
+    j->ended = std::chrono::steady_clock::now();
+    if (step(*j, pool->before_order(ctx, j->action, j->from_version))) own.push_back(j);
+  }
+  run_orders(ctx, policy, own, limit, req);
+  run_bounded("waiting for the pool's leaders", waiting, limit, req, [&](Job& j, std::size_t) {
+    if (step(j, pool->follow(ctx, j.action, j.from_version))) {
+      std::vector<Job*> one{&j};
+      run_orders(ctx, policy, one, 1, req);
+    }
+  });
+  for (auto* j : led)
+    if (auto published = pool->finish_lead(ctx, j->action, j->attempted && !j->error); !published && !j->error)
+      j->error = published.error();
+  std::vector<std::string> pool_wide;
+  for (const auto& c : policy::required_certificates(policy))
+    if (pool->pool_wide(c)) pool_wide.push_back(c.id);
+  pool->record_view(ctx, pool_wide);
+}
+
 // The version bound to a purpose, by binary search (the inventory keeps bindings sorted by purpose
 // and versions by id: a scan of both per purpose made the pass's summary quadratic, issue 26).
 PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
@@ -410,7 +457,7 @@ Result<bool> work(const PassRequest& request, const policy::Policy& policy, Shar
   bool changed = !owed || !owed->empty();
   replay_owed_notifications(*shared.lock(), ctx.consumers);
   run_bounded("binding stored certificates", rebinds, 1, request, [&](Job& j, std::size_t) { rebind_stored(ctx, j); });
-  run_orders(ctx, policy, orders, concurrency, request);
+  run_pool_orders(ctx, policy, orders, concurrency, request);
   changed = write_missing_outputs(ctx) > 0 || changed;
   for (auto* group : {&rebinds, &orders})
     changed = changed || std::any_of(group->begin(), group->end(), [](const Job* j) { return j->attempted; });

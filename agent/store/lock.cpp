@@ -75,7 +75,7 @@ Result<StateLock> StateLock::try_acquire(const std::filesystem::path& state_dir)
 
 Result<StateLock> StateLock::acquire(const std::filesystem::path& state_dir, std::chrono::milliseconds timeout,
                                      const std::atomic<bool>* cancel) {
-  return acquire_file(state_dir / "lock", timeout, cancel);
+  return acquire_file(writer_lock_file(state_dir), timeout, cancel);
 }
 
 std::optional<long> lock_holder(const std::filesystem::path& lock_file) {
@@ -112,5 +112,8 @@ Result<StateLock> StateLock::acquire_file(const std::filesystem::path& lock, std
   if (auto r = record_pid(held.fd_, lock); !r) return std::unexpected(r.error());
   return held;
 }
+
+std::filesystem::path writer_lock_file(const std::filesystem::path& state_dir) { return state_dir / "lock"; }
+std::filesystem::path daemon_lock_file(const std::filesystem::path& state_dir) { return state_dir / "daemon.lock"; }
 
 }  // namespace certagent::agent

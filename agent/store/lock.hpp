@@ -40,6 +40,10 @@ class StateLock {
   int fd_ = -1;
 };
 
+// <state>/lock (held while something writes) and <state>/daemon.lock (held by `certagent run`).
+[[nodiscard]] std::filesystem::path writer_lock_file(const std::filesystem::path& state_dir);
+[[nodiscard]] std::filesystem::path daemon_lock_file(const std::filesystem::path& state_dir);
+
 // The PID of the process holding `lock_file` now, or nothing when no one holds it (or it
 // cannot be told).
 [[nodiscard]] std::optional<long> lock_holder(const std::filesystem::path& lock_file);

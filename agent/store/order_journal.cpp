@@ -2,9 +2,11 @@
 
 #include <boost/json.hpp>
 
+#include <map>
 #include <mutex>
 
 #include "agent/store/fsutil.hpp"
+#include "agent/store/journal_mirror.hpp"
 
 namespace certagent::agent {
 namespace json = boost::json;
@@ -12,6 +14,24 @@ namespace json = boost::json;
 std::filesystem::path order_journal_path(const std::filesystem::path& state_dir, const std::string& certificate_id) {
   return state_dir / "orders" / (certificate_id + ".json");
 }
+
+namespace {
+
+std::mutex& mirrors_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<std::filesystem::path, JournalMirror>& mirrors() {
+  static std::map<std::filesystem::path, JournalMirror> m;
+  return m;
+}
+JournalMirror mirror_of(const std::filesystem::path& state_dir) {
+  std::lock_guard lock(mirrors_mutex());
+  auto it = mirrors().find(state_dir);
+  return it == mirrors().end() ? JournalMirror{} : it->second;
+}
+
+}  // namespace
 
 Result<void> write_order_journal(const Store& store, const OrderJournal& j) {
   if (auto checked = check_purpose_name(j.certificate_id); !checked)
@@ -37,7 +57,16 @@ Result<void> write_order_journal(const Store& store, const OrderJournal& j) {
                  {"profile", j.profile},
                  {"account_url", j.account_url},
                  {"intent_time", j.intent_time}};
-  return fsutil::write_file_atomic(file, json::serialize(o) + "\n", 0600);
+  if (auto written = fsutil::write_file_atomic(file, json::serialize(o) + "\n", 0600); !written) return written;
+  if (auto mirror = mirror_of(store.dir()))
+    if (auto mirrored = mirror(j); !mirrored) return std::unexpected(mirrored.error().context("mirroring the order journal"));
+  return {};
+}
+
+void set_journal_mirror(const std::filesystem::path& state_dir, JournalMirror mirror) {
+  std::lock_guard lock(mirrors_mutex());
+  if (mirror) mirrors()[state_dir] = std::move(mirror);
+  else mirrors().erase(state_dir);
 }
 
 Result<std::optional<OrderJournal>> read_order_journal(const std::filesystem::path& state_dir,

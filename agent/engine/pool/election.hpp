@@ -30,6 +30,8 @@ class PoolElection {
 
   [[nodiscard]] bool leads() const { return leads_; }
   [[nodiscard]] const std::string& key() const { return key_; }
+  // The lease this member's campaign holds (0: none); what a keeper renews while the led work runs.
+  [[nodiscard]] std::int64_t lease() const { return lease_; }
 
  private:
   protocol::EtcdClient& etcd_;

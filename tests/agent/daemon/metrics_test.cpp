@@ -35,6 +35,23 @@ PassSummary sample_summary() {
   return s;
 }
 
+TEST(Metrics, APoolMemberShowsEachPoolCertificatesVersionLeaderAndEveryMembersBinding) {
+  MetricsState state;
+  state.pool = PoolView{"fe-pool", "fe01", sys_seconds{1746000000s}, {}};
+  state.pool->certificates.push_back({"fe-web", "fe02", "6A3F", "fe03", {{"fe01", "6A3F"}, {"fe02", "0B1C"}}});
+  state.pool->certificates.push_back({"fe-sip", "", "", "", {}});
+  const std::string text = render_metrics(state);
+  for (const char* line : {
+           "certagent_pool_seen_timestamp_seconds{pool=\"fe-pool\"} 1746000000\n",
+           "certagent_pool_version_info{pool=\"fe-pool\",certificate=\"fe-web\",thumbprint=\"6A3F\",ordered_by=\"fe03\"} 1\n",
+           "certagent_pool_leader{pool=\"fe-pool\",certificate=\"fe-web\",member=\"fe02\"} 1\n",
+           "certagent_pool_member_bound{pool=\"fe-pool\",certificate=\"fe-web\",member=\"fe01\",thumbprint=\"6A3F\"} 1\n",
+           "certagent_pool_member_bound{pool=\"fe-pool\",certificate=\"fe-web\",member=\"fe02\",thumbprint=\"0B1C\"} 0\n"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  EXPECT_EQ(text.find("certificate=\"fe-sip\""), std::string::npos) << "no version, no leader, nothing bound: no sample";
+  EXPECT_EQ(render_metrics(MetricsState{}).find("certagent_pool"), std::string::npos) << "not a pool member: none";
+}
+
 TEST(Metrics, RendersTheExactTextFormat) {
   MetricsState state;
   record_pass(state, WakeReason::Timer, sys_seconds{1746000000s}, sample_summary());
