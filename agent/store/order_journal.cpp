@@ -49,15 +49,7 @@ Result<void> write_order_journal(const Store& store, const OrderJournal& j) {
     std::lock_guard lock(creating);
     if (auto dir = fsutil::make_private_dir(file.parent_path()); !dir) return dir;
   }
-  json::object o{{"format", 1},
-                 {"certificate_id", j.certificate_id},
-                 {"order_url", j.order_url},
-                 {"names", json::array(j.names.begin(), j.names.end())},
-                 {"key", j.key_pem},
-                 {"profile", j.profile},
-                 {"account_url", j.account_url},
-                 {"intent_time", j.intent_time}};
-  if (auto written = fsutil::write_file_atomic(file, json::serialize(o) + "\n", 0600); !written) return written;
+  if (auto written = fsutil::write_file_atomic(file, order_journal_json(j), 0600); !written) return written;
   if (auto mirror = mirror_of(store.dir()))
     if (auto mirrored = mirror(j); !mirrored) return std::unexpected(mirrored.error().context("mirroring the order journal"));
   return {};
@@ -77,19 +69,38 @@ Result<std::optional<OrderJournal>> read_order_journal(const std::filesystem::pa
   if (*kind == fsutil::EntryKind::Missing) return std::nullopt;
   auto text = fsutil::read_file(file, 256 * 1024);
   if (!text) return std::unexpected(text.error());
+  auto j = parse_order_journal(*text, file.string());
+  if (!j) return std::unexpected(j.error());
+  if (j->certificate_id != certificate_id)
+    return fail(ErrorKind::Storage, file.string() + " is not an order journal for " + certificate_id);
+  return j;
+}
+
+std::string order_journal_json(const OrderJournal& j) {
+  json::object o{{"format", 1},
+                 {"certificate_id", j.certificate_id},
+                 {"order_url", j.order_url},
+                 {"names", json::array(j.names.begin(), j.names.end())},
+                 {"key", j.key_pem},
+                 {"profile", j.profile},
+                 {"account_url", j.account_url},
+                 {"intent_time", j.intent_time}};
+  return json::serialize(o) + "\n";
+}
+
+Result<OrderJournal> parse_order_journal(std::string_view text, const std::string& what) {
   try {
-    const auto o = json::parse(*text).as_object();
+    const auto o = json::parse(text).as_object();
+    if (o.at("format").as_int64() != 1) return fail(ErrorKind::Storage, what + " is not an order journal (format 1)");
     OrderJournal j{std::string(o.at("certificate_id").as_string()), std::string(o.at("order_url").as_string()), {},
                    std::string(o.at("key").as_string())};
     for (const auto& n : o.at("names").as_array()) j.names.emplace_back(n.as_string());
     j.profile = o.at("profile").as_string();
     j.account_url = o.at("account_url").as_string();
     j.intent_time = o.at("intent_time").as_int64();
-    if (o.at("format").as_int64() != 1 || j.certificate_id != certificate_id)
-      return fail(ErrorKind::Storage, file.string() + " is not an order journal for " + certificate_id);
     return j;
   } catch (const std::exception& e) {
-    return fail(ErrorKind::Storage, file.string() + " is not an order journal certagent wrote: " + e.what());
+    return fail(ErrorKind::Storage, what + " is not an order journal certagent wrote: " + e.what());
   }
 }
 

@@ -36,6 +36,12 @@ struct OrderJournal {
   std::int64_t intent_time = 0;  // Unix seconds when the intent was journaled
 };
 
+// The journal as its file holds it (JSON, format 1), and back; also what a pool's leader seals
+// into etcd for the member that takes over (agent/engine/pool/). `what` names the source in the
+// error ("<file> is not an order journal certagent wrote: ...").
+[[nodiscard]] std::string order_journal_json(const OrderJournal& journal);
+[[nodiscard]] Result<OrderJournal> parse_order_journal(std::string_view text, const std::string& what);
+
 [[nodiscard]] std::filesystem::path order_journal_path(const std::filesystem::path& state_dir,
                                                        const std::string& certificate_id);
 // Needs no lock of the caller's for different certificates at once (it

@@ -415,25 +415,6 @@ void PoolPass::give_up_lead(const std::string& certificate_id) {
 
 namespace {
 
-json::object journal_json(const OrderJournal& j) {
-  return json::object{{"certificate_id", j.certificate_id}, {"order_url", j.order_url},
-                      {"names", json::array(j.names.begin(), j.names.end())},
-                      {"key", j.key_pem},           {"profile", j.profile},
-                      {"account_url", j.account_url}, {"intent_time", j.intent_time}};
-}
-
-OrderJournal journal_from(const json::object& o) {
-  OrderJournal j;
-  j.certificate_id = o.at("certificate_id").as_string();
-  j.order_url = o.at("order_url").as_string();
-  for (const auto& n : o.at("names").as_array()) j.names.emplace_back(n.as_string());
-  j.key_pem = o.at("key").as_string();
-  j.profile = o.at("profile").as_string();
-  j.account_url = o.at("account_url").as_string();
-  j.intent_time = o.at("intent_time").as_int64();
-  return j;
-}
-
 json::object account_json(const Account& a) {
   return json::object{{"directory_url", a.directory_url}, {"account_url", a.account_url},
                       {"contacts", json::array(a.contacts.begin(), a.contacts.end())}, {"key", a.key_pem}};
@@ -459,7 +440,7 @@ Result<void> PoolPass::mirror_journal(const OrderJournal& journal) {
     if (!leases_.contains(id)) return {};  // not a pool certificate this member leads
   }
   const std::string jkey = key("journal", id);
-  std::string text = json::serialize(journal_json(journal));
+  std::string text = order_journal_json(journal);
   auto sealed = protocol::aead_seal(*key_, text, jkey);
   OPENSSL_cleanse(text.data(), text.size());
   if (!sealed) return std::unexpected(sealed.error());
@@ -490,14 +471,13 @@ Result<void> PoolPass::import_journal(EngineContext& ctx, const std::string& cer
     return fail(ErrorKind::Crypto, fmt::format("the pool's order journal of {} does not open with this member's pool "
                                                "key {} (id {}): refusing to order", certificate_id, pool_.key_file,
                                                protocol::aead_key_id(*key_)));
-  OrderJournal j;
-  try {
-    j = journal_from(json::parse(*plain).as_object());
-  } catch (const std::exception& e) {
-    OPENSSL_cleanse(plain->data(), plain->size());
-    return fail(ErrorKind::Protocol, fmt::format("{} is not an order journal ({})", jkey, e.what()));
-  }
+  auto parsed = parse_order_journal(*plain, jkey);
   OPENSSL_cleanse(plain->data(), plain->size());
+  if (!parsed) return std::unexpected(parsed.error());
+  if (parsed->certificate_id != certificate_id)
+    return fail(ErrorKind::Protocol, fmt::format("{} holds the order journal of {}, not of {}", jkey,
+                                                 parsed->certificate_id, certificate_id));
+  OrderJournal j = std::move(*parsed);
   auto local = read_order_journal(ctx.store->unlocked(), certificate_id);
   if (local && *local && (*local)->order_url == j.order_url && (*local)->key_pem == j.key_pem) return {};
   log()->warn("{}: resuming the order {} that the member leading before placed (journaled in etcd)", certificate_id,
