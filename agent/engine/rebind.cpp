@@ -1,6 +1,7 @@
 #include "agent/engine/rebind.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <set>
@@ -71,20 +72,38 @@ bool names_hook(const PurposeConsumers& c, const HookRun& run, const HookEvent& 
   return std::ranges::any_of(c.hooks, [&](const Hook& h) { return run_of(h, e) == run; });
 }
 
+// What one round has run already: each hook as it was told (HookRun), each unit with its verb.
+struct RoundDone {
+  std::set<HookRun> hooks;
+  std::set<std::pair<std::string, UnitVerb>> units;
+};
+
 // Tells round[i]: each of its hooks not yet run this round, once for every later purpose of the
-// round that names it alike (CERTAGENT_PURPOSES), then its systemd units.
-Result<void> tell_in_round(std::span<const Telling> round, std::size_t i, std::set<HookRun>& ran) {
+// round that names it alike (CERTAGENT_PURPOSES), then each of its systemd units not yet reloaded
+// (or restarted) this round, once for every later purpose that names it with the same verb: every
+// purpose's outputs are written before the round starts, so one reload serves them all.
+Result<void> tell_in_round(std::span<const Telling> round, std::size_t i, RoundDone& done) {
   const Telling& t = round[i];
   for (const Hook& h : t.consumers->hooks) {
     const HookRun run = run_of(h, t.event);
-    if (!ran.insert(run).second) continue;  // run already, with an earlier purpose
+    if (!done.hooks.insert(run).second) continue;  // run already, with an earlier purpose
     HookEvent event = t.event;
     for (std::size_t j = i; j < round.size(); ++j)
       if (names_hook(*round[j].consumers, run, round[j].event)) event.purposes.push_back(round[j].event.purpose);
     if (auto r = run_hooks({h}, event); !r) return r;
   }
-  return run_unit_actions(t.consumers->units, fmt::format("{} of {}", t.event.action == HookAction::Bind ? "bind" : "rollback",
-                                                          t.event.purpose));
+  for (const UnitAction& u : t.consumers->units) {
+    if (!done.units.insert({u.unit, u.verb}).second) continue;  // with an earlier purpose
+    std::vector<std::string> purposes;
+    for (std::size_t j = i; j < round.size(); ++j)
+      if (std::ranges::any_of(round[j].consumers->units,
+                              [&](const UnitAction& o) { return o.unit == u.unit && o.verb == u.verb; }))
+        purposes.push_back(round[j].event.purpose);
+    const auto what = fmt::format("{} of {}", t.event.action == HookAction::Bind ? "bind" : "rollback",
+                                  fmt::join(purposes, ", "));
+    if (auto r = run_unit_actions({u}, what); !r) return r;
+  }
+  return ok();
 }
 
 // Puts the switched purposes back where they were (unbound if they were).
@@ -136,10 +155,10 @@ std::optional<std::pair<std::size_t, Error>> commit_and_tell(const Store& store,
   std::vector<Telling> round;
   for (const auto& s : steps)
     round.push_back({s.consumers, event_for(store, s, version, s.old_thumbprint, HookAction::Bind)});
-  std::set<HookRun> ran;
+  RoundDone done;
   for (std::size_t i = 0; i < steps.size(); ++i) {
     auto& s = steps[i];
-    if (auto r = tell_in_round(round, i, ran); !r) return std::pair{i, r.error()};
+    if (auto r = tell_in_round(round, i, done); !r) return std::pair{i, r.error()};
     s.told = true;
     if (fault_point("rebind.after_purpose"))
       return std::pair{i, Error(ErrorKind::Storage, "injected fault at rebind.after_purpose")};
@@ -176,10 +195,10 @@ void tell_restored(const Store& store, const std::vector<Step>& steps, std::span
     round.push_back({s.consumers, event_for(store, s, *previous, failed.meta.thumbprint, HookAction::Rollback)});
     told.push_back(i);
   }
-  std::set<HookRun> ran;
+  RoundDone done;
   for (std::size_t k = 0; k < round.size(); ++k) {
     RebindOutcome& o = outcomes[told[k]];
-    auto r = tell_in_round(round, k, ran);
+    auto r = tell_in_round(round, k, done);
     if (!r && !o.rollback_failure) o.rollback_failure = r.error();
     module_logger("store")->warn("{} rolled back to version {} (thumbprint {}); version {} stays stored for the next "
                                  "attempt", round[k].event.purpose, round[k].event.version_id,
@@ -238,8 +257,8 @@ void replay_owed_notifications(Store& store, const std::map<std::string, Purpose
         const Telling one[] = {{&c, HookEvent{n.purpose, HookAction::Bind, now_bound->id, n.old_thumbprint,
                                               now_bound->meta.thumbprint, store.live_path(n.purpose),
                                               now_bound->meta.names, {}}}};
-        std::set<HookRun> ran;
-        told = tell_in_round(one, 0, ran);
+        RoundDone done;
+        told = tell_in_round(one, 0, done);
       }
       if (!told) {
         log->error("{}: {} (tried again on the next pass)", n.purpose, told.error().message);

@@ -135,6 +135,38 @@ TEST(ConsumerReload, CertagentAsNobodyHasSystemdReloadNginxWhichThenServesTheNew
   EXPECT_THAT(pass.err, HasSubstr("reload nginx.service (bind of Default): done"));
 }
 
+// One certificate bound to three purposes that each name the same unit: the unit is reloaded
+// once for the round (every purpose's files are written before it), not once per purpose.
+TEST(ConsumerReload, AUnitEveryPurposeOfASharedCertificateNamesIsReloadedOncePerBind) {
+  const auto env = reload_env();
+  EngineSandbox box;
+  const std::string unit = env.at("ALLOWED_UNIT");
+  write_policy(box, env.at("TLS_DIR"), {unit});
+  json::object policy = json::parse(read_text(box.policy_file())).as_object();
+  for (const char* p : {"WebServicesInternal", "WebServicesExternal"})
+    policy["purposes"].as_object()[p] = json::object{{"reload_units", json::array{json::string(unit)}}};
+  fs::remove(box.policy_file());
+  std::ofstream(box.policy_file()) << json::serialize(policy) << "\n";
+  ASSERT_EQ(run({"chown", "nobody:nogroup", box.policy_file().string()}).exit_code, 0);
+  const auto reloads = [&] {
+    const std::string log = read_text(env.at("MANAGER_LOG"));
+    std::size_t n = 0;
+    for (auto at = log.find("ReloadUnit " + unit + " "); at != std::string::npos; at = log.find("ReloadUnit " + unit + " ", at + 1)) ++n;
+    return n;
+  };
+  const std::size_t before = reloads();
+
+  auto pass = certagent_as_nobody(box, env, {"run", "--once"});
+  ASSERT_EQ(pass.exit_code, 0) << describe(pass);
+  const auto certs = box.certs();
+  const std::string bound = thumbprint_of(certs.at("Default"));
+  for (const char* p : {"WebServicesInternal", "WebServicesExternal"}) EXPECT_EQ(thumbprint_of(certs.at(p)), bound) << p;
+  EXPECT_EQ(reloads() - before, 1u) << describe(pass);
+  EXPECT_THAT(pass.err, HasSubstr("reload " + unit + " (bind of Default, WebServicesInternal, WebServicesExternal): done"))
+      << describe(pass);
+  EXPECT_EQ(wait_until_served(env.at("NGINX_PORT"), bound), bound);
+}
+
 // A renewal whose consumer fails goes back, consumers included: the restart of a unit whose
 // job ends "failed" (RestartUnit) rolls the purpose back to its previous certificate, its
 // files are restored byte for byte and nginx is reloaded again with them.
