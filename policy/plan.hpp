@@ -1,6 +1,7 @@
 #pragma once
 // What to do for each required certificate, given what is installed now.
 // Pure: `now` is a parameter.
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,5 +55,13 @@ struct Action {
 // moves it in: one copy of every required certificate, not two, at 10,000 of them).
 [[nodiscard]] std::vector<Action> plan(std::vector<RequiredCertificate> required, const Installed& installed,
                                        TimePoint now);
+
+// The same for the certificates `policy` requires (required_certificates(policy, installed.bindings)),
+// each made and decided in turn and handed to `each` before the next is made: a caller that keeps
+// less of an action than the plan made (the engine's pass keeps no names of a kept certificate)
+// gives the rest back at once. At 10,000 certificates the required certificates all held at once,
+// then their names in every action, were a fifth of a pass's memory (issue 26).
+[[nodiscard]] std::vector<Action> plan(const Policy& policy, const Installed& installed, TimePoint now,
+                                       const std::function<void(Action&)>& each);
 
 }  // namespace certagent::policy
