@@ -9,6 +9,7 @@
 #include <exception>
 #include <random>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "agent/engine/ari.hpp"
@@ -352,18 +353,50 @@ void run_pool_orders(EngineContext& ctx, const policy::Policy& policy, std::vect
   pool->record_view(ctx, pool_wide);
 }
 
-// The version bound to a purpose, by binary search (the inventory keeps bindings sorted by purpose
-// and versions by id: a scan of both per purpose made the pass's summary quadratic, issue 26).
-PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
+// What the pass reads of the store once it has planned: the bindings (the plan's: purpose -> the
+// bound version's thumbprint) and each version's id, thumbprint and expiry. The inventory
+// (StoredVersions of 384 bytes each before their strings, its bindings a second time) is let go
+// before the plan is made: at 10,000 certificates it was the largest part of a pass's peak (issue 26).
+struct VersionRef {
+  std::string thumbprint;
+  std::string id;
+  std::chrono::sys_seconds not_after{};
+};
+
+struct StoreView {
+  policy::Bindings bindings;         // policy::Installed's: an incomplete binding names its version id
+  std::vector<VersionRef> versions;  // the complete versions, sorted by thumbprint, then id
+
+  // The versions' ids and thumbprints, taken out of `inv` (its versions are freed).
+  static std::vector<VersionRef> versions_taken_from(Inventory& inv) {
+    std::vector<VersionRef> out;
+    out.reserve(inv.versions.size());
+    for (auto& v : inv.versions) out.push_back({std::move(v.meta.thumbprint), std::move(v.id), v.meta.not_after});
+    std::vector<StoredVersion>().swap(inv.versions);
+    std::sort(out.begin(), out.end(), [](const VersionRef& a, const VersionRef& b) {
+      return std::tie(a.thumbprint, a.id) < std::tie(b.thumbprint, b.id);
+    });
+    return out;
+  }
+  // The first version (by id) with this thumbprint, as find_by_thumbprint; null: none.
+  [[nodiscard]] const VersionRef* find(std::string_view thumbprint) const {
+    auto v = std::lower_bound(versions.begin(), versions.end(), thumbprint,
+                              [](const VersionRef& x, std::string_view t) { return x.thumbprint < t; });
+    return v == versions.end() || v->thumbprint != thumbprint ? nullptr : &*v;
+  }
+};
+
+// The version bound to a purpose, by binary searches (a scan of the bindings and the versions per
+// purpose made the pass's summary quadratic, issue 26). An incomplete binding names a version id,
+// never a thumbprint: no status.
+PurposeStatus purpose_status(const StoreView& inv, const std::string& purpose) {
   PurposeStatus out{purpose, "", std::nullopt};
-  auto b = std::lower_bound(inv.bindings.begin(), inv.bindings.end(), purpose,
-                            [](const Binding& x, const std::string& p) { return x.purpose < p; });
-  if (b == inv.bindings.end() || b->purpose != purpose || !b->complete) return out;
-  auto v = std::lower_bound(inv.versions.begin(), inv.versions.end(), b->version_id,
-                            [](const StoredVersion& x, const std::string& id) { return x.id < id; });
-  if (v == inv.versions.end() || v->id != b->version_id) return out;
-  out.thumbprint = v->meta.thumbprint;
-  out.not_after = v->meta.not_after;
+  auto b = inv.bindings.find(purpose);
+  if (b == inv.bindings.end()) return out;
+  const VersionRef* v = inv.find(b->second);
+  if (v == nullptr) return out;
+  out.thumbprint = v->thumbprint;
+  out.not_after = v->not_after;
   return out;
 }
 
@@ -371,7 +404,7 @@ PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
 // cancelled, or another certificate's work changed its plan): look again in a minute.
 constexpr Seconds kRetryUnfinished{60};
 
-CertificateStatus certificate_status(const Inventory& inv, const policy::Action& after, const BackoffState& backoff,
+CertificateStatus certificate_status(const StoreView& inv, const policy::Action& after, const BackoffState& backoff,
                                      TimePoint now) {
   CertificateStatus s;
   s.id = after.certificate.id;
@@ -407,7 +440,7 @@ std::string status_line(const PassSummary& s) {
 namespace {
 
 struct Planned {
-  Inventory inventory;
+  StoreView store;  // what the pass reads of the inventory the plan was made from
   std::vector<policy::Action> actions;
   Selections selections;  // the renewal decisions (random point, basis), by thumbprint
   std::optional<TimePoint> ari_recheck;  // the earliest renewal-information re-check ahead
@@ -421,11 +454,19 @@ Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimeP
   auto installed = to_installed_moving_names(*inv);  // the pass reads no names of the inventory after this
   auto ari = ari_windows(store, *inv, policy.ca.directory_url, now);
   auto selections = precompute_renewal(installed, *inv, policy.renewal, store, now, rng, ari.windows, &schedules);
-  auto actions = policy::plan(policy::required_certificates(policy, installed.bindings), installed, now);
-  return Planned{std::move(*inv), std::move(actions), std::move(selections), ari.earliest_recheck};
+  ari.windows.clear();                      // read by precompute_renewal only
+  auto versions = StoreView::versions_taken_from(*inv);  // the inventory is freed before the plan is made
+  *inv = Inventory{};
+  // A kept certificate's names are read by nobody after its action is decided (plan_and_work):
+  // dropped at once, not once all 10,000 are planned (issue 26).
+  auto actions = policy::plan(policy, installed, now, [](policy::Action& a) {
+    if (a.kind == ActionKind::Keep) std::vector<policy::RequiredName>().swap(a.certificate.names);
+  });
+  return Planned{StoreView{std::move(installed.bindings), std::move(versions)}, std::move(actions),
+                 std::move(selections), ari.earliest_recheck};
 }
 
-void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::Action>& after, const Jobs& jobs,
+void summarize(PassSummary& s, const StoreView& inv, const std::vector<policy::Action>& after, const Jobs& jobs,
                TimePoint now) {
   s.certificates.reserve(after.size());
   for (const auto& a : after) {
@@ -559,16 +600,12 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
     // certificates they were a tenth of what the pass held: issue 26).
     std::vector<policy::RequiredName>().swap(a.certificate.names);
   }
-  // The stored version each rebind and renewal starts from, found in the plan's inventory once (a
-  // scan of the store per job made a pass over many such jobs quadratic: issue 26).
-  std::unordered_map<std::string_view, std::vector<Job*>> by_thumbprint;
+  // The stored version each rebind and renewal starts from, found in the plan's view of the store
+  // (a scan of the store per job made a pass over many such jobs quadratic: issue 26).
   for (auto* group : {&rebinds, &orders})
     for (auto* j : *group)
-      if (j->action.thumbprint) by_thumbprint[*j->action.thumbprint].push_back(j);
-  for (const auto& v : before->inventory.versions)
-    if (auto it = by_thumbprint.find(v.meta.thumbprint); it != by_thumbprint.end())
-      for (auto* j : it->second)
-        if (j->from_version.empty()) j->from_version = v.id;  // the first, as find_by_thumbprint
+      if (j->action.thumbprint)
+        if (const VersionRef* v = before->store.find(*j->action.thumbprint)) j->from_version = v->id;
   // The policy's ca.concurrency, else the engine's default (4).
   const std::size_t concurrency =
       policy_->ca.concurrency ? static_cast<std::size_t>(*policy_->ca.concurrency) : options_.concurrency;
@@ -584,11 +621,11 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   // Nothing done, nothing changed: the plan after the pass is the plan before it (no second scan).
   Result<Planned> after = std::move(before);
   if (changed) {
-    after->inventory = {};  // freed before the store is read afresh
+    after->store = {};  // freed before the store is read afresh
     after = plan_now(*store_, *policy_, request.now, rng, schedules, store_->inventory(InventoryDetail::Plan));
   }
   if (!after) return std::unexpected(after.error().context("planning after the work of the pass"));
-  summarize(summary, after->inventory, after->actions, jobs, request.now);
+  summarize(summary, after->store, after->actions, jobs, request.now);
   if (after->ari_recheck && (!summary.next_wake || *after->ari_recheck < *summary.next_wake))
     summary.next_wake = after->ari_recheck;
   save_schedules(shared, schedules, *after, jobs, request.now);
