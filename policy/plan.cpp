@@ -206,16 +206,11 @@ std::vector<Action> plan(std::vector<RequiredCertificate> required, const Instal
   return out;
 }
 
-std::vector<Action> plan(const Policy& policy, const Installed& installed, TimePoint now,
-                         const std::function<void(Action&)>& each) {
-  std::vector<Action> out;
-  out.reserve(count_required_certificates(policy, installed.bindings));
+void plan_each(const Policy& policy, const Installed& installed, TimePoint now,
+               const std::function<void(Action&&)>& take) {
   const ByThumbprint index = index_by_thumbprint(installed);
-  for_each_required_certificate(policy, installed.bindings, [&](RequiredCertificate&& req) {
-    out.push_back(decide(std::move(req), installed, index, now));
-    if (each) each(out.back());
-  });
-  return out;
+  for_each_required_certificate(policy, installed.bindings,
+                                [&](RequiredCertificate&& req) { take(decide(std::move(req), installed, index, now)); });
 }
 
 }  // namespace certagent::policy

@@ -57,11 +57,11 @@ struct Action {
                                        TimePoint now);
 
 // The same for the certificates `policy` requires (required_certificates(policy, installed.bindings)),
-// each made and decided in turn and handed to `each` before the next is made: a caller that keeps
-// less of an action than the plan made (the engine's pass keeps no names of a kept certificate)
-// gives the rest back at once. At 10,000 certificates the required certificates all held at once,
-// then their names in every action, were a fifth of a pass's memory (issue 26).
-[[nodiscard]] std::vector<Action> plan(const Policy& policy, const Installed& installed, TimePoint now,
-                                       const std::function<void(Action&)>& each);
+// in that order, each made and decided in turn and handed to `take` before the next is made: the
+// caller keeps what it needs of each action (the engine's pass: a small record of a kept
+// certificate). At 10,000 certificates the required certificates all held at once, then whole
+// actions, were two fifths of a pass's memory (issue 26).
+void plan_each(const Policy& policy, const Installed& installed, TimePoint now,
+               const std::function<void(Action&&)>& take);
 
 }  // namespace certagent::policy

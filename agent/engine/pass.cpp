@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <exception>
 #include <random>
 #include <thread>
@@ -439,9 +440,71 @@ std::string status_line(const PassSummary& s) {
 
 namespace {
 
+// The plan's actions as the pass keeps them, in the plan's order: a kept certificate's as a small
+// record (its id, purposes, reason, thumbprint and renewal time: 136 bytes, where a policy::Action
+// is 384 before its strings; at 10,000 certificates, nearly all kept, whole actions were the
+// largest part of what a pass held: issue 26), any other whole.
+class PlannedActions {
+ public:
+  void reserve(std::size_t n) {
+    order_.reserve(n);
+    kept_.reserve(n);
+  }
+  void add(policy::Action&& a) {
+    if (a.kind == ActionKind::Keep && a.thumbprint && a.renewal_due) {
+      order_.push_back({true, static_cast<std::uint32_t>(kept_.size())});
+      kept_.push_back({std::move(a.certificate.id), std::move(a.certificate.purposes), std::move(a.reason),
+                       std::move(*a.thumbprint), *a.renewal_due});
+    } else {
+      order_.push_back({false, static_cast<std::uint32_t>(others_.size())});
+      others_.push_back(std::move(a));
+    }
+  }
+  // fn(const policy::Action&) for each action in the plan's order. A kept certificate's is made
+  // again from its record, with only what the pass reads of it: its id and purposes, the kind,
+  // reason, thumbprint and renewal time (no names, no key type or profile).
+  template <typename Fn>
+  void for_each(Fn fn) const {
+    policy::Action k;
+    k.kind = ActionKind::Keep;
+    for (const auto& e : order_) {
+      if (!e.kept) {
+        fn(static_cast<const policy::Action&>(others_[e.index]));
+        continue;
+      }
+      const Kept& r = kept_[e.index];
+      k.certificate.id = r.id;
+      k.certificate.purposes = r.purposes;
+      k.reason = r.reason;
+      k.thumbprint = r.thumbprint;
+      k.renewal_due = r.renewal_due;
+      fn(static_cast<const policy::Action&>(k));
+    }
+  }
+  // The actions other than keep: the pass's work.
+  [[nodiscard]] std::vector<policy::Action>& others() { return others_; }
+  [[nodiscard]] std::size_t size() const { return order_.size(); }
+
+ private:
+  struct Kept {
+    std::string id;
+    std::vector<std::string> purposes;
+    std::string reason;
+    std::string thumbprint;
+    TimePoint renewal_due;
+  };
+  struct Entry {
+    bool kept = false;
+    std::uint32_t index = 0;  // in kept_ or others_
+  };
+  std::vector<Entry> order_;
+  std::vector<Kept> kept_;
+  std::vector<policy::Action> others_;
+};
+
 struct Planned {
   StoreView store;  // what the pass reads of the inventory the plan was made from
-  std::vector<policy::Action> actions;
+  PlannedActions actions;
   Selections selections;  // the renewal decisions (random point, basis), by thumbprint
   std::optional<TimePoint> ari_recheck;  // the earliest renewal-information re-check ahead
 };
@@ -457,30 +520,30 @@ Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimeP
   ari.windows.clear();                      // read by precompute_renewal only
   auto versions = StoreView::versions_taken_from(*inv);  // the inventory is freed before the plan is made
   *inv = Inventory{};
-  // A kept certificate's names are read by nobody after its action is decided (plan_and_work):
-  // dropped at once, not once all 10,000 are planned (issue 26).
-  auto actions = policy::plan(policy, installed, now, [](policy::Action& a) {
-    if (a.kind == ActionKind::Keep) std::vector<policy::RequiredName>().swap(a.certificate.names);
-  });
+  // Each action kept as it is decided: a kept certificate's as a small record, its names and the
+  // rest of its required certificate freed at once, not once all 10,000 are planned (issue 26).
+  PlannedActions actions;
+  actions.reserve(policy::count_required_certificates(policy, installed.bindings));
+  policy::plan_each(policy, installed, now, [&](policy::Action&& a) { actions.add(std::move(a)); });
   return Planned{StoreView{std::move(installed.bindings), std::move(versions)}, std::move(actions),
                  std::move(selections), ari.earliest_recheck};
 }
 
-void summarize(PassSummary& s, const StoreView& inv, const std::vector<policy::Action>& after, const Jobs& jobs,
+void summarize(PassSummary& s, const StoreView& inv, const PlannedActions& after, const Jobs& jobs,
                TimePoint now) {
   s.certificates.reserve(after.size());
-  for (const auto& a : after) {
+  after.for_each([&](const policy::Action& a) {
     s.certificates.push_back(certificate_status(inv, a, jobs.backoff(a.certificate.id), now));
     if (a.kind != ActionKind::Keep) s.incomplete = true;
     const auto& next = s.certificates.back().next_renewal;
     if (next && (!s.next_wake || *next < *s.next_wake)) s.next_wake = *next;
     const Job* job = jobs.find(a.certificate.id);
-    if (job == nullptr || !job->attempted) continue;
+    if (job == nullptr || !job->attempted) return;
     if (job->error && job->error->kind != ErrorKind::Cancelled && !protocol::is_pending_at_ca(*job->error))
       s.failed = true;  // an order pending at the CA is not a failure: the pass is incomplete
     if (needs_order(job->action.kind))
       s.attempts.push_back({a.certificate.id, std::string(to_string(job->action.kind)), !job->error, job->duration});
-  }
+  });
 }
 
 // Rebinds (serially, they only touch the store), then the orders; every
@@ -526,13 +589,13 @@ void save_schedules(SharedStore& shared, ScheduleReads& schedules, const Planned
                     TimePoint now) {
   const StoreWriter store = shared.lock();
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);  // one syncfs and one fsync of schedule/ for all
-  for (const auto& a : after.actions) {
+  after.actions.for_each([&](const policy::Action& a) {
     const BackoffState backoff = jobs.backoff(a.certificate.id);
     std::optional<RenewalChoice> choice;
     if (auto sel = after.selections.find(a.thumbprint.value_or("")); sel != after.selections.end()) choice = sel->second;
     if (auto saved = save_schedule(schedules, store, a, backoff, now, choice); !saved)
       log()->error("{}: cannot save its schedule: {}", a.certificate.id, saved.error().message);
-  }
+  });
   if (auto synced = batch.commit(); !synced) log()->error("cannot save the schedules: {}", synced.error().message);
 }
 
@@ -587,7 +650,7 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   Jobs jobs;
   jobs.schedules = &schedules;
   std::vector<Job*> rebinds, orders;
-  for (auto& a : before->actions) {
+  before->actions.for_each([&](const policy::Action& a) {
     auto backoff = initial_backoff(schedules, a.certificate.id, request.reason);
     log()->info("{}: {} — {}", a.certificate.id, to_string(a.kind), a.reason);
     if (a.kind == ActionKind::Keep) {
@@ -596,10 +659,10 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
       Job& job = jobs.work[a.certificate.id] = Job{a, std::move(backoff), false, std::nullopt, {}, {}, {}};
       if (may_attempt(job, request)) (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
     }
-    // Each job has its copy; the summary and the schedules read none of the names (at 10,000
-    // certificates they were a tenth of what the pass held: issue 26).
-    std::vector<policy::RequiredName>().swap(a.certificate.names);
-  }
+  });
+  // Each job has its copy; the summary and the schedules read none of the names (at 10,000
+  // certificates they were a tenth of what the pass held: issue 26).
+  for (auto& a : before->actions.others()) std::vector<policy::RequiredName>().swap(a.certificate.names);
   // The stored version each rebind and renewal starts from, found in the plan's view of the store
   // (a scan of the store per job made a pass over many such jobs quadratic: issue 26).
   for (auto* group : {&rebinds, &orders})
