@@ -516,6 +516,9 @@ Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimeP
   for (const auto& p : inv->problems) log()->warn("skipped in the state directory: {}: {}", p.path.string(), p.what);
   auto installed = to_installed_moving_names(*inv);  // the pass reads no names of the inventory after this
   auto ari = ari_windows(store, *inv, policy.ca.directory_url, now);
+  // The inventory's bindings are the installed view's now (which the pass keeps); precompute_renewal
+  // reads only the versions: 1.2 MB less at the pass's peak at 10,000 certificates (issue 26).
+  std::vector<Binding>().swap(inv->bindings);
   auto selections = precompute_renewal(installed, *inv, policy.renewal, store, now, rng, ari.windows, &schedules);
   ari.windows.clear();                      // read by precompute_renewal only
   auto versions = StoreView::versions_taken_from(*inv);  // the inventory is freed before the plan is made
