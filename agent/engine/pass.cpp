@@ -361,6 +361,7 @@ void run_pool_orders(EngineContext& ctx, const policy::Policy& policy, std::vect
 struct VersionRef {
   std::string thumbprint;
   std::string id;
+  std::string certificate_id;  // the policy's id for it (meta.json's), for the renewal decisions
   std::chrono::sys_seconds not_after{};
 };
 
@@ -368,11 +369,12 @@ struct StoreView {
   policy::Bindings bindings;         // policy::Installed's: an incomplete binding names its version id
   std::vector<VersionRef> versions;  // the complete versions, sorted by thumbprint, then id
 
-  // The versions' ids and thumbprints, taken out of `inv` (its versions are freed).
+  // The versions' ids, thumbprints and certificate ids, taken out of `inv` (its versions are freed).
   static std::vector<VersionRef> versions_taken_from(Inventory& inv) {
     std::vector<VersionRef> out;
     out.reserve(inv.versions.size());
-    for (auto& v : inv.versions) out.push_back({std::move(v.meta.thumbprint), std::move(v.id), v.meta.not_after});
+    for (auto& v : inv.versions)
+      out.push_back({std::move(v.meta.thumbprint), std::move(v.id), std::move(v.meta.certificate_id), v.meta.not_after});
     std::vector<StoredVersion>().swap(inv.versions);
     std::sort(out.begin(), out.end(), [](const VersionRef& a, const VersionRef& b) {
       return std::tie(a.thumbprint, a.id) < std::tie(b.thumbprint, b.id);
@@ -441,7 +443,7 @@ std::string status_line(const PassSummary& s) {
 namespace {
 
 // The plan's actions as the pass keeps them, in the plan's order: a kept certificate's as a small
-// record (its id, purposes, reason, thumbprint and renewal time: 136 bytes, where a policy::Action
+// record (its id, purposes, reason, renewal time and the stored version it keeps: 104 bytes, where a policy::Action
 // is 384 before its strings; at 10,000 certificates, nearly all kept, whole actions were the
 // largest part of what a pass held: issue 26), any other whole.
 class PlannedActions {
@@ -450,11 +452,13 @@ class PlannedActions {
     order_.reserve(n);
     kept_.reserve(n);
   }
-  void add(policy::Action&& a) {
-    if (a.kind == ActionKind::Keep && a.thumbprint && a.renewal_due) {
+  // `store`: the view the plan was made from, whose versions the kept records name.
+  void add(policy::Action&& a, const StoreView& store) {
+    const VersionRef* v = a.kind == ActionKind::Keep && a.thumbprint && a.renewal_due ? store.find(*a.thumbprint) : nullptr;
+    if (v != nullptr) {
       order_.push_back({true, static_cast<std::uint32_t>(kept_.size())});
       kept_.push_back({std::move(a.certificate.id), std::move(a.certificate.purposes), std::move(a.reason),
-                       std::move(*a.thumbprint), *a.renewal_due});
+                       static_cast<std::uint32_t>(v - store.versions.data()), *a.renewal_due});
     } else {
       order_.push_back({false, static_cast<std::uint32_t>(others_.size())});
       others_.push_back(std::move(a));
@@ -463,8 +467,9 @@ class PlannedActions {
   // fn(const policy::Action&) for each action in the plan's order. A kept certificate's is made
   // again from its record, with only what the pass reads of it: its id and purposes, the kind,
   // reason, thumbprint and renewal time (no names, no key type or profile).
+  // `store`: the one given to add().
   template <typename Fn>
-  void for_each(Fn fn) const {
+  void for_each(const StoreView& store, Fn fn) const {
     policy::Action k;
     k.kind = ActionKind::Keep;
     for (const auto& e : order_) {
@@ -476,7 +481,7 @@ class PlannedActions {
       k.certificate.id = r.id;
       k.certificate.purposes = r.purposes;
       k.reason = r.reason;
-      k.thumbprint = r.thumbprint;
+      k.thumbprint = store.versions[r.version].thumbprint;
       k.renewal_due = r.renewal_due;
       fn(static_cast<const policy::Action&>(k));
     }
@@ -490,7 +495,7 @@ class PlannedActions {
     std::string id;
     std::vector<std::string> purposes;
     std::string reason;
-    std::string thumbprint;
+    std::uint32_t version = 0;  // its thumbprint's, in StoreView::versions
     TimePoint renewal_due;
   };
   struct Entry {
@@ -516,26 +521,31 @@ Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimeP
   for (const auto& p : inv->problems) log()->warn("skipped in the state directory: {}: {}", p.path.string(), p.what);
   auto installed = to_installed_moving_names(*inv);  // the pass reads no names of the inventory after this
   auto ari = ari_windows(store, *inv, policy.ca.directory_url, now);
-  // The inventory's bindings are the installed view's now (which the pass keeps); precompute_renewal
-  // reads only the versions: 1.2 MB less at the pass's peak at 10,000 certificates (issue 26).
-  std::vector<Binding>().swap(inv->bindings);
-  auto selections = precompute_renewal(installed, *inv, policy.renewal, store, now, rng, ari.windows, &schedules);
-  ari.windows.clear();                      // read by precompute_renewal only
-  auto versions = StoreView::versions_taken_from(*inv);  // the inventory is freed before the plan is made
+  // The inventory is let go before the renewal decisions and the plan: the pass keeps the installed
+  // view's bindings and, of each version, its id, thumbprint, certificate id and expiry (issue 26).
+  auto versions = StoreView::versions_taken_from(*inv);
   *inv = Inventory{};
+  std::vector<VersionOwner> owners;
+  owners.reserve(versions.size());
+  for (const auto& v : versions) owners.push_back({v.thumbprint, v.certificate_id});  // sorted by thumbprint, then id
+  auto selections =
+      precompute_renewal(installed, std::move(owners), policy.renewal, store, now, rng, ari.windows, &schedules);
+  ari.windows.clear();  // read by precompute_renewal only
   // Each action kept as it is decided: a kept certificate's as a small record, its names and the
   // rest of its required certificate freed at once, not once all 10,000 are planned (issue 26).
   PlannedActions actions;
   actions.reserve(policy::count_required_certificates(policy, installed.bindings));
-  policy::plan_each(policy, installed, now, [&](policy::Action&& a) { actions.add(std::move(a)); });
-  return Planned{StoreView{std::move(installed.bindings), std::move(versions)}, std::move(actions),
+  StoreView view{{}, std::move(versions)};
+  policy::plan_each(policy, installed, now, [&](policy::Action&& a) { actions.add(std::move(a), view); });
+  view.bindings = std::move(installed.bindings);
+  return Planned{std::move(view), std::move(actions),
                  std::move(selections), ari.earliest_recheck};
 }
 
 void summarize(PassSummary& s, const StoreView& inv, const PlannedActions& after, const Jobs& jobs,
                TimePoint now) {
   s.certificates.reserve(after.size());
-  after.for_each([&](const policy::Action& a) {
+  after.for_each(inv, [&](const policy::Action& a) {
     s.certificates.push_back(certificate_status(inv, a, jobs.backoff(a.certificate.id), now));
     if (a.kind != ActionKind::Keep) s.incomplete = true;
     const auto& next = s.certificates.back().next_renewal;
@@ -592,7 +602,7 @@ void save_schedules(SharedStore& shared, ScheduleReads& schedules, const Planned
                     TimePoint now) {
   const StoreWriter store = shared.lock();
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);  // one syncfs and one fsync of schedule/ for all
-  after.actions.for_each([&](const policy::Action& a) {
+  after.actions.for_each(after.store, [&](const policy::Action& a) {
     const BackoffState backoff = jobs.backoff(a.certificate.id);
     std::optional<RenewalChoice> choice;
     if (auto sel = after.selections.find(a.thumbprint.value_or("")); sel != after.selections.end()) choice = sel->second;
@@ -653,7 +663,7 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   Jobs jobs;
   jobs.schedules = &schedules;
   std::vector<Job*> rebinds, orders;
-  before->actions.for_each([&](const policy::Action& a) {
+  before->actions.for_each(before->store, [&](const policy::Action& a) {
     auto backoff = initial_backoff(schedules, a.certificate.id, request.reason);
     log()->info("{}: {} — {}", a.certificate.id, to_string(a.kind), a.reason);
     if (a.kind == ActionKind::Keep) {
@@ -691,10 +701,13 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
     after = plan_now(*store_, *policy_, request.now, rng, schedules, store_->inventory(InventoryDetail::Plan));
   }
   if (!after) return std::unexpected(after.error().context("planning after the work of the pass"));
+  save_schedules(shared, schedules, *after, jobs, request.now);
+  // The summary last, once the renewal decisions (read by save_schedules only) are let go: 1.5 MB
+  // less beside the summary's statuses at 10,000 certificates (issue 26).
+  after->selections.clear();
   summarize(summary, after->store, after->actions, jobs, request.now);
   if (after->ari_recheck && (!summary.next_wake || *after->ari_recheck < *summary.next_wake))
     summary.next_wake = after->ari_recheck;
-  save_schedules(shared, schedules, *after, jobs, request.now);
   return ok();
 }
 
