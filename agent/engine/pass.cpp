@@ -354,10 +354,11 @@ void run_pool_orders(EngineContext& ctx, const policy::Policy& policy, std::vect
   pool->record_view(ctx, pool_wide);
 }
 
-// What the pass reads of the store once it has planned: the bindings (the plan's: purpose -> the
-// bound version's thumbprint) and each version's id, thumbprint and expiry. The inventory
-// (StoredVersions of 384 bytes each before their strings, its bindings a second time) is let go
-// before the plan is made: at 10,000 certificates it was the largest part of a pass's peak (issue 26).
+// What the pass reads of the store once it has read the renewal information: the bindings (the
+// plan's: purpose -> the bound version's thumbprint) and each version's id, thumbprint, certificate
+// id and expiry. The inventory (StoredVersions of 384 bytes each before their strings, its bindings
+// a second time) is let go before the renewal decisions and the plan are made: at 10,000
+// certificates it was the largest part of a pass's peak (issue 26).
 struct VersionRef {
   std::string thumbprint;
   std::string id;
@@ -443,9 +444,9 @@ std::string status_line(const PassSummary& s) {
 namespace {
 
 // The plan's actions as the pass keeps them, in the plan's order: a kept certificate's as a small
-// record (its id, purposes, reason, renewal time and the stored version it keeps: 104 bytes, where a policy::Action
-// is 384 before its strings; at 10,000 certificates, nearly all kept, whole actions were the
-// largest part of what a pass held: issue 26), any other whole.
+// record (its id, purposes, reason, renewal time and the stored version it keeps: 104 bytes, where
+// a policy::Action is 384 before its strings; at 10,000 certificates, nearly all kept, whole
+// actions were the largest part of what a pass held: issue 26), any other whole.
 class PlannedActions {
  public:
   void reserve(std::size_t n) {
@@ -454,7 +455,8 @@ class PlannedActions {
   }
   // `store`: the view the plan was made from, whose versions the kept records name.
   void add(policy::Action&& a, const StoreView& store) {
-    const VersionRef* v = a.kind == ActionKind::Keep && a.thumbprint && a.renewal_due ? store.find(*a.thumbprint) : nullptr;
+    const VersionRef* v =
+        a.kind == ActionKind::Keep && a.thumbprint && a.renewal_due ? store.find(*a.thumbprint) : nullptr;
     if (v != nullptr) {
       order_.push_back({true, static_cast<std::uint32_t>(kept_.size())});
       kept_.push_back({std::move(a.certificate.id), std::move(a.certificate.purposes), std::move(a.reason),
@@ -538,8 +540,7 @@ Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimeP
   StoreView view{{}, std::move(versions)};
   policy::plan_each(policy, installed, now, [&](policy::Action&& a) { actions.add(std::move(a), view); });
   view.bindings = std::move(installed.bindings);
-  return Planned{std::move(view), std::move(actions),
-                 std::move(selections), ari.earliest_recheck};
+  return Planned{std::move(view), std::move(actions), std::move(selections), ari.earliest_recheck};
 }
 
 void summarize(PassSummary& s, const StoreView& inv, const PlannedActions& after, const Jobs& jobs,
