@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <exception>
 #include <random>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "agent/engine/ari.hpp"
@@ -352,18 +354,53 @@ void run_pool_orders(EngineContext& ctx, const policy::Policy& policy, std::vect
   pool->record_view(ctx, pool_wide);
 }
 
-// The version bound to a purpose, by binary search (the inventory keeps bindings sorted by purpose
-// and versions by id: a scan of both per purpose made the pass's summary quadratic, issue 26).
-PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
+// What the pass reads of the store once it has read the renewal information: the bindings (the
+// plan's: purpose -> the bound version's thumbprint) and each version's id, thumbprint, certificate
+// id and expiry. The inventory (StoredVersions of 384 bytes each before their strings, its bindings
+// a second time) is let go before the renewal decisions and the plan are made: at 10,000
+// certificates it was the largest part of a pass's peak (issue 26).
+struct VersionRef {
+  std::string thumbprint;
+  std::string id;
+  std::string certificate_id;  // the policy's id for it (meta.json's), for the renewal decisions
+  std::chrono::sys_seconds not_after{};
+};
+
+struct StoreView {
+  policy::Bindings bindings;         // policy::Installed's: an incomplete binding names its version id
+  std::vector<VersionRef> versions;  // the complete versions, sorted by thumbprint, then id
+
+  // The versions' ids, thumbprints and certificate ids, taken out of `inv` (its versions are freed).
+  static std::vector<VersionRef> versions_taken_from(Inventory& inv) {
+    std::vector<VersionRef> out;
+    out.reserve(inv.versions.size());
+    for (auto& v : inv.versions)
+      out.push_back({std::move(v.meta.thumbprint), std::move(v.id), std::move(v.meta.certificate_id), v.meta.not_after});
+    std::vector<StoredVersion>().swap(inv.versions);
+    std::sort(out.begin(), out.end(), [](const VersionRef& a, const VersionRef& b) {
+      return std::tie(a.thumbprint, a.id) < std::tie(b.thumbprint, b.id);
+    });
+    return out;
+  }
+  // The first version (by id) with this thumbprint, as find_by_thumbprint; null: none.
+  [[nodiscard]] const VersionRef* find(std::string_view thumbprint) const {
+    auto v = std::lower_bound(versions.begin(), versions.end(), thumbprint,
+                              [](const VersionRef& x, std::string_view t) { return x.thumbprint < t; });
+    return v == versions.end() || v->thumbprint != thumbprint ? nullptr : &*v;
+  }
+};
+
+// The version bound to a purpose, by binary searches (a scan of the bindings and the versions per
+// purpose made the pass's summary quadratic, issue 26). An incomplete binding names a version id,
+// never a thumbprint: no status.
+PurposeStatus purpose_status(const StoreView& inv, const std::string& purpose) {
   PurposeStatus out{purpose, "", std::nullopt};
-  auto b = std::lower_bound(inv.bindings.begin(), inv.bindings.end(), purpose,
-                            [](const Binding& x, const std::string& p) { return x.purpose < p; });
-  if (b == inv.bindings.end() || b->purpose != purpose || !b->complete) return out;
-  auto v = std::lower_bound(inv.versions.begin(), inv.versions.end(), b->version_id,
-                            [](const StoredVersion& x, const std::string& id) { return x.id < id; });
-  if (v == inv.versions.end() || v->id != b->version_id) return out;
-  out.thumbprint = v->meta.thumbprint;
-  out.not_after = v->meta.not_after;
+  auto b = inv.bindings.find(purpose);
+  if (b == inv.bindings.end()) return out;
+  const VersionRef* v = inv.find(b->second);
+  if (v == nullptr) return out;
+  out.thumbprint = v->thumbprint;
+  out.not_after = v->not_after;
   return out;
 }
 
@@ -371,7 +408,7 @@ PurposeStatus purpose_status(const Inventory& inv, const std::string& purpose) {
 // cancelled, or another certificate's work changed its plan): look again in a minute.
 constexpr Seconds kRetryUnfinished{60};
 
-CertificateStatus certificate_status(const Inventory& inv, const policy::Action& after, const BackoffState& backoff,
+CertificateStatus certificate_status(const StoreView& inv, const policy::Action& after, const BackoffState& backoff,
                                      TimePoint now) {
   CertificateStatus s;
   s.id = after.certificate.id;
@@ -406,9 +443,75 @@ std::string status_line(const PassSummary& s) {
 
 namespace {
 
+// The plan's actions as the pass keeps them, in the plan's order: a kept certificate's as a small
+// record (its id, purposes, reason, renewal time and the stored version it keeps: 104 bytes, where
+// a policy::Action is 384 before its strings; at 10,000 certificates, nearly all kept, whole
+// actions were the largest part of what a pass held: issue 26), any other whole.
+class PlannedActions {
+ public:
+  void reserve(std::size_t n) {
+    order_.reserve(n);
+    kept_.reserve(n);
+  }
+  // `store`: the view the plan was made from, whose versions the kept records name.
+  void add(policy::Action&& a, const StoreView& store) {
+    const VersionRef* v =
+        a.kind == ActionKind::Keep && a.thumbprint && a.renewal_due ? store.find(*a.thumbprint) : nullptr;
+    if (v != nullptr) {
+      order_.push_back({true, static_cast<std::uint32_t>(kept_.size())});
+      kept_.push_back({std::move(a.certificate.id), std::move(a.certificate.purposes), std::move(a.reason),
+                       static_cast<std::uint32_t>(v - store.versions.data()), *a.renewal_due});
+    } else {
+      order_.push_back({false, static_cast<std::uint32_t>(others_.size())});
+      others_.push_back(std::move(a));
+    }
+  }
+  // fn(const policy::Action&) for each action in the plan's order. A kept certificate's is made
+  // again from its record, with only what the pass reads of it: its id and purposes, the kind,
+  // reason, thumbprint and renewal time (no names, no key type or profile).
+  // `store`: the one given to add().
+  template <typename Fn>
+  void for_each(const StoreView& store, Fn fn) const {
+    policy::Action k;
+    k.kind = ActionKind::Keep;
+    for (const auto& e : order_) {
+      if (!e.kept) {
+        fn(static_cast<const policy::Action&>(others_[e.index]));
+        continue;
+      }
+      const Kept& r = kept_[e.index];
+      k.certificate.id = r.id;
+      k.certificate.purposes = r.purposes;
+      k.reason = r.reason;
+      k.thumbprint = store.versions[r.version].thumbprint;
+      k.renewal_due = r.renewal_due;
+      fn(static_cast<const policy::Action&>(k));
+    }
+  }
+  // The actions other than keep: the pass's work.
+  [[nodiscard]] std::vector<policy::Action>& others() { return others_; }
+  [[nodiscard]] std::size_t size() const { return order_.size(); }
+
+ private:
+  struct Kept {
+    std::string id;
+    std::vector<std::string> purposes;
+    std::string reason;
+    std::uint32_t version = 0;  // its thumbprint's, in StoreView::versions
+    TimePoint renewal_due;
+  };
+  struct Entry {
+    bool kept = false;
+    std::uint32_t index = 0;  // in kept_ or others_
+  };
+  std::vector<Entry> order_;
+  std::vector<Kept> kept_;
+  std::vector<policy::Action> others_;
+};
+
 struct Planned {
-  Inventory inventory;
-  std::vector<policy::Action> actions;
+  StoreView store;  // what the pass reads of the inventory the plan was made from
+  PlannedActions actions;
   Selections selections;  // the renewal decisions (random point, basis), by thumbprint
   std::optional<TimePoint> ari_recheck;  // the earliest renewal-information re-check ahead
 };
@@ -420,26 +523,41 @@ Result<Planned> plan_now(const Store& store, const policy::Policy& policy, TimeP
   for (const auto& p : inv->problems) log()->warn("skipped in the state directory: {}: {}", p.path.string(), p.what);
   auto installed = to_installed_moving_names(*inv);  // the pass reads no names of the inventory after this
   auto ari = ari_windows(store, *inv, policy.ca.directory_url, now);
-  auto selections = precompute_renewal(installed, *inv, policy.renewal, store, now, rng, ari.windows, &schedules);
-  auto actions = policy::plan(policy::required_certificates(policy, installed.bindings), installed, now);
-  return Planned{std::move(*inv), std::move(actions), std::move(selections), ari.earliest_recheck};
+  // The inventory is let go before the renewal decisions and the plan: the pass keeps the installed
+  // view's bindings and, of each version, its id, thumbprint, certificate id and expiry (issue 26).
+  auto versions = StoreView::versions_taken_from(*inv);
+  *inv = Inventory{};
+  std::vector<VersionOwner> owners;
+  owners.reserve(versions.size());
+  for (const auto& v : versions) owners.push_back({v.thumbprint, v.certificate_id});  // sorted by thumbprint, then id
+  auto selections =
+      precompute_renewal(installed, std::move(owners), policy.renewal, store, now, rng, ari.windows, &schedules);
+  ari.windows.clear();  // read by precompute_renewal only
+  // Each action kept as it is decided: a kept certificate's as a small record, its names and the
+  // rest of its required certificate freed at once, not once all 10,000 are planned (issue 26).
+  PlannedActions actions;
+  actions.reserve(policy::count_required_certificates(policy, installed.bindings));
+  StoreView view{{}, std::move(versions)};
+  policy::plan_each(policy, installed, now, [&](policy::Action&& a) { actions.add(std::move(a), view); });
+  view.bindings = std::move(installed.bindings);
+  return Planned{std::move(view), std::move(actions), std::move(selections), ari.earliest_recheck};
 }
 
-void summarize(PassSummary& s, const Inventory& inv, const std::vector<policy::Action>& after, const Jobs& jobs,
+void summarize(PassSummary& s, const StoreView& inv, const PlannedActions& after, const Jobs& jobs,
                TimePoint now) {
   s.certificates.reserve(after.size());
-  for (const auto& a : after) {
+  after.for_each(inv, [&](const policy::Action& a) {
     s.certificates.push_back(certificate_status(inv, a, jobs.backoff(a.certificate.id), now));
     if (a.kind != ActionKind::Keep) s.incomplete = true;
     const auto& next = s.certificates.back().next_renewal;
     if (next && (!s.next_wake || *next < *s.next_wake)) s.next_wake = *next;
     const Job* job = jobs.find(a.certificate.id);
-    if (job == nullptr || !job->attempted) continue;
+    if (job == nullptr || !job->attempted) return;
     if (job->error && job->error->kind != ErrorKind::Cancelled && !protocol::is_pending_at_ca(*job->error))
       s.failed = true;  // an order pending at the CA is not a failure: the pass is incomplete
     if (needs_order(job->action.kind))
       s.attempts.push_back({a.certificate.id, std::string(to_string(job->action.kind)), !job->error, job->duration});
-  }
+  });
 }
 
 // Rebinds (serially, they only touch the store), then the orders; every
@@ -485,13 +603,13 @@ void save_schedules(SharedStore& shared, ScheduleReads& schedules, const Planned
                     TimePoint now) {
   const StoreWriter store = shared.lock();
   fsutil::DirSyncBatch batch(fsutil::DirSyncBatch::Files::OneSync);  // one syncfs and one fsync of schedule/ for all
-  for (const auto& a : after.actions) {
+  after.actions.for_each(after.store, [&](const policy::Action& a) {
     const BackoffState backoff = jobs.backoff(a.certificate.id);
     std::optional<RenewalChoice> choice;
     if (auto sel = after.selections.find(a.thumbprint.value_or("")); sel != after.selections.end()) choice = sel->second;
     if (auto saved = save_schedule(schedules, store, a, backoff, now, choice); !saved)
       log()->error("{}: cannot save its schedule: {}", a.certificate.id, saved.error().message);
-  }
+  });
   if (auto synced = batch.commit(); !synced) log()->error("cannot save the schedules: {}", synced.error().message);
 }
 
@@ -546,7 +664,7 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   Jobs jobs;
   jobs.schedules = &schedules;
   std::vector<Job*> rebinds, orders;
-  for (auto& a : before->actions) {
+  before->actions.for_each(before->store, [&](const policy::Action& a) {
     auto backoff = initial_backoff(schedules, a.certificate.id, request.reason);
     log()->info("{}: {} — {}", a.certificate.id, to_string(a.kind), a.reason);
     if (a.kind == ActionKind::Keep) {
@@ -555,20 +673,16 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
       Job& job = jobs.work[a.certificate.id] = Job{a, std::move(backoff), false, std::nullopt, {}, {}, {}};
       if (may_attempt(job, request)) (a.kind == ActionKind::Rebind ? rebinds : orders).push_back(&job);
     }
-    // Each job has its copy; the summary and the schedules read none of the names (at 10,000
-    // certificates they were a tenth of what the pass held: issue 26).
-    std::vector<policy::RequiredName>().swap(a.certificate.names);
-  }
-  // The stored version each rebind and renewal starts from, found in the plan's inventory once (a
-  // scan of the store per job made a pass over many such jobs quadratic: issue 26).
-  std::unordered_map<std::string_view, std::vector<Job*>> by_thumbprint;
+  });
+  // Each job has its copy; the summary and the schedules read none of the names (at 10,000
+  // certificates they were a tenth of what the pass held: issue 26).
+  for (auto& a : before->actions.others()) std::vector<policy::RequiredName>().swap(a.certificate.names);
+  // The stored version each rebind and renewal starts from, found in the plan's view of the store
+  // (a scan of the store per job made a pass over many such jobs quadratic: issue 26).
   for (auto* group : {&rebinds, &orders})
     for (auto* j : *group)
-      if (j->action.thumbprint) by_thumbprint[*j->action.thumbprint].push_back(j);
-  for (const auto& v : before->inventory.versions)
-    if (auto it = by_thumbprint.find(v.meta.thumbprint); it != by_thumbprint.end())
-      for (auto* j : it->second)
-        if (j->from_version.empty()) j->from_version = v.id;  // the first, as find_by_thumbprint
+      if (j->action.thumbprint)
+        if (const VersionRef* v = before->store.find(*j->action.thumbprint)) j->from_version = v->id;
   // The policy's ca.concurrency, else the engine's default (4).
   const std::size_t concurrency =
       policy_->ca.concurrency ? static_cast<std::size_t>(*policy_->ca.concurrency) : options_.concurrency;
@@ -584,14 +698,17 @@ Result<void> Engine::plan_and_work(const PassRequest& request, PassSummary& summ
   // Nothing done, nothing changed: the plan after the pass is the plan before it (no second scan).
   Result<Planned> after = std::move(before);
   if (changed) {
-    after->inventory = {};  // freed before the store is read afresh
+    after->store = {};  // freed before the store is read afresh
     after = plan_now(*store_, *policy_, request.now, rng, schedules, store_->inventory(InventoryDetail::Plan));
   }
   if (!after) return std::unexpected(after.error().context("planning after the work of the pass"));
-  summarize(summary, after->inventory, after->actions, jobs, request.now);
+  save_schedules(shared, schedules, *after, jobs, request.now);
+  // The summary last, once the renewal decisions (read by save_schedules only) are let go: 1.5 MB
+  // less beside the summary's statuses at 10,000 certificates (issue 26).
+  after->selections.clear();
+  summarize(summary, after->store, after->actions, jobs, request.now);
   if (after->ari_recheck && (!summary.next_wake || *after->ari_recheck < *summary.next_wake))
     summary.next_wake = after->ari_recheck;
-  save_schedules(shared, schedules, *after, jobs, request.now);
   return ok();
 }
 

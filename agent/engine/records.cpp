@@ -54,14 +54,16 @@ ScheduleRecord record_of(const policy::Action& action, const BackoffState& backo
 void ScheduleReads::note(const ScheduleRecord& record) {
   Seen& s = seen_[record.certificate_id];
   s.present = true;
-  s.selected = record.selected;
-  s.decided_at = record.decided_at;
-  s.digest = record_digest(record);
+  s.selected = Time(record.selected);
+  s.decided_at = Time(record.decided_at);
+  const auto digest = record_digest(record);
+  s.has_digest = digest.has_value();
+  s.digest = digest.value_or(std::array<char, 32>{});
   BackoffState plain;
   plain.last_attempt = record.backoff.last_attempt;
   plain.last_success = record.backoff.last_success;
-  s.last_attempt = plain.last_attempt;
-  s.last_success = plain.last_success;
+  s.last_attempt = Time(plain.last_attempt);
+  s.last_success = Time(plain.last_success);
   s.backoff = record.backoff == plain ? nullptr : std::make_unique<BackoffState>(record.backoff);
   s.error.reset();
 }
@@ -86,7 +88,7 @@ bool ScheduleReads::has_record(std::string_view certificate_id) {
 
 std::optional<TimePoint> ScheduleReads::selected(std::string_view certificate_id) {
   std::lock_guard lock(m_);
-  return look(certificate_id).selected;
+  return look(certificate_id).selected.get();
 }
 
 Result<BackoffState> ScheduleReads::backoff(std::string_view certificate_id) {
@@ -95,8 +97,8 @@ Result<BackoffState> ScheduleReads::backoff(std::string_view certificate_id) {
   if (s.error) return std::unexpected(*s.error);
   if (s.backoff) return *s.backoff;
   BackoffState plain;
-  plain.last_attempt = s.last_attempt;
-  plain.last_success = s.last_success;
+  plain.last_attempt = s.last_attempt.get();
+  plain.last_success = s.last_success.get();
   return plain;
 }
 
@@ -105,8 +107,9 @@ Result<void> ScheduleReads::write_if_changed(const StoreWriter& writer, Schedule
   // A decision the record already holds is not written again: a pass with nothing new to decide
   // writes nothing in the state directory (issue 26), and decided_at stays when it was first made.
   if (const Seen& previous = look(record.certificate_id); previous.present) {
-    record.decided_at = previous.decided_at;
-    if (const auto digest = record_digest(record); digest && digest == previous.digest) return ok();
+    record.decided_at = previous.decided_at.get();
+    if (const auto digest = record_digest(record); digest && previous.has_digest && *digest == previous.digest)
+      return ok();
   }
   record.decided_at = now;
   if (auto w = write_schedule(writer, record); !w) return w;

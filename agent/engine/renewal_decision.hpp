@@ -10,6 +10,8 @@
 // it was fetched is read from the certificate's ARI record.
 #include <filesystem>
 #include <map>
+#include <string_view>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -39,6 +41,19 @@ using Selections = std::map<std::string, RenewalChoice>;
 [[nodiscard]] Selections precompute_renewal(policy::Installed& installed, const Inventory& inventory,
                                             const policy::Renewal& renewal,
                                             const Store& store, TimePoint now, Rng& rng,
+                                            const std::map<std::string, policy::AriWindow>& ari = {},
+                                            ScheduleReads* schedules = nullptr);
+
+// A stored version as the renewal decisions read it: its certificate's thumbprint and the policy's
+// id of that certificate (whose schedule record holds the previous draw). Views into the caller's.
+struct VersionOwner {
+  std::string_view thumbprint;
+  std::string_view certificate_id;
+};
+// The same from the versions (in the inventory's order, oldest first) instead of a whole inventory:
+// the engine's pass lets its inventory go first (issue 26: 384 bytes a version, at the pass's peak).
+[[nodiscard]] Selections precompute_renewal(policy::Installed& installed, std::vector<VersionOwner> versions,
+                                            const policy::Renewal& renewal, const Store& store, TimePoint now, Rng& rng,
                                             const std::map<std::string, policy::AriWindow>& ari = {},
                                             ScheduleReads* schedules = nullptr);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 #include "agent/store/verify.hpp"
 
@@ -43,17 +44,48 @@ std::optional<VersionKey> version_key(const FileKey (&keys)[6]) {
   return out;
 }
 
+namespace {
+
+void pack(std::string& out, std::string_view s) {
+  const auto n = static_cast<std::uint32_t>(s.size());
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  out.append(s);
+}
+
+std::string unpack(std::string_view packed, std::size_t& at) {
+  std::uint32_t n = 0;
+  std::memcpy(&n, packed.data() + at, sizeof n);
+  at += sizeof n;
+  std::string out(packed.substr(at, n));
+  at += n;
+  return out;
+}
+
+}  // namespace
+
 PlanMeta PlanMeta::of(const CertificateMeta& m) {
-  return PlanMeta{m.certificate_id, m.names, m.thumbprint, m.key_type, m.profile, m.not_before, m.not_after, m.stored_at};
+  PlanMeta out{{}, m.not_before, m.not_after, m.stored_at};
+  std::size_t size = 0;
+  for (std::string_view s : {std::string_view(m.certificate_id), std::string_view(m.thumbprint),
+                             std::string_view(m.key_type), std::string_view(m.profile)})
+    size += sizeof(std::uint32_t) + s.size();
+  for (const auto& n : m.names) size += sizeof(std::uint32_t) + n.size();
+  out.packed.reserve(size);
+  for (std::string_view s : {std::string_view(m.certificate_id), std::string_view(m.thumbprint),
+                             std::string_view(m.key_type), std::string_view(m.profile)})
+    pack(out.packed, s);
+  for (const auto& n : m.names) pack(out.packed, n);  // the names last: as many as are left
+  return out;
 }
 
 CertificateMeta PlanMeta::meta() const {
   CertificateMeta m;
-  m.certificate_id = certificate_id;
-  m.names = names;
-  m.thumbprint = thumbprint;
-  m.key_type = key_type;
-  m.profile = profile;
+  std::size_t at = 0;
+  m.certificate_id = unpack(packed, at);
+  m.thumbprint = unpack(packed, at);
+  m.key_type = unpack(packed, at);
+  m.profile = unpack(packed, at);
+  while (at < packed.size()) m.names.push_back(unpack(packed, at));
   m.not_before = not_before;
   m.not_after = not_after;
   m.stored_at = stored_at;

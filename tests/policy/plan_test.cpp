@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "policy/plan.hpp"
+#include "policy/required.hpp"
 
 namespace certagent::policy {
 namespace {
@@ -154,6 +155,49 @@ TEST(Plan, PartlyBoundAndDueIsRenewedForEveryPurpose) {
   auto a = one(in);
   EXPECT_EQ(a.kind, ActionKind::Renew);
   EXPECT_NE(a.reason.find("WebServicesInternal, WebServicesExternal not bound to it yet"), std::string::npos) << a.reason;
+}
+
+// plan_each: the certificates required_certificates makes, in its order, each decided as plan
+// over them decides it and handed over as it is decided.
+TEST(Plan, EachRequiredCertificateOfAPolicyIsDecidedInTurnAndHandedOver) {
+  Policy p;
+  Role shared;
+  shared.id = "front-end";
+  shared.kind = "custom";
+  shared.layout = Layout::Shared;
+  shared.purposes = {{"Default", {{"pool01.contoso.net", {"r"}}}}, {"WebServicesInternal", {{"fe01.contoso.net", {"r"}}}}};
+  Role separate;
+  separate.id = "fleet";
+  separate.kind = "custom";
+  separate.layout = Layout::Separate;
+  separate.purposes = {{"a", {{"a.example", {"r"}}}}, {"b", {{"b.example", {"r"}}}}, {"c", {}}};
+  p.roles = {shared, separate};
+  const Installed in{{{"a", "AA"}}, {cert("AA", {"a.example"}, kNow - 10 * kDay)}};
+
+  const auto want = plan(required_certificates(p, in.bindings), in, kNow);
+  ASSERT_EQ(want.size(), 3u) << "a purpose that needs no names gets no certificate of its own";
+  EXPECT_EQ(count_required_certificates(p, in.bindings), want.size());
+  std::vector<std::string> handed;
+  std::vector<Action> got;
+  plan_each(p, in, kNow, [&](Action&& a) {
+    handed.push_back(a.certificate.id);
+    got.push_back(std::move(a));
+  });
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(handed, (Names{"front-end", "fleet-a", "fleet-b"}));
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].certificate.id, want[i].certificate.id);
+    EXPECT_EQ(got[i].certificate.purposes, want[i].certificate.purposes);
+    EXPECT_EQ(got[i].kind, want[i].kind);
+    EXPECT_EQ(got[i].reason, want[i].reason);
+    EXPECT_EQ(got[i].thumbprint, want[i].thumbprint);
+    EXPECT_EQ(got[i].renewal_due, want[i].renewal_due);
+    ASSERT_EQ(got[i].certificate.names.size(), want[i].certificate.names.size());
+    for (std::size_t n = 0; n < got[i].certificate.names.size(); ++n)
+      EXPECT_EQ(got[i].certificate.names[n].name, want[i].certificate.names[n].name);
+  }
+  EXPECT_EQ(got[1].kind, ActionKind::Keep);
+  EXPECT_EQ(got[2].kind, ActionKind::Issue);
 }
 
 }  // namespace

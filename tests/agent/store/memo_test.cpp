@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "agent/store/fsutil.hpp"
+#include "agent/store/memo.hpp"
 #include "agent/store/store.hpp"
 #include "store_support.hpp"
 
@@ -174,6 +175,35 @@ TEST(StoreMemo, APlanScanKeepsThePlanFieldsAndAFullScanReadsEveryVersion) {
   auto again = s.inventory(InventoryDetail::Plan);
   ASSERT_TRUE(again);
   EXPECT_EQ(s.memo_hits(), hits + 1) << "the Full scan left the memo as it was";
+}
+
+// The memo keeps a version's Plan fields packed in one buffer: every one of them comes back as it
+// was — several names, an empty profile, a name with any byte in it — and nothing else.
+TEST(StoreMemo, APackedPlanMetaGivesBackEveryPlanFieldAndNoOther) {
+  CertificateMeta m;
+  m.certificate_id = "fleet-site0001";
+  m.names = {"site0001.fleet.bench.test", "", std::string("odd\0name", 8), "*.example.com"};
+  m.subject = "CN=site0001";
+  m.issuer = "CN=Pebble";
+  m.not_before = std::chrono::sys_seconds{std::chrono::seconds{1'700'000'000}};
+  m.not_after = m.not_before + std::chrono::hours{24 * 90};
+  m.stored_at = m.not_before + std::chrono::seconds{5};
+  m.thumbprint = std::string(40, 'A');
+  m.sha256 = std::string(64, 'B');
+  m.serial = "0123";
+  m.key_type = "rsa-2048";
+  m.order_url = "https://ca.example/order/1";
+  m.profile = "";
+
+  CertificateMeta want = m;
+  want.subject = want.issuer = want.sha256 = want.serial = want.order_url = "";
+  EXPECT_EQ(PlanMeta::of(m).meta(), want);
+
+  m.names.clear();
+  m.profile = "shortlived";
+  want.names.clear();
+  want.profile = "shortlived";
+  EXPECT_EQ(PlanMeta::of(m).meta(), want) << "no names";
 }
 
 }  // namespace
