@@ -272,6 +272,9 @@ void Loop::start_pass(WakeReason reason) {
       finish_pass(std::move(outcome), reason, started);
     });
   });
+  // Named by the loop before it sleeps again, so that `top -H` (and the tests, through
+  // /proc/<pid>/task/*/comm) tell the pass from the loop; the threads a pass starts inherit the name.
+  pthread_setname_np(worker_.native_handle(), kPassThreadName);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 

@@ -29,6 +29,9 @@
 
 namespace certagent::agent {
 
+// The name of the thread that runs a pass (and of the threads it starts), as /proc and `top -H` show it.
+inline constexpr const char* kPassThreadName = "certagent-pass";
+
 struct DaemonOptions {
   std::filesystem::path policy_file;                  // its directory is watched; empty: no watch
   std::filesystem::path state_dir;                    // its pool.json feeds the pool metrics; empty: none

@@ -37,14 +37,19 @@ bool blocked_in(pid_t pid, pid_t tid, std::initializer_list<long> numbers) {
   return std::find(numbers.begin(), numbers.end(), number) != numbers.end();
 }
 
-bool idle_in_epoll(pid_t pid) {
+bool has_thread_named(pid_t pid, std::string_view name) {
   std::error_code ec;
-  std::size_t threads = 0;
   for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-    (void)t;
-    ++threads;
+    std::ifstream comm(t.path() / "comm");
+    std::string now;
+    if (std::getline(comm, now) && now == name) return true;
   }
-  return !ec && threads == 1 && blocked_in(pid, pid, {SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_pwait2});
+  return false;
+}
+
+bool idle_in_epoll(pid_t pid, std::string_view pass_thread_name) {
+  return !has_thread_named(pid, pass_thread_name) &&
+         blocked_in(pid, pid, {SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_pwait2});
 }
 
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {

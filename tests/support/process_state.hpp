@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <initializer_list>
+#include <string_view>
 
 namespace certagent::testing {
 
@@ -14,9 +15,12 @@ namespace certagent::testing {
 // Is thread `tid` of `pid` blocked in one of the system calls `numbers` (SYS_...)? False while it
 // runs or when it is gone.
 [[nodiscard]] bool blocked_in(pid_t pid, pid_t tid, std::initializer_list<long> numbers);
-// Is every thread of `pid` blocked, its main thread waiting for events (epoll) and no other
-// thread left? Where a daemon loop sleeps between wake-ups.
-[[nodiscard]] bool idle_in_epoll(pid_t pid);
+// Has `pid` a thread whose name (/proc/<pid>/task/<tid>/comm) is `name`?
+[[nodiscard]] bool has_thread_named(pid_t pid, std::string_view name);
+// Is the daemon loop of `pid` asleep between wake-ups: its main thread waiting for events
+// (epoll) and no pass thread left (none named `pass_thread_name`, agent/daemon/daemon.hpp)?
+// Other threads are allowed: a sanitizer's runtime has one of its own (ThreadSanitizer does).
+[[nodiscard]] bool idle_in_epoll(pid_t pid, std::string_view pass_thread_name = "certagent-pass");
 // Polls `done` every 10 ms until it holds, at most `limit`; whether it held.
 [[nodiscard]] bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit);
 

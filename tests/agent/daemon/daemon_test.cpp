@@ -57,7 +57,7 @@ std::optional<Clock::time_point> next_pass_time(DaemonChild& child) {
 // Waits, at most kEvent, until the loop has settled into its sleep: the pass thread joined
 // and the loop's thread blocked in epoll_wait (/proc).
 void wait_until_settled(pid_t pid) {
-  EXPECT_TRUE(::certagent::testing::wait_until([pid] { return ::certagent::testing::idle_in_epoll(pid); }, kEvent))
+  EXPECT_TRUE(::certagent::testing::wait_until([pid] { return ::certagent::testing::idle_in_epoll(pid, kPassThreadName); }, kEvent))
       << "the daemon never settled into its sleep";
 }
 
@@ -170,6 +170,26 @@ TEST(DaemonLoop, TriggersDuringAPassQueueExactlyOneMore) {
   EXPECT_EQ(child.next_line(kEvent), "startup done");  // no overlap: the reload waited
   EXPECT_EQ(child.next_line(kEvent), "pass reload");
   EXPECT_EQ(count(child.lines_during(1500ms), "pass reload"), 0) << "three triggers, one more pass";
+}
+
+// The pass runs in a thread of its own, named (top -H shows it), gone once the pass is over: what
+// the tests' "the loop has settled" looks for, beside the loop's thread in epoll_wait.
+TEST(DaemonLoop, APassRunsInANamedThreadThatIsGoneWhenTheLoopSleepsAgain) {
+  testing::TempDir dir;
+  const fs::path go = dir.path() / "go";
+  DaemonChild child({}, [go](const PassRequest& r, const auto& report) {
+    report("passing");
+    const auto deadline = Clock::now() + kEvent;
+    while (!fs::exists(go) && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    return summary_waking_at(r.now + 24h);
+  });
+  ASSERT_EQ(child.next_line(kEvent), "pass startup");
+  ASSERT_EQ(child.next_line(kEvent), "passing");
+  EXPECT_TRUE(::certagent::testing::has_thread_named(child.pid(), kPassThreadName));
+  EXPECT_FALSE(::certagent::testing::idle_in_epoll(child.pid(), kPassThreadName)) << "a pass is running";
+  write_file(go, "");
+  wait_until_settled(child.pid());
+  EXPECT_FALSE(::certagent::testing::has_thread_named(child.pid(), kPassThreadName));
 }
 
 class PolicyWatch : public ::testing::Test {
