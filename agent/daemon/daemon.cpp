@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -256,6 +257,7 @@ void Loop::start_pass(WakeReason reason) {
   for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&handled, s);
   pthread_sigmask(SIG_BLOCK, &handled, &previous);
   worker_ = std::thread([this, link = link_, pass = pass_, request, reason, started] {
+    ::prctl(PR_SET_NAME, kPassThreadName);  // before the pass does anything (and see below)
     PassOutcome outcome;
     const auto t0 = steady_clock::now();
     try {
@@ -272,8 +274,9 @@ void Loop::start_pass(WakeReason reason) {
       finish_pass(std::move(outcome), reason, started);
     });
   });
-  // Named by the loop before it sleeps again, so that `top -H` (and the tests, through
-  // /proc/<pid>/task/*/comm) tell the pass from the loop; the threads a pass starts inherit the name.
+  // Named by itself before the pass starts and by the loop before it sleeps again, whichever runs
+  // first, so that `top -H` (and the tests, through /proc/<pid>/task/*/comm) tell the pass from the
+  // loop at any time; the threads a pass starts inherit the name.
   pthread_setname_np(worker_.native_handle(), kPassThreadName);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
