@@ -121,9 +121,7 @@ Result<Rfc2136> read_rfc2136(const Reader& r, const json::value& v, const std::s
                                                            "\"[IPv6]:PORT\" with the primary's IP address, e.g. "
                                                            "\"192.0.2.53:53\"", *s));
   out.server = *s;
-  auto key = r.required(**o, path, "key_file", "the TSIG key file, as `tsig-keygen` writes it");
-  if (!key) return std::unexpected(key.error());
-  auto k = r.absolute_path(**key, member_path(path, "key_file"));
+  auto k = r.required_path(**o, path, "key_file", "the TSIG key file, as `tsig-keygen` writes it");
   if (!k) return std::unexpected(k.error());
   out.key_file = *k;
   if (const auto* z = (*o)->if_contains("zone")) {
@@ -159,10 +157,8 @@ Result<void> read_dns01(const Reader& r, const json::object& o, const std::strin
     c.rfc2136 = std::move(*rfc);
     return {};
   }
-  auto hook = r.required(o, path, "hook", "the executable that publishes and removes the _acme-challenge TXT record, "
-                       "or \"rfc2136\": {\"server\": ..., \"key_file\": ...}");
-  if (!hook) return std::unexpected(hook.error());
-  auto h = r.absolute_path(**hook, member_path(path, "hook"));
+  auto h = r.required_path(o, path, "hook", "the executable that publishes and removes the _acme-challenge TXT "
+                           "record, or \"rfc2136\": {\"server\": ..., \"key_file\": ...}");
   if (!h) return std::unexpected(h.error());
   c.dns_hook = *h;
   return {};

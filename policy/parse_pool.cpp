@@ -68,10 +68,8 @@ Result<EtcdEndpoints> read_etcd(const Reader& r, const json::value& v, const std
   auto list = read_endpoints(r, **eps, member_path(path, "endpoints"));
   if (!list) return std::unexpected(list.error());
   out.endpoints = std::move(*list);
-  auto bundle = r.required(**o, path, "trust_bundle", "the PEM file of the CA that signed the etcd members' "
+  auto b = r.required_path(**o, path, "trust_bundle", "the PEM file of the CA that signed the etcd members' "
                                                      "certificates (etcd's --trusted-ca-file)");
-  if (!bundle) return std::unexpected(bundle.error());
-  auto b = r.absolute_path(**bundle, member_path(path, "trust_bundle"));
   if (!b) return std::unexpected(b.error());
   out.trust_bundle = *b;
   for (auto [key, field] : {std::pair{"client_certificate", &out.client_certificate},
@@ -157,10 +155,8 @@ Result<Pool> read_pool(const Reader& r, const json::value& v, const std::string&
     if (!prefix) return std::unexpected(prefix.error());
     pool.prefix = *prefix;
   }
-  auto key = r.required(**o, path, "key_file", "the file holding the pool's encryption key, the same on every member "
-                                               "(`openssl rand -base64 32`, mode 0600)");
-  if (!key) return std::unexpected(key.error());
-  auto k = r.absolute_path(**key, member_path(path, "key_file"));
+  auto k = r.required_path(**o, path, "key_file", "the file holding the pool's encryption key, the same on every member "
+                                                "(`openssl rand -base64 32`, mode 0600)");
   if (!k) return std::unexpected(k.error());
   pool.key_file = *k;
   if (const auto* c = (*o)->if_contains("certificates")) {

@@ -234,6 +234,13 @@ Result<std::string> Reader::absolute_path(const json::value& v, std::string_view
   return s;
 }
 
+Result<std::string> Reader::required_path(const json::object& o, std::string_view path, std::string_view key,
+                                          std::string_view hint) const {
+  auto v = required(o, path, key, hint);
+  if (!v) return std::unexpected(v.error());
+  return absolute_path(**v, member_path(path, key));
+}
+
 Result<std::chrono::seconds> Reader::duration(const json::value& v, std::string_view path) const {
   auto s = string(v, path);
   if (!s) return std::unexpected(s.error());

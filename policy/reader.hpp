@@ -58,6 +58,9 @@ class Reader {
   // A DNS name or an array of them; each error points at the element.
   [[nodiscard]] Result<std::vector<std::string>> dns_names(const json::value& v, std::string_view path) const;
   [[nodiscard]] Result<std::string> absolute_path(const json::value& v, std::string_view path) const;
+  // The absolute path in o[key], which must be there (required's error, with `hint`, when it is not).
+  [[nodiscard]] Result<std::string> required_path(const json::object& o, std::string_view path, std::string_view key,
+                                                  std::string_view hint) const;
   // "30s", "15m", "12h", "30d".
   [[nodiscard]] Result<std::chrono::seconds> duration(const json::value& v, std::string_view path) const;
 
